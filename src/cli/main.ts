@@ -11,6 +11,10 @@ const program = new Command();
 program
   .name("scaleio-framework")
   .description(pkg.description)
-  .version(pkg.version, "-V, --version", "print the version");
+  .version(pkg.version, "-V, --version", "print the version")
+  .addHelpText(
+    "after",
+    "\nDevelopment:\n  dev ...  a Mesos-compatible development cluster and a ScaleIO emulator\n           (see `scaleio-framework dev --help`)",
+  );
 
 await program.parseAsync(process.argv);
