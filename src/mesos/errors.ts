@@ -70,3 +70,38 @@ export class MesosConfigError extends MesosError {
     super("CONFIG", message);
   }
 }
+
+/** The master could not be reached (connection refused, reset, DNS...). */
+export class MesosConnectionError extends MesosError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CONNECTION", message, options);
+  }
+}
+
+/** A call was made while no subscription is active (Mesos would answer 403). */
+export class NotSubscribedError extends MesosError {
+  constructor(what: string) {
+    super("NOT_SUBSCRIBED", `cannot send ${what}: not subscribed`);
+  }
+}
+
+/** Another scheduler instance subscribed with our framework id; this one must stand down. */
+export class FrameworkFailedOverError extends MesosError {
+  constructor(message: string) {
+    super("FRAMEWORK_FAILED_OVER", message);
+  }
+}
+
+/** The master removed the framework (teardown or failover timeout); its id is dead forever. */
+export class FrameworkRemovedError extends MesosError {
+  constructor(message: string) {
+    super("FRAMEWORK_REMOVED", message);
+  }
+}
+
+/** The master refused the subscription (ERROR event, or a 4xx that retrying cannot fix). */
+export class SubscriptionRefusedError extends MesosError {
+  constructor(message: string) {
+    super("SUBSCRIPTION_REFUSED", message);
+  }
+}

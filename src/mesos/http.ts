@@ -1,0 +1,198 @@
+// The HTTP side of the v1 APIs: POSTs of JSON calls with a timeout each, and the long-lived
+// streaming POST of SUBSCRIBE. Redirects are never followed here (callers re-POST the same
+// body themselves, as Mesos requires); TLS and Basic authentication are configured once.
+import { Agent, request, type Dispatcher } from "undici";
+import type { Credential } from "./credentials.js";
+import { MesosConnectionError, MesosTimeoutError } from "./errors.js";
+
+export const DEFAULT_CALL_TIMEOUT_MS = 75_000;
+
+export interface TlsOptions {
+  /** PEM CA bundle that signs the master's (or agent's) certificate. */
+  ca?: string | Buffer;
+  /** Defaults to true; turning it off is an explicit, logged choice of the caller. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface HttpTransportOptions {
+  credential?: Credential;
+  /** `Authorization: Bearer` token (executor authentication); never logged. */
+  bearerToken?: string;
+  callTimeoutMs?: number;
+  tls?: TlsOptions;
+  /** Header timeout for the SUBSCRIBE response (the body itself has no timeout). */
+  subscribeTimeoutMs?: number;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export interface HttpStream {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: AsyncIterable<Uint8Array>;
+  /** Reads the body as text (for non-200 answers). */
+  text(): Promise<string>;
+  /** Tears the connection down. Safe to call more than once. */
+  close(): void;
+}
+
+export function headerValue(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
+  const v = headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Resolves a `Location` header (Mesos sends scheme-relative `//host:port/path`) against a URL. */
+export function resolveLocation(location: string, base: string): string {
+  return new URL(location, base).toString();
+}
+
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+]);
+
+function translate(err: unknown, what: string, timeoutMs: number, signal?: AbortSignal): unknown {
+  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+  if (signal?.aborted && signal.reason !== undefined && !(signal.reason instanceof DOMException)) {
+    return signal.reason;
+  }
+  if (
+    e?.name === "TimeoutError" ||
+    e?.code === "UND_ERR_HEADERS_TIMEOUT" ||
+    e?.code === "UND_ERR_BODY_TIMEOUT" ||
+    e?.code === "UND_ERR_CONNECT_TIMEOUT"
+  ) {
+    return new MesosTimeoutError(`${what} timed out after ${timeoutMs} ms`);
+  }
+  const code = e?.code ?? e?.cause?.code;
+  if (code && CONNECTION_CODES.has(code)) {
+    return new MesosConnectionError(`${what} failed: ${code}`, { cause: err });
+  }
+  return err;
+}
+
+export class HttpTransport {
+  private readonly dispatcher: Agent;
+  private readonly opts: HttpTransportOptions;
+  readonly callTimeoutMs: number;
+
+  constructor(opts: HttpTransportOptions = {}) {
+    this.opts = opts;
+    this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    // Pipelining 1 (undici's default) keeps calls off the busy subscription connection.
+    this.dispatcher = new Agent({
+      keepAliveTimeout: 30_000,
+      connect: {
+        ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : {}),
+        rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
+      },
+    });
+  }
+
+  private headers(extra: Record<string, string>): Record<string, string> {
+    const h: Record<string, string> = {
+      "content-type": "application/json",
+      accept: "application/json",
+      ...extra,
+    };
+    if (this.opts.credential) h.authorization = this.opts.credential.authorizationHeader();
+    else if (this.opts.bearerToken) h.authorization = `Bearer ${this.opts.bearerToken}`;
+    return h;
+  }
+
+  /** One non-streaming call: resolves with the status and the whole body, or rejects typed. */
+  async post(
+    url: string,
+    body: string,
+    extraHeaders: Record<string, string> = {},
+    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<HttpAnswer> {
+    const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    try {
+      const res = await request(url, {
+        method: "POST",
+        body,
+        headers: this.headers(extraHeaders),
+        dispatcher: this.dispatcher,
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, headers: res.headers, text };
+    } catch (err) {
+      if (timeout.aborted)
+        throw new MesosTimeoutError(`POST ${url} timed out after ${timeoutMs} ms`);
+      throw translate(err, `POST ${url}`, timeoutMs, opts.signal);
+    }
+  }
+
+  /** Opens a streaming POST (SUBSCRIBE). The body has no timeout: liveness is the caller's job. */
+  async openStream(
+    url: string,
+    body: string,
+    extraHeaders: Record<string, string> = {},
+    signal?: AbortSignal,
+  ): Promise<HttpStream> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    const headersTimeout = this.opts.subscribeTimeoutMs ?? this.callTimeoutMs;
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: "POST",
+        body,
+        headers: this.headers(extraHeaders),
+        dispatcher: this.dispatcher,
+        signal: controller.signal,
+        headersTimeout,
+        bodyTimeout: 0,
+      });
+    } catch (err) {
+      signal?.removeEventListener("abort", onAbort);
+      throw translate(err, `POST ${url}`, headersTimeout, signal);
+    }
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      signal?.removeEventListener("abort", onAbort);
+      res.body.destroy();
+    };
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body: res.body,
+      text: async () => {
+        try {
+          return await res.body.text();
+        } finally {
+          close();
+        }
+      },
+      close,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.destroy();
+  }
+}
