@@ -175,6 +175,8 @@ export class HttpTransport {
       if (closed) return;
       closed = true;
       signal?.removeEventListener("abort", onAbort);
+      // Destroying an undici body emits an AbortError; nobody needs to hear it.
+      res.body.on("error", () => {});
       res.body.destroy();
     };
     return {

@@ -1,0 +1,51 @@
+// Waiting helpers for tests: every wait is for an event or a condition, with a deadline.
+import { once, type EventEmitter } from "node:events";
+
+export async function waitForEvent<T extends unknown[] = unknown[]>(
+  emitter: EventEmitter,
+  name: string,
+  opts: { timeoutMs?: number; filter?: (...args: T) => boolean } = {},
+): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    for (;;) {
+      const args = (await once(emitter, name, { signal })) as T;
+      if (!opts.filter || opts.filter(...args)) return args;
+    }
+  } catch (err) {
+    if (signal.aborted) throw new Error(`timed out after ${timeoutMs} ms waiting for '${name}'`);
+    throw err;
+  }
+}
+
+/** Re-checks a condition on a short interval until it holds or the deadline passes. */
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${opts.what ?? "condition"}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 10));
+  }
+}
+
+/** Rejects if the promise does not settle in time. */
+export async function withDeadline<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([p, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
