@@ -1,0 +1,172 @@
+// The embedded, crash-safe store (the default): one JSON file per key under a state
+// directory. A write goes to a temporary file that is fsynced and renamed over the old one,
+// then the directory is fsynced, so after a crash each key holds either the old or the new
+// value, never a torn one. A lock file keeps two schedulers off the same directory.
+import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { openSync, closeSync, writeSync, readFileSync, unlinkSync, constants } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { randomBytes } from "node:crypto";
+import { checkKey, StoreError, type StateStore } from "./store.js";
+
+const SUFFIX = ".json";
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export class FileStateStore implements StateStore {
+  readonly dir: string;
+  private readonly lockPath: string;
+  private closed = false;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.lockPath = join(dir, ".lock");
+  }
+
+  /** Opens (creating if needed) a state directory and takes its lock. */
+  static async open(dir: string): Promise<FileStateStore> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const store = new FileStateStore(dir);
+    store.lock();
+    return store;
+  }
+
+  private lock(): void {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(this.lockPath, "wx", 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        const holder = Number(readFileSync(this.lockPath, "utf8").trim());
+        if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder)) {
+          throw new StoreError(
+            "LOCKED",
+            `state directory ${this.dir} is in use by process ${holder}; only one scheduler may use it`,
+          );
+        }
+        // A lock left by a dead process: take it over.
+        unlinkSync(this.lockPath);
+      }
+    }
+    throw new StoreError("LOCKED", `could not lock state directory ${this.dir}`);
+  }
+
+  private path(key: string): string {
+    return join(this.dir, ...checkKey(key)) + SUFFIX;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new StoreError("CLOSED", "state store is closed");
+  }
+
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    this.ensureOpen();
+    const path = this.path(key);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw new StoreError("IO", `cannot read ${key}: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new StoreError("CORRUPT", `stored value of ${key} is not valid JSON`, { cause: err });
+    }
+  }
+
+  async set(key: string, value: unknown): Promise<void> {
+    this.ensureOpen();
+    const path = this.path(key);
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new StoreError("BAD_VALUE", `value for ${key} is not JSON`);
+    const dir = dirname(path);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+    const fh = await open(tmp, "w", 0o600);
+    try {
+      await fh.writeFile(text, "utf8");
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await fsyncDir(dir);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.ensureOpen();
+    try {
+      await unlink(this.path(key));
+      await fsyncDir(dirname(this.path(key)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    this.ensureOpen();
+    const base = prefix ? join(this.dir, ...checkKey(prefix.replace(/\/$/, ""))) : this.dir;
+    const out: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw err;
+      }
+      for (const e of entries) {
+        const full = join(dir, e.name);
+        if (e.isDirectory()) await walk(full);
+        else if (e.name.endsWith(SUFFIX)) {
+          out.push(relative(this.dir, full).slice(0, -SUFFIX.length).split(sep).join("/"));
+        }
+      }
+    };
+    await walk(base);
+    return out.sort();
+  }
+
+  async checkWritable(): Promise<void> {
+    this.ensureOpen();
+    const probe = join(this.dir, `.probe-${process.pid}`);
+    await writeFile(probe, "ok");
+    await unlink(probe);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (readFileSync(this.lockPath, "utf8").trim() === String(process.pid))
+        unlinkSync(this.lockPath);
+    } catch {
+      /* already gone */
+    }
+  }
+}

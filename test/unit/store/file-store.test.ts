@@ -1,0 +1,112 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileStateStore } from "../../../src/store/file-store.js";
+import { StoreError } from "../../../src/store/store.js";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "store-"));
+
+test("set, get, list and delete JSON values under path keys", async () => {
+  const s = await FileStateStore.open(tmp());
+  assert.equal(await s.get("framework/id"), undefined);
+  await s.set("framework/id", { value: "f-0001" });
+  await s.set("plans/deploy", { phases: [1, 2] });
+  await s.set("plans/update", { phases: [] });
+  assert.deepEqual(await s.get("framework/id"), { value: "f-0001" });
+  assert.deepEqual(await s.list("plans"), ["plans/deploy", "plans/update"]);
+  assert.deepEqual(await s.list(""), ["framework/id", "plans/deploy", "plans/update"]);
+  await s.delete("plans/deploy");
+  await s.delete("plans/deploy");
+  assert.deepEqual(await s.list("plans/"), ["plans/update"]);
+  await s.checkWritable();
+  await s.close();
+});
+
+test("files are private to the owner", async () => {
+  const dir = tmp();
+  const s = await FileStateStore.open(join(dir, "state"));
+  await s.set("a", 1);
+  assert.equal(statSync(join(dir, "state", "a.json")).mode & 0o077, 0);
+  assert.equal(statSync(join(dir, "state")).mode & 0o077, 0);
+  await s.close();
+});
+
+test("keys that could escape the directory are refused", async () => {
+  const s = await FileStateStore.open(tmp());
+  for (const bad of ["../x", "/etc/passwd", "a/../../b", "", "a//b", "a b", ".hidden"]) {
+    await assert.rejects(
+      s.set(bad, 1),
+      (e: unknown) => e instanceof StoreError && e.code === "BAD_KEY",
+    );
+  }
+  await s.close();
+});
+
+test("a corrupt file is reported, not silently ignored", async () => {
+  const dir = tmp();
+  const s = await FileStateStore.open(dir);
+  writeFileSync(join(dir, "broken.json"), "{half");
+  await assert.rejects(
+    s.get("broken"),
+    (e: unknown) => e instanceof StoreError && e.code === "CORRUPT",
+  );
+  await s.close();
+});
+
+test("one scheduler per state directory; a stale lock of a dead process is taken over", async () => {
+  const dir = tmp();
+  const a = await FileStateStore.open(dir);
+  // Another live process holds it: simulate with a child that keeps running.
+  await a.close();
+  const child = spawn(process.execPath, ["-e", "setInterval(()=>{}, 1000)"], { stdio: "ignore" });
+  try {
+    writeFileSync(join(dir, ".lock"), String(child.pid));
+    await assert.rejects(
+      FileStateStore.open(dir),
+      (e: unknown) =>
+        e instanceof StoreError && e.code === "LOCKED" && /in use by process/.test(e.message),
+    );
+  } finally {
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+  }
+  // The holder is dead now: the lock is stale.
+  const b = await FileStateStore.open(dir);
+  await b.set("k", 1);
+  await b.close();
+});
+
+test("SIGKILL in the middle of writes never leaves a torn value", async () => {
+  const dir = tmp();
+  const script = `
+    import { FileStateStore } from ${JSON.stringify(new URL("../../../src/store/file-store.ts", import.meta.url).href)};
+    const s = await FileStateStore.open(${JSON.stringify(dir)});
+    let i = 0;
+    process.stdout.write("ready\\n");
+    for (;;) { i++; await s.set("k" + (i % 5), { i, pad: "x".repeat(20000 + (i % 7) * 1000) }); }
+  `;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
+    child.once("exit", () => reject(new Error("writer exited early")));
+  });
+  // Let it write until at least a few keys exist, then kill it hard.
+  const deadline = Date.now() + 10_000;
+  while (readdirSync(dir).filter((f) => f.endsWith(".json")).length < 5) {
+    if (Date.now() > deadline) throw new Error("writer made no progress");
+    await new Promise((r) => setImmediate(r));
+  }
+  child.kill("SIGKILL");
+  await new Promise((r) => child.once("exit", r));
+  const s = await FileStateStore.open(dir);
+  for (const key of await s.list("")) {
+    const v = await s.get<{ i: number; pad: string }>(key);
+    assert.ok(v && typeof v.i === "number" && v.pad.length >= 20000, `key ${key} is whole`);
+  }
+  await s.close();
+});
