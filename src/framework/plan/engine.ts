@@ -1,0 +1,537 @@
+// Runs plans: picks the steps whose turn it is (phase dependencies, serial or parallel
+// strategies, operator pauses, busy assets), runs them, retries failures with exponential
+// backoff, and persists every transition before acting on it. After a restart a step that
+// was in progress is simply run again: steps are idempotent by contract.
+import { EventEmitter } from "node:events";
+import type { StateStore } from "../../store/store.js";
+import {
+  PermanentStepError,
+  PlanError,
+  type AggregateStatus,
+  type PhaseDefinition,
+  type PlanDefinition,
+  type PlanProgress,
+  type PlanView,
+  type StepDefinition,
+  type StepProgress,
+  type StepView,
+} from "./types.js";
+
+export interface PlanEngineOptions {
+  store: StateStore;
+  /** Retry delays: initialMs doubling up to maxMs (defaults 1 s and 60 s). */
+  retry?: { initialMs?: number; maxMs?: number };
+  /** Scrubs secrets out of error messages before they are stored or shown. */
+  redact?: (text: string) => string;
+  now?: () => number;
+}
+
+export interface PlanEngineEvents {
+  step: [planId: string, phaseId: string, step: StepView];
+  plan: [view: PlanView];
+  /** Internal trouble (e.g. the store failed to save); the engine keeps going. */
+  error: [error: Error];
+}
+
+type InterruptKind = "stop" | "restart" | "force" | "timeout";
+class Interrupt extends Error {
+  constructor(
+    readonly kind: InterruptKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface LivePlan {
+  def: PlanDefinition;
+  progress: PlanProgress;
+  running: Map<string, AbortController>;
+  save: Promise<void>;
+}
+
+const storeKey = (planId: string) => `plans/${planId}`;
+
+export class PlanEngine extends EventEmitter<PlanEngineEvents> {
+  private readonly opts: PlanEngineOptions;
+  private readonly plans = new Map<string, LivePlan>();
+  private readonly busyAssets = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly inflight = new Set<Promise<void>>();
+  private started = false;
+  private stopping = false;
+
+  constructor(opts: PlanEngineOptions) {
+    super();
+    this.opts = opts;
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  // ---- plan definitions ------------------------------------------------------------------
+
+  /**
+   * Installs or replaces a plan definition. Progress is kept for steps whose ids remain,
+   * loaded from the store the first time a plan is seen.
+   */
+  async setPlan(def: PlanDefinition): Promise<void> {
+    validate(def);
+    let live = this.plans.get(def.id);
+    if (!live) {
+      const stored = await this.opts.store.get<PlanProgress>(storeKey(def.id));
+      const progress: PlanProgress = stored ?? {
+        id: def.id,
+        paused: false,
+        pausedPhases: [],
+        steps: {},
+      };
+      // Whatever was running when the previous process died runs again.
+      for (const p of Object.values(progress.steps)) {
+        if (p.status === "IN_PROGRESS") p.status = "PENDING";
+      }
+      live = { def, progress, running: new Map(), save: Promise.resolve() };
+      this.plans.set(def.id, live);
+    }
+    live.def = def;
+    const ids = new Set(def.phases.flatMap((ph) => ph.steps.map((s) => s.id)));
+    for (const id of Object.keys(live.progress.steps)) {
+      if (!ids.has(id) && !live.running.has(id)) delete live.progress.steps[id];
+    }
+    for (const id of ids) {
+      live.progress.steps[id] ??= { status: "PENDING", attempts: 0, updatedAt: this.now() };
+    }
+    live.progress.pausedPhases = live.progress.pausedPhases.filter((p) =>
+      def.phases.some((ph) => ph.id === p),
+    );
+    await this.persist(live);
+    this.emit("plan", this.view(def.id));
+    this.tick();
+  }
+
+  /** Forgets a plan (its running steps are interrupted) and its stored progress. */
+  async removePlan(planId: string): Promise<void> {
+    const live = this.plans.get(planId);
+    if (!live) return;
+    for (const ac of live.running.values()) ac.abort(new Interrupt("stop", "plan removed"));
+    this.plans.delete(planId);
+    await live.save;
+    await this.opts.store.delete(storeKey(planId));
+  }
+
+  planIds(): string[] {
+    return [...this.plans.keys()];
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  start(): void {
+    this.started = true;
+    this.stopping = false;
+    this.tick();
+  }
+
+  /** Interrupts running steps (they stay in progress in the store) and waits for them. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const live of this.plans.values()) {
+      for (const ac of live.running.values()) ac.abort(new Interrupt("stop", "engine stopped"));
+    }
+    await Promise.allSettled([...this.inflight]);
+    await Promise.allSettled([...this.plans.values()].map((p) => p.save));
+    this.started = false;
+  }
+
+  // ---- operator controls -----------------------------------------------------------------
+
+  private mustGet(planId: string): LivePlan {
+    const live = this.plans.get(planId);
+    if (!live) throw new PlanError("UNKNOWN_PLAN", `no plan '${planId}'`);
+    return live;
+  }
+
+  private mustStep(live: LivePlan, stepId: string): StepProgress {
+    const p = live.progress.steps[stepId];
+    if (!p) throw new PlanError("UNKNOWN_STEP", `plan '${live.def.id}' has no step '${stepId}'`);
+    return p;
+  }
+
+  /** Pauses a plan, or one phase of it. Running steps finish; no new ones start. */
+  async pause(planId: string, phaseId?: string): Promise<void> {
+    const live = this.mustGet(planId);
+    if (phaseId === undefined) live.progress.paused = true;
+    else {
+      if (!live.def.phases.some((p) => p.id === phaseId)) {
+        throw new PlanError("UNKNOWN_PHASE", `plan '${planId}' has no phase '${phaseId}'`);
+      }
+      if (!live.progress.pausedPhases.includes(phaseId)) live.progress.pausedPhases.push(phaseId);
+    }
+    await this.persist(live);
+    this.emit("plan", this.view(planId));
+  }
+
+  async resume(planId: string, phaseId?: string): Promise<void> {
+    const live = this.mustGet(planId);
+    if (phaseId === undefined) {
+      live.progress.paused = false;
+      live.progress.pausedPhases = [];
+    } else {
+      if (!live.def.phases.some((p) => p.id === phaseId)) {
+        throw new PlanError("UNKNOWN_PHASE", `plan '${planId}' has no phase '${phaseId}'`);
+      }
+      live.progress.pausedPhases = live.progress.pausedPhases.filter((p) => p !== phaseId);
+    }
+    await this.persist(live);
+    this.emit("plan", this.view(planId));
+    this.tick();
+  }
+
+  /** Runs a step again from scratch (interrupting it if it is running). */
+  async restartStep(planId: string, stepId: string): Promise<void> {
+    const live = this.mustGet(planId);
+    const p = this.mustStep(live, stepId);
+    live.running.get(stepId)?.abort(new Interrupt("restart", "restarted by operator"));
+    Object.assign(p, { status: "PENDING", attempts: 0, updatedAt: this.now() });
+    delete p.lastError;
+    delete p.retryAt;
+    delete p.forced;
+    delete p.message;
+    this.clearTimer(planId, stepId);
+    await this.persist(live);
+    this.emitStep(live, stepId);
+    this.tick();
+  }
+
+  /** Marks a step complete without running it (interrupting it if it is running). */
+  async forceComplete(planId: string, stepId: string): Promise<void> {
+    const live = this.mustGet(planId);
+    const p = this.mustStep(live, stepId);
+    live.running.get(stepId)?.abort(new Interrupt("force", "force-completed by operator"));
+    Object.assign(p, { status: "COMPLETE", forced: true, updatedAt: this.now() });
+    delete p.retryAt;
+    this.clearTimer(planId, stepId);
+    await this.persist(live);
+    this.emitStep(live, stepId);
+    this.tick();
+  }
+
+  // ---- views -----------------------------------------------------------------------------
+
+  view(planId: string): PlanView {
+    const live = this.mustGet(planId);
+    const { def, progress } = live;
+    const phases = def.phases.map((ph) => {
+      const steps: StepView[] = ph.steps.map((s) => ({
+        id: s.id,
+        name: s.name,
+        ...(s.asset !== undefined ? { asset: s.asset } : {}),
+        ...progress.steps[s.id]!,
+      }));
+      const paused = progress.pausedPhases.includes(ph.id);
+      return {
+        id: ph.id,
+        name: ph.name,
+        strategy: ph.strategy,
+        dependsOn: this.dependencies(def, ph),
+        paused,
+        status: aggregate(
+          steps.map((s) => s.status),
+          paused,
+        ),
+        steps,
+      };
+    });
+    const all = phases.flatMap((p) => p.steps);
+    const phaseStatuses = phases.map((p) => (p.status === "WAITING" ? "PENDING" : p.status));
+    let status = aggregate(phaseStatuses as StepView["status"][], progress.paused);
+    if (status !== "COMPLETE" && !progress.paused && phases.some((p) => p.status === "WAITING")) {
+      status = all.some((s) => s.status !== "PENDING") ? "IN_PROGRESS" : "WAITING";
+    }
+    return {
+      id: def.id,
+      name: def.name,
+      strategy: def.strategy,
+      status,
+      paused: progress.paused,
+      phases,
+      progress: { complete: all.filter((s) => s.status === "COMPLETE").length, total: all.length },
+    };
+  }
+
+  /** Resolves with the plan's view once `done` holds; rejects after the timeout. */
+  waitFor(planId: string, done: (v: PlanView) => boolean, timeoutMs = 60_000): Promise<PlanView> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!this.plans.has(planId)) return false;
+        const v = this.view(planId);
+        if (!done(v)) return false;
+        cleanup();
+        resolve(v);
+        return true;
+      };
+      const onChange = () => void check();
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new PlanError(
+            "TIMEOUT",
+            `plan '${planId}' did not reach the expected state in ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off("step", onChange);
+        this.off("plan", onChange);
+      };
+      this.on("step", onChange);
+      this.on("plan", onChange);
+      check();
+    });
+  }
+
+  // ---- scheduling ------------------------------------------------------------------------
+
+  private dependencies(def: PlanDefinition, phase: PhaseDefinition): string[] {
+    const deps = new Set(phase.dependsOn ?? []);
+    const i = def.phases.indexOf(phase);
+    if (def.strategy === "serial" && i > 0) deps.add(def.phases[i - 1]!.id);
+    return [...deps];
+  }
+
+  private tick(): void {
+    if (!this.started || this.stopping) return;
+    for (const live of this.plans.values()) {
+      if (live.progress.paused) continue;
+      const done = new Set(
+        live.def.phases
+          .filter((ph) => ph.steps.every((s) => live.progress.steps[s.id]?.status === "COMPLETE"))
+          .map((ph) => ph.id),
+      );
+      for (const phase of live.def.phases) {
+        if (done.has(phase.id) || live.progress.pausedPhases.includes(phase.id)) continue;
+        if (!this.dependencies(live.def, phase).every((d) => done.has(d))) continue;
+        this.startEligible(live, phase);
+      }
+    }
+  }
+
+  private startEligible(live: LivePlan, phase: PhaseDefinition): void {
+    const now = this.now();
+    const open = phase.steps.filter((s) => live.progress.steps[s.id]!.status !== "COMPLETE");
+    const candidates = phase.strategy === "serial" ? open.slice(0, 1) : open;
+    let slots =
+      phase.strategy === "serial"
+        ? 1
+        : (phase.maxParallel ?? Number.POSITIVE_INFINITY) -
+          open.filter((s) => live.progress.steps[s.id]!.status === "IN_PROGRESS").length;
+    if (phase.strategy === "serial") slots -= open.filter((s) => live.running.has(s.id)).length;
+    for (const step of candidates) {
+      if (slots <= 0) break;
+      const p = live.progress.steps[step.id]!;
+      if (p.status === "IN_PROGRESS" || live.running.has(step.id)) continue;
+      if (p.status === "ERROR") {
+        if (p.retryAt === undefined) continue; // waits for an operator
+        if (p.retryAt > now) {
+          this.wakeAt(live.def.id, step.id, p.retryAt);
+          continue;
+        }
+      }
+      if (step.asset !== undefined && this.busyAssets.has(step.asset)) continue;
+      slots -= 1;
+      this.launch(live, phase, step);
+    }
+  }
+
+  private wakeAt(planId: string, stepId: string, at: number): void {
+    const key = `${planId}/${stepId}`;
+    if (this.timers.has(key)) return;
+    const t = setTimeout(
+      () => {
+        this.timers.delete(key);
+        this.tick();
+      },
+      Math.max(0, at - this.now()),
+    );
+    this.timers.set(key, t);
+  }
+
+  private clearTimer(planId: string, stepId: string): void {
+    const key = `${planId}/${stepId}`;
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+  }
+
+  private launch(live: LivePlan, phase: PhaseDefinition, step: StepDefinition): void {
+    const ac = new AbortController();
+    live.running.set(step.id, ac);
+    if (step.asset !== undefined) this.busyAssets.add(step.asset);
+    const run = this.execute(live, phase, step, ac).finally(() => {
+      this.inflight.delete(run);
+      if (live.running.get(step.id) === ac) live.running.delete(step.id);
+      if (step.asset !== undefined) this.busyAssets.delete(step.asset);
+      this.tick();
+    });
+    this.inflight.add(run);
+  }
+
+  private async execute(
+    live: LivePlan,
+    phase: PhaseDefinition,
+    step: StepDefinition,
+    ac: AbortController,
+  ): Promise<void> {
+    const p = live.progress.steps[step.id]!;
+    const now = this.now();
+    Object.assign(p, {
+      status: "IN_PROGRESS",
+      attempts: p.attempts + 1,
+      startedAt: now,
+      updatedAt: now,
+    });
+    delete p.retryAt;
+    delete p.message;
+    try {
+      // Persisted before the work starts, so a crash from here on means "run it again".
+      await this.persist(live);
+    } catch (err) {
+      p.status = "ERROR";
+      p.attempts -= 1;
+      p.lastError = `could not record the step start: ${(err as Error).message}`;
+      p.retryAt = this.now() + this.retryDelay(1);
+      this.emit("error", err as Error);
+      this.emitStep(live, step.id);
+      return;
+    }
+    this.emitStep(live, step.id);
+    let timer: NodeJS.Timeout | undefined;
+    if (step.timeoutMs !== undefined) {
+      timer = setTimeout(
+        () => ac.abort(new Interrupt("timeout", `step timed out after ${step.timeoutMs} ms`)),
+        step.timeoutMs,
+      );
+    }
+    let failure: unknown;
+    let ok = false;
+    try {
+      await step.run({
+        signal: ac.signal,
+        attempt: p.attempts,
+        progress: (message) => {
+          if (ac.signal.aborted) return;
+          p.message = this.redact(message);
+          p.updatedAt = this.now();
+          this.emitStep(live, step.id);
+        },
+      });
+      ok = !ac.signal.aborted;
+    } catch (err) {
+      failure = err;
+    } finally {
+      clearTimeout(timer);
+    }
+    const interrupt = ac.signal.aborted ? (ac.signal.reason as Interrupt) : undefined;
+    // Restarted, force-completed or stopped: someone else owns the step's status now.
+    if (interrupt && interrupt.kind !== "timeout") return;
+    if (!this.plans.has(live.def.id) || live.progress.steps[step.id] !== p) return;
+    const end = this.now();
+    if (ok) {
+      Object.assign(p, { status: "COMPLETE", updatedAt: end });
+      delete p.lastError;
+    } else {
+      const err = interrupt ?? failure;
+      p.status = "ERROR";
+      p.updatedAt = end;
+      p.lastError = this.redact(err instanceof Error ? err.message : String(err));
+      if (err instanceof PermanentStepError) delete p.retryAt;
+      else p.retryAt = end + this.retryDelay(p.attempts);
+    }
+    try {
+      await this.persist(live);
+    } catch (err) {
+      this.emit("error", err as Error);
+    }
+    this.emitStep(live, step.id);
+    this.emit("plan", this.view(live.def.id));
+  }
+
+  private retryDelay(attempts: number): number {
+    const initial = this.opts.retry?.initialMs ?? 1000;
+    const max = this.opts.retry?.maxMs ?? 60_000;
+    return Math.min(max, initial * 2 ** Math.max(0, attempts - 1));
+  }
+
+  private redact(text: string): string {
+    return this.opts.redact ? this.opts.redact(text) : text;
+  }
+
+  private emitStep(live: LivePlan, stepId: string): void {
+    const phase = live.def.phases.find((ph) => ph.steps.some((s) => s.id === stepId));
+    const def = phase?.steps.find((s) => s.id === stepId);
+    const p = live.progress.steps[stepId];
+    if (!phase || !def || !p) return;
+    this.emit("step", live.def.id, phase.id, {
+      id: def.id,
+      name: def.name,
+      ...(def.asset !== undefined ? { asset: def.asset } : {}),
+      ...p,
+    });
+  }
+
+  /** Writes the plan's progress; writes of one plan are strictly ordered. */
+  private persist(live: LivePlan): Promise<void> {
+    const next = live.save
+      .catch(() => {})
+      .then(() => this.opts.store.set(storeKey(live.def.id), live.progress));
+    live.save = next;
+    return next;
+  }
+}
+
+function aggregate(statuses: StepProgress["status"][], paused: boolean): AggregateStatus {
+  if (statuses.length > 0 && statuses.every((s) => s === "COMPLETE")) return "COMPLETE";
+  if (statuses.length === 0) return "COMPLETE";
+  if (paused) return "WAITING";
+  if (statuses.includes("ERROR")) return "ERROR";
+  if (statuses.some((s) => s === "IN_PROGRESS" || s === "COMPLETE")) return "IN_PROGRESS";
+  return "PENDING";
+}
+
+function validate(def: PlanDefinition): void {
+  if (!def.id) throw new PlanError("INVALID_PLAN", "plan without id");
+  const phaseIds = new Set<string>();
+  const stepIds = new Set<string>();
+  for (const ph of def.phases) {
+    if (phaseIds.has(ph.id))
+      throw new PlanError("INVALID_PLAN", `duplicate phase '${ph.id}' in plan '${def.id}'`);
+    phaseIds.add(ph.id);
+    for (const s of ph.steps) {
+      if (stepIds.has(s.id))
+        throw new PlanError("INVALID_PLAN", `duplicate step '${s.id}' in plan '${def.id}'`);
+      stepIds.add(s.id);
+    }
+  }
+  for (const ph of def.phases) {
+    for (const d of ph.dependsOn ?? []) {
+      if (!phaseIds.has(d)) {
+        throw new PlanError("INVALID_PLAN", `phase '${ph.id}' depends on unknown phase '${d}'`);
+      }
+    }
+  }
+  // Cycle check over explicit dependencies (serial order only points backwards).
+  const state = new Map<string, 1 | 2>();
+  const byId = new Map(def.phases.map((p) => [p.id, p]));
+  const visit = (id: string, path: string[]) => {
+    if (state.get(id) === 2) return;
+    if (state.get(id) === 1) {
+      throw new PlanError("INVALID_PLAN", `phase dependency cycle: ${[...path, id].join(" -> ")}`);
+    }
+    state.set(id, 1);
+    for (const d of byId.get(id)!.dependsOn ?? []) visit(d, [...path, id]);
+    state.set(id, 2);
+  };
+  for (const ph of def.phases) visit(ph.id, []);
+}

@@ -1,0 +1,117 @@
+// Plans are made of phases made of steps (as in the DC/OS SDK). Definitions are computed
+// from desired and observed state and may be recomputed at any time; progress is keyed by
+// stable step ids so it survives recomputation and restarts.
+
+export const STEP_STATUSES = ["PENDING", "IN_PROGRESS", "COMPLETE", "ERROR"] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** Derived status of a phase or plan. WAITING: paused by an operator. */
+export type AggregateStatus = "PENDING" | "IN_PROGRESS" | "COMPLETE" | "ERROR" | "WAITING";
+
+export type Strategy = "serial" | "parallel";
+
+export interface StepContext {
+  /** Aborted when the engine stops, the step is restarted or force-completed, or times out. */
+  signal: AbortSignal;
+  /** 1 for the first run, 2 for the first retry... (persisted, so it counts across restarts). */
+  attempt: number;
+  /** Records a progress message visible in the step's status. */
+  progress(message: string): void;
+}
+
+export interface StepDefinition {
+  /** Stable id, unique within the plan (e.g. `sds/agent-3`). */
+  id: string;
+  name: string;
+  /** Does the work. Must be idempotent: it may run again after any crash. */
+  run(ctx: StepContext): Promise<void>;
+  /** Steps sharing an asset (e.g. an agent id) never run at the same time, across plans. */
+  asset?: string;
+  /** A run that takes longer fails with a timeout (then retried). */
+  timeoutMs?: number;
+}
+
+export interface PhaseDefinition {
+  id: string;
+  name: string;
+  strategy: Strategy;
+  /** With the parallel strategy, at most this many steps run at once. */
+  maxParallel?: number;
+  /** Phases that must be complete before this one starts. */
+  dependsOn?: string[];
+  steps: StepDefinition[];
+}
+
+export interface PlanDefinition {
+  id: string;
+  name: string;
+  /** Serial: each phase waits for the previous one (besides its own dependsOn). */
+  strategy: Strategy;
+  phases: PhaseDefinition[];
+}
+
+/** Persisted progress of one step. */
+export interface StepProgress {
+  status: StepStatus;
+  attempts: number;
+  lastError?: string;
+  message?: string;
+  startedAt?: number;
+  updatedAt: number;
+  /** While in ERROR: when the next attempt is due (absent: waits for an operator). */
+  retryAt?: number;
+  /** Set when an operator force-completed the step. */
+  forced?: boolean;
+}
+
+/** Persisted progress of one plan. */
+export interface PlanProgress {
+  id: string;
+  paused: boolean;
+  pausedPhases: string[];
+  steps: Record<string, StepProgress>;
+}
+
+export interface StepView extends StepProgress {
+  id: string;
+  name: string;
+  asset?: string;
+}
+
+export interface PhaseView {
+  id: string;
+  name: string;
+  strategy: Strategy;
+  dependsOn: string[];
+  status: AggregateStatus;
+  paused: boolean;
+  steps: StepView[];
+}
+
+export interface PlanView {
+  id: string;
+  name: string;
+  strategy: Strategy;
+  status: AggregateStatus;
+  paused: boolean;
+  phases: PhaseView[];
+  /** Steps complete out of all steps. */
+  progress: { complete: number; total: number };
+}
+
+/** A step failure that retrying cannot fix; the step waits for an operator. */
+export class PermanentStepError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PermanentStepError";
+  }
+}
+
+export class PlanError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "PlanError";
+    this.code = code;
+  }
+}

@@ -1,0 +1,424 @@
+import { test, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileStateStore } from "../../../src/store/file-store.js";
+import { PlanEngine } from "../../../src/framework/plan/engine.js";
+import {
+  PermanentStepError,
+  PlanError,
+  type PhaseDefinition,
+  type PlanDefinition,
+  type StepContext,
+  type StepDefinition,
+} from "../../../src/framework/plan/types.js";
+import { withDeadline } from "../../support/wait.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** A step whose runs the test controls: each run waits until released. */
+class Gate {
+  runs: StepContext[] = [];
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private started: (() => void)[] = [];
+  step(id: string, extra: Partial<StepDefinition> = {}): StepDefinition {
+    return {
+      id,
+      name: `step ${id}`,
+      run: (ctx) =>
+        new Promise<void>((resolve, reject) => {
+          this.runs.push(ctx);
+          this.waiters.push({ resolve, reject });
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error));
+          this.started.splice(0).forEach((f) => f());
+        }),
+      ...extra,
+    };
+  }
+  async running(n: number): Promise<void> {
+    while (this.runs.length < n) {
+      await withDeadline(new Promise<void>((r) => this.started.push(r)), 5000, `run #${n}`);
+    }
+  }
+  release(i: number, err?: Error) {
+    const w = this.waiters[i]!;
+    if (err) w.reject(err);
+    else w.resolve();
+  }
+}
+
+async function setup(opts: { dir?: string } = {}) {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "plan-"));
+  const store = await FileStateStore.open(dir);
+  const engine = new PlanEngine({
+    store,
+    retry: { initialMs: 5, maxMs: 20 },
+    redact: (t) => t.replaceAll("hunter2", "[redacted]"),
+  });
+  cleanups.push(async () => {
+    await engine.stop();
+    await store.close();
+  });
+  return { engine, store, dir };
+}
+
+const log: string[] = [];
+const recording = (id: string, extra: Partial<StepDefinition> = {}): StepDefinition => ({
+  id,
+  name: id,
+  run: async () => {
+    log.push(id);
+  },
+  ...extra,
+});
+
+function plan(
+  phases: PhaseDefinition[],
+  strategy: "serial" | "parallel" = "serial",
+): PlanDefinition {
+  return { id: "deploy", name: "Deploy", strategy, phases };
+}
+
+test("serial phases of serial steps run in order and the plan completes", async () => {
+  log.length = 0;
+  const { engine } = await setup();
+  await engine.setPlan(
+    plan([
+      { id: "mdm", name: "MDM", strategy: "serial", steps: [recording("a"), recording("b")] },
+      { id: "sds", name: "SDS", strategy: "serial", steps: [recording("c")] },
+    ]),
+  );
+  assert.equal(engine.view("deploy").status, "PENDING");
+  engine.start();
+  const v = await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.deepEqual(log, ["a", "b", "c"]);
+  assert.deepEqual(v.progress, { complete: 3, total: 3 });
+  assert.ok(v.phases.every((p) => p.status === "COMPLETE"));
+  assert.equal(v.phases[0]!.steps[0]!.attempts, 1);
+});
+
+test("a parallel phase runs its steps together, bounded by maxParallel", async () => {
+  const { engine } = await setup();
+  const gate = new Gate();
+  await engine.setPlan(
+    plan([
+      {
+        id: "p",
+        name: "P",
+        strategy: "parallel",
+        maxParallel: 2,
+        steps: ["1", "2", "3"].map((i) => gate.step(i)),
+      },
+    ]),
+  );
+  engine.start();
+  await gate.running(2);
+  let v = engine.view("deploy");
+  assert.deepEqual(
+    v.phases[0]!.steps.map((s) => s.status),
+    ["IN_PROGRESS", "IN_PROGRESS", "PENDING"],
+  );
+  assert.equal(v.status, "IN_PROGRESS");
+  gate.release(0);
+  await gate.running(3);
+  gate.release(1);
+  gate.release(2);
+  v = await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.equal(v.progress.complete, 3);
+});
+
+test("phase dependencies: with a parallel plan, independent phases overlap and dependants wait", async () => {
+  const { engine } = await setup();
+  const gate = new Gate();
+  await engine.setPlan(
+    plan(
+      [
+        { id: "a", name: "A", strategy: "serial", steps: [gate.step("a1")] },
+        { id: "b", name: "B", strategy: "serial", steps: [gate.step("b1")] },
+        { id: "c", name: "C", strategy: "serial", dependsOn: ["a", "b"], steps: [gate.step("c1")] },
+      ],
+      "parallel",
+    ),
+  );
+  engine.start();
+  await gate.running(2);
+  assert.equal(engine.view("deploy").phases[2]!.status, "PENDING");
+  assert.deepEqual(engine.view("deploy").phases[2]!.dependsOn, ["a", "b"]);
+  gate.release(0);
+  await engine.waitFor("deploy", (v) => v.phases[0]!.status === "COMPLETE", 5000);
+  assert.equal(gate.runs.length, 2, "c must wait for b too");
+  gate.release(1);
+  await gate.running(3);
+  gate.release(2);
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+});
+
+test("a failing step shows its error, is retried with backoff, and its attempts are counted", async () => {
+  const { engine } = await setup();
+  let n = 0;
+  await engine.setPlan(
+    plan([
+      {
+        id: "p",
+        name: "P",
+        strategy: "serial",
+        steps: [
+          {
+            id: "flaky",
+            name: "flaky",
+            run: async () => {
+              if (++n < 3) throw new Error(`gateway said no (${n}) password=hunter2`);
+            },
+          },
+        ],
+      },
+    ]),
+  );
+  const errors: string[] = [];
+  engine.on("step", (_p, _ph, s) => s.status === "ERROR" && errors.push(s.lastError!));
+  engine.start();
+  const v = await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.equal(v.phases[0]!.steps[0]!.attempts, 3);
+  assert.equal(v.phases[0]!.steps[0]!.lastError, undefined);
+  assert.deepEqual(errors, [
+    "gateway said no (1) password=[redacted]",
+    "gateway said no (2) password=[redacted]",
+  ]);
+});
+
+test("a permanent error waits for the operator; restarting the step runs it again", async () => {
+  const { engine } = await setup();
+  let fail = true;
+  await engine.setPlan(
+    plan([
+      {
+        id: "p",
+        name: "P",
+        strategy: "serial",
+        steps: [
+          {
+            id: "s",
+            name: "s",
+            run: async () => {
+              if (fail) throw new PermanentStepError("device /dev/sdb holds a filesystem");
+            },
+          },
+          recording("after"),
+        ],
+      },
+    ]),
+  );
+  engine.start();
+  const v = await engine.waitFor("deploy", (v) => v.status === "ERROR", 5000);
+  const s = v.phases[0]!.steps[0]!;
+  assert.equal(s.lastError, "device /dev/sdb holds a filesystem");
+  assert.equal(s.retryAt, undefined);
+  assert.equal(v.phases[0]!.steps[1]!.status, "PENDING", "serial: the next step waits");
+  fail = false;
+  await engine.restartStep("deploy", "s");
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+});
+
+test("pause and resume a plan and a phase", async () => {
+  const { engine } = await setup();
+  const gate = new Gate();
+  await engine.setPlan(
+    plan([{ id: "p", name: "P", strategy: "serial", steps: [gate.step("1"), gate.step("2")] }]),
+  );
+  engine.start();
+  await gate.running(1);
+  await engine.pause("deploy");
+  assert.equal(engine.view("deploy").status, "WAITING");
+  gate.release(0);
+  await engine.waitFor("deploy", (v) => v.phases[0]!.steps[0]!.status === "COMPLETE", 5000);
+  assert.equal(gate.runs.length, 1, "paused: the second step must not start");
+  await engine.resume("deploy");
+  await gate.running(2);
+  await engine.pause("deploy", "p");
+  assert.equal(engine.view("deploy").phases[0]!.status, "WAITING");
+  await assert.rejects(
+    engine.pause("deploy", "nope"),
+    (e: unknown) => e instanceof PlanError && e.code === "UNKNOWN_PHASE",
+  );
+  await engine.resume("deploy", "p");
+  gate.release(1);
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+});
+
+test("force-complete interrupts a hung step and moves on", async () => {
+  const { engine } = await setup();
+  const gate = new Gate();
+  await engine.setPlan(
+    plan([
+      { id: "p", name: "P", strategy: "serial", steps: [gate.step("hung"), recording("next")] },
+    ]),
+  );
+  engine.start();
+  await gate.running(1);
+  await engine.forceComplete("deploy", "hung");
+  assert.equal(gate.runs[0]!.signal.aborted, true);
+  const v = await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.equal(v.phases[0]!.steps[0]!.forced, true);
+  await assert.rejects(
+    engine.forceComplete("deploy", "ghost"),
+    (e: unknown) => e instanceof PlanError && e.code === "UNKNOWN_STEP",
+  );
+  assert.throws(
+    () => engine.view("nope"),
+    (e: unknown) => e instanceof PlanError && e.code === "UNKNOWN_PLAN",
+  );
+});
+
+test("a step that exceeds its timeout fails and is retried", async () => {
+  const { engine } = await setup();
+  let n = 0;
+  await engine.setPlan(
+    plan([
+      {
+        id: "p",
+        name: "P",
+        strategy: "serial",
+        steps: [
+          {
+            id: "slow",
+            name: "slow",
+            timeoutMs: 50,
+            run: (ctx) =>
+              new Promise<void>((resolve, reject) => {
+                if (++n > 1) return resolve();
+                ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error));
+              }),
+          },
+        ],
+      },
+    ]),
+  );
+  const errors: string[] = [];
+  engine.on("step", (_p, _ph, s) => s.status === "ERROR" && errors.push(s.lastError!));
+  engine.start();
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.deepEqual(errors, ["step timed out after 50 ms"]);
+});
+
+test("progress survives a restart: finished steps stay done, the interrupted one runs again", async () => {
+  const first = await setup();
+  const gate = new Gate();
+  const def = (g: Gate) =>
+    plan([
+      {
+        id: "p",
+        name: "P",
+        strategy: "serial",
+        steps: [recording("done-before"), g.step("interrupted"), recording("later")],
+      },
+    ]);
+  log.length = 0;
+  await first.engine.setPlan(def(gate));
+  first.engine.start();
+  await gate.running(1);
+  await first.engine.stop();
+  await first.store.close();
+  cleanups.length = 0;
+  const second = await setup({ dir: first.dir });
+  const gate2 = new Gate();
+  await second.engine.setPlan(def(gate2));
+  const before = second.engine.view("deploy").phases[0]!.steps;
+  assert.equal(before[0]!.status, "COMPLETE");
+  assert.equal(before[1]!.status, "PENDING");
+  second.engine.start();
+  await gate2.running(1);
+  assert.equal(gate2.runs[0]!.attempt, 2, "the attempt count is persisted");
+  gate2.release(0);
+  await second.engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.deepEqual(log, ["done-before", "later"]);
+});
+
+test("recomputing a plan keeps progress by step id, adds new steps and drops removed ones", async () => {
+  log.length = 0;
+  const { engine } = await setup();
+  await engine.setPlan(
+    plan([{ id: "p", name: "P", strategy: "parallel", steps: [recording("x"), recording("y")] }]),
+  );
+  engine.start();
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  await engine.setPlan(
+    plan([{ id: "p", name: "P", strategy: "parallel", steps: [recording("x"), recording("z")] }]),
+  );
+  const v = await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.deepEqual(
+    v.phases[0]!.steps.map((s) => s.id),
+    ["x", "z"],
+  );
+  assert.deepEqual(log.sort(), ["x", "y", "z"]);
+});
+
+test("steps of different plans on the same asset never run at the same time", async () => {
+  const { engine } = await setup();
+  let active = 0;
+  let maxActive = 0;
+  const busy = (id: string): StepDefinition => ({
+    id,
+    name: id,
+    asset: "agent-1",
+    run: async () => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await new Promise((r) => setImmediate(r));
+      active--;
+    },
+  });
+  await engine.setPlan({
+    id: "deploy",
+    name: "D",
+    strategy: "parallel",
+    phases: [{ id: "p", name: "P", strategy: "parallel", steps: [busy("d1"), busy("d2")] }],
+  });
+  await engine.setPlan({
+    id: "expand",
+    name: "E",
+    strategy: "parallel",
+    phases: [{ id: "p", name: "P", strategy: "parallel", steps: [busy("e1")] }],
+  });
+  engine.start();
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  await engine.waitFor("expand", (v) => v.status === "COMPLETE", 5000);
+  assert.equal(maxActive, 1);
+});
+
+test("invalid plan definitions are refused with a clear reason", async () => {
+  const { engine } = await setup();
+  const s = recording("s");
+  await assert.rejects(
+    engine.setPlan(
+      plan([
+        { id: "a", name: "A", strategy: "serial", steps: [s] },
+        { id: "a", name: "A", strategy: "serial", steps: [] },
+      ]),
+    ),
+    /duplicate phase 'a'/,
+  );
+  await assert.rejects(
+    engine.setPlan(plan([{ id: "a", name: "A", strategy: "serial", steps: [s, s] }])),
+    /duplicate step 's'/,
+  );
+  await assert.rejects(
+    engine.setPlan(plan([{ id: "a", name: "A", strategy: "serial", dependsOn: ["x"], steps: [] }])),
+    /unknown phase 'x'/,
+  );
+  await assert.rejects(
+    engine.setPlan(
+      plan(
+        [
+          { id: "a", name: "A", strategy: "serial", dependsOn: ["b"], steps: [] },
+          { id: "b", name: "B", strategy: "serial", dependsOn: ["a"], steps: [] },
+        ],
+        "parallel",
+      ),
+    ),
+    /cycle/,
+  );
+});
