@@ -1,0 +1,108 @@
+// The 2017 Go scheduler's flag names (single dash, dotted, Go `flag` syntax) mapped to ours,
+// so existing Marathon app definitions keep working. Flags the new design has no use for
+// are accepted and ignored with a notice rather than breaking a deployment.
+
+/** Predecessor flag → our long option. */
+export const FLAG_ALIASES: Record<string, string> = {
+  uri: "master",
+  "rest.port": "api-port",
+  "rest.address": "api-address",
+  loglevel: "log-level",
+  user: "user",
+  hostname: "hostname",
+  role: "role",
+  "scaleio.clustername": "cluster-name",
+  "scaleio.clusterid": "cluster-id",
+  "scaleio.protectiondomain": "protection-domain",
+  "scaleio.storagepool": "storage-pool",
+  "scaleio.password": "admin-password",
+  "scaleio.apiversion": "api-version",
+  "scaleio.preconfig.primary": "mdm-primary",
+  "scaleio.preconfig.secondary": "mdm-secondary",
+  "scaleio.preconfig.tiebreaker": "mdm-tiebreaker",
+  "scaleio.preconfig.gateway": "gateway",
+  "scaleio.lbgateway": "gateway-lb",
+  "executor.cpu.mdm": "executor-cpu-mdm",
+  "executor.mem.mdm": "executor-mem-mdm",
+  "executor.cpu.non": "executor-cpu-non",
+  "executor.mem.non": "executor-mem-non",
+  "scaleio.ubuntu14.mdm": "package-deb-mdm",
+  "scaleio.ubuntu14.sds": "package-deb-sds",
+  "scaleio.ubuntu14.sdc": "package-deb-sdc",
+  "scaleio.ubuntu14.lia": "package-deb-lia",
+  "scaleio.ubuntu14.gw": "package-deb-gateway",
+  "scaleio.rhel7.mdm": "package-rpm-mdm",
+  "scaleio.rhel7.sds": "package-rpm-sds",
+  "scaleio.rhel7.sdc": "package-rpm-sdc",
+  "scaleio.rhel7.lia": "package-rpm-lia",
+  "scaleio.rhel7.gw": "package-rpm-gateway",
+  "scaleio.centos7.mdm": "package-rpm-mdm",
+  "scaleio.centos7.sds": "package-rpm-sds",
+  "scaleio.centos7.sdc": "package-rpm-sdc",
+  "scaleio.centos7.lia": "package-rpm-lia",
+  "scaleio.centos7.gw": "package-rpm-gateway",
+  "rexray.version": "rexray-version",
+  "isolator.binary": "isolator-binary",
+};
+
+/** Predecessor flags that no longer mean anything here, with the reason shown to the operator. */
+export const IGNORED_FLAGS: Record<string, string> = {
+  debug: "the framework never reboots a machine unless asked to, so -debug is not needed",
+  experimental: "full provisioning is a supported mode; -experimental is not needed",
+  "rexray.branch": "REX-Ray comes from the configured package source",
+  "executor.altpath": "the scheduler serves its own executor artifact",
+  "executor.cpu.factor": "resource factors are not used",
+  "executor.mem.factor": "resource factors are not used",
+  "store.type": "state lives in --state-dir (ZooKeeper store: see the README)",
+  "store.uri": "state lives in --state-dir (ZooKeeper store: see the README)",
+};
+
+const BOOLEAN_IGNORED = new Set(["debug", "experimental"]);
+
+export interface TranslatedArgs {
+  argv: string[];
+  notices: string[];
+}
+
+/**
+ * Rewrites predecessor-style arguments (`-scaleio.password=x`, `-uri host:5050`) into our
+ * `--long-option` form. Arguments that are already ours pass through unchanged.
+ */
+export function translateLegacyArgs(args: string[]): TranslatedArgs {
+  const out: string[] = [];
+  const notices: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const m = /^--?([a-z][a-z0-9]*(?:\.[a-z0-9]+)+|[a-z]{3,})(?:=(.*))?$/i.exec(arg);
+    const name = m?.[1];
+    if (!m || !name || (arg.startsWith("--") && !name.includes("."))) {
+      out.push(arg);
+      continue;
+    }
+    if (name in FLAG_ALIASES) {
+      const ours = FLAG_ALIASES[name]!;
+      out.push(m[2] !== undefined ? `--${ours}=${m[2]}` : `--${ours}`);
+      if (name === "scaleio.password") {
+        notices.push(
+          "-scaleio.password puts the admin password on the command line, where process listings show it; use SCALEIO_ADMIN_PASSWORD or --admin-password-file",
+        );
+      }
+      continue;
+    }
+    if (name in IGNORED_FLAGS) {
+      notices.push(`ignoring -${name}: ${IGNORED_FLAGS[name]}`);
+      // A value given as the next argument belongs to the ignored flag.
+      if (
+        m[2] === undefined &&
+        !BOOLEAN_IGNORED.has(name) &&
+        i + 1 < args.length &&
+        !args[i + 1]!.startsWith("-")
+      ) {
+        i++;
+      }
+      continue;
+    }
+    out.push(arg);
+  }
+  return { argv: out, notices };
+}

@@ -1,0 +1,403 @@
+// Loads the scheduler configuration: defaults < YAML file < environment < flags. Secrets
+// (ScaleIO admin password, API token, Mesos secret) come only from files or environment
+// variables (plus the predecessor's -scaleio.password, with a warning) and are kept apart.
+import { readFileSync } from "node:fs";
+import { parseDocument } from "yaml";
+import { Secret } from "../../common/secret.js";
+import { configSchema, type SchedulerConfig } from "./schema.js";
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+type Kind = "string" | "number" | "int" | "boolean";
+
+interface OptionSpec {
+  path: string[];
+  kind: Kind;
+  description: string;
+}
+
+/** Every non-secret option, by long flag name. Env: SCALEIO_FRAMEWORK_<FLAG_IN_UPPER_SNAKE>. */
+export const OPTIONS: Record<string, OptionSpec> = {
+  master: {
+    path: ["mesos", "master"],
+    kind: "string",
+    description: "Mesos master: http://host:5050, a comma list, or zk://host:2181/mesos",
+  },
+  "framework-name": {
+    path: ["mesos", "frameworkName"],
+    kind: "string",
+    description: "framework name shown by Mesos",
+  },
+  role: {
+    path: ["mesos", "role"],
+    kind: "string",
+    description: "Mesos role to reserve resources for",
+  },
+  user: { path: ["mesos", "user"], kind: "string", description: "Unix user the executors run as" },
+  principal: { path: ["mesos", "principal"], kind: "string", description: "Mesos principal" },
+  hostname: {
+    path: ["mesos", "hostname"],
+    kind: "string",
+    description: "host name reported to Mesos",
+  },
+  "failover-timeout": {
+    path: ["mesos", "failoverTimeoutSeconds"],
+    kind: "number",
+    description: "seconds Mesos keeps the framework's tasks while the scheduler is away",
+  },
+  "mesos-ca-file": {
+    path: ["mesos", "caFile"],
+    kind: "string",
+    description: "CA bundle for an https master",
+  },
+  "api-address": {
+    path: ["api", "address"],
+    kind: "string",
+    description: "address the operator API listens on",
+  },
+  "api-port": { path: ["api", "port"], kind: "int", description: "port of the operator API" },
+  "api-protect-reads": {
+    path: ["api", "protectReads"],
+    kind: "boolean",
+    description: "require the API token for reads too",
+  },
+  "state-dir": {
+    path: ["state", "dir"],
+    kind: "string",
+    description: "directory of the embedded state store",
+  },
+  "log-level": {
+    path: ["logLevel"],
+    kind: "string",
+    description: "trace, debug, info, warn or error",
+  },
+  "cluster-name": {
+    path: ["scaleio", "clusterName"],
+    kind: "string",
+    description: "ScaleIO system name",
+  },
+  "cluster-id": {
+    path: ["scaleio", "clusterId"],
+    kind: "string",
+    description: "ScaleIO system id (existing cluster)",
+  },
+  "protection-domain": {
+    path: ["scaleio", "protectionDomain"],
+    kind: "string",
+    description: "default protection domain",
+  },
+  "storage-pool": {
+    path: ["scaleio", "storagePool"],
+    kind: "string",
+    description: "default storage pool",
+  },
+  "api-version": {
+    path: ["scaleio", "apiVersion"],
+    kind: "string",
+    description: "ScaleIO REST API version",
+  },
+  "mdm-count": {
+    path: ["scaleio", "mdmCount"],
+    kind: "int",
+    description: "MDM cluster size when provisioning: 3 or 5",
+  },
+  "mdm-primary": {
+    path: ["scaleio", "existing", "primary"],
+    kind: "string",
+    description: "existing cluster: primary MDM address",
+  },
+  "mdm-secondary": {
+    path: ["scaleio", "existing", "secondary"],
+    kind: "string",
+    description: "existing cluster: secondary MDM address",
+  },
+  "mdm-tiebreaker": {
+    path: ["scaleio", "existing", "tiebreaker"],
+    kind: "string",
+    description: "existing cluster: tie-breaker address",
+  },
+  gateway: {
+    path: ["scaleio", "existing", "gateway"],
+    kind: "string",
+    description: "existing cluster: gateway address (default: the primary MDM)",
+  },
+  "gateway-lb": {
+    path: ["scaleio", "gateway", "lb"],
+    kind: "string",
+    description: "load-balanced gateway address",
+  },
+  "gateway-port": {
+    path: ["scaleio", "gateway", "port"],
+    kind: "int",
+    description: "gateway HTTPS port",
+  },
+  "gateway-ca-file": {
+    path: ["scaleio", "gateway", "caFile"],
+    kind: "string",
+    description: "CA that signs the gateway certificate",
+  },
+  "gateway-insecure": {
+    path: ["scaleio", "gateway", "insecure"],
+    kind: "boolean",
+    description: "do not verify the gateway certificate (not recommended)",
+  },
+  strategy: {
+    path: ["scaleio", "strategy"],
+    kind: "string",
+    description: "single-pool, imperative or declarative",
+  },
+  "topology-file": {
+    path: ["scaleio", "topologyFile"],
+    kind: "string",
+    description: "declarative topology YAML",
+  },
+  "rexray-version": {
+    path: ["scaleio", "rexrayVersion"],
+    kind: "string",
+    description: "REX-Ray version to install",
+  },
+  "isolator-binary": {
+    path: ["scaleio", "isolatorBinary"],
+    kind: "string",
+    description: "URL of the DVDI isolator module",
+  },
+  "executor-cpu-mdm": {
+    path: ["executor", "mdm", "cpus"],
+    kind: "number",
+    description: "CPUs reserved on MDM nodes",
+  },
+  "executor-mem-mdm": {
+    path: ["executor", "mdm", "memMb"],
+    kind: "int",
+    description: "memory (MB) reserved on MDM nodes",
+  },
+  "executor-cpu-non": {
+    path: ["executor", "other", "cpus"],
+    kind: "number",
+    description: "CPUs reserved on other nodes",
+  },
+  "executor-mem-non": {
+    path: ["executor", "other", "memMb"],
+    kind: "int",
+    description: "memory (MB) reserved on other nodes",
+  },
+};
+for (const fmt of ["deb", "rpm"]) {
+  for (const c of ["mdm", "sds", "sdc", "lia", "gateway"]) {
+    OPTIONS[`package-${fmt}-${c}`] = {
+      path: ["scaleio", "packages", fmt, c],
+      kind: "string",
+      description: `${c} package (${fmt}) URL`,
+    };
+  }
+}
+
+/** Secret-bearing options: never part of the configuration object. */
+export const SECRET_OPTIONS = {
+  "admin-password-file": "file holding the ScaleIO admin password (or SCALEIO_ADMIN_PASSWORD)",
+  "admin-password": "deprecated: the admin password itself (visible in process listings)",
+  "api-token-file": "file holding the operator API token (or SCALEIO_FRAMEWORK_API_TOKEN)",
+  "mesos-secret-file":
+    "file holding the Mesos principal's secret (or SCALEIO_FRAMEWORK_MESOS_SECRET)",
+} as const;
+
+export const envName = (flag: string) =>
+  `SCALEIO_FRAMEWORK_${flag.replaceAll("-", "_").toUpperCase()}`;
+
+export interface Secrets {
+  adminPassword?: Secret;
+  apiToken?: Secret;
+  mesosSecret?: Secret;
+}
+
+export interface LoadedConfig {
+  config: SchedulerConfig;
+  secrets: Secrets;
+  notices: string[];
+}
+
+export interface LoadOptions {
+  /** Values from flags, keyed by long flag name (strings as typed, booleans for switches). */
+  flags?: Record<string, string | boolean | undefined>;
+  env?: NodeJS.ProcessEnv;
+  /** Path of the YAML configuration file. */
+  file?: string;
+}
+
+const SECRET_KEY = /pass(word)?|secret|token/i;
+
+function coerce(value: string | boolean, kind: Kind, where: string, problems: string[]): unknown {
+  if (kind === "boolean") {
+    if (typeof value === "boolean") return value;
+    if (/^(true|1|yes)$/i.test(value)) return true;
+    if (/^(false|0|no)$/i.test(value)) return false;
+    problems.push(`${where}: expected true or false, got '${value}'`);
+    return undefined;
+  }
+  if (typeof value === "boolean") {
+    problems.push(`${where}: needs a value`);
+    return undefined;
+  }
+  if (kind === "number" || kind === "int") {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || (kind === "int" && !Number.isInteger(n))) {
+      problems.push(
+        `${where}: expected ${kind === "int" ? "an integer" : "a number"}, got '${value}'`,
+      );
+      return undefined;
+    }
+    return n;
+  }
+  return value;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== "object" || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path.at(-1)!] = value;
+}
+
+function findSecretKeys(value: unknown, path: string[] = []): string[] {
+  if (typeof value !== "object" || value === null) return [];
+  return Object.entries(value).flatMap(([k, v]) => [
+    ...(SECRET_KEY.test(k) ? [[...path, k].join(".")] : []),
+    ...findSecretKeys(v, [...path, k]),
+  ]);
+}
+
+function readSecretFile(path: string, what: string, problems: string[]): Secret | undefined {
+  try {
+    const text = readFileSync(path, "utf8").trim();
+    if (!text) {
+      problems.push(`${what} file ${path} is empty`);
+      return undefined;
+    }
+    return new Secret(text, path);
+  } catch (err) {
+    problems.push(
+      `cannot read the ${what} file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+    return undefined;
+  }
+}
+
+export function loadConfig(opts: LoadOptions): LoadedConfig {
+  const env = opts.env ?? process.env;
+  // Commander hands options over camelCased; accept both spellings.
+  const flags = Object.fromEntries(
+    Object.entries(opts.flags ?? {}).map(([k, v]) => [
+      k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+      v,
+    ]),
+  );
+  const problems: string[] = [];
+  const notices: string[] = [];
+  let raw: Record<string, unknown> = {};
+
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readFileSync(opts.file, "utf8");
+    } catch (err) {
+      throw new ConfigError([
+        `cannot read configuration file ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      ]);
+    }
+    const doc = parseDocument(text, { prettyErrors: true });
+    if (doc.errors.length > 0) {
+      throw new ConfigError(doc.errors.map((e) => `${opts.file}: ${e.message.split("\n")[0]}`));
+    }
+    const value = doc.toJS() as unknown;
+    if (value !== null && value !== undefined) {
+      if (typeof value !== "object" || Array.isArray(value)) {
+        throw new ConfigError([`${opts.file}: the top level must be a mapping`]);
+      }
+      raw = value as Record<string, unknown>;
+    }
+    const secretKeys = findSecretKeys(raw);
+    if (secretKeys.length > 0) {
+      throw new ConfigError(
+        secretKeys.map(
+          (k) =>
+            `${opts.file}: '${k}' looks like a secret; secrets are read from files or environment variables, never from the configuration file`,
+        ),
+      );
+    }
+  }
+
+  for (const [flag, spec] of Object.entries(OPTIONS)) {
+    const fromEnv = env[envName(flag)];
+    if (fromEnv !== undefined && fromEnv !== "") {
+      const v = coerce(fromEnv, spec.kind, envName(flag), problems);
+      if (v !== undefined) setPath(raw, spec.path, v);
+    }
+    const fromFlag = flags[flag];
+    if (fromFlag !== undefined) {
+      const v = coerce(fromFlag, spec.kind, `--${flag}`, problems);
+      if (v !== undefined) setPath(raw, spec.path, v);
+    }
+  }
+  for (const key of Object.keys(flags)) {
+    if (flags[key] !== undefined && !(key in OPTIONS) && !(key in SECRET_OPTIONS)) {
+      problems.push(`unknown option --${key}`);
+    }
+  }
+
+  const secrets: Secrets = {};
+  const pwFile = flags["admin-password-file"];
+  if (typeof pwFile === "string")
+    secrets.adminPassword = readSecretFile(pwFile, "admin password", problems);
+  else if (typeof flags["admin-password"] === "string") {
+    secrets.adminPassword = new Secret(flags["admin-password"], "--admin-password");
+    notices.push(
+      "the admin password was given on the command line; prefer SCALEIO_ADMIN_PASSWORD or --admin-password-file",
+    );
+  } else if (env.SCALEIO_ADMIN_PASSWORD) {
+    secrets.adminPassword = new Secret(env.SCALEIO_ADMIN_PASSWORD, "SCALEIO_ADMIN_PASSWORD");
+  }
+  const tokenFile = flags["api-token-file"];
+  if (typeof tokenFile === "string")
+    secrets.apiToken = readSecretFile(tokenFile, "API token", problems);
+  else if (env.SCALEIO_FRAMEWORK_API_TOKEN) {
+    secrets.apiToken = new Secret(env.SCALEIO_FRAMEWORK_API_TOKEN, "SCALEIO_FRAMEWORK_API_TOKEN");
+  }
+  const mesosFile = flags["mesos-secret-file"];
+  if (typeof mesosFile === "string")
+    secrets.mesosSecret = readSecretFile(mesosFile, "Mesos secret", problems);
+  else if (env.SCALEIO_FRAMEWORK_MESOS_SECRET) {
+    secrets.mesosSecret = new Secret(
+      env.SCALEIO_FRAMEWORK_MESOS_SECRET,
+      "SCALEIO_FRAMEWORK_MESOS_SECRET",
+    );
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.join(".") || "(top level)";
+      const message =
+        issue.code === "unrecognized_keys"
+          ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`
+          : issue.message;
+      problems.push(`${path}: ${message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = parsed.data!;
+  if (config.mesos.principal && !secrets.mesosSecret) {
+    notices.push(
+      `principal '${config.mesos.principal}' has no secret: the master must not require authentication`,
+    );
+  }
+  return { config, secrets, notices };
+}

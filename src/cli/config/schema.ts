@@ -1,0 +1,156 @@
+// The scheduler's configuration, validated. The same shape is read from YAML (camelCase
+// keys), from environment variables and from flags; secrets are never part of it (they are
+// loaded separately into Secret objects).
+import { z } from "zod";
+
+const hostOrIp = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9.:[\]-]+$/, "must be a host name or IP address");
+
+/** Names ScaleIO objects may have: no spaces or shell metacharacters, at most 31 characters. */
+export const scaleioName = z
+  .string()
+  .min(1)
+  .max(31)
+  .regex(/^[A-Za-z0-9_.-]+$/, "may contain only letters, digits, '_', '.' and '-'");
+
+const packageUrl = z
+  .string()
+  .min(1)
+  .regex(/^(https?:\/\/|file:\/\/|\/)/, "must be an http(s) or file URL, or an absolute path");
+
+const packages = z
+  .object({
+    mdm: packageUrl.optional(),
+    sds: packageUrl.optional(),
+    sdc: packageUrl.optional(),
+    lia: packageUrl.optional(),
+    gateway: packageUrl.optional(),
+  })
+  .strict();
+
+const resources = (cpus: number, memMb: number) =>
+  z
+    .object({
+      cpus: z.number().positive().max(64).default(cpus),
+      memMb: z.number().int().min(32).max(1_048_576).default(memMb),
+    })
+    .strict()
+    .prefault({});
+
+export const configSchema = z
+  .object({
+    logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+    mesos: z
+      .object({
+        /** `http://host:5050`, a comma list of masters, or `zk://host:2181/mesos`. */
+        master: z.string().min(1).default("http://127.0.0.1:5050"),
+        frameworkName: z.string().min(1).default("scaleio"),
+        role: z
+          .string()
+          .min(1)
+          .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "is not a valid Mesos role")
+          .refine(
+            (r) =>
+              r !== "*" && !r.split("/").some((c) => c === "." || c === ".." || c.startsWith("-")),
+            "is not a valid Mesos role",
+          )
+          .default("scaleio"),
+        user: z.string().min(1).default("root"),
+        principal: z.string().min(1).optional(),
+        hostname: z.string().min(1).optional(),
+        failoverTimeoutSeconds: z.number().positive().max(31_536_000).default(604_800),
+        caFile: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({
+        address: z.string().min(1).default("0.0.0.0"),
+        port: z.number().int().min(0).max(65535).default(35000),
+        /** When true, reads need the token too (mutations always do). */
+        protectReads: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    state: z
+      .object({ dir: z.string().min(1).default("./scaleio-framework-state") })
+      .strict()
+      .prefault({}),
+    scaleio: z
+      .object({
+        clusterName: scaleioName.default("scaleio"),
+        clusterId: z
+          .string()
+          .regex(/^[0-9a-f]{16}$/, "must be 16 lowercase hex digits")
+          .optional(),
+        protectionDomain: scaleioName.default("default"),
+        storagePool: scaleioName.default("default"),
+        apiVersion: z
+          .string()
+          .regex(/^\d+\.\d+$/, "must look like 2.0")
+          .default("2.0"),
+        /** 3 (two managers and a tie-breaker) or 5 (three and two). */
+        mdmCount: z.union([z.literal(3), z.literal(5)]).default(3),
+        /** Attach agents to an existing cluster instead of provisioning one. */
+        existing: z
+          .object({
+            primary: hostOrIp,
+            secondary: hostOrIp,
+            tiebreaker: hostOrIp,
+            gateway: hostOrIp.optional(),
+          })
+          .strict()
+          .optional(),
+        gateway: z
+          .object({
+            /** Load-balanced gateway address, if any. */
+            lb: hostOrIp.optional(),
+            port: z.number().int().min(1).max(65535).default(443),
+            caFile: z.string().min(1).optional(),
+            /** Skip certificate verification: explicit and off by default. */
+            insecure: z.boolean().default(false),
+          })
+          .strict()
+          .prefault({}),
+        strategy: z.enum(["single-pool", "imperative", "declarative"]).default("single-pool"),
+        /** The declarative topology (YAML file path); required with strategy declarative. */
+        topologyFile: z.string().min(1).optional(),
+        packages: z
+          .object({ deb: packages.prefault({}), rpm: packages.prefault({}) })
+          .strict()
+          .prefault({}),
+        rexrayVersion: z.string().min(1).optional(),
+        isolatorBinary: packageUrl.optional(),
+      })
+      .strict()
+      .prefault({}),
+    executor: z
+      .object({
+        mdm: resources(1.5, 3072),
+        other: resources(0.5, 512),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    if (cfg.scaleio.strategy === "declarative" && !cfg.scaleio.topologyFile) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["scaleio", "topologyFile"],
+        message: "is required when scaleio.strategy is declarative",
+      });
+    }
+    const e = cfg.scaleio.existing;
+    if (e && new Set([e.primary, e.secondary, e.tiebreaker]).size !== 3) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["scaleio", "existing"],
+        message: "primary, secondary and tiebreaker must be three different addresses",
+      });
+    }
+  });
+
+export type SchedulerConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,202 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inspect } from "node:util";
+import { ConfigError, loadConfig } from "../../../src/cli/config/load.js";
+import { translateLegacyArgs } from "../../../src/cli/config/aliases.js";
+import { Command } from "commander";
+
+const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+const file = (name: string, text: string) => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+test("defaults follow the predecessor: role scaleio, pool and domain 'default', 1.5 CPU / 3072 MB on MDM nodes", () => {
+  const { config } = loadConfig({ env: {} });
+  assert.equal(config.mesos.role, "scaleio");
+  assert.equal(config.scaleio.protectionDomain, "default");
+  assert.equal(config.scaleio.storagePool, "default");
+  assert.equal(config.scaleio.clusterName, "scaleio");
+  assert.deepEqual(config.executor, {
+    mdm: { cpus: 1.5, memMb: 3072 },
+    other: { cpus: 0.5, memMb: 512 },
+  });
+  assert.equal(config.mesos.failoverTimeoutSeconds, 604800);
+  assert.equal(config.scaleio.gateway.insecure, false);
+  assert.equal(config.api.port, 35000);
+});
+
+test("YAML < environment < flags", () => {
+  const path = file(
+    "a.yaml",
+    "mesos:\n  master: zk://127.0.0.1:2181/mesos\n  role: storage\nscaleio:\n  storagePool: yamlpool\n  mdmCount: 5\n",
+  );
+  const { config } = loadConfig({
+    file: path,
+    env: { SCALEIO_FRAMEWORK_STORAGE_POOL: "envpool", SCALEIO_FRAMEWORK_API_PORT: "8080" },
+    flags: { "storage-pool": "flagpool" },
+  });
+  assert.equal(config.mesos.master, "zk://127.0.0.1:2181/mesos");
+  assert.equal(config.mesos.role, "storage");
+  assert.equal(config.scaleio.storagePool, "flagpool");
+  assert.equal(config.scaleio.mdmCount, 5);
+  assert.equal(config.api.port, 8080);
+});
+
+test("a predecessor Marathon command line still works", () => {
+  const legacy = [
+    "-loglevel=debug",
+    "-rest.port=31234",
+    "-uri=10.0.0.5:5050",
+    "-scaleio.password=Scaleio123",
+    "-scaleio.protectiondomain=pd1",
+    "-scaleio.storagepool",
+    "sp1",
+    "-scaleio.preconfig.primary=10.0.0.11",
+    "-scaleio.preconfig.secondary=10.0.0.12",
+    "-scaleio.preconfig.tiebreaker=10.0.0.13",
+    "-scaleio.preconfig.gateway=10.0.0.14",
+    "-executor.mem.mdm=4096",
+    "-debug",
+    "-store.type",
+    "zk",
+  ];
+  const { argv, notices } = translateLegacyArgs(legacy);
+  const program = new Command().exitOverride().allowUnknownOption(false);
+  for (const name of [
+    "log-level",
+    "api-port",
+    "master",
+    "admin-password",
+    "protection-domain",
+    "storage-pool",
+    "mdm-primary",
+    "mdm-secondary",
+    "mdm-tiebreaker",
+    "gateway",
+    "executor-mem-mdm",
+  ]) {
+    program.option(`--${name} <value>`);
+  }
+  program.parse(argv, { from: "user" });
+  const loaded = loadConfig({ flags: program.opts(), env: {} });
+  const { config, secrets } = loaded;
+  assert.equal(config.logLevel, "debug");
+  assert.equal(config.api.port, 31234);
+  assert.equal(config.mesos.master, "10.0.0.5:5050");
+  assert.equal(config.scaleio.protectionDomain, "pd1");
+  assert.equal(config.scaleio.storagePool, "sp1");
+  assert.deepEqual(config.scaleio.existing, {
+    primary: "10.0.0.11",
+    secondary: "10.0.0.12",
+    tiebreaker: "10.0.0.13",
+    gateway: "10.0.0.14",
+  });
+  assert.equal(config.executor.mdm.memMb, 4096);
+  assert.equal(secrets.adminPassword!.reveal(), "Scaleio123");
+  assert.ok(notices.some((n) => n.includes("process listings")));
+  assert.ok(notices.some((n) => n.startsWith("ignoring -debug")));
+  assert.ok(notices.some((n) => n.startsWith("ignoring -store.type")));
+  for (const text of [JSON.stringify(loaded), inspect(loaded, { depth: 9 })])
+    assert.ok(!text.includes("Scaleio123"), text);
+});
+
+test("secrets come from files or the environment and never show", () => {
+  const pw = file("pw", "s3cret-admin\n");
+  const { secrets } = loadConfig({
+    flags: { "admin-password-file": pw },
+    env: { SCALEIO_FRAMEWORK_API_TOKEN: "tok-123456" },
+  });
+  assert.equal(secrets.adminPassword!.reveal(), "s3cret-admin");
+  assert.equal(secrets.apiToken!.reveal(), "tok-123456");
+  assert.equal(JSON.stringify(secrets), '{"adminPassword":"[redacted]","apiToken":"[redacted]"}');
+  assert.equal(
+    loadConfig({ env: { SCALEIO_ADMIN_PASSWORD: "from-env" } }).secrets.adminPassword!.reveal(),
+    "from-env",
+  );
+  assert.match(
+    problemsOf(() =>
+      loadConfig({ flags: { "admin-password-file": join(dir, "nope") }, env: {} }),
+    )[0]!,
+    /cannot read the admin password file .*ENOENT/,
+  );
+});
+
+test("a secret written into the YAML file is refused, and the value is not echoed", () => {
+  const path = file("bad.yaml", "scaleio:\n  adminPassword: hunter2\n");
+  const problems = problemsOf(() => loadConfig({ file: path, env: {} }));
+  assert.match(problems[0]!, /'scaleio.adminPassword' looks like a secret/);
+  assert.ok(!problems.join().includes("hunter2"));
+});
+
+test("bad input names the field and says what is wrong", () => {
+  const problems = problemsOf(() =>
+    loadConfig({
+      env: { SCALEIO_FRAMEWORK_API_PORT: "eighty" },
+      flags: {
+        "storage-pool": "pool; rm -rf /",
+        "mdm-count": "4",
+        "gateway-insecure": "maybe",
+        role: "*",
+        "mdm-primary": "10.0.0.1",
+      },
+    }),
+  );
+  const text = problems.join("\n");
+  assert.match(text, /SCALEIO_FRAMEWORK_API_PORT: expected an integer, got 'eighty'/);
+  assert.match(text, /--gateway-insecure: expected true or false, got 'maybe'/);
+  assert.match(text, /scaleio.storagePool: may contain only letters/);
+  assert.match(text, /scaleio.mdmCount/);
+  assert.match(text, /mesos.role: is not a valid Mesos role/);
+  assert.match(text, /scaleio.existing.secondary/);
+});
+
+test("bad YAML, unknown keys, unknown flags and contradictions are reported", () => {
+  assert.match(
+    problemsOf(() => loadConfig({ file: file("broken.yaml", "mesos: [unclosed\n"), env: {} }))[0]!,
+    /broken.yaml/,
+  );
+  assert.match(
+    problemsOf(() => loadConfig({ file: file("unk.yaml", "mesos:\n  mastr: x\n"), env: {} }))[0]!,
+    /mesos: unknown key 'mastr'/,
+  );
+  assert.match(
+    problemsOf(() => loadConfig({ file: file("list.yaml", "- a\n"), env: {} }))[0]!,
+    /top level must be a mapping/,
+  );
+  assert.match(
+    problemsOf(() => loadConfig({ flags: { frobnicate: "1" }, env: {} }))[0]!,
+    /unknown option --frobnicate/,
+  );
+  assert.match(
+    problemsOf(() => loadConfig({ flags: { strategy: "declarative" }, env: {} }))[0]!,
+    /scaleio.topologyFile: is required/,
+  );
+  assert.match(
+    problemsOf(() =>
+      loadConfig({
+        flags: { "mdm-primary": "a1", "mdm-secondary": "a1", "mdm-tiebreaker": "a2" },
+        env: {},
+      }),
+    )[0]!,
+    /three different addresses/,
+  );
+  assert.match(
+    problemsOf(() => loadConfig({ file: join(dir, "missing.yaml"), env: {} }))[0]!,
+    /cannot read configuration file .*ENOENT/,
+  );
+});
