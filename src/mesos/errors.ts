@@ -105,3 +105,51 @@ export class SubscriptionRefusedError extends MesosError {
     super("SUBSCRIPTION_REFUSED", message);
   }
 }
+
+// --- executor client (src/mesos/executor) ---
+
+/** A MESOS_* variable of the executor environment is missing or invalid. */
+export class ExecutorEnvironmentError extends MesosConfigError {
+  readonly variable: string;
+  readonly value: string | undefined;
+  constructor(variable: string, value: string | undefined, why: string) {
+    const shown = value === undefined ? "unset" : `'${value}'`;
+    super(`${variable} (${shown}) ${why}`);
+    this.variable = variable;
+    this.value = value;
+  }
+}
+
+export type ExecutorUpdateRefusal =
+  "TASK_STAGING" | "TASK_KILLING_NOT_SUPPORTED" | "AFTER_TERMINAL" | "UNKNOWN_TASK" | "STOPPED";
+
+/** The executor client refused to send a status update that Mesos forbids. */
+export class ExecutorUpdateRefusedError extends MesosError {
+  readonly reason: ExecutorUpdateRefusal;
+  readonly taskId: string;
+  constructor(reason: ExecutorUpdateRefusal, taskId: string, message: string) {
+    super("UPDATE_REFUSED", message);
+    this.reason = reason;
+    this.taskId = taskId;
+  }
+}
+
+/** The executor lost the agent for good: its tasks must be stopped and the process must exit. */
+export class ExecutorDisconnectedError extends MesosError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("EXECUTOR_DISCONNECTED", message, options);
+  }
+}
+
+/** The agent did not come back within MESOS_RECOVERY_TIMEOUT (or the registration window). */
+export class ExecutorRecoveryTimeoutError extends MesosError {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number, options?: { cause?: unknown }) {
+    super(
+      "RECOVERY_TIMEOUT",
+      `could not (re)subscribe to the agent within ${timeoutMs} ms`,
+      options,
+    );
+    this.timeoutMs = timeoutMs;
+  }
+}
