@@ -14,3 +14,4 @@ export * from "./scheduler/events.js";
 export * from "./scheduler/client.js";
 export * from "./scheduler/master-source.js";
 export * from "./scheduler/reconciler.js";
+export * from "./executor/index.js";
