@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import zookeeper from "node-zookeeper-client";
 import type { ACL, Client } from "node-zookeeper-client";
+import { shutdownClient } from "../../src/mesos/detector/zookeeper.js";
 import { waitForEvent, withDeadline } from "./wait.js";
 import type { ZooKeeperServer } from "./zookeeper.js";
 
@@ -28,19 +29,11 @@ export async function connectZk(
 }
 
 /**
- * Closes a client's session and waits (bounded) for its socket to close. The library
- * leaves the socket open after closeSession, so it is ended here (after the request).
+ * Closes a client's session (if it has one) and stops its reconnection loop whatever its
+ * state, so no socket or timer outlives the test.
  */
 export async function closeZk(client: Client): Promise<void> {
-  const gone = waitForEvent(client, "disconnected", () => true, 5_000).catch(() => undefined);
-  const state = client.getState();
-  if (state === zookeeper.State.SYNC_CONNECTED || state === zookeeper.State.CONNECTED_READ_ONLY) {
-    client.close();
-    (
-      client as unknown as { connectionManager?: { socket?: { end(): void } } }
-    ).connectionManager?.socket?.end();
-    await gone;
-  }
+  shutdownClient(client);
 }
 
 export function mkdirp(client: Client, path: string, acls?: ACL[]): Promise<string> {

@@ -112,6 +112,8 @@ export class ZooKeeperDetector extends DetectorBase {
   // Bumped for every new client: callbacks of a replaced client are ignored.
   private generation = 0;
   private connectedOnce = false;
+  private connected = false;
+  private handshakeGuard: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private detecting = false;
@@ -153,6 +155,8 @@ export class ZooKeeperDetector extends DetectorBase {
   private clearTimers(): void {
     clearTimeout(this.watchdog);
     clearTimeout(this.retryTimer);
+    clearInterval(this.handshakeGuard);
+    this.handshakeGuard = undefined;
     this.watchdog = undefined;
     this.retryTimer = undefined;
   }
@@ -160,6 +164,7 @@ export class ZooKeeperDetector extends DetectorBase {
   private newClient(): void {
     const gen = ++this.generation;
     this.connectedOnce = false;
+    this.connected = false;
     const factory =
       this.opts.clientFactory ?? ((cs, o) => zookeeper.createClient(cs, { ...o, retries: 0 }));
     const client = factory(this.url.connectionString, {
@@ -174,6 +179,7 @@ export class ZooKeeperDetector extends DetectorBase {
     const onConnected = () => {
       if (!live()) return;
       this.connectedOnce = true;
+      this.connected = true;
       clearTimeout(this.watchdog);
       this.watchdog = undefined;
       this.backoff.reset();
@@ -183,6 +189,7 @@ export class ZooKeeperDetector extends DetectorBase {
     client.on("connected", onConnected);
     client.on("connectedReadOnly", onConnected);
     client.on("disconnected", () => {
+      this.connected = false;
       if (live()) this.armWatchdog(gen);
     });
     client.on("expired", () => {
@@ -203,12 +210,15 @@ export class ZooKeeperDetector extends DetectorBase {
       this.replaceClient("ZooKeeper authentication failed");
     });
     this.armWatchdog(gen);
+    this.guardHandshake(client, gen);
     client.connect();
   }
 
-  // Not connected for a whole session timeout: report it, and if a session existed treat
-  // it as expired (as Mesos does): the server has dropped it, or will on reconnection, and
-  // the leader we knew can no longer be vouched for.
+  // Not connected for a whole session timeout: start over with a new client (after a
+  // backoff pause). With a session, treat it as expired, as Mesos does: the server has
+  // dropped it or will, and the leader we knew can no longer be vouched for. Without one,
+  // the library can hang in its handshake (a server that accepts TCP while starting up
+  // and never answers; the library has no read timeout), so the client is replaced too.
   private armWatchdog(gen: number): void {
     clearTimeout(this.watchdog);
     const timeout = this.client?.getSessionTimeout() || this.sessionTimeoutMs;
@@ -221,12 +231,37 @@ export class ZooKeeperDetector extends DetectorBase {
           had ? "ZK_SESSION_EXPIRED" : "ZK_UNREACHABLE",
           had
             ? `disconnected from ZooKeeper (${this.url}) for longer than the ${timeout} ms session timeout; starting a new session`
-            : `cannot connect to ZooKeeper (${this.url}) after ${timeout} ms; still trying`,
+            : `cannot connect to ZooKeeper (${this.url}) within ${timeout} ms; retrying`,
         ),
       );
-      if (had) this.replaceClient("ZooKeeper session lost");
-      else this.armWatchdog(gen);
+      this.replaceClient(had ? "ZooKeeper session lost" : "ZooKeeper unreachable");
     }, timeout);
+  }
+
+  // The library waits forever for the server's answer to its connect request (a server
+  // still starting accepts TCP and may never answer). Like the Java client's connect
+  // timeout, drop a socket that stays unanswered; the library then retries, same session.
+  private guardHandshake(client: Client, gen: number): void {
+    clearInterval(this.handshakeGuard);
+    const period = Math.max(
+      100,
+      Math.floor((client.getSessionTimeout() || this.sessionTimeoutMs) / 3),
+    );
+    let seen: unknown;
+    this.handshakeGuard = setInterval(() => {
+      if (gen !== this.generation || this.stopped) return;
+      const cm = (client as unknown as { connectionManager?: ConnectionManagerInternals })
+        .connectionManager;
+      const socket = cm?.socket as
+        | (ConnectionManagerInternals["socket"] & { connecting?: boolean; destroyed?: boolean })
+        | undefined;
+      if (this.connected || !socket || socket.connecting || socket.destroyed) {
+        seen = undefined;
+        return;
+      }
+      if (socket === seen) socket.destroy();
+      seen = socket;
+    }, period);
   }
 
   private replaceClient(reason: string): void {
