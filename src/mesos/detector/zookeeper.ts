@@ -95,6 +95,8 @@ function call<T>(
         .connectionManager;
       cm?.socket?.destroy();
     }, timeoutMs);
+    // Only a guard: it must not keep a stopped process alive.
+    timer.unref();
     fn((err, value) => {
       clearTimeout(timer);
       if (err) reject(err);
@@ -116,7 +118,9 @@ export class ZooKeeperDetector extends DetectorBase {
   private handshakeGuard: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private detecting = false;
+  // Generation of the client whose detection is in flight: a run stuck on a replaced
+  // client must not hold up detection on the new one.
+  private detectingGen: number | undefined;
   private detectAgain = false;
 
   constructor(url: ZkUrl | string, opts: ZooKeeperDetectorOptions = {}) {
@@ -189,8 +193,9 @@ export class ZooKeeperDetector extends DetectorBase {
     client.on("connected", onConnected);
     client.on("connectedReadOnly", onConnected);
     client.on("disconnected", () => {
+      if (!live()) return;
       this.connected = false;
-      if (live()) this.armWatchdog(gen);
+      this.armWatchdog(gen);
     });
     client.on("expired", () => {
       if (!live()) return;
@@ -289,13 +294,14 @@ export class ZooKeeperDetector extends DetectorBase {
   /** Runs one detection at a time; a request during a run triggers one more run. */
   private detect(): void {
     if (this.stopped || !this.client) return;
-    if (this.detecting) {
+    if (this.detectingGen === this.generation) {
       this.detectAgain = true;
       return;
     }
-    this.detecting = true;
     const client = this.client;
     const gen = this.generation;
+    this.detectingGen = gen;
+    this.detectAgain = false;
     this.detectOnce(client, gen)
       .catch((err: unknown) => {
         if (gen !== this.generation || this.stopped) return;
@@ -304,24 +310,24 @@ export class ZooKeeperDetector extends DetectorBase {
         if (
           code === zookeeper.Exception.CONNECTION_LOSS ||
           code === zookeeper.Exception.SESSION_EXPIRED
-        )
+        ) {
           return;
+        }
         this.reportError(
           err instanceof DetectorError
             ? err
             : new DetectorError(
                 "ZK_ERROR",
                 `reading ${this.url.path} from ZooKeeper failed: ${String(err)}`,
-                {
-                  cause: err,
-                },
+                { cause: err },
               ),
         );
         this.retryLater();
       })
       .finally(() => {
-        this.detecting = false;
-        if (this.detectAgain) {
+        if (this.detectingGen !== gen) return;
+        this.detectingGen = undefined;
+        if (this.detectAgain && gen === this.generation) {
           this.detectAgain = false;
           this.detect();
         }
