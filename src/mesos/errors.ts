@@ -153,3 +153,21 @@ export class ExecutorRecoveryTimeoutError extends MesosError {
     this.timeoutMs = timeoutMs;
   }
 }
+
+export type DetectorErrorCode =
+  | "ZK_UNREACHABLE"
+  | "ZK_SESSION_EXPIRED"
+  | "ZK_AUTH_FAILED"
+  | "ZK_ERROR"
+  | "MASTER_INFO_INVALID"
+  | "MASTER_UNREACHABLE";
+
+/**
+ * Master detection hit a problem it keeps retrying through (ZooKeeper unreachable, a
+ * session expired, a leader znode holding bad data, a master not answering).
+ */
+export class DetectorError extends MesosError {
+  constructor(code: DetectorErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

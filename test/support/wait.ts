@@ -96,3 +96,13 @@ export async function until(
     for (const n of names) e.on(n, check);
   });
 }
+
+/** waitForEvent with a positional predicate (the detector suites' form). */
+export function waitForEventWhere<A extends unknown[] = unknown[]>(
+  emitter: EventEmitter,
+  event: string,
+  predicate: (...args: A) => boolean = () => true,
+  timeoutMs = 20_000,
+): Promise<A> {
+  return waitForEvent<A>(emitter, event, { filter: predicate, timeoutMs });
+}
