@@ -1,22 +1,26 @@
 // Waiting helpers for tests: every wait is for an event or a condition, with a deadline.
 import { once, type EventEmitter } from "node:events";
 
-export async function waitForEvent<T extends unknown[] = unknown[]>(
-  emitter: EventEmitter,
+export function waitForEvent<T extends unknown[] = unknown[]>(
+  emitter: Pick<EventEmitter, "on" | "off">,
   name: string,
   opts: { timeoutMs?: number; filter?: (...args: T) => boolean } = {},
 ): Promise<T> {
+  // on/off rather than events.once: once() rejects when an unrelated 'error' event fires.
   const timeoutMs = opts.timeoutMs ?? 5000;
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    for (;;) {
-      const args = (await once(emitter, name, { signal })) as T;
-      if (!opts.filter || opts.filter(...args)) return args;
-    }
-  } catch (err) {
-    if (signal.aborted) throw new Error(`timed out after ${timeoutMs} ms waiting for '${name}'`);
-    throw err;
-  }
+  return new Promise((resolve, reject) => {
+    const listener = (...args: unknown[]) => {
+      if (opts.filter && !opts.filter(...(args as T))) return;
+      clearTimeout(timer);
+      emitter.off(name, listener);
+      resolve(args as T);
+    };
+    const timer = setTimeout(() => {
+      emitter.off(name, listener);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for '${name}'`));
+    }, timeoutMs);
+    emitter.on(name, listener);
+  });
 }
 
 /** Re-checks a condition on a short interval until it holds or the deadline passes. */
@@ -99,7 +103,7 @@ export async function until(
 
 /** waitForEvent with a positional predicate (the detector suites' form). */
 export function waitForEventWhere<A extends unknown[] = unknown[]>(
-  emitter: EventEmitter,
+  emitter: Pick<EventEmitter, "on" | "off">,
   event: string,
   predicate: (...args: A) => boolean = () => true,
   timeoutMs = 20_000,
