@@ -3,6 +3,10 @@
 export interface Clock {
   /** Milliseconds since the epoch, as the emulated system sees it. */
   now(): number;
+  /** Jumps forward (the "speed up time" knob). */
+  advance?(ms: number): void;
+  /** Runs faster than real time from now on (wall clocks only). */
+  setFactor?(factor: number): void;
 }
 
 export class ManualClock implements Clock {
@@ -30,5 +34,8 @@ export class ScaledClock implements Clock {
   }
   getFactor(): number {
     return this.factor;
+  }
+  advance(ms: number): void {
+    this.baseSim += ms;
   }
 }
