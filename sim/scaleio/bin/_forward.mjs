@@ -3,6 +3,7 @@
 // The node is named by SCALEIO_SIM_NODE_IP; its emulated root dir by SCALEIO_SIM_ROOT; the
 // emulator by SCALEIO_SIM_CONTROL (or SCALEIO_SIM_STATE_DIR holding emulator.json).
 import { readFileSync } from "node:fs";
+import { request } from "node:http";
 import { join } from "node:path";
 
 const FORWARDED_ENV = [
@@ -33,23 +34,44 @@ export async function forward(tool) {
   }
   const env = {};
   for (const k of FORWARDED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
-  let res;
+  // node:http rather than fetch: it loads much faster, and these tools run once per command.
+  const payload = JSON.stringify({ tool, argv: process.argv.slice(2), env, cwd: process.cwd() });
+  let status;
+  let out;
   try {
-    res = await globalThis.fetch(`${url}/node/exec`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ tool, argv: process.argv.slice(2), env, cwd: process.cwd() }),
+    [status, out] = await new Promise((resolve, reject) => {
+      const req = request(`${url}/node/exec`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(payload),
+        },
+      });
+      req.on("response", (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          try {
+            resolve([res.statusCode, JSON.parse(Buffer.concat(chunks).toString("utf8"))]);
+          } catch (e) {
+            reject(e);
+          }
+        });
+      });
+      req.on("error", reject);
+      req.end(payload);
     });
   } catch (e) {
     process.stderr.write(`${tool}: cannot reach the ScaleIO emulator at ${url}: ${e.message}\n`);
     process.exit(1);
   }
-  const out = await res.json();
-  if (!res.ok) {
+  if (status !== 200) {
     process.stderr.write(`${tool}: ${out.message}\n`);
     process.exit(1);
   }
   process.stdout.write(out.stdout);
   process.stderr.write(out.stderr);
-  process.exitCode = out.exitCode;
+  // Exit now: an idle keep-alive connection would otherwise hold the process for seconds.
+  // (stdout/stderr to pipes and files are synchronous on Linux, so nothing is lost.)
+  process.exit(out.exitCode);
 }
