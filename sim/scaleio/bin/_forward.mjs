@@ -4,6 +4,7 @@
 // emulator by SCALEIO_SIM_CONTROL (or SCALEIO_SIM_STATE_DIR holding emulator.json).
 import { readFileSync } from "node:fs";
 import { request } from "node:http";
+import { Buffer } from "node:buffer";
 import { join } from "node:path";
 
 const FORWARDED_ENV = [
