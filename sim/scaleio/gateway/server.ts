@@ -437,7 +437,11 @@ export function buildGateway(o: GatewayOptions): Gateway {
       case "Volume/addMappedSdc":
         return sys.mapVolume(id, sdcFrom(b), optBool(b, "allowMultipleMappings") ?? false);
       case "Volume/removeMappedSdc":
-        sys.unmapVolume(id, b.allSdcs !== undefined ? "all" : sdcFrom(b));
+        // An explicit SDC wins; "allSdcs" alone unmaps every SDC.
+        sys.unmapVolume(
+          id,
+          b.sdcId || b.guid || b.sdcIp ? sdcFrom(b) : b.allSdcs !== undefined ? "all" : sdcFrom(b),
+        );
         return;
       case "Volume/setMappedSdcLimits":
         return sys.setMappedSdcLimits(

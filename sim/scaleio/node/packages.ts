@@ -192,7 +192,10 @@ export class PackageTool {
     this.sys.removePackage(ctx.ip, c);
     const root = this.sys.nodes.get(ctx.ip)?.root ?? ctx.root;
     removeNodePath(root, `opt/emc/scaleio/${c}`);
-    if (c === "sdc") removeNodePath(root, "bin/emc/scaleio");
+    if (c === "sdc") {
+      removeNodePath(root, "bin/emc/scaleio");
+      removeNodePath(root, "dev/scini");
+    }
   }
 
   private writeFiles(ctx: NodeContext, c: Component): void {
@@ -207,6 +210,8 @@ export class PackageTool {
         );
         break;
       case "sdc": {
+        // Clients (goscaleio) test for the scini device node to decide whether an SDC is installed.
+        writeNodeFile(root, "dev/scini", "");
         writeNodeFile(
           root,
           "bin/emc/scaleio/drv_cfg.txt",
