@@ -221,6 +221,12 @@ export class ScaleioSystem {
     });
   }
 
+  /** Connected, by id; an SDS that no longer exists is down. */
+  sdsUp(id: string): boolean {
+    const s = this.sdss.get(id);
+    return !!s && this.sdsConnected(s);
+  }
+
   /** Holds live copies: connected and not in maintenance. */
   sdsServing(sds: Sds): boolean {
     return this.sdsConnected(sds) && !sds.maintenance;
@@ -1156,8 +1162,8 @@ export class ScaleioSystem {
       if (v.storagePoolId !== poolId) continue;
       for (const k of v.placement.keys()) {
         const [a, b] = pairOf(k);
-        const da = !this.sdsConnected(this.sdss.get(a)!);
-        const db = !this.sdsConnected(this.sdss.get(b)!);
+        const da = !this.sdsUp(a);
+        const db = !this.sdsUp(b);
         if (da === db) continue;
         const survivor = da ? b : a;
         if (this.pickTarget(poolId, [a, b], survivor, 1)) return false;
@@ -1202,8 +1208,8 @@ export class ScaleioSystem {
       for (const [k, x] of [...v.placement]) {
         if (budget <= 0) return;
         const [a, b] = pairOf(k);
-        const da = !this.sdsConnected(this.sdss.get(a)!);
-        const db = !this.sdsConnected(this.sdss.get(b)!);
+        const da = !this.sdsUp(a);
+        const db = !this.sdsUp(b);
         if (da === db) continue;
         const survivor = da ? b : a;
         const dead = da ? a : b;
