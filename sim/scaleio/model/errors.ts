@@ -11,14 +11,22 @@ export class SimError extends Error {
   }
 }
 
-// errorCode values seen in clients (OpenStack driver, pyscaleio); others are emulator choices.
+// errorCode values as public clients name them (OpenStack Cinder/os-brick constants:
+// RESOURCE_NOT_FOUND 3, VOLUME_NOT_FOUND 79 (78 in 1.3x), ALREADY_MAPPED 81, NOT_MAPPED 84,
+// VOLUME_ALREADY_EXISTS 99, SDS_REMOVAL_INPROGRESS 103, VOLUME_MAPPED 104,
+// VOLUME_CANNOT_EXTEND 133, DEVICE_ALREADY_EXISTS 206); the rest are emulator choices.
 export const ErrorCode = {
   ILLEGAL_SYNTAX: 0,
+  OBJECT_NOT_FOUND: 3,
   VOLUME_NOT_FOUND: 79,
   VOLUME_NOT_FOUND_13X: 78,
   VOLUME_ALREADY_MAPPED: 81,
   VOLUME_NOT_MAPPED: 84,
-  OBJECT_NOT_FOUND: 3,
+  VOLUME_ALREADY_EXISTS: 99,
+  SDS_REMOVAL_IN_PROGRESS: 103,
+  VOLUME_MAPPED: 104,
+  VOLUME_CANNOT_EXTEND: 133,
+  DEVICE_ALREADY_EXISTS: 206,
   NAME_IN_USE: 6,
   NO_QUORUM: 14,
   INVALID_VALUE: 25,

@@ -520,7 +520,7 @@ export class ScaleioSystem {
     if (!path) throw badRequest("A device path is required");
     const mine = [...this.devices.values()].filter((d) => d.sdsId === sdsId);
     if (mine.some((d) => d.path === path)) {
-      throw new SimError("Device already in use by this SDS", 500, ErrorCode.NAME_IN_USE);
+      throw new SimError("Device already in use by this SDS", 500, ErrorCode.DEVICE_ALREADY_EXISTS);
     }
     if (mine.length >= 64) throw badRequest("An SDS has at most 64 devices");
     const nodeIp = sds.ipList.find((i) => this.nodes.has(i.ip))?.ip;
@@ -545,7 +545,13 @@ export class ScaleioSystem {
   /** Graceful removal: the SDS stays listed while its data moves, then disappears. */
   removeSds(id: string): void {
     const sds = this.sds(id);
-    if (sds.removing) throw badRequest("The SDS is already being removed");
+    if (sds.removing) {
+      throw new SimError(
+        "SDS removal is already in progress",
+        500,
+        ErrorCode.SDS_REMOVAL_IN_PROGRESS,
+      );
+    }
     const devs = [...this.devices.values()].filter((d) => d.sdsId === id);
     for (const poolId of new Set(devs.map((d) => d.storagePoolId))) {
       this.checkRoomWithout(
@@ -803,7 +809,7 @@ export class ScaleioSystem {
       throw new SimError(
         "Volume name already in use. Please use a different name.",
         500,
-        ErrorCode.NAME_IN_USE,
+        ErrorCode.VOLUME_ALREADY_EXISTS,
       );
     }
     if (!Number.isFinite(o.sizeKb) || o.sizeKb <= 0 || !Number.isInteger(o.sizeKb)) {
@@ -850,7 +856,7 @@ export class ScaleioSystem {
       throw new SimError(
         "Volume name already in use. Please use a different name.",
         500,
-        ErrorCode.NAME_IN_USE,
+        ErrorCode.VOLUME_ALREADY_EXISTS,
       );
     }
     checkName(name);
@@ -878,7 +884,7 @@ export class ScaleioSystem {
       throw new SimError(
         "The volume is mapped to an SDC. Unmap it first.",
         500,
-        ErrorCode.INVALID_VALUE,
+        ErrorCode.VOLUME_MAPPED,
       );
     }
     const children = this.listVolumes().filter((x) => x.ancestorVolumeId === id);
@@ -902,7 +908,12 @@ export class ScaleioSystem {
       throw badRequest("Invalid volume size: the size must be a multiple of 8 GB");
     }
     const kb = sizeGb * KB_PER_GB;
-    if (kb <= v.sizeKb) throw badRequest("Invalid volume size: a volume can only grow");
+    if (kb <= v.sizeKb) {
+      throw badRequest(
+        "Invalid volume size: a volume can only grow",
+        ErrorCode.VOLUME_CANNOT_EXTEND,
+      );
+    }
     const delta = kb - v.sizeKb;
     if (v.volumeType === "ThickProvisioned") {
       if (delta > this.poolCapacity(v.storagePoolId).capacityAvailableForVolumeAllocationInKb) {
@@ -926,7 +937,7 @@ export class ScaleioSystem {
       throw new SimError(
         "Volume name already in use. Please use a different name.",
         500,
-        ErrorCode.NAME_IN_USE,
+        ErrorCode.VOLUME_ALREADY_EXISTS,
       );
     }
     v.name = newName;

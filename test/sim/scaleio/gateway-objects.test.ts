@@ -272,6 +272,7 @@ test("8.16/8.17/8.19/8.20: duplicate names, resize rules, unknown volume ids, qu
     });
     isErrorShape(dup.body);
     assert.equal(dup.body.message, "Volume name already in use. Please use a different name.");
+    assert.equal(dup.body.errorCode, 99, "VOLUME_ALREADY_EXISTS as public clients name it");
     for (const sizeInGB of ["20", "8", "16", 17]) {
       const r = await t.api.raw("POST", `/api/instances/Volume::${v.id}/action/setVolumeSize`, {
         body: { sizeInGB },
