@@ -34,16 +34,28 @@ async function runDev(signal: NodeJS.Signals): Promise<void> {
   );
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // Resolves on the first full stdout line; fails on early exit or after the deadline.
+  const firstLine = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no gateway line within 30 s; stderr: ${stderr}`)),
+      30_000,
+    );
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+      if (stdout.includes("\n")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before printing; stderr: ${stderr}`));
+    });
+  });
   try {
-    const deadline = Date.now() + 30_000;
-    while (!stdout.includes("\n")) {
-      if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`no gateway line; stderr: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await firstLine;
     const m = /^gateway: (https:\/\/127\.0\.0\.1:\d+)\n$/.exec(stdout);
     assert.ok(m, `exactly one gateway line, got ${JSON.stringify(stdout)}`);
     const info = JSON.parse(readFileSync(join(stateDir, "emulator.json"), "utf8")) as {
