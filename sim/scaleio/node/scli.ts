@@ -683,11 +683,32 @@ export class Scli {
       `\tTotal ${sdss.length} SDS Nodes`,
       `\t${sdss.filter((s) => !s.removing).length} SDS nodes have membership state 'Joined'`,
       `\t${connected} SDS nodes have connection state 'Connected'`,
+      ...this.capacitySummary(),
       "",
       "Volumes summary:",
       `\t${sys.listVolumes().length} volumes`,
     );
     return lines.join("\n");
+  }
+
+  /** The per-counter lines of query_all's SDS summary, summed over every pool. */
+  private capacitySummary(): string[] {
+    const sys = this.sys;
+    const caps = [...sys.pools.keys()].map((id) => sys.poolCapacity(id));
+    const sum = (k: keyof (typeof caps)[number]) => caps.reduce((s, c) => s + (c[k] as number), 0);
+    return [
+      `\t${humanSize(sum("maxCapacityInKb"))} total capacity`,
+      `\t${humanSize(sum("unusedCapacityInKb"))} unused capacity`,
+      `\t${humanSize(sum("capacityInUseInKb"))} in-use capacity`,
+      `\t${humanSize(sum("thinCapacityInUseInKb"))} thin capacity in-use`,
+      `\t${humanSize(sum("protectedCapacityInKb"))} protected capacity`,
+      `\t${humanSize(sum("failedCapacityInKb"))} failed capacity`,
+      `\t${humanSize(sum("degradedFailedCapacityInKb"))} degraded-failed capacity`,
+      `\t${humanSize(sum("degradedHealthyCapacityInKb"))} degraded-healthy capacity`,
+      `\t${humanSize(sum("unreachableUnusedCapacityInKb"))} unreachable-unused capacity`,
+      `\t${humanSize(sum("spareCapacityInKb"))} spare capacity`,
+      `\t${humanSize(sum("fwdRebuildRemainingKb"))} at forward-rebuild`,
+    ];
   }
 
   private queryProperties(a: Args): string {

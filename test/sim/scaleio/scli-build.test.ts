@@ -390,6 +390,14 @@ test("an operator builds a 3_node cluster with packages and scli alone; REST rea
     assert.match(qa, /Installation ID: [0-9a-f]{16}/);
     assert.match(qa, /Capacity alert thresholds: High: 80, Critical: 90/);
     assert.match(qa, /Product: {2}EMC ScaleIO Version: R2_0\.6035\.0/);
+    assert.match(
+      qa,
+      /3 SDS nodes have connection state 'Connected'\n\t300\.0 GB \(307200 MB\) total capacity\n/,
+    );
+    assert.match(
+      qa,
+      /Protection Domain pd1 Id: [0-9a-f]{16} has 1 storage pools, 0 Fault Sets, 3 SDS nodes, 1 volumes and 128\.0 GB \(131072 MB\) available for volume allocation/,
+    );
     // removing the SDS package takes the SDS away from the MDM's view
     assert.equal(run(IPS[2], "rpm", ["-e", "EMC-ScaleIO-sds"]).exitCode, 0);
     assert.match(scli(IPS[0], "--query_all_sds").stdout, /Name: sds3 State: Disconnected/);
