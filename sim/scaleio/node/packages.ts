@@ -75,15 +75,40 @@ export class PackageTool {
             .join(""),
         );
       }
+      // --qf/--queryformat with %{NAME} %{VERSION} %{RELEASE} %{ARCH}, as version checks use.
+      let fmt: string | undefined;
+      const names: string[] = [];
+      for (let i = 1; i < argv.length; i++) {
+        const a = argv[i]!;
+        if (a === "--qf" || a === "--queryformat") fmt = argv[++i];
+        else if (a.startsWith("--qf=") || a.startsWith("--queryformat="))
+          fmt = a.slice(a.indexOf("=") + 1);
+        else if (!a.startsWith("-")) names.push(a);
+      }
       const lines: string[] = [];
       let code = 0;
-      for (const name of rest) {
+      for (const name of names) {
         const c = componentOf(name);
         const p = c ? this.sys.nodes.get(ctx.ip)?.packages.get(c) : undefined;
         if (!p) {
           lines.push(`package ${name} is not installed\n`);
           code = 1;
-        } else lines.push(`${packageName(p.component, "rpm")}-${p.version}.el7.x86_64\n`);
+          continue;
+        }
+        const [version, release] = p.version.split("-") as [string, string];
+        const fields: Record<string, string> = {
+          NAME: packageName(p.component, "rpm"),
+          VERSION: version,
+          RELEASE: `${release}.el7`,
+          ARCH: "x86_64",
+        };
+        lines.push(
+          fmt
+            ? fmt
+                .replace(/%\{(\w+)\}/g, (_m, k: string) => fields[k.toUpperCase()] ?? "(none)")
+                .replace(/\\n/g, "\n")
+            : `${fields.NAME}-${p.version}.el7.x86_64\n`,
+        );
       }
       return { stdout: lines.join(""), stderr: "", exitCode: code };
     }

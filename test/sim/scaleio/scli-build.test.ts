@@ -55,6 +55,11 @@ test("an operator builds a 3_node cluster with packages and scli alone; REST rea
       run(IPS[0], "rpm", ["-q", "EMC-ScaleIO-mdm"]).stdout,
       "EMC-ScaleIO-mdm-2.0-6035.0.el7.x86_64\n",
     );
+    assert.equal(
+      run(IPS[0], "rpm", ["-q", "--qf", "%{VERSION}-%{RELEASE}", "EMC-ScaleIO-sds"]).stdout,
+      "2.0-6035.0.el7",
+    );
+    assert.equal(run(IPS[0], "rpm", ["-q", "EMC-ScaleIO-lia"]).exitCode, 1);
 
     // 8.1: create the cluster on the first manager
     const created = scli(
