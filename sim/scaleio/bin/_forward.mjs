@@ -1,5 +1,6 @@
-// Shared by the node-side tools in this folder (scli, drv_cfg, rpm, dpkg, dpkg-query): sends
-// the command line to the ScaleIO emulator's control endpoint and replays its output.
+// Shared by the node-side tools in this folder (scli, drv_cfg, rpm, dpkg, dpkg-query, apt-get,
+// yum): sends the command line to the ScaleIO emulator's control endpoint and replays its
+// output.
 // The node is named by SCALEIO_SIM_NODE_IP; its emulated root dir by SCALEIO_SIM_ROOT; the
 // emulator by SCALEIO_SIM_CONTROL (or SCALEIO_SIM_STATE_DIR holding emulator.json).
 import { readFileSync } from "node:fs";

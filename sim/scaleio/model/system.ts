@@ -126,6 +126,7 @@ export class ScaleioSystem {
         sdcGuid: newSdcGuid(),
         liaToken: undefined,
         gatewayPassword: undefined,
+        osPackages: new Set(),
         deviceSizesKb: new Map(),
       };
       this.nodes.set(ip, n);

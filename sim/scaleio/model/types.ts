@@ -24,6 +24,8 @@ export interface NodeRecord {
   sdcGuid: string;
   liaToken: string | undefined;
   gatewayPassword: string | undefined;
+  /** OS packages installed through the fake apt-get/yum (prerequisites). */
+  osPackages: Set<string>;
   /** Device sizes declared for this node (path -> KB), used when a device joins a pool. */
   deviceSizesKb: Map<string, number>;
 }

@@ -3,9 +3,10 @@
 import type { ScaleioSystem } from "../model/system.js";
 import { drvCfg } from "./drvcfg.js";
 import { PackageTool } from "./packages.js";
+import { aptGet, yum } from "./prereqs.js";
 import { Scli, type ExecResult, type NodeContext } from "./scli.js";
 
-export const TOOLS = ["scli", "drv_cfg", "rpm", "dpkg", "dpkg-query"] as const;
+export const TOOLS = ["scli", "drv_cfg", "rpm", "dpkg", "dpkg-query", "apt-get", "yum"] as const;
 export type Tool = (typeof TOOLS)[number];
 
 export class NodeTools {
@@ -36,6 +37,10 @@ export class NodeTools {
         return this.packages.dpkg(ctx, argv, cwd);
       case "dpkg-query":
         return this.packages.dpkgQuery(ctx, argv);
+      case "apt-get":
+        return aptGet(this.sys, ctx, argv);
+      case "yum":
+        return yum(this.sys, ctx, argv);
     }
   }
 }

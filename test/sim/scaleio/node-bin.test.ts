@@ -44,6 +44,28 @@ test("rpm/dpkg/scli/drv_cfg on PATH drive the emulator for a node; the documente
       join(t.emu.repoDir, `EMC-ScaleIO-${c}-2.0-6035.0.el7.x86_64.rpm`);
     const debFile = (c: string) => join(t.emu.repoDir, `emc-scaleio-${c}_2.0-6035.0_amd64.deb`);
 
+    // prerequisites go to the emulated node, never to this machine (absolute paths: never
+    // risk the real package managers)
+    const yum = await run(
+      join(simBinDir(), "yum"),
+      ["install", "-y", "zip", "unzip", "libaio", "java-1.8.0-openjdk"],
+      nodeEnv("10.20.0.11"),
+    );
+    assert.match(yum.stdout, /Complete!/);
+    assert.match(
+      (await run(join(simBinDir(), "yum"), ["install", "-y", "zip"], nodeEnv("10.20.0.11"))).stdout,
+      /Nothing to do/,
+    );
+    assert.match(
+      (
+        await run(
+          join(simBinDir(), "apt-get"),
+          ["install", "-y", "libaio1", "zip"],
+          nodeEnv("10.20.0.21"),
+        )
+      ).stdout,
+      /0 upgraded, 2 newly installed/,
+    );
     const mdm = await run(
       "rpm",
       ["-Uvh", rpmFile("mdm")],
