@@ -176,6 +176,14 @@ export function buildControl(o: ControlOptions): FastifyInstance {
     }
   }
 
+  for (const verb of ["fail", "restore"] as const) {
+    app.post(`/admin/devices/:id/${verb}`, async (req) => {
+      const id = (req.params as { id: string }).id;
+      sys.setDeviceFailed(id, verb === "fail");
+      return { id, failed: verb === "fail" };
+    });
+  }
+
   app.post("/admin/volumes/:id/write", async (req) => {
     sys.tick();
     const v = sys.volume((req.params as { id: string }).id);

@@ -113,6 +113,10 @@ export class AlertBook {
         });
       }
     }
+    for (const d of sys.devices.values()) {
+      if (d.failed)
+        out.push({ type: "DEVICE_FAILED", severity: "ALERT_HIGH", objType: "Device", objId: d.id });
+    }
     for (const sds of sys.sdss.values()) {
       if (!sys.sdsConnected(sds)) {
         out.push({

@@ -228,6 +228,17 @@ export class ScaleioSystem {
     return !!s && this.sdsConnected(s);
   }
 
+  /**
+   * Holds reachable copies for this pool: connected, and not every one of its devices in the
+   * pool has failed (copies are tracked per SDS, so a device failure counts when it takes
+   * all of that SDS's capacity in the pool, the usual one-device-per-pool layout).
+   */
+  sdsUpIn(id: string, poolId: string): boolean {
+    if (!this.sdsUp(id)) return false;
+    const devs = this.devicesOfPool(poolId).filter((d) => d.sdsId === id);
+    return devs.length === 0 || devs.some((d) => !d.failed);
+  }
+
   /** Holds live copies: connected and not in maintenance. */
   sdsServing(sds: Sds): boolean {
     return this.sdsConnected(sds) && !sds.maintenance;
@@ -537,6 +548,7 @@ export class ScaleioSystem {
       sizeKb,
       capacityLimitKb: limitKb && limitKb > 0 ? Math.min(limitKb, sizeKb) : sizeKb,
       removing: false,
+      failed: false,
     };
     this.devices.set(d.id, d);
     if (hadData) this.startRebalance(poolId);
@@ -642,6 +654,16 @@ export class ScaleioSystem {
     }
   }
 
+  /** Device failure and return (fault injection). */
+  setDeviceFailed(id: string, failed: boolean): void {
+    const dev = this.device(id);
+    if (dev.failed === failed) return;
+    this.tick();
+    dev.failed = failed;
+    const sds = this.sdss.get(dev.sdsId);
+    if (!failed && sds && this.sdsConnected(sds)) this.onSdsReturn(sds);
+  }
+
   enterMaintenance(id: string): void {
     const sds = this.sds(id);
     if (sds.maintenance) throw badRequest("The SDS is already in maintenance mode");
@@ -740,7 +762,7 @@ export class ScaleioSystem {
   units(poolId: string): Unit[] {
     const w = new Map<string, number>();
     for (const d of this.devicesOfPool(poolId)) {
-      if (d.removing) continue;
+      if (d.removing || d.failed) continue;
       w.set(d.sdsId, (w.get(d.sdsId) ?? 0) + d.capacityLimitKb);
     }
     const out: Unit[] = [];
@@ -1070,9 +1092,7 @@ export class ScaleioSystem {
   volumeHasFailedData(v: Volume): boolean {
     for (const k of v.placement.keys()) {
       const [a, b] = pairOf(k);
-      const sa = this.sdss.get(a);
-      const sb = this.sdss.get(b);
-      if ((!sa || !this.sdsConnected(sa)) && (!sb || !this.sdsConnected(sb))) return true;
+      if (!this.sdsUpIn(a, v.storagePoolId) && !this.sdsUpIn(b, v.storagePoolId)) return true;
     }
     return false;
   }
@@ -1098,7 +1118,7 @@ export class ScaleioSystem {
     let fwdRemaining = 0;
     const status = (id: string): "up" | "down" | "maint" => {
       const s = this.sdss.get(id);
-      if (!s || !this.sdsConnected(s)) return "down";
+      if (!s || !this.sdsUpIn(id, poolId)) return "down";
       return s.maintenance ? "maint" : "up";
     };
     const perSdsRaw = new Map<string, number>();
@@ -1174,8 +1194,8 @@ export class ScaleioSystem {
       if (v.storagePoolId !== poolId) continue;
       for (const k of v.placement.keys()) {
         const [a, b] = pairOf(k);
-        const da = !this.sdsUp(a);
-        const db = !this.sdsUp(b);
+        const da = !this.sdsUpIn(a, poolId);
+        const db = !this.sdsUpIn(b, poolId);
         if (da === db) continue;
         const survivor = da ? b : a;
         if (this.pickTarget(poolId, [a, b], survivor, 1)) return false;
@@ -1220,8 +1240,8 @@ export class ScaleioSystem {
       for (const [k, x] of [...v.placement]) {
         if (budget <= 0) return;
         const [a, b] = pairOf(k);
-        const da = !this.sdsUp(a);
-        const db = !this.sdsUp(b);
+        const da = !this.sdsUpIn(a, poolId);
+        const db = !this.sdsUpIn(b, poolId);
         if (da === db) continue;
         const survivor = da ? b : a;
         const dead = da ? a : b;

@@ -101,6 +101,8 @@ export interface Device {
   sizeKb: number;
   capacityLimitKb: number;
   removing: boolean;
+  /** Injected device failure. */
+  failed: boolean;
 }
 
 export interface SdcMapping {

@@ -235,3 +235,36 @@ test("adding an SDS to a pool with data starts a rebalance that spreads data ont
     await t.close();
   }
 });
+
+test("a failed device degrades its pool and is rebuilt around; restoring it rebalances data back", async () => {
+  const { t, pool, stats, advance } = await setup(4);
+  try {
+    await t.api.post("/api/types/Volume/instances", {
+      name: "data",
+      volumeSizeInKb: String(40 * GB),
+      storagePoolId: pool.id,
+      volumeType: "ThickProvisioned",
+    });
+    const dev = (
+      await t.api.get<Obj[]>(`/api/instances/StoragePool::${pool.id}/relationships/Device`)
+    )[0]!;
+    assert.equal((await admin(t, `/admin/devices/${dev.id}/fail`)).status, 200);
+    assert.equal((await t.api.get<Obj>(`/api/instances/Device::${dev.id}`)).errorState, "Error");
+    assert.ok(
+      (await t.api.get<{ alertType: string }[]>("/api/types/Alert/instances")).some(
+        (a) => a.alertType === "DEVICE_FAILED",
+      ),
+    );
+    assert.ok((await stats()).degradedHealthyCapacityInKb! > 0);
+    await advance(3600);
+    const rebuilt = await stats();
+    assert.equal(rebuilt.degradedHealthyCapacityInKb, 0);
+    assert.equal(rebuilt.protectedCapacityInKb, rebuilt.capacityInUseInKb);
+    await admin(t, `/admin/devices/${dev.id}/restore`);
+    assert.ok((await stats()).rebalanceCapacityInKb! > 0, "the empty device gets data back");
+    await advance(3600);
+    assert.equal((await stats()).rebalanceCapacityInKb, 0);
+  } finally {
+    await t.close();
+  }
+});
