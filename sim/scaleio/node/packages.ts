@@ -49,6 +49,7 @@ export class PackageTool {
     const op = argv.find((a) => a.startsWith("-")) ?? "";
     const rest = argv.filter((a) => !a.startsWith("-"));
     if (/^-(U|i|F)/.test(op) || op === "--install" || op === "--upgrade") {
+      if (rest.length === 0) return fail("rpm: no packages given for install\n");
       const out: string[] = [];
       for (const f of rest) {
         const r = this.install(ctx, f, "rpm", cwd, /^-i/.test(op) || op === "--install");
@@ -119,6 +120,9 @@ export class PackageTool {
     const op = argv[0] ?? "";
     const rest = argv.slice(1).filter((a) => !a.startsWith("-"));
     if (op === "-i" || op === "--install") {
+      if (rest.length === 0) {
+        return fail("dpkg: error: --install needs at least one package archive file argument\n", 2);
+      }
       const out: string[] = [];
       for (const f of rest) {
         const r = this.install(ctx, f, "deb", cwd, false);
