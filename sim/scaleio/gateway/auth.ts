@@ -26,6 +26,11 @@ export class TokenStore {
 
   issue(user: string): string {
     const now = this.clock.now();
+    // Forget expired sessions so repeated logins do not accumulate.
+    for (const [t, x] of this.sessions) {
+      if (now - x.created > this.policy.absoluteMs || now - x.lastUsed > this.policy.idleMs)
+        this.sessions.delete(t);
+    }
     // Shaped like the real tokens: base64 text.
     const token = randomBytes(24).toString("base64");
     this.sessions.set(token, { user, created: now, lastUsed: now });

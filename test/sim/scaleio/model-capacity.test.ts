@@ -33,3 +33,34 @@ test("worked example of reference 5.2: 3 x 100 GB, spare 10%", () => {
   assert.equal(c.thinCapacityAllocatedInKb, 128 * GB);
   assert.equal(c.unusedCapacityInKb, c.maxCapacityInKb - c.spareCapacityInKb - c.capacityInUseInKb);
 });
+
+test("rebuild gets stuck when the surviving SDSs cannot hold the lost copies (FWD_REBUILD_STUCK)", async () => {
+  const { AlertBook } = await import("../../../sim/scaleio/model/alerts.js");
+  const { clock, sys, pool } = fresh();
+  sys.addVolume({ name: "big", storagePoolId: pool.id, sizeKb: 128 * GB, thin: false });
+  const alerts = new AlertBook(sys);
+  sys.setComponentAlive("10.20.0.11", "sds", false);
+  clock.advance(3600_000);
+  sys.tick();
+  const c = sys.poolCapacity(pool.id);
+  assert.ok(c.degradedHealthyCapacityInKb > 0, "not everything could be rebuilt");
+  assert.equal(c.fwdRebuildStuck, true);
+  assert.ok(alerts.list().some((a) => a.alertType === "FWD_REBUILD_STUCK"));
+  // the SDS comes back: resynchronised, no longer stuck
+  sys.setComponentAlive("10.20.0.11", "sds", true);
+  clock.advance(3600_000);
+  sys.tick();
+  const after = sys.poolCapacity(pool.id);
+  assert.equal(after.fwdRebuildStuck, false);
+  assert.equal(after.protectedCapacityInKb, after.capacityInUseInKb);
+});
+
+test("model: two MDMs down in 3_node refuse service; the returning slave becomes master", () => {
+  const { sys } = fresh();
+  sys.setComponentAlive("10.20.0.11", "mdm", false);
+  sys.setComponentAlive("10.20.0.12", "mdm", false);
+  assert.throws(() => sys.cluster.requireService(), /quorum/);
+  sys.setComponentAlive("10.20.0.12", "mdm", true);
+  sys.cluster.requireService();
+  assert.equal(sys.cluster.master()?.name, "mdm2");
+});
