@@ -6,7 +6,6 @@ import { ErrorCode, SimError, badRequest } from "../model/errors.js";
 import { STATS_TYPES, StatsEngine, type StatsType } from "../model/stats.js";
 import type { ScaleioSystem } from "../model/system.js";
 import type { ClusterMode } from "../model/types.js";
-import { KB_PER_GB } from "../model/units.js";
 import { TokenStore, parseBasic, type TokenPolicy } from "./auth.js";
 import { asBody, int, optBool, optInt, optStr, str, type Body } from "./body.js";
 import type { GatewayCert } from "./tls.js";
@@ -569,5 +568,3 @@ export function buildGateway(o: GatewayOptions): Gateway {
 
   return { app, tokens, stats, alerts, views };
 }
-
-export { KB_PER_GB };

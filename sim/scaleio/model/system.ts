@@ -19,7 +19,7 @@ import type {
   User,
   Volume,
 } from "./types.js";
-import { GRANULE_KB, KB_PER_GB, ceilGranule, floorGranule } from "./units.js";
+import { KB_PER_GB, ceilGranule, floorGranule } from "./units.js";
 import { DEFAULT_VERSION } from "./versions.js";
 
 export interface SystemOptions {
@@ -1301,5 +1301,3 @@ export function isIpv4(ip: string): boolean {
   const parts = ip.split(".");
   return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
 }
-
-export { GRANULE_KB };

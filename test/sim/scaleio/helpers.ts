@@ -137,15 +137,3 @@ export function onNode(
     emu.repoDir,
   );
 }
-
-export async function until(
-  pred: () => boolean | Promise<boolean>,
-  ms = 5000,
-  what = "condition",
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
