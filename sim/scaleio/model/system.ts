@@ -87,6 +87,8 @@ export class ScaleioSystem {
   readonly slowIoMs = new Map<string, number>();
   private lastTick: number;
   private readonly listeners: SystemListener[] = [];
+  /** Run on every tick: outside observations folded into the model (e.g. bytes written). */
+  private readonly samplers: (() => void)[] = [];
   readonly opts: Required<SystemOptions>;
 
   constructor(
@@ -103,6 +105,10 @@ export class ScaleioSystem {
 
   listen(l: SystemListener): void {
     this.listeners.push(l);
+  }
+
+  addSampler(fn: () => void): void {
+    this.samplers.push(fn);
   }
 
   get created(): boolean {
@@ -1208,6 +1214,7 @@ export class ScaleioSystem {
 
   /** Advances rebuild, rebalance and data moves to the clock's present. */
   tick(): void {
+    for (const fn of this.samplers) fn();
     const now = this.clock.now();
     let dt = (now - this.lastTick) / 1000;
     this.lastTick = now;

@@ -5,6 +5,7 @@ import {
   mkdirSync,
   readdirSync,
   rmSync,
+  statSync,
   symlinkSync,
   truncateSync,
   writeFileSync,
@@ -29,6 +30,29 @@ export class NodeFiles {
       resized: (v) => this.grow(v),
       removed: (v) => rmSync(this.backing(v), { force: true }),
     });
+    sys.addSampler(() => this.sampleWrites());
+  }
+
+  /**
+   * Bytes that nodes wrote through a mapped device count as written data: thin volumes
+   * consume pool capacity as their backing files fill (allocated blocks, not apparent size).
+   */
+  private sampleWrites(): void {
+    for (const v of this.sys.listVolumes()) {
+      let allocatedKb: number;
+      try {
+        allocatedKb = Math.floor((statSync(this.backing(v)).blocks * 512) / 1024);
+      } catch {
+        continue; // never mapped: no backing file yet
+      }
+      const delta = Math.min(allocatedKb, v.sizeKb) - v.writtenKb;
+      if (delta <= 0) continue;
+      try {
+        this.sys.writeVolume(v.id, delta);
+      } catch {
+        // pool full or data unavailable: the model keeps its last count
+      }
+    }
   }
 
   backing(v: Volume): string {

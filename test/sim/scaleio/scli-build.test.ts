@@ -362,6 +362,17 @@ test("an operator builds a 3_node cluster with packages and scli alone; REST rea
     readSync(fd2, buf, 0, 17, 4096);
     closeSync(fd2);
     assert.equal(buf.toString(), "hello from node 1");
+    // bytes written through the device count as data in the thin volume's pool
+    const big = openSync(dev2, "r+");
+    writeSync(big, Buffer.alloc(4 * 1048576, 1), 0, 4 * 1048576, 1048576 * 64);
+    closeSync(big);
+    const poolStats = await t.api.get<Record<string, number>>(
+      `/api/instances/StoragePool::${pools[0]!.id}/relationships/Statistics`,
+    );
+    assert.ok(
+      poolStats.thinCapacityInUseInKb! >= 2 * 4 * 1024,
+      `thin in use ${poolStats.thinCapacityInUseInKb}`,
+    );
     const unmap = scli(
       IPS[0],
       "--unmap_volume_from_sdc",
