@@ -145,6 +145,35 @@ test("replacing a failed slave with a standby (reference 6.7)", async () => {
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(scli("--remove_standby_mdm", "--remove_mdm_name", "mdm2").exitCode, 0);
     assert.match(scli("--query_cluster").stdout, /State: Normal, Active: 3\/3, Replicas: 2\/2/);
+    // the Fuel-style alternative: back to 1_node (members become standbys), then 3_node again
+    const down = scli(
+      "--switch_cluster_mode",
+      "--cluster_mode",
+      "1_node",
+      "--remove_slave_mdm_name",
+      "mdm4",
+      "--remove_tb_name",
+      "tb",
+      "--i_am_sure",
+    );
+    assert.equal(down.exitCode, 0, down.stderr);
+    assert.match(
+      scli("--query_cluster").stdout,
+      /Mode: 1_node, State: Normal, Active: 1\/1, Replicas: 1\/1[\s\S]*Standby MDMs:/,
+    );
+    assert.equal(
+      scli(
+        "--switch_cluster_mode",
+        "--cluster_mode",
+        "3_node",
+        "--add_slave_mdm_name",
+        "mdm4",
+        "--add_tb_name",
+        "tb",
+      ).exitCode,
+      0,
+    );
+    assert.match(scli("--query_cluster").stdout, /Mode: 3_node, State: Normal, Active: 3\/3/);
   } finally {
     await t.close();
   }
