@@ -10,12 +10,13 @@ export function ceilGranule(kb: number): number {
   return Math.ceil(kb / GRANULE_KB) * GRANULE_KB;
 }
 
-/** scli's human size form, e.g. `8.0 GB (8192 MB)`. */
+/** scli's human size forms: `0 Bytes`, `390.0 KB (399769 Bytes)`, `8.0 GB (8192 MB)`, `1.4 TB (1494 GB)`. */
 export function humanSize(kb: number): string {
-  const mb = Math.floor(kb / 1024);
+  if (kb <= 0) return "0 Bytes";
   if (kb >= 1024 * KB_PER_GB) {
     return `${(kb / (1024 * KB_PER_GB)).toFixed(1)} TB (${Math.floor(kb / KB_PER_GB)} GB)`;
   }
-  if (kb >= KB_PER_GB) return `${(kb / KB_PER_GB).toFixed(1)} GB (${mb} MB)`;
-  return `${(kb / 1024).toFixed(1)} MB (${kb} KB)`;
+  if (kb >= KB_PER_GB) return `${(kb / KB_PER_GB).toFixed(1)} GB (${Math.floor(kb / 1024)} MB)`;
+  if (kb >= 1024) return `${(kb / 1024).toFixed(1)} MB (${Math.floor(kb)} KB)`;
+  return `${kb.toFixed(1)} KB (${Math.floor(kb * 1024)} Bytes)`;
 }

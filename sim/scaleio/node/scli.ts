@@ -1,6 +1,7 @@
 // `scli`, run on a node: flags, success strings and output layouts of reference section 3.
 // Sessions belong to the node (scli keeps one per local OS user; the emulator has one user).
 import { SimError } from "../model/errors.js";
+import { StatsEngine, type Bwc, type StatsType } from "../model/stats.js";
 import { MDM_ACTOR_PORT } from "../model/mdm.js";
 import type { ScaleioSystem } from "../model/system.js";
 import type { ClusterMode, MdmMember, Sdc, Sds, StoragePool, Volume } from "../model/types.js";
@@ -82,7 +83,11 @@ export class Scli {
   /** node IP -> logged-in user name */
   private sessions = new Map<string, string>();
 
-  constructor(private readonly sys: ScaleioSystem) {}
+  private readonly stats: StatsEngine;
+
+  constructor(private readonly sys: ScaleioSystem) {
+    this.stats = new StatsEngine(sys, () => 2);
+  }
 
   run(ctx: NodeContext, argv: string[]): ExecResult {
     const a = new Args(argv);
@@ -521,29 +526,53 @@ export class Scli {
   private querySds(s: Sds): string {
     const sys = this.sys;
     const pd = sys.pd(s.protectionDomainId);
-    const lines = [
-      `SDS ${s.id} Name: ${s.name}`,
-      `Protection Domain: ${pd.id}, Name: ${pd.name}`,
-      `Fault Set: ${s.faultSetId ?? "N/A"}`,
-      `DRL mode: Volatile`,
-      `Membership-state: ${s.removing ? "Decoupled" : "Joined"}; Connection-state: ${sys.sdsConnected(s) ? "Connected" : "Disconnected"}; SDS-state: ${s.removing ? "Removal in progress" : "Normal"}`,
-      `Maintenance-state: ${s.maintenance ? "In maintenance" : "No maintenance"}`,
-      `${s.ipList.length} IP${s.ipList.length > 1 ? "s" : ""}:`,
-      ...s.ipList.map(
-        (i, n) => `\t${n + 1}: ${i.ip} \tRole: ${i.role === "all" ? "All (SDS and SDC)" : i.role}`,
-      ),
-      `Port: ${s.port}`,
-      `Device info:`,
-    ];
+    const ver =
+      s.ipList.map((i) => sys.nodes.get(i.ip)?.packages.get("sds")?.version).find(Boolean) ??
+      DEFAULT_VERSION;
     const devs = [...sys.devices.values()].filter((d) => d.sdsId === s.id);
+    const role = (r: string) =>
+      r === "all" ? "All (SDS and SDC)" : r === "sdsOnly" ? "SDS Only" : "SDC Only";
+    const lines = [
+      `SDS ${s.id} Name: ${s.name} Version: ${dottedVersion(ver)}`,
+      `Protection Domain: ${pd.id}, Name: ${pd.name}`,
+      ...(s.faultSetId
+        ? [`Fault Set: ${s.faultSetId}, Name: ${sys.faultSet(s.faultSetId).name}`]
+        : []),
+      "DRL mode: Volatile",
+      "Authentication error: None",
+      `IP information total ${s.ipList.length} IPs:`,
+      ...s.ipList.map((i, n) => `     ${n + 1}: ${i.ip.padEnd(16)} Role: ${role(i.role)}`),
+      `    Port: ${s.port}`,
+      "RAM Read Cache information:",
+      "    128.0 MB (131072 KB) total size",
+      "    Cache is enabled",
+      "    RAM Read Cache memory allocation state is SUCCESSFUL",
+      "",
+      `Device information total ${devs.length} devices:`,
+    ];
     devs.forEach((d, i) => {
       lines.push(
-        `\t${i + 1}: Name: ${d.name}  Path: ${d.path}  Original-path: ${d.path}  ID: ${d.id}`,
+        `     ${i + 1}: Name: ${d.name}  Path: ${d.path}  Original-path: ${d.path}  ID: ${d.id}`,
       );
+      const state = d.removing ? "Remove Pending" : d.failed ? "Device Failed" : "Normal";
       lines.push(
-        `\t\tStorage Pool: ${sys.pool(d.storagePoolId).name}, Capacity: ${humanSize(d.sizeKb).split(" (")[0]!.replace(".0 ", " ")} State: ${d.removing ? "Remove pending" : "Normal"}`,
+        `        Storage Pool: ${sys.pool(d.storagePoolId).name}, Capacity: ${Math.floor(d.sizeKb / KB_PER_GB)} GB Error-fixes: 0 scanned 0 MB, Compare errors: 0 State: ${state}`,
       );
     });
+    const errors = devs.filter((d) => d.failed).length;
+    const st = this.sysStatsFor("Sds", s.id);
+    lines.push(
+      "",
+      `Membership-state: ${s.removing ? "Decoupled" : "Joined"}; Connection-state: ${sys.sdsConnected(s) ? "Connected" : "Disconnected"}; SDS-state: ${s.removing ? "Removal in progress" : "Normal"}; ${errors} devices with error`,
+      ...(s.maintenance ? ["Maintenance-state: In maintenance"] : []),
+      `    ${humanSize(st.maxCapacityInKb as number)} total capacity`,
+      `    ${humanSize(st.unusedCapacityInKb as number)} unused capacity`,
+      "    0 Bytes snapshots capacity",
+      `    ${humanSize(st.capacityInUseInKb as number)} in-use capacity`,
+      `    ${humanSize(st.unreachableUnusedCapacityInKb as number)} unreachable-unused capacity`,
+      "",
+      ...this.workloadLines(st),
+    );
     return lines.join("\n");
   }
 
@@ -598,13 +627,25 @@ export class Scli {
 
   private sdcLine(s: Sdc): string {
     const state = this.sys.sdcConnected(s) ? "Connected" : "Disconnected";
-    return `SDC ID: ${s.id} Name: ${s.name ?? "N/A"} IP: ${s.ip} State: ${state} GUID: ${s.guid}`;
+    const v = dottedVersion(
+      this.sys.nodes.get(s.ip)?.packages.get("sdc")?.version ?? DEFAULT_VERSION,
+    );
+    const st = this.stats.of("Sdc", s.id);
+    const bw = (b: Bwc) => {
+      const iops = b.numSeconds ? Math.round(b.numOccured / b.numSeconds) : 0;
+      return `${iops} IOPS ${humanSize(b.numSeconds ? b.totalWeightInKb / b.numSeconds : 0)} per-second`;
+    };
+    return [
+      `SDC ID: ${s.id} Name: ${s.name ?? "N/A"} IP: ${s.ip} State: ${state} GUID: ${s.guid} OS Type: LINUX Approved: ${s.approved ? "yes" : "no"} Loaded Version: ${v} Installed Version: ${v}`,
+      `    Read bandwidth:  ${bw(st.userDataReadBwc as Bwc)}`,
+      `    Write bandwidth:  ${bw(st.userDataWriteBwc as Bwc)}`,
+    ].join("\n");
   }
 
   private queryAllSdc(): string {
-    const sys = this.sys;
-    const list = [...sys.sdcs.values()];
+    const list = [...this.sys.sdcs.values()];
     return [
+      "MDM restricted SDC mode: Disabled",
       `Query all SDC returned ${list.length} SDC nodes.`,
       ...list.map((s) => this.sdcLine(s)),
     ].join("\n");
@@ -616,22 +657,19 @@ export class Scli {
     const vols = sys.listVolumes().filter((v) => v.storagePoolId === sp.id);
     return [
       `Storage Pool ${sp.name} Id: ${sp.id} has ${vols.length} volumes and ${humanSize(c.capacityAvailableForVolumeAllocationInKb)} available for volume allocation`,
-      `\tThe number of parallel rebuild/rebalance jobs: 2`,
-      `\tRebuild is ${sp.rebuildEnabled ? "enabled" : "disabled"} and using Limit-Concurrent-IO policy with the following parameters:`,
-      `\tRebalance is ${sp.rebalanceEnabled ? "enabled" : "disabled"} and using Favor-Application-IO policy with the following parameters:`,
-      `\tZero padding is ${sp.zeroPaddingEnabled ? "enabled" : "disabled"}`,
-      `\tSpare policy: ${sp.sparePercentage}% out of total`,
-      `\tCapacity alert thresholds: High: ${sp.capacityAlertHighThreshold}, Critical: ${sp.capacityAlertCriticalThreshold}`,
-      `\t${humanSize(c.maxCapacityInKb)} total capacity`,
-      `\t${humanSize(c.unusedCapacityInKb)} unused capacity`,
-      `\t${humanSize(c.capacityInUseInKb)} in-use capacity`,
-      `\t${humanSize(c.thinCapacityInUseInKb)} thin capacity in-use`,
-      `\t${humanSize(c.protectedCapacityInKb)} protected capacity`,
-      `\t${humanSize(c.failedCapacityInKb)} failed capacity`,
-      `\t${humanSize(c.degradedFailedCapacityInKb)} degraded-failed capacity`,
-      `\t${humanSize(c.degradedHealthyCapacityInKb)} degraded-healthy capacity`,
-      `\t${humanSize(c.unreachableUnusedCapacityInKb)} unreachable-unused capacity`,
-      `\t${humanSize(c.spareCapacityInKb)} spare capacity`,
+      "    The number of parallel rebuild/rebalance jobs: 2",
+      `    Rebuild is ${sp.rebuildEnabled ? "enabled" : "disabled"} and using Limit-Concurrent-IO policy with the following parameters:`,
+      "    Number of concurrent IOs per device: 1",
+      `    Rebalance is ${sp.rebalanceEnabled ? "enabled" : "disabled"} and using Favor-Application-IO policy with the following parameters:`,
+      "    Number of concurrent IOs per device: 1, Bandwidth limit per device: 10.0 MB (10240 KB) per second",
+      "    Background device scanner: Disabled",
+      `    Zero padding is ${sp.zeroPaddingEnabled ? "enabled" : "disabled"}`,
+      `    Spare policy: ${sp.sparePercentage}% out of total`,
+      `    Checksum mode: ${sp.checksumEnabled ? "enabled" : "disabled"}`,
+      sp.useRmcache ? "    Uses RAM Read Cache" : "    Doesn't use RAM Read Cache",
+      "    RAM Read Cache write handling mode is 'cached'",
+      sp.useRfcache ? "    Uses Flash Read Cache" : "    Doesn't use Flash Read Cache",
+      `    Capacity alert thresholds: High: ${sp.capacityAlertHighThreshold}, Critical: ${sp.capacityAlertCriticalThreshold}`,
     ].join("\n");
   }
 
@@ -644,19 +682,22 @@ export class Scli {
     const sdss = [...sys.sdss.values()];
     const lines = [
       "System Info:",
-      `\tProduct:  EMC ScaleIO Version: ${rVersion(ver)}`,
-      `\tID: ${sys.id}`,
-      `\tName: ${sys.name ?? "N/A"}`,
+      `    Product:  EMC ScaleIO Version: ${rVersion(ver)}`,
+      `    ID:      ${sys.id}`,
+      ...(sys.name ? [`    Name: ${sys.name}`] : []),
+      "    Manager ID:      0000000000000000",
       "",
       "License info:",
-      `\tInstallation ID: ${sys.installId}`,
-      "\tSWID: ",
-      "\tMaximum capacity: Unlimited",
-      "\tUsage time left: Unlimited",
-      "\tEnterprise features: Enabled",
+      `    Installation ID: ${sys.installId}`,
+      "    SWID: ",
+      "    Maximum capacity: Unlimited",
+      "    Usage time left: Unlimited *** Non-Production License ***",
+      "    Enterprise features: Enabled",
       "",
       "System settings:",
-      `\tCapacity alert thresholds: High: ${sys.capacityAlertHighThresholdPercent}, Critical: ${sys.capacityAlertCriticalThresholdPercent}`,
+      `    Capacity alert thresholds: High: ${sys.capacityAlertHighThresholdPercent}, Critical: ${sys.capacityAlertCriticalThresholdPercent}`,
+      "    Thick volume reservation percent: 0",
+      "    MDM restricted SDC mode: disabled",
       "",
       `Query all returned ${sys.pds.size} Protection Domain${sys.pds.size === 1 ? "" : "s"}:`,
     ];
@@ -673,41 +714,98 @@ export class Scli {
       const sdsCount = sdss.filter((s) => s.protectionDomainId === pd.id).length;
       lines.push(
         `Protection Domain ${pd.name} Id: ${pd.id} has ${pools.length} storage pools, ${fsCount} Fault Sets, ${sdsCount} SDS nodes, ${vols.length} volumes and ${humanSize(avail)} available for volume allocation`,
+        "Operational state is Active",
+        "",
       );
-      for (const sp of pools) lines.push(this.poolBlock(sp));
+      for (const sp of pools) lines.push(this.poolBlock(sp), "");
     }
     const connected = sdss.filter((s) => sys.sdsConnected(s)).length;
+    const st = this.sysStatsFor("System", sys.id);
+    const vols = sys.listVolumes();
+    const thin = vols.filter((v) => v.volumeType === "ThinProvisioned");
+    const thick = vols.filter((v) => v.volumeType === "ThickProvisioned");
     lines.push(
       "",
       "SDS Summary:",
-      `\tTotal ${sdss.length} SDS Nodes`,
-      `\t${sdss.filter((s) => !s.removing).length} SDS nodes have membership state 'Joined'`,
-      `\t${connected} SDS nodes have connection state 'Connected'`,
-      ...this.capacitySummary(),
+      `    Total ${sdss.length} SDS Nodes`,
+      `    ${sdss.filter((s) => !s.removing).length} SDS nodes have membership state 'Joined'`,
+      `    ${connected} SDS nodes have connection state 'Connected'`,
+      ...this.capacitySummary(st),
+      "",
+      ...this.workloadLines(st),
       "",
       "Volumes summary:",
-      `\t${sys.listVolumes().length} volumes`,
+      ...(thin.length
+        ? [
+            `    ${thin.length} thin-provisioned volumes. Total used size: ${humanSize(thin.reduce((s, v) => s + v.writtenKb, 0))}`,
+          ]
+        : []),
+      ...(thick.length
+        ? [
+            `    ${thick.length} thick-provisioned volumes. Total size: ${humanSize(thick.reduce((s, v) => s + v.sizeKb, 0))}`,
+          ]
+        : []),
     );
     return lines.join("\n");
   }
 
-  /** The per-counter lines of query_all's SDS summary, summed over every pool. */
-  private capacitySummary(): string[] {
-    const sys = this.sys;
-    const caps = [...sys.pools.keys()].map((id) => sys.poolCapacity(id));
-    const sum = (k: keyof (typeof caps)[number]) => caps.reduce((s, c) => s + (c[k] as number), 0);
+  private sysStatsFor(type: StatsType, id: string): Record<string, unknown> {
+    return this.stats.of(type, id);
+  }
+
+  /** Workload lines as query_all and query_sds print them. */
+  private workloadLines(st: Record<string, unknown>): string[] {
+    const rows: [string, string][] = [
+      ["Primary-reads", "primaryReadBwc"],
+      ["Primary-writes", "primaryWriteBwc"],
+      ["Secondary-reads", "secondaryReadBwc"],
+      ["Secondary-writes", "secondaryWriteBwc"],
+      ["Backward-rebuild-reads", "bckRebuildReadBwc"],
+      ["Backward-rebuild-writes", "bckRebuildWriteBwc"],
+      ["Forward-rebuild-reads", "fwdRebuildReadBwc"],
+      ["Forward-rebuild-writes", "fwdRebuildWriteBwc"],
+      ["Rebalance-reads", "rebalanceReadBwc"],
+      ["Rebalance-writes", "rebalanceWriteBwc"],
+    ];
+    return rows.map(([label, key]) => {
+      const b = (st[key] ?? { numOccured: 0, numSeconds: 0, totalWeightInKb: 0 }) as Bwc;
+      const iops = b.numSeconds ? Math.round(b.numOccured / b.numSeconds) : 0;
+      const kbps = b.numSeconds ? b.totalWeightInKb / b.numSeconds : 0;
+      return `    ${label.padEnd(41)}${iops} IOPS ${humanSize(kbps)} per-second`;
+    });
+  }
+
+  /** The per-counter lines of query_all's SDS summary (system-wide statistics). */
+  private capacitySummary(st: Record<string, unknown>): string[] {
+    const n = (k: string) => humanSize(Number(st[k] ?? 0));
     return [
-      `\t${humanSize(sum("maxCapacityInKb"))} total capacity`,
-      `\t${humanSize(sum("unusedCapacityInKb"))} unused capacity`,
-      `\t${humanSize(sum("capacityInUseInKb"))} in-use capacity`,
-      `\t${humanSize(sum("thinCapacityInUseInKb"))} thin capacity in-use`,
-      `\t${humanSize(sum("protectedCapacityInKb"))} protected capacity`,
-      `\t${humanSize(sum("failedCapacityInKb"))} failed capacity`,
-      `\t${humanSize(sum("degradedFailedCapacityInKb"))} degraded-failed capacity`,
-      `\t${humanSize(sum("degradedHealthyCapacityInKb"))} degraded-healthy capacity`,
-      `\t${humanSize(sum("unreachableUnusedCapacityInKb"))} unreachable-unused capacity`,
-      `\t${humanSize(sum("spareCapacityInKb"))} spare capacity`,
-      `\t${humanSize(sum("fwdRebuildRemainingKb"))} at forward-rebuild`,
+      `    ${n("maxCapacityInKb")} total capacity`,
+      `    ${n("unusedCapacityInKb")} unused capacity`,
+      `    ${n("snapCapacityInUseInKb")} snapshots capacity`,
+      `    ${n("capacityInUseInKb")} in-use capacity`,
+      `    ${n("thinCapacityInUseInKb")} thin capacity`,
+      `    ${n("protectedCapacityInKb")} protected capacity`,
+      `    ${n("failedCapacityInKb")} failed capacity`,
+      `    ${n("degradedFailedCapacityInKb")} degraded-failed capacity`,
+      `    ${n("degradedHealthyCapacityInKb")} degraded-healthy capacity`,
+      `    ${n("unreachableUnusedCapacityInKb")} unreachable-unused capacity`,
+      `    ${n("activeRebalanceCapacityInKb")} active rebalance capacity`,
+      `    ${n("pendingRebalanceCapacityInKb")} pending rebalance capacity`,
+      `    ${n("activeFwdRebuildCapacityInKb")} active forward-rebuild capacity`,
+      `    ${n("pendingFwdRebuildCapacityInKb")} pending forward-rebuild capacity`,
+      `    ${n("activeBckRebuildCapacityInKb")} active backward-rebuild capacity`,
+      `    ${n("pendingBckRebuildCapacityInKb")} pending backward-rebuild capacity`,
+      `    ${n("rebalanceCapacityInKb")} rebalance capacity`,
+      `    ${n("fwdRebuildCapacityInKb")} forward-rebuild capacity`,
+      `    ${n("bckRebuildCapacityInKb")} backward-rebuild capacity`,
+      `    ${n("activeMovingCapacityInKb")} active moving capacity`,
+      `    ${n("pendingMovingCapacityInKb")} pending moving capacity`,
+      `    ${n("movingCapacityInKb")} total moving capacity`,
+      `    ${n("spareCapacityInKb")} spare capacity`,
+      `    ${n("atRestCapacityInKb")} at-rest capacity`,
+      `    ${n("semiProtectedCapacityInKb")} semi-protected capacity`,
+      `    ${n("inMaintenanceCapacityInKb")} in-maintenance capacity`,
+      "    0 Bytes decreased capacity",
     ];
   }
 

@@ -408,7 +408,7 @@ test("an operator builds a 3_node cluster with packages and scli alone; REST rea
     assert.match(qa, /Product: {2}EMC ScaleIO Version: R2_0\.6035\.0/);
     assert.match(
       qa,
-      /3 SDS nodes have connection state 'Connected'\n\t300\.0 GB \(307200 MB\) total capacity\n/,
+      /3 SDS nodes have connection state 'Connected'\n {4}300\.0 GB \(307200 MB\) total capacity\n/,
     );
     assert.match(
       qa,

@@ -172,7 +172,7 @@ test("scli day-two operations against a ready cluster", async () => {
     assert.match(props, /\tFAULT_SET_ID {39}[0-9a-f]{16}\n/);
     assert.match(
       ok("--query_sds", "--sds_name", "SDS_[10.20.0.41]"),
-      /Device info:\n\t1: Name: \/dev\/sdb/,
+      /Device information total 3 devices:\n {5}1: Name: \/dev\/sdb {2}Path: \/dev\/sdb {2}Original-path: \/dev\/sdb {2}ID: [0-9a-f]{16}\n {8}Storage Pool: default, Capacity: 100 GB/,
     );
     ok("--remove_sds_device", "--sds_name", "SDS_[10.20.0.41]", "--device_path", "/dev/sdd");
     assert.equal(
@@ -190,6 +190,12 @@ test("scli day-two operations against a ready cluster", async () => {
     assert.match(ok("--enter_maintenance_mode", "--sds_name", "sds2"), /entered maintenance mode/);
     assert.match(ok("--query_sds", "--sds_name", "sds2"), /Maintenance-state: In maintenance/);
     ok("--exit_maintenance_mode", "--sds_name", "sds2");
+
+    // query_all_sdc: the 2.0 layout parsers rely on
+    assert.match(
+      ok("--query_all_sdc"),
+      /^MDM restricted SDC mode: Disabled\nQuery all SDC returned 1 SDC nodes\.\nSDC ID: [0-9a-f]{16} Name: N\/A IP: 10\.20\.0\.11 State: Connected GUID: [0-9A-F-]{36} OS Type: LINUX Approved: yes Loaded Version: 2\.0\.6035 Installed Version: 2\.0\.6035\n {4}Read bandwidth: {2}0 IOPS 0 Bytes per-second\n {4}Write bandwidth: {2}0 IOPS 0 Bytes per-second\n$/,
+    );
 
     // users, logout
     assert.match(
