@@ -1,6 +1,8 @@
 // The emulated ScaleIO system: everything the MDM knows, and the rules it enforces.
 // Front ends (REST gateway, scli) check quorum and sessions, then call these methods.
 import type { Clock } from "./clock.js";
+
+export type { PoolCapacity } from "./capacity.js";
 import { ErrorCode, SimError, badRequest, notFound } from "./errors.js";
 import { IdFactory, newSdcGuid, randomHex16 } from "./ids.js";
 import { MdmCluster } from "./mdm.js";
@@ -19,7 +21,8 @@ import type {
   User,
   Volume,
 } from "./types.js";
-import { KB_PER_GB, ceilGranule, floorGranule } from "./units.js";
+import { KB_PER_GB, ceilGranule } from "./units.js";
+import { computePoolCapacity, type PoolCapacity } from "./capacity.js";
 import { DEFAULT_VERSION } from "./versions.js";
 
 export interface SystemOptions {
@@ -36,30 +39,6 @@ export interface SystemListener {
   unmapped?(volume: Volume, sdc: Sdc): void;
   resized?(volume: Volume): void;
   removed?(volume: Volume): void;
-}
-
-export interface PoolCapacity {
-  maxCapacityInKb: number;
-  capacityLimitInKb: number;
-  spareCapacityInKb: number;
-  capacityInUseInKb: number;
-  unusedCapacityInKb: number;
-  capacityAvailableForVolumeAllocationInKb: number;
-  thickCapacityInUseInKb: number;
-  thinCapacityInUseInKb: number;
-  thinCapacityAllocatedInKb: number;
-  snapCapacityInUseInKb: number;
-  snapCapacityInUseOccupiedInKb: number;
-  protectedCapacityInKb: number;
-  degradedHealthyCapacityInKb: number;
-  degradedFailedCapacityInKb: number;
-  failedCapacityInKb: number;
-  unreachableUnusedCapacityInKb: number;
-  inMaintenanceCapacityInKb: number;
-  semiProtectedCapacityInKb: number;
-  fwdRebuildRemainingKb: number;
-  fwdRebuildStuck: boolean;
-  rateKbPerSec: number;
 }
 
 export const VOLUME_NAME_MAX = 31;
@@ -1107,92 +1086,18 @@ export class ScaleioSystem {
 
   poolCapacity(poolId: string): PoolCapacity {
     const pool = this.pool(poolId);
-    const devs = this.devicesOfPool(poolId);
-    const max = devs.reduce((s, d) => s + d.sizeKb, 0);
-    const limit = devs.reduce((s, d) => s + d.capacityLimitKb, 0);
-    const spare = Math.floor((max * pool.sparePercentage) / 100);
-    let thick = 0;
-    let thinUse = 0;
-    let thinAlloc = 0;
-    let snapUse = 0;
-    let prot = 0;
-    let degH = 0;
-    let degF = 0;
-    let failed = 0;
-    let maint = 0;
-    let semi = 0;
-    let fwdRemaining = 0;
-    const status = (id: string): "up" | "down" | "maint" => {
-      const s = this.sdss.get(id);
-      if (!s || !this.sdsUpIn(id, poolId)) return "down";
-      return s.maintenance ? "maint" : "up";
-    };
-    const perSdsRaw = new Map<string, number>();
-    for (const v of this.volumes.values()) {
-      if (v.storagePoolId !== poolId) continue;
-      if (v.volumeType === "ThickProvisioned") thick += 2 * v.sizeKb;
-      else if (v.volumeType === "Snapshot") snapUse += 2 * v.writtenKb;
-      else {
-        thinUse += 2 * v.writtenKb;
-        if (!v.hidden) thinAlloc += 2 * v.sizeKb;
-      }
-      for (const [k, x] of v.placement) {
-        const [a, b] = pairOf(k);
-        perSdsRaw.set(a, (perSdsRaw.get(a) ?? 0) + x);
-        perSdsRaw.set(b, (perSdsRaw.get(b) ?? 0) + x);
-        const sa = status(a);
-        const sb = status(b);
-        if (sa === "up" && sb === "up") prot += 2 * x;
-        else if (sa === "down" && sb === "down") failed += 2 * x;
-        else if (sa === "down" || sb === "down") {
-          const survivorUp = sa === "up" || sb === "up";
-          degH += x;
-          degF += x;
-          if (survivorUp) fwdRemaining += x;
-        } else {
-          // one copy on an SDS in maintenance, the other live (or both in maintenance)
-          if (sa === "maint" && sb === "maint") maint += 2 * x;
-          else {
-            maint += x;
-            semi += x;
-          }
-        }
-      }
-    }
-    const inUse = prot + degH + degF + failed + maint + semi;
-    let unreachable = 0;
-    for (const d of devs) {
-      if (status(d.sdsId) !== "down") continue;
-      const sdsDevKb = devs.filter((x) => x.sdsId === d.sdsId).reduce((s, x) => s + x.sizeKb, 0);
-      const raw = perSdsRaw.get(d.sdsId) ?? 0;
-      unreachable += Math.max(0, Math.round(d.sizeKb - (raw * d.sizeKb) / Math.max(1, sdsDevKb)));
-    }
-    const allocatedRaw = thick + thinUse + snapUse;
-    const servingDevs = devs.filter((d) => status(d.sdsId) === "up").length;
-    const rate = this.opts.rebuildKbPerSecPerDevice * Math.max(1, servingDevs);
-    return {
-      maxCapacityInKb: max,
-      capacityLimitInKb: limit,
-      spareCapacityInKb: spare,
-      capacityInUseInKb: inUse,
-      unusedCapacityInKb: Math.max(0, max - spare - inUse - unreachable),
-      capacityAvailableForVolumeAllocationInKb: floorGranule((limit - spare - allocatedRaw) / 2),
-      thickCapacityInUseInKb: thick,
-      thinCapacityInUseInKb: thinUse,
-      thinCapacityAllocatedInKb: thinAlloc,
-      snapCapacityInUseInKb: snapUse,
-      snapCapacityInUseOccupiedInKb: snapUse,
-      protectedCapacityInKb: prot,
-      degradedHealthyCapacityInKb: degH,
-      degradedFailedCapacityInKb: degF,
-      failedCapacityInKb: failed,
-      unreachableUnusedCapacityInKb: unreachable,
-      inMaintenanceCapacityInKb: maint,
-      semiProtectedCapacityInKb: semi,
-      fwdRebuildRemainingKb: pool.rebuildEnabled ? fwdRemaining : 0,
-      fwdRebuildStuck: pool.rebuildEnabled && fwdRemaining > 0 && this.rebuildBlocked(poolId),
-      rateKbPerSec: rate,
-    };
+    return computePoolCapacity({
+      pool,
+      devices: this.devicesOfPool(poolId),
+      volumes: [...this.volumes.values()].filter((v) => v.storagePoolId === poolId),
+      status: (id) => {
+        const s = this.sdss.get(id);
+        if (!s || !this.sdsUpIn(id, poolId)) return "down";
+        return s.maintenance ? "maint" : "up";
+      },
+      rebuildKbPerSecPerDevice: this.opts.rebuildKbPerSecPerDevice,
+      rebuildBlocked: () => this.rebuildBlocked(poolId),
+    });
   }
 
   private rebuildBlocked(poolId: string): boolean {
