@@ -6,7 +6,7 @@ export type { PoolCapacity } from "./capacity.js";
 import { ErrorCode, SimError, badRequest, notFound } from "./errors.js";
 import { IdFactory, newSdcGuid, randomHex16 } from "./ids.js";
 import { MdmCluster } from "./mdm.js";
-import { addInto, onSds, pairKey, pairOf, spread, type Unit } from "./placement.js";
+import { addInto, onSds, pairOf, spread, type Unit } from "./placement.js";
 import type {
   Component,
   Device,
@@ -23,6 +23,7 @@ import type {
 } from "./types.js";
 import { KB_PER_GB, ceilGranule } from "./units.js";
 import { computePoolCapacity, type PoolCapacity } from "./capacity.js";
+import { DataMovement } from "./movement.js";
 import { DEFAULT_VERSION } from "./versions.js";
 
 export interface SystemOptions {
@@ -66,6 +67,8 @@ export class ScaleioSystem {
   readonly slowIoMs = new Map<string, number>();
   private lastTick: number;
   private readonly listeners: SystemListener[] = [];
+  /** Rebuild, rebalance and data moves. */
+  readonly movement = new DataMovement(this);
   /** Run on every tick: outside observations folded into the model (e.g. bytes written). */
   private readonly samplers: (() => void)[] = [];
   readonly opts: Required<SystemOptions>;
@@ -178,7 +181,7 @@ export class ScaleioSystem {
       const was = n.sdsAlive;
       n.sdsAlive = alive;
       const sds = this.sdsByIp(ip);
-      if (sds && alive && !was) this.onSdsReturn(sds);
+      if (sds && alive && !was) this.movement.onSdsReturn(sds);
     }
     this.cluster.settle();
   }
@@ -536,7 +539,7 @@ export class ScaleioSystem {
       failed: false,
     };
     this.devices.set(d.id, d);
-    if (hadData) this.startRebalance(poolId);
+    if (hadData) this.movement.startRebalance(poolId);
     return d;
   }
 
@@ -575,7 +578,7 @@ export class ScaleioSystem {
   }
 
   private finishSdsRemoval(sds: Sds): void {
-    for (const v of this.volumes.values()) this.evacuate(v, sds.id);
+    for (const v of this.volumes.values()) this.movement.evacuate(v, sds.id);
     for (const d of [...this.devices.values()]) if (d.sdsId === sds.id) this.devices.delete(d.id);
     this.sdss.delete(sds.id);
   }
@@ -597,7 +600,7 @@ export class ScaleioSystem {
       const left = this.devicesOfPool(dev.storagePoolId).some((d) => d.sdsId === dev.sdsId);
       if (!left) {
         for (const v of this.volumes.values()) {
-          if (v.storagePoolId === dev.storagePoolId) this.evacuate(v, dev.sdsId);
+          if (v.storagePoolId === dev.storagePoolId) this.movement.evacuate(v, dev.sdsId);
         }
       }
     };
@@ -626,19 +629,6 @@ export class ScaleioSystem {
     }
   }
 
-  /** Moves every copy held by `sdsId` to another unit (used when removal completes). */
-  private evacuate(v: Volume, sdsId: string): void {
-    for (const [key, x] of [...v.placement]) {
-      const [a, b] = pairOf(key);
-      if (a !== sdsId && b !== sdsId) continue;
-      const other = a === sdsId ? b : a;
-      const target = this.pickTarget(v.storagePoolId, [sdsId, other], other, 0);
-      v.placement.delete(key);
-      if (!target) continue; // nowhere to go: the copy is dropped (pool had too few units)
-      v.placement.set(pairKey(other, target), (v.placement.get(pairKey(other, target)) ?? 0) + x);
-    }
-  }
-
   /** Device failure and return (fault injection). */
   setDeviceFailed(id: string, failed: boolean): void {
     const dev = this.device(id);
@@ -646,7 +636,7 @@ export class ScaleioSystem {
     this.tick();
     dev.failed = failed;
     const sds = this.sdss.get(dev.sdsId);
-    if (!failed && sds && this.sdsConnected(sds)) this.onSdsReturn(sds);
+    if (!failed && sds && this.sdsConnected(sds)) this.movement.onSdsReturn(sds);
   }
 
   enterMaintenance(id: string): void {
@@ -668,79 +658,7 @@ export class ScaleioSystem {
     if (!sds.maintenance) throw badRequest("The SDS is not in maintenance mode");
     this.tick();
     sds.maintenance = false;
-    this.startBackwardRebuild(sds, sds.bckRebuildPendingKb);
-  }
-
-  private onSdsReturn(sds: Sds): void {
-    // Data that was still single-copy is resynchronised from the returning SDS (backward
-    // rebuild); if the forward rebuild had already finished, a rebalance refills it instead.
-    let still = 0;
-    for (const v of this.volumes.values()) still += onSds(v.placement, sds.id);
-    if (still > 0) this.startBackwardRebuild(sds, Math.max(still, sds.bckRebuildPendingKb));
-    else {
-      sds.bckRebuildPendingKb = 0;
-      const dev = [...this.devices.values()].find((d) => d.sdsId === sds.id);
-      if (dev) this.startRebalance(dev.storagePoolId);
-    }
-  }
-
-  private startBackwardRebuild(sds: Sds, kb: number): void {
-    const dev = [...this.devices.values()].find((d) => d.sdsId === sds.id);
-    sds.bckRebuildPendingKb = 0;
-    if (!dev || kb <= 0) return;
-    this.jobs.push({
-      kind: "bckRebuild",
-      storagePoolId: dev.storagePoolId,
-      totalKb: kb,
-      doneKb: 0,
-      onDone: () => {},
-    });
-  }
-
-  private startRebalance(poolId: string): void {
-    const pool = this.pool(poolId);
-    if (!pool.rebalanceEnabled) return;
-    if (this.jobs.some((j) => j.kind === "rebalance" && j.storagePoolId === poolId)) return;
-    const units = this.units(poolId);
-    const totalW = units.reduce((s, u) => s + u.weightKb, 0);
-    let raw = 0;
-    const perSds = new Map<string, number>();
-    for (const v of this.volumes.values()) {
-      if (v.storagePoolId !== poolId) continue;
-      for (const u of units)
-        perSds.set(u.sdsId, (perSds.get(u.sdsId) ?? 0) + onSds(v.placement, u.sdsId));
-    }
-    for (const x of perSds.values()) raw += x;
-    let excess = 0;
-    for (const u of units)
-      excess += Math.max(0, (perSds.get(u.sdsId) ?? 0) - (raw * u.weightKb) / totalW);
-    excess = Math.round(excess);
-    if (excess <= 0) return;
-    this.jobs.push({
-      kind: "rebalance",
-      storagePoolId: poolId,
-      totalKb: excess,
-      doneKb: 0,
-      onDone: () => this.respread(poolId),
-    });
-  }
-
-  /** After a rebalance, healthy data is evenly spread over the serving units again. */
-  private respread(poolId: string): void {
-    const units = this.units(poolId);
-    const serving = new Set(units.map((u) => u.sdsId));
-    for (const v of this.volumes.values()) {
-      if (v.storagePoolId !== poolId) continue;
-      let healthy = 0;
-      for (const [k, x] of [...v.placement]) {
-        const [a, b] = pairOf(k);
-        if (serving.has(a) && serving.has(b)) {
-          healthy += x;
-          v.placement.delete(k);
-        }
-      }
-      addInto(v.placement, spread(healthy, units));
-    }
+    this.movement.startBackwardRebuild(sds, sds.bckRebuildPendingKb);
   }
 
   /** Fault units able to take new copies: serving SDSs with devices in the pool. */
@@ -767,42 +685,6 @@ export class ScaleioSystem {
       if (sds && !sds.removing) keys.add(sds.faultSetId ?? sds.id);
     }
     return keys.size;
-  }
-
-  private pickTarget(
-    poolId: string,
-    exclude: string[],
-    partner: string,
-    needKb: number,
-  ): string | undefined {
-    const partnerFs = this.sdss.get(partner)?.faultSetId ?? null;
-    const free = this.freePerSds(poolId);
-    let best: string | undefined;
-    let bestFree = -1;
-    for (const u of this.units(poolId)) {
-      if (exclude.includes(u.sdsId)) continue;
-      if (partnerFs !== null && u.faultSetId === partnerFs) continue;
-      const f = free.get(u.sdsId) ?? 0;
-      if (f >= needKb && f > bestFree) {
-        best = u.sdsId;
-        bestFree = f;
-      }
-    }
-    return best;
-  }
-
-  private freePerSds(poolId: string): Map<string, number> {
-    const free = new Map<string, number>();
-    for (const d of this.devicesOfPool(poolId)) {
-      if (!d.removing) free.set(d.sdsId, (free.get(d.sdsId) ?? 0) + d.capacityLimitKb);
-    }
-    for (const v of this.volumes.values()) {
-      if (v.storagePoolId !== poolId) continue;
-      for (const [k, x] of v.placement) {
-        for (const s of pairOf(k)) free.set(s, (free.get(s) ?? 0) - x);
-      }
-    }
-    return free;
   }
 
   // ---------------------------------------------------------------- volumes
@@ -1084,6 +966,13 @@ export class ScaleioSystem {
 
   // ---------------------------------------------------------------- capacity
 
+  jobTotals(
+    poolIds: Set<string>,
+    kind: Job["kind"],
+  ): { total: number; active: number; pending: number } {
+    return this.movement.jobTotals(poolIds, kind);
+  }
+
   poolCapacity(poolId: string): PoolCapacity {
     const pool = this.pool(poolId);
     return computePoolCapacity({
@@ -1096,23 +985,8 @@ export class ScaleioSystem {
         return s.maintenance ? "maint" : "up";
       },
       rebuildKbPerSecPerDevice: this.opts.rebuildKbPerSecPerDevice,
-      rebuildBlocked: () => this.rebuildBlocked(poolId),
+      rebuildBlocked: () => this.movement.rebuildBlocked(poolId),
     });
-  }
-
-  private rebuildBlocked(poolId: string): boolean {
-    for (const v of this.volumes.values()) {
-      if (v.storagePoolId !== poolId) continue;
-      for (const k of v.placement.keys()) {
-        const [a, b] = pairOf(k);
-        const da = !this.sdsUpIn(a, poolId);
-        const db = !this.sdsUpIn(b, poolId);
-        if (da === db) continue;
-        const survivor = da ? b : a;
-        if (this.pickTarget(poolId, [a, b], survivor, 1)) return false;
-      }
-    }
-    return true;
   }
 
   // ---------------------------------------------------------------- time
@@ -1127,68 +1001,9 @@ export class ScaleioSystem {
     while (dt > 0) {
       const step = Math.min(dt, 10);
       dt -= step;
-      for (const pool of this.pools.values()) this.stepPool(pool, step);
+      for (const pool of this.pools.values()) this.movement.stepPool(pool, step);
     }
     this.cluster.settle();
-  }
-
-  private stepPool(pool: StoragePool, seconds: number): void {
-    const c = this.poolCapacity(pool.id);
-    const budget = c.rateKbPerSec * seconds;
-    if (c.fwdRebuildRemainingKb > 0) this.forwardRebuild(pool.id, budget);
-    for (const job of this.jobs.filter((j) => j.storagePoolId === pool.id)) {
-      job.doneKb = Math.min(job.totalKb, job.doneKb + budget);
-      if (job.doneKb >= job.totalKb) {
-        this.jobs = this.jobs.filter((j) => j !== job);
-        job.onDone();
-      }
-    }
-  }
-
-  /** New second copies for single-copy data, written to the unit with the most free space. */
-  private forwardRebuild(poolId: string, budget: number): void {
-    for (const v of this.volumes.values()) {
-      if (v.storagePoolId !== poolId) continue;
-      for (const [k, x] of [...v.placement]) {
-        if (budget <= 0) return;
-        const [a, b] = pairOf(k);
-        const da = !this.sdsUpIn(a, poolId);
-        const db = !this.sdsUpIn(b, poolId);
-        if (da === db) continue;
-        const survivor = da ? b : a;
-        const dead = da ? a : b;
-        const free = this.freePerSds(poolId);
-        const target = this.pickTarget(poolId, [dead, survivor], survivor, 1);
-        if (!target) continue;
-        const m = Math.min(x, Math.floor(budget), free.get(target) ?? 0);
-        if (m <= 0) continue;
-        budget -= m;
-        if (m === x) v.placement.delete(k);
-        else v.placement.set(k, x - m);
-        const nk = pairKey(survivor, target);
-        v.placement.set(nk, (v.placement.get(nk) ?? 0) + m);
-      }
-    }
-  }
-
-  jobTotals(
-    poolIds: Set<string>,
-    kind: Job["kind"],
-  ): { total: number; active: number; pending: number } {
-    let total = 0;
-    let active = 0;
-    for (const j of this.jobs) {
-      if (j.kind !== kind || !poolIds.has(j.storagePoolId)) continue;
-      const left = j.totalKb - j.doneKb;
-      total += left;
-      const rate = this.poolCapacity(j.storagePoolId).rateKbPerSec;
-      active += Math.min(left, rate);
-    }
-    return {
-      total: Math.round(total),
-      active: Math.round(active),
-      pending: Math.round(total - active),
-    };
   }
 }
 
