@@ -164,3 +164,62 @@ test("snapshots, SDC loss, legacy lookups, and component versions after an upgra
     await t.close();
   }
 });
+
+test("mapping limits, removing a mapped volume, repeated SDS removal: values and error codes", async () => {
+  const t = await startTestEmu({ bootstrap: { password: PASSWORD, sdcCount: 1, sdsCount: 4 } });
+  try {
+    await t.api.login();
+    const pool = (await t.api.get<Obj[]>("/api/types/StoragePool/instances"))[0]!;
+    const sdc = (await t.api.get<Obj[]>("/api/types/Sdc/instances"))[0]!;
+    const v = await t.api.post<{ id: string }>("/api/types/Volume/instances", {
+      name: "lim",
+      volumeSizeInKb: String(8 * GB),
+      storagePoolId: pool.id,
+      volumeType: "ThickProvisioned",
+    });
+    await t.api.post(`/api/instances/Volume::${v.id}/action/addMappedSdc`, {
+      sdcId: sdc.id,
+      allowMultipleMappings: "FALSE",
+    });
+    await t.api.post(`/api/instances/Volume::${v.id}/action/setMappedSdcLimits`, {
+      sdcId: sdc.id,
+      iopsLimit: "1000",
+      bandwidthLimitInKbps: "2048",
+    });
+    const info = (await t.api.get<Obj>(`/api/instances/Volume::${v.id}`)).mappedSdcInfo as Obj[];
+    assert.equal(info[0]!.limitIops, 1000);
+    assert.equal(info[0]!.limitBwInMbps, 2);
+    for (const body of [
+      { sdcId: sdc.id, iopsLimit: "5" },
+      { sdcId: sdc.id, bandwidthLimitInKbps: "1000" },
+    ]) {
+      const r = await t.api.raw(
+        "POST",
+        `/api/instances/Volume::${v.id}/action/setMappedSdcLimits`,
+        { body },
+      );
+      assert.equal(r.status, 400, JSON.stringify(body));
+    }
+    const mapped = await t.api.raw("POST", `/api/instances/Volume::${v.id}/action/removeVolume`, {
+      body: { removeMode: "ONLY_ME" },
+    });
+    assert.equal((mapped.body as { errorCode: number }).errorCode, 104);
+    const shrink = await t.api.raw("POST", `/api/instances/Volume::${v.id}/action/setVolumeSize`, {
+      body: { sizeInGB: "8" },
+    });
+    assert.equal(shrink.status, 400);
+    assert.equal((shrink.body as { errorCode: number }).errorCode, 133);
+    const sds = (await t.api.get<Obj[]>("/api/types/Sds/instances"))[3]!;
+    await t.api.post(`/api/instances/Sds::${sds.id}/action/removeSds`, {});
+    assert.equal(
+      (await t.api.get<Obj>(`/api/instances/Sds::${sds.id}`)).sdsState,
+      "RemovalInProgress",
+    );
+    const again = await t.api.raw("POST", `/api/instances/Sds::${sds.id}/action/removeSds`, {
+      body: {},
+    });
+    assert.equal((again.body as { errorCode: number }).errorCode, 103);
+  } finally {
+    await t.close();
+  }
+});
