@@ -1,0 +1,46 @@
+// One entry point for every node-side tool: the bin/ forwarders post {tool, argv, env, cwd}
+// to the emulator's control endpoint, which runs the tool here and returns its output.
+import type { ScaleioSystem } from "../model/system.js";
+import { drvCfg } from "./drvcfg.js";
+import { PackageTool } from "./packages.js";
+import { aptGet, yum } from "./prereqs.js";
+import { Scli, type ExecResult, type NodeContext } from "./scli.js";
+
+export const TOOLS = ["scli", "drv_cfg", "rpm", "dpkg", "dpkg-query", "apt-get", "yum"] as const;
+export type Tool = (typeof TOOLS)[number];
+
+export class NodeTools {
+  readonly scli: Scli;
+  readonly packages: PackageTool;
+
+  constructor(
+    private readonly sys: ScaleioSystem,
+    controlUrl: () => string,
+  ) {
+    this.scli = new Scli(sys);
+    this.packages = new PackageTool(sys, controlUrl);
+  }
+
+  run(tool: Tool, ctx: NodeContext, argv: string[], cwd?: string): ExecResult {
+    if (ctx.root) {
+      const n = this.sys.nodes.get(ctx.ip);
+      if (n) n.root = ctx.root;
+    }
+    switch (tool) {
+      case "scli":
+        return this.scli.run(ctx, argv);
+      case "drv_cfg":
+        return drvCfg(this.sys, ctx, argv);
+      case "rpm":
+        return this.packages.rpm(ctx, argv, cwd);
+      case "dpkg":
+        return this.packages.dpkg(ctx, argv, cwd);
+      case "dpkg-query":
+        return this.packages.dpkgQuery(ctx, argv);
+      case "apt-get":
+        return aptGet(this.sys, ctx, argv);
+      case "yum":
+        return yum(this.sys, ctx, argv);
+    }
+  }
+}
