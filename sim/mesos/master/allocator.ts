@@ -1,0 +1,93 @@
+// A fair (DRF) allocator: every cycle, each agent's free resources go to the eligible
+// framework-role with the lowest dominant share, then reserved leftovers to the next.
+// Refuse filters, suppression, remote regions and maintenance are honoured here.
+import { Resources, allocatableTo } from "../common/resources.js";
+import type { Agent, Framework } from "./model.js";
+import type { Master } from "./master.js";
+
+interface Candidate {
+  fw: Framework;
+  role: string;
+  share: number;
+  refinement: boolean;
+}
+
+export function allocate(m: Master): void {
+  const frameworks = [...m.frameworks.values()].filter((f) => f.connected && !f.removed);
+  if (frameworks.length === 0) return;
+  const candidates: Candidate[] = [];
+  for (const fw of frameworks) {
+    for (const role of fw.roles) {
+      if (fw.suppressed.has(role)) continue;
+      candidates.push({
+        fw,
+        role,
+        share: 0,
+        refinement: fw.capabilities.has("RESERVATION_REFINEMENT"),
+      });
+    }
+  }
+  if (candidates.length === 0) return;
+  const totals = { cpus: 0, mem: 0, disk: 0 };
+  const agents: Agent[] = [];
+  for (const a of m.agents.values()) {
+    if (a.state !== "active" || m.maintenance.isDown(a)) continue;
+    agents.push(a);
+    totals.cpus += a.total.scalar("cpus");
+    totals.mem += a.total.scalar("mem");
+    totals.disk += a.total.scalar("disk");
+  }
+  const usage = new Map<string, { cpus: number; mem: number; disk: number }>();
+  const shareOf = (fwId: string) => {
+    const u = usage.get(fwId) ?? { cpus: 0, mem: 0, disk: 0 };
+    return Math.max(
+      totals.cpus ? u.cpus / totals.cpus : 0,
+      totals.mem ? u.mem / totals.mem : 0,
+      totals.disk ? u.disk / totals.disk : 0,
+    );
+  };
+  for (const t of m.allTasks()) {
+    if (t.released) continue;
+    const u = usage.get(t.frameworkId) ?? { cpus: 0, mem: 0, disk: 0 };
+    const r = new Resources(t.resources);
+    u.cpus += r.scalar("cpus");
+    u.mem += r.scalar("mem");
+    u.disk += r.scalar("disk");
+    usage.set(t.frameworkId, u);
+  }
+  for (const c of candidates) c.share = shareOf(c.fw.id);
+
+  const now = Date.now();
+  const batches = new Map<string, object[]>();
+  for (const agent of agents) {
+    let free = agent.total.copy().subtractAll(agent.used.list).subtractAll(agent.offered.list);
+    if (free.empty) continue;
+    candidates.sort((a, b) => a.share - b.share);
+    for (const c of candidates) {
+      if (free.empty) break;
+      if (!m.regionVisible(agent, c.fw)) continue;
+      let offerable = free.filter((r) => allocatableTo(r, c.role));
+      // Refined reservations are never offered without RESERVATION_REFINEMENT.
+      if (!c.refinement) offerable = offerable.filter((r) => r.reservations.length <= 1);
+      if (!c.fw.capabilities.has("GPU_RESOURCES") && agent.total.scalar("gpus") > 0) continue;
+      if (offerable.empty) continue;
+      const filter = c.fw.filters.get(`${agent.id} ${c.role}`);
+      if (filter && filter.expires > now && filter.resources.contains(offerable.list)) continue;
+      const offer = m.createOffer(c.fw, agent, c.role, offerable);
+      free = free.subtractAll(offerable.list);
+      const list = batches.get(c.fw.id) ?? [];
+      list.push(offer);
+      batches.set(c.fw.id, list);
+      const u = usage.get(c.fw.id) ?? { cpus: 0, mem: 0, disk: 0 };
+      u.cpus += offerable.scalar("cpus");
+      u.mem += offerable.scalar("mem");
+      u.disk += offerable.scalar("disk");
+      usage.set(c.fw.id, u);
+      for (const other of candidates) if (other.fw === c.fw) other.share = shareOf(c.fw.id);
+    }
+  }
+  for (const [fwId, offers] of batches) {
+    const fw = m.frameworks.get(fwId)!;
+    fw.stream?.send({ type: "OFFERS", offers: { offers } });
+  }
+}
