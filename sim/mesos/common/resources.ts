@@ -275,6 +275,8 @@ export function present(r: Res, refinement: boolean, role?: string): Resource {
 
 /** Parses the agent flag syntax `cpus:4;mem:1024;ports:[31000-32000];disk(role):10`. */
 export function parseResourceFlag(text: string): Res[] {
+  // Mesos also accepts a JSON array of Resource objects (needed for disk sources).
+  if (text.trim().startsWith("[")) return (JSON.parse(text) as Resource[]).map(normalize);
   const out: Res[] = [];
   for (const part of text.split(";").map((s) => s.trim())) {
     if (!part) continue;

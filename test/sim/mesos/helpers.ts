@@ -26,12 +26,15 @@ export function http(
         port: Number(u.port),
         path: u.pathname + u.search,
         method: opts.method ?? "POST",
-        headers: {
-          ...(body !== undefined && opts.method !== "GET"
-            ? { "Content-Type": "application/json" }
-            : {}),
-          ...opts.headers,
-        },
+        // An empty header value means "leave the header out".
+        headers: Object.fromEntries(
+          Object.entries({
+            ...(body !== undefined && opts.method !== "GET"
+              ? { "Content-Type": "application/json" }
+              : {}),
+            ...opts.headers,
+          }).filter(([, v]) => v !== ""),
+        ),
         agent: false,
       },
       (res) => {
