@@ -251,6 +251,31 @@ export class Scheduler {
       .then((e) => e.update.status);
   }
 
+  /** Acknowledges every update of a task until a terminal one, which is returned. */
+  async terminal(taskId: string, timeoutMs = 15_000, from = 0): Promise<Ev> {
+    const terminal = [
+      "TASK_FINISHED",
+      "TASK_FAILED",
+      "TASK_KILLED",
+      "TASK_ERROR",
+      "TASK_LOST",
+      "TASK_DROPPED",
+      "TASK_GONE",
+      "TASK_GONE_BY_OPERATOR",
+    ];
+    const seen = new Set<string>();
+    for (;;) {
+      const u = await this.update(
+        (x) => x.task_id.value === taskId && !seen.has(x.uuid ?? x.state),
+        timeoutMs,
+        from,
+      );
+      seen.add(u.uuid ?? u.state);
+      await this.ack(u);
+      if (terminal.includes(u.state)) return u;
+    }
+  }
+
   async ack(status: Ev): Promise<void> {
     if (!status.uuid) return;
     const r = await this.call("ACKNOWLEDGE", {
