@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/cluster.js";
-import { FRAMEWORK, Scheduler, http, until, type Ev } from "./helpers.js";
+import { Scheduler, http, until, type Ev } from "./helpers.js";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/test-executor.mjs", import.meta.url));
 
