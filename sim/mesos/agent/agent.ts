@@ -9,7 +9,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, symlinkSync, existsSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo, Socket } from "node:net";
 import type {
@@ -722,7 +722,7 @@ export class Agent {
     for (const v of cmd.environment?.variables ?? []) {
       if ((v.type ?? "VALUE") === "VALUE" && v.value !== undefined) env[v.name] = v.value;
     }
-    const child = spawnCommand(cmd, e.sandbox, env);
+    const child = spawnCommand(cmd, e.sandbox, env, this.exitFile(e, taskId));
     if (child.pid === undefined) {
       child.once("error", () => undefined);
       this.executorUpdate(e, taskId, "TASK_FAILED", "Failed to launch command");
@@ -734,6 +734,21 @@ export class Agent {
     this.executorUpdate(e, taskId, "TASK_STARTING");
     this.executorUpdate(e, taskId, "TASK_RUNNING");
     child.on("exit", (code, signal) => this.onCommandExit(e, taskId, code, signal));
+  }
+
+  private exitFile(e: Executor, taskId: string): string {
+    return join(e.sandbox, `.exit-${encodeURIComponent(taskId)}`);
+  }
+
+  /** A command task adopted after an agent restart ended: its code is in the exit file. */
+  private onAdoptedCommandExit(e: Executor, taskId: string): void {
+    let code: number | null = null;
+    try {
+      code = Number(readFileSync(this.exitFile(e, taskId), "utf8").trim());
+    } catch {
+      code = null;
+    }
+    this.onCommandExit(e, taskId, code, code === null ? "SIGKILL" : null);
   }
 
   private onCommandExit(
@@ -1017,6 +1032,7 @@ export class Agent {
   private recover(): void {
     const state = this.checkpoints.readAll();
     const adopted: Executor[] = [];
+    const commands: Executor[] = [];
     for (const { framework, executors } of state) {
       const fid = framework.id!.value;
       if (!framework.checkpoint) {
@@ -1057,26 +1073,37 @@ export class Agent {
         }
         fw.executors.set(cp.info.executor_id.value, e);
         if (e.state === "terminated") continue;
+        if (e.kind !== "custom") {
+          // Built-in executors: their command processes outlive the agent; watch them.
+          e.state = "running";
+          commands.push(e);
+          continue;
+        }
         const live = e.pid !== undefined && alive(e.pid);
-        if (!live || e.kind !== "custom") {
-          // Built-in executors died with the agent; the processes they ran are killed.
-          this.killProcesses(e);
+        if (!live) {
           this.onExecutorExit(e, waitStatus(0, "SIGKILL"));
           continue;
         }
         adopted.push(e);
       }
     }
-    if (adopted.length === 0) return;
-    this.recovering = true;
+    if (adopted.length === 0 && commands.length === 0) return;
+    // Adopted processes are not our children: poll their liveness.
     this.reaper = setInterval(() => {
       for (const e of adopted) {
         if (e.state !== "terminated" && e.pid !== undefined && !alive(e.pid)) {
           this.onExecutorExit(e, waitStatus(0, "SIGKILL"));
         }
       }
+      for (const e of commands) {
+        for (const [taskId, pid] of [...e.commandPids]) {
+          if (!alive(pid)) this.onAdoptedCommandExit(e, taskId);
+        }
+      }
     }, this.opts.reapIntervalMs ?? 200);
     this.reaper.unref();
+    if (adopted.length === 0) return;
+    this.recovering = true;
     const timer = setTimeout(() => {
       this.recovering = false;
       for (const e of adopted) {

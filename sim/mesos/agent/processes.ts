@@ -10,6 +10,9 @@ export function spawnCommand(
   command: CommandInfo,
   cwd: string,
   env: Record<string, string>,
+  /** When set, the exit code is also written to this file, so that a restarted agent
+   *  can learn how a command it no longer parents ended. */
+  exitFile?: string,
 ): ChildProcess {
   const out = openSync(join(cwd, "stdout"), "a");
   const err = openSync(join(cwd, "stderr"), "a");

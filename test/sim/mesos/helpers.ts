@@ -225,6 +225,17 @@ export class Scheduler {
     });
   }
 
+  /** Offers received and not rescinded (whether used or not is the caller's business). */
+  liveOffers(): Ev[] {
+    const rescinded = new Set(
+      this.stream.events.filter((e) => e.type === "RESCIND").map((e) => e.rescind.offer_id.value),
+    );
+    return this.stream.events
+      .filter((e) => e.type === "OFFERS")
+      .flatMap((e) => e.offers.offers as Ev[])
+      .filter((o) => !rescinded.has(o.id.value));
+  }
+
   /** Collects offers until every listed agent count is reached. */
   async offers(n: number, timeoutMs = 10_000, from = 0): Promise<Ev[]> {
     const deadline = Date.now() + timeoutMs;
