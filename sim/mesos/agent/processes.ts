@@ -24,6 +24,20 @@ export function spawnCommand(
       detached: true,
       stdio: ["ignore", out, err] as ["ignore", number, number],
     };
+    if (exitFile) {
+      const argv = shell
+        ? ["/bin/sh", "-c", command.value ?? ""]
+        : [command.value ?? "", ...(command.arguments ?? []).slice(1)];
+      // The command travels as positional parameters: nothing is interpolated into the script.
+      return spawn(
+        "/bin/sh",
+        ["-c", '"$@"; c=$?; echo $c > "$SIM_EXIT_FILE"; exit $c', "sh", ...argv],
+        {
+          ...opts,
+          env: { ...env, SIM_EXIT_FILE: exitFile },
+        },
+      );
+    }
     if (shell) return spawn("/bin/sh", ["-c", command.value ?? ""], opts);
     const args = command.arguments ?? [];
     // CommandInfo.arguments includes argv[0].
