@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/cluster.js";
-import { FRAMEWORK, Scheduler, http, until, type Ev } from "./helpers.js";
+import { Scheduler, http, until, type Ev } from "./helpers.js";
 
 let c: DevCluster;
 let ids: string[];
