@@ -192,7 +192,7 @@ export class Agent {
     this.checkpointAgent();
     this.recover();
     void this.register();
-    this.watchdog = setInterval(() => this.checkMaster(), 50);
+    this.watchdog = setInterval(() => this.checkMaster(), 200);
     this.watchdog.unref();
   }
 
@@ -307,7 +307,7 @@ export class Agent {
     }
     let res: { status: number; body: string; location?: string };
     try {
-      res = await httpPost(url, "/internal/agent/register", stringifyMesosJson(body), 5000);
+      res = await httpPost(url, "/internal/agent/register", stringifyMesosJson(body), 30_000);
     } catch {
       return false;
     }

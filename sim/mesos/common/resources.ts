@@ -54,9 +54,15 @@ function cleanReservation(x: ReservationInfo): ReservationInfo {
   return c;
 }
 
-/** Identity of a resource apart from its quantity. */
+const KEY = Symbol("resource identity");
+
+/** Identity of a resource apart from its quantity. Cached on the object: identity fields
+ *  are never mutated in place (quantities are replaced, and copies that change identity
+ *  are made with structuredClone, which drops the cache). */
 export function keyOf(r: Res): string {
-  return JSON.stringify([
+  const cached = (r as Res & { [KEY]?: string })[KEY];
+  if (cached !== undefined) return cached;
+  const key = JSON.stringify([
     r.name,
     r.type,
     r.reservations,
@@ -65,6 +71,8 @@ export function keyOf(r: Res): string {
     !!r.revocable,
     r.provider_id?.value ?? null,
   ]);
+  (r as Res & { [KEY]?: string })[KEY] = key;
+  return key;
 }
 
 function mergeRanges(list: [number, number][]): [number, number][] {
@@ -109,8 +117,9 @@ export function isEmpty(r: Res): boolean {
   return true;
 }
 
+/** Shallow: nested quantity objects are replaced, never mutated, by this module. */
 function clone(r: Res): Res {
-  return structuredClone(r);
+  return { ...r };
 }
 
 /** A persistent volume or a MOUNT disk is indivisible: it never merges or splits. */

@@ -98,6 +98,15 @@ function register(m: Master, res: ServerResponse, body: RegisterRequest): void {
   }
   let id = info.id?.value;
   if (id && m.goneAgents.has(id)) return sendText(res, 403, "Agent has been marked gone");
+  if (!id) {
+    // A fresh registration from an endpoint that already has an agent (retry after a
+    // timeout, or a host reboot that wiped the work directory): the old one is removed.
+    for (const other of [...m.agents.values()]) {
+      if (other.endpoint === body.endpoint && other.state !== "recovering") {
+        m.removeAgent(other, "Agent re-registered with a new id", false);
+      }
+    }
+  }
   let agent = id ? m.agents.get(id) : undefined;
   const previous = agent?.state;
   if (!id) id = m.newAgentId();

@@ -247,6 +247,7 @@ export class Master {
         return sendJson(res, 200, versionJson());
       }
       if (path === "/health" || path === "/master/health") return sendText(res, 200);
+      if (path === "/metrics/snapshot") return sendJson(res, 200, this.metrics());
       if (path === "/redirect" || path === "/master/redirect") return this.redirect(req, res, "");
       if (!this.leading) return this.redirect(req, res, req.url ?? "/");
       if (path === "/api/v1/scheduler") return handleScheduler(this, req, res);
@@ -638,6 +639,23 @@ export class Master {
     const theirs = agent.domain?.fault_domain?.region.name;
     if (!mine || !theirs || mine === theirs) return true;
     return fw.capabilities.has("REGION_AWARE");
+  }
+
+  /** A few of Mesos' /metrics/snapshot keys. */
+  metrics(): Record<string, number> {
+    const agents = [...this.agents.values()];
+    const frameworks = [...this.frameworks.values()];
+    return {
+      "master/elected": this.leading ? 1 : 0,
+      "master/uptime_secs": (Date.now() - this.startTime) / 1000,
+      "master/slaves_active": agents.filter((a) => a.state === "active").length,
+      "master/slaves_disconnected": agents.filter((a) => a.state === "disconnected").length,
+      "master/slaves_unreachable": agents.filter((a) => a.state === "unreachable").length,
+      "master/frameworks_active": frameworks.filter((f) => f.connected && !f.removed).length,
+      "master/frameworks_disconnected": frameworks.filter((f) => !f.connected && !f.removed).length,
+      "master/outstanding_offers": this.offers.size,
+      "master/tasks_running": [...this.allTasks()].filter((t) => t.state === "TASK_RUNNING").length,
+    };
   }
 
   executorOf(agent: Agent, frameworkId: string, executorId: string) {

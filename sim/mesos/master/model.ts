@@ -29,7 +29,14 @@ export class EventStream {
 
   send(event: object): void {
     if (this.closed) return;
-    this.res.write(encodeRecord(stringifyMesosJson(event)));
+    let text: string;
+    try {
+      // Fast path; only 64-bit values (bigint) need the lossless writer.
+      text = JSON.stringify(event);
+    } catch {
+      text = stringifyMesosJson(event);
+    }
+    this.res.write(encodeRecord(text));
   }
 
   startHeartbeat(intervalMs: number): void {
