@@ -60,6 +60,9 @@ export interface AgentHandle {
   kill(): Promise<void>;
   /** Kill, then start again on the same address and work directory. */
   restart(): Promise<void>;
+  /** Host reboot: the agent and its executors die, the agent comes back with a new agent
+   *  id; checkpointed reservations and volumes are kept. */
+  reboot(): Promise<void>;
   partition(): Promise<void>;
   heal(): Promise<void>;
   killExecutor(frameworkId: string, executorId: string): Promise<boolean>;
@@ -249,6 +252,13 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
       },
       restart: async () => {
         await handle.kill();
+        await startHost([{ ...specs[i]!, masters: masterUrls() }], [handle]);
+      },
+      reboot: async () => {
+        await handle.kill();
+        const cp = new Checkpointer(handle.workDir);
+        for (const pid of cp.allPids()) killGroup(pid, "SIGKILL");
+        cp.forgetAfterReboot();
         await startHost([{ ...specs[i]!, masters: masterUrls() }], [handle]);
       },
       partition: async () => void (await ask(handle, { op: "partition" })),

@@ -118,6 +118,17 @@ export class Checkpointer {
     return out;
   }
 
+  /** What a host reboot loses: the agent id and every executor; resources stay. */
+  forgetAfterReboot(): void {
+    const agent = this.readAgent();
+    if (agent) {
+      delete agent.agent_id;
+      this.writeAgent(agent);
+    }
+    rmSync(join(this.meta, "frameworks"), { recursive: true, force: true });
+    mkdirSync(join(this.meta, "frameworks"), { recursive: true });
+  }
+
   /** Every process id recorded (for cleanup by whoever started the agent). */
   allPids(): number[] {
     const pids: number[] = [];

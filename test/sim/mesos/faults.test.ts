@@ -267,6 +267,55 @@ test("11.6: a checkpointing framework's tasks survive an agent crash; a legacy o
   }
 });
 
+test("11.14: host reboot: a new agent id, dynamic reservations kept", async () => {
+  const mark = s.stream.events.length;
+  let offers: Ev[] = [];
+  await until(
+    async () => {
+      offers = (await s.offers(1, 5000, 0)).filter(
+        (o) => o.agent_id.value === ids[1] && !used.has(o.id.value),
+      );
+      return offers.length > 0;
+    },
+    10_000,
+    "an offer from agent 1",
+  );
+  for (const o of offers) used.add(o.id.value);
+  const reservation = {
+    type: "DYNAMIC",
+    role: "storage",
+    labels: { labels: [{ key: "claim", value: "reboot" }] },
+  };
+  await s.call("ACCEPT", {
+    offer_ids: offers.map((o) => o.id),
+    operations: [
+      {
+        type: "RESERVE",
+        reserve: {
+          resources: [
+            { name: "cpus", type: "SCALAR", scalar: { value: 1 }, reservations: [reservation] },
+          ],
+        },
+      },
+    ],
+    filters: { refuse_seconds: 0 },
+  });
+  await c.agents[1]!.reboot();
+  const newId = await c.agents[1]!.id();
+  assert.notEqual(newId, ids[1]);
+  await until(
+    async () => {
+      const o = (await s.offers(1, 10_000, mark)).find((x) => x.agent_id.value === newId);
+      return !!o?.resources.some(
+        (r: Ev) => r.reservations?.[0]?.labels?.labels?.[0]?.value === "reboot",
+      );
+    },
+    10_000,
+    "the reservation under the new agent id",
+  );
+  ids[1] = newId;
+});
+
 test("11.14: master failover: 307 with a scheme-relative Location, state rebuilt from agents, no answer while recovering, then 503", async () => {
   const old = c.master;
   await c.agents[2]!.partition(); // stays "recovering" at the new master
