@@ -45,6 +45,7 @@ import type {
 } from "../common/internal.js";
 import { mergeAttributes, parseAttributeFlag, readAttributeDir } from "./attributes.js";
 import { StatusUpdateManager } from "./status-updates.js";
+import { taskDefaults } from "../common/defaults.js";
 import { fetchUris } from "./fetcher.js";
 import { alive, killGroup, spawnCommand, waitStatus } from "./processes.js";
 import { Checkpointer, type ExecutorCheckpoint } from "./checkpoint.js";
@@ -673,10 +674,10 @@ export class Agent {
       if (item.group) {
         this.sendToExecutor(e, {
           type: "LAUNCH_GROUP",
-          launch_group: { task_group: { tasks: live } },
+          launch_group: { task_group: { tasks: live.map(taskDefaults) } },
         });
       } else {
-        this.sendToExecutor(e, { type: "LAUNCH", launch: { task: live[0] } });
+        this.sendToExecutor(e, { type: "LAUNCH", launch: { task: taskDefaults(live[0]!) } });
       }
     }
     this.checkpointExecutor(e);

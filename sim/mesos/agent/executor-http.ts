@@ -16,6 +16,7 @@ import {
 } from "../common/http.js";
 import { ExecutorCallFields, SchemaError, toMessage } from "../common/schema.js";
 import type { Agent, Executor } from "./agent.js";
+import { executorDefaults, frameworkDefaults } from "../common/defaults.js";
 
 type Loose = {
   type?: string;
@@ -140,8 +141,8 @@ function subscribe(agent: Agent, e: Executor, call: Loose, res: ServerResponse):
   send({
     type: "SUBSCRIBED",
     subscribed: {
-      executor_info: e.info,
-      framework_info: fw.info,
+      executor_info: executorDefaults(e.info),
+      framework_info: frameworkDefaults(fw.info),
       agent_info: agent.agentInfo(),
       container_id: { value: e.containerId },
     },

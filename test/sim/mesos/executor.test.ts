@@ -127,6 +127,11 @@ test("11.15: a custom executor runs as a process with the MESOS_* environment an
   assert.equal(sub.framework_info.id.value, s.frameworkId);
   assert.equal(sub.agent_info.id.value, agentIds[0]);
   assert.equal(sub.executor_info.framework_id.value, s.frameworkId);
+  // Defaults are written out as Mesos does.
+  assert.equal(sub.executor_info.command.environment.variables[0].type, "VALUE");
+  const launched = JSON.parse(readFileSync(join(sandbox, "task-e1-t1.json"), "utf8"));
+  assert.deepEqual(launched.resources[0].allocation_info, { role: "storage" });
+  assert.equal(launched.executor.executor_id.value, "exec-1");
   const pid = (await agentState(0)).frameworks[0].executors.find((e: Ev) => e.id === "exec-1").pid;
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
@@ -201,6 +206,34 @@ test("SHUTDOWN: the executor gets SHUTDOWN and exits; FAILURE reports its status
     executor_id: { value: "exec-1" },
     status: 0,
   });
+});
+
+test("fault injection over HTTP: killing an executor gives TASK_FAILED and FAILURE with SIGKILL", async () => {
+  const mark = s.stream.events.length;
+  await launch(1, [task("victim-t", agentIds[1]!, executor("exec-victim"))]);
+  await s.ack(
+    await s.update(
+      (u) => u.task_id.value === "victim-t" && u.state === "TASK_RUNNING",
+      10_000,
+      mark,
+    ),
+  );
+  const r = await http(`${c.masterUrl}/sim/agents/1/kill-executor`, {
+    body: { framework_id: s.frameworkId, executor_id: "exec-victim" },
+  });
+  assert.equal(r.status, 200);
+  const failed = await s.update(
+    (u) => u.task_id.value === "victim-t" && u.state === "TASK_FAILED",
+    10_000,
+    mark,
+  );
+  await s.ack(failed);
+  const failure = await s.stream.next(
+    (e) => e.type === "FAILURE" && e.failure.executor_id?.value === "exec-victim",
+    10_000,
+    mark,
+  );
+  assert.equal(failure.failure.status & 0x7f, 9, "killed by SIGKILL");
 });
 
 test("executor exit: TASK_FAILED from the agent (reliable) and FAILURE with the wait status", async () => {

@@ -311,3 +311,30 @@ test("11.19: HTTP Basic authentication with the realm header and principal check
     await m.stop();
   }
 });
+
+test("UPDATE_FRAMEWORK: 200 when valid, 400 when it changes user or mismatches ids", async () => {
+  const s = await Scheduler.subscribe(url);
+  try {
+    const info = { ...FRAMEWORK, id: { value: s.frameworkId } };
+    const ok = await s.call("UPDATE_FRAMEWORK", {
+      framework_info: { ...info, name: "renamed", roles: ["storage", "storage/backup"] },
+      suppressed_roles: ["storage/backup"],
+    });
+    assert.equal(ok.status, 200);
+    const st = JSON.parse((await http(`${url}/state`, { method: "GET" })).body);
+    const fw = st.frameworks.find((f: { id: string }) => f.id === s.frameworkId);
+    assert.equal(fw.name, "renamed");
+    assert.deepEqual(fw.suppressed_roles, ["storage/backup"]);
+    const user = await s.call("UPDATE_FRAMEWORK", { framework_info: { ...info, user: "root" } });
+    assert.equal(user.status, 400);
+    assert.match(user.body, /user/);
+    const ids = await s.call("UPDATE_FRAMEWORK", {
+      framework_info: { ...info, id: { value: "other" } },
+    });
+    assert.equal(ids.status, 400);
+    assert.match(ids.body, /differs/);
+  } finally {
+    await s.call("TEARDOWN");
+    s.close();
+  }
+});
