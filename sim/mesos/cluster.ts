@@ -158,6 +158,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
       host,
       masters: masterUrls(),
       workDir: dir,
+      ...(opts.zk ? { zk: opts.zk } : {}),
       fetcherCacheDir: join(workDir, "fetch-cache", host),
       ...(spec.resources ? { resources: spec.resources } : {}),
       ...(spec.attributes ? { attributes: spec.attributes } : {}),
@@ -335,6 +336,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
         next.becomeLeader();
       }
       current = next;
+      if (opts.zk) return next; // agents follow ZooKeeper themselves
       // Agents learn of the new leader (ZooKeeper would tell them).
       for (const h of hosts) {
         if (h.child.exitCode !== null || h.child.signalCode !== null) continue;

@@ -18,6 +18,7 @@ import type {
   DomainInfo,
   ExecutorInfo,
   FrameworkInfo,
+  MasterInfo,
   Resource,
   TaskInfo,
   TaskStatus,
@@ -50,6 +51,7 @@ import { fetchUris } from "./fetcher.js";
 import { alive, killGroup, spawnCommand, waitStatus } from "./processes.js";
 import { Checkpointer, type ExecutorCheckpoint } from "./checkpoint.js";
 import { handleExecutorApi } from "./executor-http.js";
+import { ZkMembership } from "../common/zk.js";
 
 export interface AgentOptions {
   /** Loopback address of this agent, e.g. 127.0.0.5. */
@@ -58,6 +60,8 @@ export interface AgentOptions {
   hostname?: string;
   /** Master URLs (http://ip:port); the agent follows redirects to the leader. */
   masters: string[];
+  /** zk://host:port/path: follow the leading master registered there. */
+  zk?: string;
   workDir: string;
   /** `cpus:4;mem:4096;disk:10240;ports:[31000-32000]` */
   resources?: string;
@@ -140,6 +144,7 @@ export class Agent {
   private pingTimeout = 15_000;
   private maxPings = 5;
   private reaper: NodeJS.Timeout | undefined;
+  private zk: ZkMembership | undefined;
 
   constructor(opts: AgentOptions) {
     this.opts = opts;
@@ -192,6 +197,13 @@ export class Agent {
     this.port = (this.server.address() as AddressInfo).port;
     this.checkpointAgent();
     this.recover();
+    if (this.opts.zk) {
+      this.zk = new ZkMembership(this.opts.zk, undefined, {
+        onLeader: (info) => this.onLeader(info),
+        log: (l) => this.log(l),
+      });
+      await this.zk.start();
+    }
     void this.register();
     this.watchdog = setInterval(() => this.checkMaster(), 200);
     this.watchdog.unref();
@@ -202,6 +214,7 @@ export class Agent {
     this.stopped = true;
     if (this.watchdog) clearInterval(this.watchdog);
     if (this.reaper) clearInterval(this.reaper);
+    await this.zk?.stop();
     this.updates.stop();
     for (const fw of this.frameworks.values()) {
       for (const e of fw.executors.values()) {
@@ -225,6 +238,18 @@ export class Agent {
       attributes: this.attributes,
       ...(this.opts.domain ? { domain: this.opts.domain } : {}),
     };
+  }
+
+  /** ZooKeeper names a (new) leader: register with it. */
+  private onLeader(info: MasterInfo | undefined): void {
+    if (!info) return;
+    const url = `http://${info.address?.ip ?? info.hostname}:${info.address?.port ?? info.port}`;
+    this.opts.masters = [url];
+    if (url === this.masterUrl && this.registered) return;
+    this.registered = false;
+    this.masterUrl = undefined;
+    this.updates.setOnline(false);
+    void this.register();
   }
 
   // ---- fault injection -------------------------------------------------------------

@@ -19,7 +19,7 @@ import { handleScheduler } from "./scheduler-http.js";
 import { handleAgentCall, sendToAgent, startPinging } from "./agent-link.js";
 import { handleOperator, stateJson } from "./state.js";
 import { Maintenance } from "./maintenance.js";
-import { ZkMembership } from "./zk.js";
+import { ZkMembership } from "../common/zk.js";
 import {
   execKey,
   type Agent,

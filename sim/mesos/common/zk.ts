@@ -1,6 +1,7 @@
-// ZooKeeper membership of a master (reference 2.1): an ephemeral sequential znode
-// `json.info_<seq>` holding MasterInfo JSON under the configured path; the lowest
-// sequence number leads. Every master watches the children to follow the leader.
+// ZooKeeper leader detection and master membership (reference 2.1): a master creates an
+// ephemeral sequential znode `json.info_<seq>` holding MasterInfo JSON under the
+// configured path; the lowest sequence number leads. Masters and agents watch the
+// children to follow the leader (agents pass no MasterInfo and create nothing).
 import zookeeper from "node-zookeeper-client";
 import type { MasterInfo } from "../../../src/mesos/types/index.js";
 
@@ -24,7 +25,7 @@ export class ZkMembership {
 
   constructor(
     url: string,
-    private readonly info: MasterInfo,
+    private readonly info: MasterInfo | undefined,
     private readonly hooks: ZkHooks,
   ) {
     const { connect, path } = parseZkUrl(url);
@@ -45,6 +46,7 @@ export class ZkMembership {
       this.client.mkdirp(this.path, (err) => (err ? reject(err) : resolve())),
     );
     const base = this.path === "/" ? "/json.info_" : `${this.path}/json.info_`;
+    if (!this.info) return this.watch();
     await new Promise<void>((resolve, reject) =>
       this.client.create(
         base,
