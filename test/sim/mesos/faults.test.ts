@@ -300,6 +300,17 @@ test("11.14: host reboot: a new agent id, dynamic reservations kept", async () =
     ],
     filters: { refuse_seconds: 0 },
   });
+  // The agent checkpoints the reservation (asynchronously) before the host goes down.
+  await until(
+    async () => {
+      const st = (await c.agents[1]!.state()) as Ev | null;
+      return !!st?.resources.some(
+        (r: Ev) => r.reservations?.[0]?.labels?.labels?.[0]?.value === "reboot",
+      );
+    },
+    10_000,
+    "the agent to checkpoint the reservation",
+  );
   await c.agents[1]!.reboot();
   const newId = await c.agents[1]!.id();
   assert.notEqual(newId, ids[1]);
@@ -340,13 +351,21 @@ test("11.14: master failover: 307 with a scheme-relative Location, state rebuilt
     id: { value: s.frameworkId },
   });
   assert.equal(s.stream.events[0]!.subscribed.master_info.id, next.id);
+  // Agent 0 re-registers with the new master; agent 2 (partitioned) stays "recovering".
+  await until(
+    async () => {
+      const st = JSON.parse((await http(`${next.url}/state`, { method: "GET" })).body);
+      return st.slaves.some((a: Ev) => a.id === ids[0] && a.active);
+    },
+    10_000,
+    "agent 0 to re-register",
+  );
   await s.call("RECONCILE", {
     tasks: [
       { task_id: { value: "quiet" }, agent_id: { value: ids[2] } },
-      { task_id: { value: "loud" }, agent_id: { value: ids[2] === ids[0] ? ids[1] : ids[0] } },
+      { task_id: { value: "loud" }, agent_id: { value: ids[0] } },
     ],
   });
-  await until(async () => ((await c.agents[0]!.state()) as Ev)?.registered === true);
   const loud = await s.update((u) => u.task_id.value === "loud");
   assert.equal(loud.state, "TASK_GONE");
   assert.equal(
