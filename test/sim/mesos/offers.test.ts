@@ -28,7 +28,10 @@ before(async () => {
     agentsPerProcess: 3,
     agentSpecs: [
       { resources: MOUNT_DISK, attributes: "rack:r1;nvme:4", attributeFiles: { zone: "z1\n" } },
-      { domain: { fault_domain: { region: { name: "east" }, zone: { name: "a" } } } },
+      {
+        resources: "cpus:2;cpus(other):1;mem:2048;disk:1000;ports:[31000-31100]",
+        domain: { fault_domain: { region: { name: "east" }, zone: { name: "a" } } },
+      },
       { domain: { fault_domain: { region: { name: "west" }, zone: { name: "b" } } } },
     ],
     master: {
@@ -106,6 +109,50 @@ test("11.7: frameworks without RESERVATION_REFINEMENT get role '*'", async () =>
   } finally {
     await teardown(s);
   }
+});
+
+test("11.7: a MULTI_ROLE framework gets offers per role; statically reserved resources only for their role", async () => {
+  const agent1 = await c.agents[1]!.id();
+  const check = async (info: object, refinement: boolean) => {
+    const s = await Scheduler.subscribe(c.masterUrl, info);
+    try {
+      await until(
+        () =>
+          s
+            .liveOffers()
+            .some((o) => o.agent_id.value === agent1 && o.allocation_info.role === "other"),
+        5000,
+        "an 'other' offer",
+      );
+      for (const o of s.liveOffers()) {
+        for (const r of o.resources) {
+          assert.deepEqual(r.allocation_info, o.allocation_info);
+          const reservedTo = refinement
+            ? r.reservations?.[0]?.role
+            : r.role === "*"
+              ? undefined
+              : r.role;
+          if (reservedTo !== undefined) assert.equal(reservedTo, o.allocation_info.role);
+          if (refinement && r.reservations)
+            assert.deepEqual(r.reservations, [{ type: "STATIC", role: "other" }]);
+          if (!refinement && r.role === "other")
+            assert.equal(r.reservation, undefined, "static: no reservation key");
+        }
+      }
+    } finally {
+      await teardown(s);
+    }
+  };
+  await check({ ...FRAMEWORK, roles: ["other", "storage"] }, true);
+  await check(
+    {
+      user: "u",
+      name: "pre-refinement",
+      roles: ["other", "storage"],
+      capabilities: [{ type: "MULTI_ROLE" }],
+    },
+    false,
+  );
 });
 
 test("11.9: DECLINE filters, SUPPRESS and REVIVE", async () => {

@@ -17,7 +17,7 @@ before(async () => {
     agents: 2,
     agentsPerProcess: 2,
     master: { allocationIntervalMs: 100 },
-    agent: { statusUpdateRetryMs: 300 },
+    agent: { statusUpdateRetryMs: 300, executorRegistrationTimeoutMs: 800 },
   });
   ids = await Promise.all(c.agents.map((a) => a.id()));
 });
@@ -200,4 +200,36 @@ test("11.6: after failover_timeout the framework is removed and its tasks killed
   });
   await again.waitClosed();
   assert.equal(again.events[0]!.error.message, "Framework has been removed");
+});
+
+test("an executor that never subscribes is destroyed: REASON_EXECUTOR_REGISTRATION_TIMEOUT", async () => {
+  const s = await Scheduler.subscribe(c.masterUrl);
+  try {
+    await accept(s, 0, [
+      {
+        type: "LAUNCH",
+        launch: {
+          task_infos: [
+            {
+              name: "mute",
+              task_id: { value: "mute-t" },
+              agent_id: { value: ids[0] },
+              resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 0.1 } }],
+              executor: { executor_id: { value: "mute-e" }, command: { value: "sleep 60" } },
+            },
+          ],
+        },
+      },
+    ]);
+    const failed = await s.terminal("mute-t");
+    assert.equal(failed.state, "TASK_FAILED");
+    assert.equal(failed.reason, "REASON_EXECUTOR_REGISTRATION_TIMEOUT");
+    const failure = await s.stream.next(
+      (e) => e.type === "FAILURE" && e.failure.executor_id?.value === "mute-e",
+    );
+    assert.equal(failure.failure.status & 0x7f, 9);
+  } finally {
+    await s.call("TEARDOWN");
+    s.close();
+  }
 });
