@@ -164,6 +164,8 @@ export class Agent {
       acknowledged: (fid, status) => this.onAcknowledged(fid, status),
     });
     this.server = createServer((req, res) => this.route(req, res));
+    // Longer than the master's ping interval, so health checks reuse their connection.
+    this.server.keepAliveTimeout = 65_000;
     this.server.on("connection", (s) => {
       this.sockets.add(s);
       s.on("close", () => this.sockets.delete(s));
@@ -205,7 +207,7 @@ export class Agent {
       await this.zk.start();
     }
     void this.register();
-    this.watchdog = setInterval(() => this.checkMaster(), 200);
+    this.watchdog = setInterval(() => this.checkMaster(), 1000);
     this.watchdog.unref();
   }
 

@@ -17,6 +17,23 @@ export function parseZkUrl(url: string): { connect: string; path: string } {
   return { connect: m[1]!, path };
 }
 
+/** ZooKeeper requests wait for a reconnection indefinitely; starting must not. */
+function withTimeout<T>(p: Promise<T>, what: string, ms = 15_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`ZooKeeper ${what} timed out`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
 export class ZkMembership {
   private client: zookeeper.Client;
   private readonly path: string;
@@ -42,22 +59,28 @@ export class ZkMembership {
       });
       this.client.connect();
     });
-    await new Promise<void>((resolve, reject) =>
-      this.client.mkdirp(this.path, (err) => (err ? reject(err) : resolve())),
+    await withTimeout(
+      new Promise<void>((resolve, reject) =>
+        this.client.mkdirp(this.path, (err) => (err ? reject(err) : resolve())),
+      ),
+      "mkdirp",
     );
     const base = this.path === "/" ? "/json.info_" : `${this.path}/json.info_`;
     if (!this.info) return this.watch();
-    await new Promise<void>((resolve, reject) =>
-      this.client.create(
-        base,
-        Buffer.from(JSON.stringify(this.info), "utf8"),
-        zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
-        (err, path) => {
-          if (err) return reject(err);
-          this.node = path;
-          resolve();
-        },
+    await withTimeout(
+      new Promise<void>((resolve, reject) =>
+        this.client.create(
+          base,
+          Buffer.from(JSON.stringify(this.info), "utf8"),
+          zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
+          (err, path) => {
+            if (err) return reject(err);
+            this.node = path;
+            resolve();
+          },
+        ),
       ),
+      "create",
     );
     this.watch();
   }
@@ -96,7 +119,10 @@ export class ZkMembership {
     const node = this.node;
     if (!node) return;
     this.node = undefined;
-    await new Promise<void>((resolve) => this.client.remove(node, () => resolve()));
+    await withTimeout(
+      new Promise<void>((resolve) => this.client.remove(node, () => resolve())),
+      "remove",
+    );
   }
 
   async stop(): Promise<void> {

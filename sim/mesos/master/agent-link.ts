@@ -378,13 +378,14 @@ export function startPinging(m: Master, agent: Agent): void {
       m.markUnreachable(agent, `${agent.pingMisses} pings missed`);
     }
   };
-  const schedule = () => {
+  const schedule = (delay = m.opts.agentPingIntervalMs) => {
     if (agent.state === "unreachable" || agent.state === "gone" || !m.leading) return;
     if (m.agents.get(agent.id) !== agent) return;
-    agent.pingTimer = setTimeout(tick, m.opts.agentPingIntervalMs);
+    agent.pingTimer = setTimeout(tick, delay);
     agent.pingTimer.unref();
   };
-  schedule();
+  // Spread the first ping so thousands of agents registered together are not pinged at once.
+  schedule(m.opts.agentPingIntervalMs * (0.5 + Math.random() / 2));
 }
 
 export type { TaskStatus };

@@ -1,7 +1,7 @@
 // A fair (DRF) allocator: every cycle, each agent's free resources go to the eligible
 // framework-role with the lowest dominant share, then reserved leftovers to the next.
 // Refuse filters, suppression, remote regions and maintenance are honoured here.
-import { Resources, allocatableTo } from "../common/resources.js";
+import { Resources, allocatableTo, keyOf } from "../common/resources.js";
 import type { Agent, Framework } from "./model.js";
 import type { Master } from "./master.js";
 
@@ -60,9 +60,11 @@ export function allocate(m: Master): void {
   const now = Date.now();
   const batches = new Map<string, object[]>();
   for (const agent of agents) {
-    let free = agent.total.copy().subtractAll(agent.used.list).subtractAll(agent.offered.list);
+    let free = agent.total.copy();
+    if (!agent.used.empty) free.subtractAll(agent.used.list);
+    if (!agent.offered.empty) free.subtractAll(agent.offered.list);
     if (free.empty) continue;
-    candidates.sort((a, b) => a.share - b.share);
+    if (candidates.length > 1) candidates.sort((a, b) => a.share - b.share);
     for (const c of candidates) {
       if (free.empty) break;
       if (!m.regionVisible(agent, c.fw)) continue;
@@ -74,7 +76,10 @@ export function allocate(m: Master): void {
       const filter = c.fw.filters.get(`${agent.id} ${c.role}`);
       if (filter && filter.expires > now && filter.resources.contains(offerable.list)) continue;
       const offer = m.createOffer(c.fw, agent, c.role, offerable);
-      free = free.subtractAll(offerable.list);
+      // Everything allocatable to this role went into the offer.
+      free = free.filter(
+        (r) => !offerable.list.some((o) => o.name === r.name && keyOf(o) === keyOf(r)),
+      );
       const list = batches.get(c.fw.id) ?? [];
       list.push(offer);
       batches.set(c.fw.id, list);

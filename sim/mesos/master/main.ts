@@ -4,7 +4,10 @@
 import { Master, type MasterOptions } from "./master.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}") as MasterOptions;
-const master = new Master(opts);
+const master = new Master({
+  ...opts,
+  ...(process.env.SIM_VERBOSE ? { log: (l: string) => process.stderr.write(`${l}\n`) } : {}),
+});
 await master.start();
 process.stdout.write(`master: ${master.url}\n`);
 const stop = () => void master.stop().then(() => process.exit(0));

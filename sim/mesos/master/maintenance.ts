@@ -53,6 +53,7 @@ export class Maintenance {
   }
 
   private machineOf(agent: Agent): Machine | undefined {
+    if (this.machines.size === 0) return undefined;
     for (const mc of this.machines.values()) {
       if (matches(mc.id, agent.hostname, agent.ip)) return mc;
     }

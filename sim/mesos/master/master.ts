@@ -287,7 +287,10 @@ export class Master {
   allocateNow(): void {
     this.allocationPending = false;
     if (!this.leading) return;
+    const t0 = performance.now();
     allocate(this);
+    const ms = performance.now() - t0;
+    if (ms > 50) this.log(`allocation took ${ms.toFixed(0)} ms`);
   }
 
   createOffer(fw: Framework, agent: Agent, role: string, resources: Resources): object {
@@ -299,9 +302,12 @@ export class Master {
 
   offerJson(fw: Framework, agent: Agent, id: string, role: string, resources: Resources): object {
     const refinement = fw.capabilities.has("RESERVATION_REFINEMENT");
-    const executorIds = [...agent.executors.values()]
-      .filter((e) => e.frameworkId === fw.id)
-      .map((e) => e.info.executor_id);
+    const executorIds =
+      agent.executors.size === 0
+        ? []
+        : [...agent.executors.values()]
+            .filter((e) => e.frameworkId === fw.id)
+            .map((e) => e.info.executor_id);
     const unavailability = this.maintenance.unavailabilityOf(agent);
     return {
       id: { value: id },

@@ -38,9 +38,29 @@ function client(): Promise<zookeeper.Client> {
   });
 }
 
+/** ZooKeeper calls wait for a reconnection forever; tests must not. */
+function deadline<T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`ZooKeeper ${what} timed out`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
 async function children(cl: zookeeper.Client): Promise<string[]> {
-  return new Promise((resolve, reject) =>
-    cl.getChildren("/mesos", (err, ch) => (err ? reject(err) : resolve(ch))),
+  return deadline(
+    new Promise((resolve, reject) =>
+      cl.getChildren("/mesos", (err, ch) => (err ? reject(err) : resolve(ch))),
+    ),
+    "getChildren",
   );
 }
 
@@ -59,7 +79,7 @@ before(async () => {
   const cfg = join(dir, "zoo.cfg");
   writeFileSync(
     cfg,
-    `tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=${join(dir, "data")}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n`,
+    `tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=${join(dir, "data")}\nclientPort=${port}\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n`,
   );
   zk = spawn(
     "java",
