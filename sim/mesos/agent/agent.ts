@@ -339,7 +339,9 @@ export class Agent {
     } catch {
       return false;
     }
-    if (res.status === 307 && res.location && hops < 2) {
+    // With ZooKeeper the znode names the leader: do not follow a redirect from a master
+    // that has not yet noticed the change.
+    if (res.status === 307 && res.location && hops < 2 && !this.opts.zk) {
       const target = res.location.startsWith("//") ? `http:${res.location}` : res.location;
       const u = new URL(target);
       return this.tryRegister(`${u.protocol}//${u.host}`, hops + 1);
