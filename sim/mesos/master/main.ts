@@ -1,6 +1,6 @@
 // A standalone master process: `node main.js '<MasterOptions JSON>'`. Prints
 // `master: <url>` once listening; stops on SIGINT/SIGTERM. Used by the benchmark so the
-// master's own memory can be measured apart from its clients.
+// master's own memory can be measured apart from its clients. SIM_VERBOSE=1 logs to stderr.
 import { Master, type MasterOptions } from "./master.js";
 
 const opts = JSON.parse(process.argv[2] ?? "{}") as MasterOptions;
