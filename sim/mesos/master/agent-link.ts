@@ -103,7 +103,7 @@ function register(m: Master, res: ServerResponse, body: RegisterRequest): void {
     // timeout, or a host reboot that wiped the work directory): the old one is removed.
     for (const other of [...m.agents.values()]) {
       if (other.endpoint === body.endpoint && other.state !== "recovering") {
-        m.removeAgent(other, "Agent re-registered with a new id", false);
+        m.removeAgent(other, "Agent re-registered with a new id (host rebooted)", "rebooted");
       }
     }
   }

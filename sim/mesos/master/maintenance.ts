@@ -166,7 +166,7 @@ export class Maintenance {
         for (const a of [...this.m.agents.values()]) {
           if (!matches(mc.id, a.hostname, a.ip)) continue;
           sendToAgent(this.m, a, "shutdown", {});
-          this.m.removeAgent(a, "Agent is DOWN for maintenance", false);
+          this.m.removeAgent(a, "Agent is DOWN for maintenance", "removed");
         }
       } else {
         // UP: the machine leaves the schedule; its agents may register again.

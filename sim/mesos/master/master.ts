@@ -605,8 +605,11 @@ export class Master {
     this.maintenance.persist();
   }
 
-  /** Removes an agent for good (maintenance DOWN): TASK_LOST for every framework. */
-  removeAgent(agent: Agent, reason: string, gone: boolean): void {
+  /** Removes an agent: maintenance DOWN (TASK_LOST), marked gone by the operator
+   *  (TASK_GONE_BY_OPERATOR), or replaced after a host reboot (TASK_GONE); legacy
+   *  frameworks get TASK_LOST in every case. */
+  removeAgent(agent: Agent, reason: string, kind: "removed" | "gone" | "rebooted"): void {
+    const gone = kind === "gone";
     if (agent.pingTimer) clearTimeout(agent.pingTimer);
     this.rescindAgentOffers(agent);
     for (const fw of this.frameworks.values()) {
@@ -615,7 +618,13 @@ export class Master {
         if (t.agentId !== agent.id) continue;
         had = true;
         if (isTerminalTaskState(t.state)) continue;
-        const state = gone && this.partitionAware(fw) ? "TASK_GONE_BY_OPERATOR" : "TASK_LOST";
+        const pa = this.partitionAware(fw);
+        const state =
+          pa && kind === "gone"
+            ? "TASK_GONE_BY_OPERATOR"
+            : pa && kind === "rebooted"
+              ? "TASK_GONE"
+              : "TASK_LOST";
         t.state = state;
         this.releaseTask(t);
         this.sendMasterUpdate(

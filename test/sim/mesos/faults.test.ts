@@ -311,8 +311,16 @@ test("11.14: host reboot: a new agent id, dynamic reservations kept", async () =
     10_000,
     "the agent to checkpoint the reservation",
   );
+  const before = s.stream.events.length;
   await c.agents[1]!.reboot();
   const newId = await c.agents[1]!.id();
+  // The task that ran on the old agent id is certainly gone.
+  const gone = await s.update(
+    (u) => u.task_id.value === "ck-t" && u.state === "TASK_GONE",
+    10_000,
+    before,
+  );
+  assert.equal(gone.agent_id.value, ids[1]);
   assert.notEqual(newId, ids[1]);
   await until(
     async () => {
