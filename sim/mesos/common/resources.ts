@@ -234,9 +234,9 @@ export class Resources {
   }
 
   scalar(name: string): number {
-    return round3(
-      this.list.filter((r) => r.name === name).reduce((s, r) => s + (r.scalar?.value ?? 0), 0),
-    );
+    let sum = 0;
+    for (const r of this.list) if (r.name === name) sum += r.scalar?.value ?? 0;
+    return round3(sum);
   }
 }
 

@@ -1,7 +1,7 @@
 // A fair (DRF) allocator: every cycle, each agent's free resources go to the eligible
 // framework-role with the lowest dominant share, then reserved leftovers to the next.
 // Refuse filters, suppression, remote regions and maintenance are honoured here.
-import { Resources, allocatableTo, keyOf } from "../common/resources.js";
+import { Resources, allocatableTo, keyOf, type Res } from "../common/resources.js";
 import type { Agent, Framework } from "./model.js";
 import type { Master } from "./master.js";
 
@@ -10,6 +10,27 @@ interface Candidate {
   role: string;
   share: number;
   refinement: boolean;
+}
+
+function amount(r: Res): number {
+  if (r.type === "SCALAR") return r.scalar?.value ?? 0;
+  if (r.type === "RANGES") {
+    return (r.ranges?.range ?? []).reduce((n, x) => n + Number(x.end) - Number(x.begin) + 1, 0);
+  }
+  return r.set?.item?.length ?? 0;
+}
+
+/** Cheap, allocation-free test that nothing on the agent is free (used + offered is
+ *  always a subset of total, so equal amounts per identity mean equal resources). */
+function fullyAllocated(a: Agent): boolean {
+  for (const r of a.total.list) {
+    const k = keyOf(r);
+    let have = 0;
+    for (const x of a.used.list) if (keyOf(x) === k) have += amount(x);
+    for (const x of a.offered.list) if (keyOf(x) === k) have += amount(x);
+    if (have + 1e-9 < amount(r)) return false;
+  }
+  return true;
 }
 
 export function allocate(m: Master): void {
@@ -60,6 +81,7 @@ export function allocate(m: Master): void {
   const now = Date.now();
   const batches = new Map<string, object[]>();
   for (const agent of agents) {
+    if (fullyAllocated(agent)) continue;
     let free = agent.total.copy();
     if (!agent.used.empty) free.subtractAll(agent.used.list);
     if (!agent.offered.empty) free.subtractAll(agent.offered.list);
