@@ -2,6 +2,7 @@
 // Lives under sim/ so that nothing in src/ imports it; bin/scaleio-framework routes here.
 import { Command } from "commander";
 import { registerDevScaleio } from "../scaleio/cli.js";
+import { registerDevMesos } from "../mesos/cli.js";
 
 export async function runDev(argv: string[]): Promise<void> {
   const program = new Command("scaleio-framework dev").description(
@@ -9,5 +10,6 @@ export async function runDev(argv: string[]): Promise<void> {
   );
   // Each emulator registers its own subcommand here.
   registerDevScaleio(program);
+  registerDevMesos(program);
   await program.parseAsync(argv, { from: "user" });
 }

@@ -1,0 +1,69 @@
+// `scaleio-framework dev mesos`: a master and agents on loopback addresses until SIGINT or
+// SIGTERM, then everything started is stopped (agent processes and their executors).
+import { Command, InvalidArgumentError } from "commander";
+import { startDevCluster } from "./cluster.js";
+
+function int(name: string, min: number) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return n;
+  };
+}
+
+export function registerDevMesos(program: Command): void {
+  program
+    .command("mesos")
+    .description("run a Mesos-compatible master and agents on loopback addresses")
+    .option("--agents <n>", "number of agents", int("--agents", 0), 3)
+    .option("--port <port>", "master port (0 = any free port)", int("--port", 0), 5050)
+    .option("--host <ip>", "master address (loopback)", "127.0.0.1")
+    .option("--zk <url>", "register the master in ZooKeeper, e.g. zk://127.0.0.1:2181/mesos")
+    .option(
+      "--agents-per-process <n>",
+      "agents hosted per process (many-agents mode)",
+      int("--agents-per-process", 1),
+    )
+    .option("--heartbeat <secs>", "scheduler heartbeat interval in seconds", Number, 15)
+    .option("--verbose", "log master and agent activity to stderr", false)
+    .action(
+      async (o: {
+        agents: number;
+        port: number;
+        host: string;
+        zk?: string;
+        agentsPerProcess?: number;
+        heartbeat: number;
+        verbose: boolean;
+      }) => {
+        if (!/^127\./.test(o.host))
+          throw new InvalidArgumentError("--host must be a loopback address (127.x.y.z)");
+        const cluster = await startDevCluster({
+          agents: o.agents,
+          agentsPerProcess: o.agentsPerProcess ?? (o.agents > 8 ? 500 : 1),
+          masterHost: o.host,
+          masterPort: o.port,
+          ...(o.zk ? { zk: o.zk } : {}),
+          master: { heartbeatIntervalMs: o.heartbeat * 1000 },
+          verbose: o.verbose,
+        });
+        await Promise.all(cluster.agents.map((a) => a.id()));
+        process.stdout.write(`master: ${cluster.masterUrl}\n`);
+        let stopping = false;
+        const stop = () => {
+          if (stopping) return;
+          stopping = true;
+          cluster.stop().then(
+            () => process.exit(0),
+            (err: unknown) => {
+              process.stderr.write(`stopping failed: ${String(err)}\n`);
+              process.exit(1);
+            },
+          );
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      },
+    );
+}

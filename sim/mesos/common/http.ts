@@ -1,0 +1,89 @@
+// Small node:http helpers shared by the master and the agent.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { stringifyMesosJson } from "../../../src/mesos/json.js";
+
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export class BodyTooLarge extends Error {}
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLarge(`request body exceeds ${limit} bytes`);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text = "",
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const body = Buffer.from(text, "utf8");
+  res.writeHead(status, {
+    ...(body.length > 0 ? { "Content-Type": "text/plain; charset=utf-8" } : {}),
+    "Content-Length": String(body.length),
+    ...headers,
+  });
+  res.end(body);
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = Buffer.from(stringifyMesosJson(value), "utf8");
+  res.writeHead(status, {
+    "Content-Type": "application/json",
+    "Content-Length": String(body.length),
+  });
+  res.end(body);
+}
+
+/** Mesos' media-type checks (reference 1.1); returns an error response or undefined. */
+export function checkContentType(req: IncomingMessage): [number, string] | undefined {
+  const ct = req.headers["content-type"];
+  if (ct === undefined) return [400, "Expecting 'Content-Type' to be present"];
+  const type = ct.split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json" && type !== "application/x-protobuf") {
+    return [415, "Expecting 'Content-Type' of application/json or application/x-protobuf"];
+  }
+  if (type === "application/x-protobuf") {
+    // The simulator speaks JSON only; say so rather than misparse.
+    return [415, "This test master only supports 'Content-Type: application/json'"];
+  }
+  return undefined;
+}
+
+/** True when the Accept header admits application/json (absent = anything). */
+export function acceptsJson(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  if (accept === undefined || accept.trim() === "") return true;
+  return accept.split(",").some((part) => {
+    const [type, ...params] = part.split(";").map((s) => s.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith("q="));
+    if (q && Number(q.slice(2)) === 0) return false;
+    return type === "application/json" || type === "application/*" || type === "*/*";
+  });
+}
+
+/** Decodes `Authorization: Basic ...` into [principal, secret]. */
+export function basicAuth(req: IncomingMessage): [string, string] | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, "base64").toString("utf8");
+  const i = decoded.indexOf(":");
+  if (i < 0) return undefined;
+  return [decoded.slice(0, i), decoded.slice(i + 1)];
+}
+
+export function methodNotAllowed(res: ServerResponse, method: string, allow = "POST"): void {
+  sendText(res, 405, `Expecting a '${allow}' request, received '${method}'`, { Allow: allow });
+}
