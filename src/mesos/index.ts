@@ -15,3 +15,4 @@ export * from "./scheduler/client.js";
 export * from "./scheduler/master-source.js";
 export * from "./scheduler/reconciler.js";
 export * from "./executor/index.js";
+export * from "./detector/index.js";

@@ -29,3 +29,21 @@ export function fixedMaster(url: string): MasterSource {
   const origin = normaliseMasterUrl(url);
   return { leader: async () => origin };
 }
+
+/** What a master detector offers that the scheduler client needs. */
+export interface DetectorLike {
+  start(): void;
+  stop(): Promise<void>;
+  next(signal?: AbortSignal): Promise<{ url: string }>;
+  invalidate(url?: string): void;
+}
+
+/** Adapts a started-or-not master detector to the scheduler client's MasterSource. */
+export function detectorSource(detector: DetectorLike): MasterSource & { close(): Promise<void> } {
+  detector.start();
+  return {
+    leader: async (signal) => (await detector.next(signal)).url,
+    invalidate: (url) => detector.invalidate(url),
+    close: () => detector.stop(),
+  };
+}
