@@ -1,0 +1,310 @@
+// Runs node steps as Mesos tasks on the agent's executor. It asks for offers only while it
+// has work (REVIVE / SUPPRESS), reserves the resources the executor and its tasks need on
+// first use (labelled, so they are recognised after any restart), records every launch
+// before sending it, and turns status updates into step outcomes. Each agent runs one
+// executor with an identical ExecutorInfo for all its tasks, as Mesos requires.
+import { EventEmitter } from "node:events";
+import type { StateStore } from "../../store/store.js";
+import type {
+  ExecutorInfo,
+  Offer,
+  Operation,
+  Resource,
+  TaskInfo,
+  TaskStatus,
+} from "../../mesos/types/common.js";
+import { isTerminalTaskState } from "../../mesos/types/common.js";
+import { PermanentStepError } from "../plan/types.js";
+import {
+  amountOf,
+  covers,
+  isOurs,
+  isUnreserved,
+  reservedResources,
+  type Amount,
+} from "../resources.js";
+import { NODE_TASK_PROTOCOL, decodeResult, encodeSpec, type NodeTaskSpec } from "./protocol.js";
+
+/** What the runner needs of the scheduler client. */
+export interface RunnerClient extends EventEmitter {
+  accept(
+    offerIds: { value: string }[],
+    operations: Operation[],
+    filters?: { refuse_seconds?: number },
+  ): Promise<void>;
+  decline(offerIds: { value: string }[], filters?: { refuse_seconds?: number }): Promise<void>;
+  kill(taskId: string, agentId?: string): Promise<void>;
+  revive(roles?: string[]): Promise<void>;
+  suppress(roles?: string[]): Promise<void>;
+}
+
+export interface RunnerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface NodeTaskRunnerOptions {
+  client: RunnerClient;
+  store: StateStore;
+  role: string;
+  principal?: string;
+  /** Labels our reservations (the framework name). */
+  owner: string;
+  /** The executor of an agent: same answer every time for the same agent. */
+  executorFor(agentId: string): { info: Omit<ExecutorInfo, "resources">; resources: Amount };
+  /** Resources of one step task (taken from the agent's reservation). */
+  taskResources?: Amount;
+  /** Seconds Mesos withholds offers we do not need. */
+  declineSeconds?: number;
+  logger?: RunnerLogger;
+}
+
+export class NodeTaskError extends Error {
+  readonly permanent: boolean;
+  readonly state: string;
+  constructor(message: string, state: string, permanent: boolean) {
+    super(message);
+    this.name = "NodeTaskError";
+    this.state = state;
+    this.permanent = permanent;
+  }
+}
+
+interface Pending {
+  taskId: string;
+  agentId: string;
+  spec: NodeTaskSpec;
+  launched: boolean;
+  resolve(data: unknown): void;
+  reject(err: Error): void;
+  progress?: (message: string) => void;
+}
+
+interface TaskRecord {
+  agentId: string;
+  stepId: string;
+  kind: string;
+  launchedAt: number;
+}
+
+const TASK_ID_SAFE = /[^A-Za-z0-9_.-]/g;
+
+export class NodeTaskRunner extends EventEmitter {
+  private readonly opts: NodeTaskRunnerOptions;
+  private readonly pending = new Map<string, Pending>();
+  private suppressed = false;
+  private readonly executorsSeen = new Map<string, string>();
+
+  constructor(opts: NodeTaskRunnerOptions) {
+    super();
+    this.opts = opts;
+    opts.client.on("offers", (offers: Offer[]) => void this.onOffers(offers));
+    opts.client.on("update", (s: TaskStatus) => void this.onUpdate(s));
+    opts.client.on("subscribed", () => void this.onSubscribed());
+  }
+
+  private get taskResources(): Amount {
+    return this.opts.taskResources ?? { cpus: 0.05, memMb: 32 };
+  }
+
+  /** Task id of a step attempt: readable, unique, valid as a Mesos id. */
+  static taskIdFor(stepId: string, attempt: number): string {
+    return `${stepId.replace(TASK_ID_SAFE, "_")}.${attempt}`.slice(0, 250);
+  }
+
+  /**
+   * Runs one node step on an agent; resolves with the handler's result data. Rejects with
+   * NodeTaskError (permanent when retrying cannot help) or the signal's reason.
+   */
+  run(
+    agentId: string,
+    spec: Omit<NodeTaskSpec, "protocol">,
+    opts: { signal?: AbortSignal; progress?: (message: string) => void } = {},
+  ): Promise<unknown> {
+    const full: NodeTaskSpec = { protocol: NODE_TASK_PROTOCOL, ...spec };
+    const taskId = NodeTaskRunner.taskIdFor(spec.stepId, spec.attempt);
+    return new Promise((resolve, reject) => {
+      const p: Pending = {
+        taskId,
+        agentId,
+        spec: full,
+        launched: false,
+        resolve,
+        reject,
+        ...(opts.progress ? { progress: opts.progress } : {}),
+      };
+      const abort = () => {
+        this.pending.delete(taskId);
+        if (p.launched) void this.opts.client.kill(taskId, agentId).catch(() => {});
+        reject(opts.signal!.reason);
+      };
+      if (opts.signal?.aborted) return reject(opts.signal.reason);
+      opts.signal?.addEventListener("abort", abort, { once: true });
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          opts.signal?.removeEventListener("abort", abort);
+          fn(v);
+        };
+      p.resolve = settle(resolve);
+      p.reject = settle(reject);
+      this.pending.set(taskId, p);
+      void this.wantOffers();
+    });
+  }
+
+  private async wantOffers(): Promise<void> {
+    const want = [...this.pending.values()].some((p) => !p.launched);
+    try {
+      if (want && this.suppressed) {
+        this.suppressed = false;
+        await this.opts.client.revive([this.opts.role]);
+      } else if (!want && !this.suppressed) {
+        this.suppressed = true;
+        await this.opts.client.suppress([this.opts.role]);
+      }
+    } catch {
+      // Not subscribed right now: the next subscription starts unsuppressed.
+      this.suppressed = false;
+    }
+  }
+
+  private async onSubscribed(): Promise<void> {
+    this.suppressed = false;
+    // Launches of a previous scheduler process that nobody waits for any more are killed:
+    // their steps run again under new task ids.
+    const records = await this.opts.store.list("tasks").catch(() => [] as string[]);
+    for (const key of records) {
+      const taskId = key.slice("tasks/".length);
+      if (this.pending.has(taskId)) continue;
+      const rec = await this.opts.store.get<TaskRecord>(key);
+      if (rec) void this.opts.client.kill(taskId, rec.agentId).catch(() => {});
+    }
+    await this.wantOffers();
+  }
+
+  private async onOffers(offers: Offer[]): Promise<void> {
+    for (const offer of offers) {
+      const agentId = offer.agent_id.value;
+      const waiting = [...this.pending.values()].find((p) => p.agentId === agentId && !p.launched);
+      if (!waiting) {
+        await this.opts.client
+          .decline([offer.id], { refuse_seconds: this.opts.declineSeconds ?? 120 })
+          .catch(() => {});
+        continue;
+      }
+      try {
+        await this.launch(offer, waiting);
+      } catch (err) {
+        this.opts.logger?.warn({ err: (err as Error).message, agentId }, "launch failed");
+      }
+    }
+    await this.wantOffers();
+  }
+
+  private async launch(offer: Offer, p: Pending): Promise<void> {
+    const { role, owner, principal } = this.opts;
+    const resources = offer.resources ?? [];
+    const exec = this.opts.executorFor(p.agentId);
+    const executorId = exec.info.executor_id.value;
+    const running = (offer.executor_ids ?? []).some((e) => e.value === executorId);
+    const need: Amount = running
+      ? this.taskResources
+      : {
+          cpus: exec.resources.cpus + this.taskResources.cpus,
+          memMb: exec.resources.memMb + this.taskResources.memMb,
+        };
+    const have = amountOf(resources, (r) => isOurs(r, role, owner));
+    const operations: Operation[] = [];
+    if (!covers(have, need)) {
+      const missing: Amount = {
+        cpus: Math.max(0, need.cpus - have.cpus),
+        memMb: Math.max(0, need.memMb - have.memMb),
+      };
+      const free = amountOf(resources, isUnreserved);
+      if (!covers(free, missing)) {
+        this.opts.logger?.warn(
+          { agentId: p.agentId, need, reserved: have, unreserved: free },
+          "agent does not offer enough resources for the step yet",
+        );
+        await this.opts.client.decline([offer.id], { refuse_seconds: 1 });
+        return;
+      }
+      operations.push({
+        type: "RESERVE",
+        reserve: { resources: reservedResources(missing, role, principal, owner) },
+      });
+    }
+    const executor: ExecutorInfo = {
+      ...exec.info,
+      type: "CUSTOM",
+      resources: reservedResources(exec.resources, role, principal, owner),
+    };
+    const task: TaskInfo = {
+      name: `${p.spec.kind} (${p.spec.stepId})`,
+      task_id: { value: p.taskId },
+      agent_id: offer.agent_id,
+      resources: reservedResources(this.taskResources, role, principal, owner) as Resource[],
+      executor,
+      data: encodeSpec(p.spec),
+      labels: { labels: [{ key: "step", value: p.spec.stepId }] },
+    };
+    operations.push({ type: "LAUNCH", launch: { task_infos: [task] } });
+    // The intent is durable before Mesos hears of it.
+    const rec: TaskRecord = {
+      agentId: p.agentId,
+      stepId: p.spec.stepId,
+      kind: p.spec.kind,
+      launchedAt: Date.now(),
+    };
+    await this.opts.store.set(`tasks/${p.taskId}`, rec);
+    p.launched = true;
+    this.executorsSeen.set(p.agentId, executorId);
+    try {
+      await this.opts.client.accept([offer.id], operations, { refuse_seconds: 1 });
+    } catch (err) {
+      p.launched = false;
+      throw err;
+    }
+    this.opts.logger?.info(
+      { taskId: p.taskId, agentId: p.agentId, reserve: operations.length > 1 },
+      "node step launched",
+    );
+  }
+
+  private async onUpdate(status: TaskStatus): Promise<void> {
+    const taskId = status.task_id.value;
+    const p = this.pending.get(taskId);
+    const terminal = isTerminalTaskState(status.state);
+    if (terminal) await this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
+    if (!p) return;
+    if (!terminal) {
+      if (status.message && (status.state === "TASK_RUNNING" || status.state === "TASK_STARTING")) {
+        p.progress?.(status.message);
+      }
+      return;
+    }
+    this.pending.delete(taskId);
+    const result = decodeResult(status.data);
+    if (status.state === "TASK_FINISHED") {
+      if (result && result.ok) p.resolve(result.data);
+      else p.reject(new NodeTaskError(`${taskId} finished without a result`, status.state, false));
+    } else {
+      const message =
+        (result && !result.ok ? result.error : undefined) ??
+        status.message ??
+        `${status.state}${status.reason ? ` (${status.reason})` : ""}`;
+      const permanent =
+        status.state === "TASK_ERROR" ||
+        (result !== undefined && !result.ok && result.permanent === true);
+      const err = new NodeTaskError(message, status.state, permanent);
+      p.reject(permanent ? Object.assign(new PermanentStepError(message), { cause: err }) : err);
+    }
+    void this.wantOffers();
+  }
+
+  /** Steps waiting for an offer or running. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+}
