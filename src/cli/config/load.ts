@@ -217,6 +217,35 @@ export interface Secrets {
   mesosSecret?: Secret;
 }
 
+/** Where each secret may come from: a file flag, else the environment (never the YAML file). */
+const SECRET_SOURCES: {
+  key: keyof Secrets;
+  fileFlag: string;
+  inlineFlag?: string;
+  env: string;
+  what: string;
+}[] = [
+  {
+    key: "adminPassword",
+    fileFlag: "admin-password-file",
+    inlineFlag: "admin-password",
+    env: "SCALEIO_ADMIN_PASSWORD",
+    what: "admin password",
+  },
+  {
+    key: "apiToken",
+    fileFlag: "api-token-file",
+    env: "SCALEIO_FRAMEWORK_API_TOKEN",
+    what: "API token",
+  },
+  {
+    key: "mesosSecret",
+    fileFlag: "mesos-secret-file",
+    env: "SCALEIO_FRAMEWORK_MESOS_SECRET",
+    what: "Mesos secret",
+  },
+];
+
 export interface LoadedConfig {
   config: SchedulerConfig;
   secrets: Secrets;
@@ -354,31 +383,16 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   }
 
   const secrets: Secrets = {};
-  const pwFile = flags["admin-password-file"];
-  if (typeof pwFile === "string")
-    secrets.adminPassword = readSecretFile(pwFile, "admin password", problems);
-  else if (typeof flags["admin-password"] === "string") {
-    secrets.adminPassword = new Secret(flags["admin-password"], "--admin-password");
-    notices.push(
-      "the admin password was given on the command line; prefer SCALEIO_ADMIN_PASSWORD or --admin-password-file",
-    );
-  } else if (env.SCALEIO_ADMIN_PASSWORD) {
-    secrets.adminPassword = new Secret(env.SCALEIO_ADMIN_PASSWORD, "SCALEIO_ADMIN_PASSWORD");
-  }
-  const tokenFile = flags["api-token-file"];
-  if (typeof tokenFile === "string")
-    secrets.apiToken = readSecretFile(tokenFile, "API token", problems);
-  else if (env.SCALEIO_FRAMEWORK_API_TOKEN) {
-    secrets.apiToken = new Secret(env.SCALEIO_FRAMEWORK_API_TOKEN, "SCALEIO_FRAMEWORK_API_TOKEN");
-  }
-  const mesosFile = flags["mesos-secret-file"];
-  if (typeof mesosFile === "string")
-    secrets.mesosSecret = readSecretFile(mesosFile, "Mesos secret", problems);
-  else if (env.SCALEIO_FRAMEWORK_MESOS_SECRET) {
-    secrets.mesosSecret = new Secret(
-      env.SCALEIO_FRAMEWORK_MESOS_SECRET,
-      "SCALEIO_FRAMEWORK_MESOS_SECRET",
-    );
+  for (const src of SECRET_SOURCES) {
+    const file = flags[src.fileFlag];
+    const inline = src.inlineFlag ? flags[src.inlineFlag] : undefined;
+    if (typeof file === "string") secrets[src.key] = readSecretFile(file, src.what, problems);
+    else if (typeof inline === "string") {
+      secrets[src.key] = new Secret(inline, `--${src.inlineFlag}`);
+      notices.push(
+        `the ${src.what} was given on the command line; prefer ${src.env} or --${src.fileFlag}`,
+      );
+    } else if (env[src.env]) secrets[src.key] = new Secret(env[src.env]!, src.env);
   }
 
   const parsed = configSchema.safeParse(raw);
