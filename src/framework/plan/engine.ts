@@ -406,6 +406,8 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       this.emitStep(live, step.id);
       return;
     }
+    // Stopped, restarted or force-completed while the start was being recorded.
+    if (ac.signal.aborted) return;
     this.emitStep(live, step.id);
     let timer: NodeJS.Timeout | undefined;
     if (step.timeoutMs !== undefined) {

@@ -1,0 +1,296 @@
+// The ScaleIO `deploy` plan, computed from desired state (configuration, agents, topology)
+// and observed state (host facts reported by executors, the placement chosen earlier). It is
+// recomputed whenever those change; step ids are stable so progress carries over. Node-side
+// steps run on the agent's executor, cluster-side steps against the REST gateway; every
+// step is idempotent, so a crash anywhere just means running it again.
+import type {
+  PhaseDefinition,
+  PlanDefinition,
+  StepContext,
+  StepDefinition,
+} from "../../framework/plan/types.js";
+import { PermanentStepError } from "../../framework/plan/types.js";
+import type { AgentFacts, DeviceFact } from "./topology/facts.js";
+import type { MdmMember } from "./topology/mdm-placement.js";
+import type { StorageLayout } from "./topology/storage.js";
+
+export type Component = "mdm" | "sds" | "sdc" | "lia" | "gateway";
+
+/** What the host-facts node step reported about an agent. */
+export interface HostFacts {
+  packageFormat: "deb" | "rpm";
+  devices: DeviceFact[];
+  installed: Partial<Record<Component, string>>;
+  sdcGuid?: string;
+}
+
+export interface DeployPorts {
+  /** Runs a node step on the agent's executor; resolves with its result data. */
+  node(
+    agentId: string,
+    kind: string,
+    params: unknown,
+    ctx: StepContext,
+    opts?: { secrets?: string[] },
+  ): Promise<unknown>;
+  /** Records what an agent reported (the plan is then recomputed). */
+  saveFacts(agentId: string, facts: HostFacts): Promise<void>;
+  /** Creates protection domains, pools, fault sets, SDSs and devices for the layout. */
+  applyLayout(layout: StorageLayout, ctx: StepContext): Promise<void>;
+  /** The cluster serves: state, SDS/SDC connections, a test volume's life cycle. */
+  verify(ctx: StepContext): Promise<void>;
+}
+
+export interface DeployInput {
+  /** Agents to deploy on (lost agents are left out by the caller). */
+  agents: AgentFacts[];
+  facts: Map<string, HostFacts>;
+  /** MDM members when provisioning; undefined in existing-cluster mode. */
+  mdms?: MdmMember[];
+  /** Existing cluster: manager addresses (SDCs point at them). */
+  existingManagers?: string[];
+  layout: StorageLayout;
+  systemName: string;
+  packageUrl(format: "deb" | "rpm", component: Component): string;
+  /** Where REX-Ray reaches the gateway, and how it trusts it. */
+  rexray: {
+    endpoint: string;
+    insecure: boolean;
+    thinOrThick: "ThinProvisioned" | "ThickProvisioned";
+  };
+  isolator?: { isolatorPath: string; modulesFile: string };
+}
+
+const step = (
+  id: string,
+  name: string,
+  run: (ctx: StepContext) => Promise<void>,
+  asset?: string,
+): StepDefinition => ({
+  id,
+  name,
+  run,
+  ...(asset ? { asset } : {}),
+});
+
+function needFacts(input: DeployInput, agentId: string): HostFacts {
+  const f = input.facts.get(agentId);
+  if (!f) throw new Error(`no host facts for agent ${agentId} yet`);
+  return f;
+}
+
+export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDefinition {
+  const byId = new Map(input.agents.map((a) => [a.agentId, a]));
+  const ipOf = (agentId: string) => byId.get(agentId)?.ip ?? agentId;
+  const managers = input.mdms
+    ? input.mdms.filter((m) => m.role !== "tiebreaker").map((m) => ipOf(m.agentId))
+    : (input.existingManagers ?? []);
+  const haveAllFacts = input.agents.every((a) => input.facts.has(a.agentId));
+
+  const install = (
+    agentId: string,
+    component: Component,
+    extra: Record<string, unknown> = {},
+    secrets?: string[],
+  ) =>
+    step(
+      `${component}/${agentId}`,
+      `install ${component} on ${byId.get(agentId)?.hostname ?? agentId}`,
+      async (ctx) => {
+        const facts = needFacts(input, agentId);
+        await ports.node(
+          agentId,
+          "scaleio.install-package",
+          { component, url: input.packageUrl(facts.packageFormat, component), ...extra },
+          ctx,
+          secrets ? { secrets } : undefined,
+        );
+      },
+      agentId,
+    );
+
+  const phases: PhaseDefinition[] = [];
+  phases.push({
+    id: "facts",
+    name: "Discover hosts",
+    strategy: "parallel",
+    steps: input.agents.map((a) =>
+      step(
+        `facts/${a.agentId}`,
+        `discover ${a.hostname}`,
+        async (ctx) => {
+          const facts = (await ports.node(a.agentId, "scaleio.host-facts", {}, ctx)) as HostFacts;
+          if (!facts || (facts.packageFormat !== "deb" && facts.packageFormat !== "rpm")) {
+            throw new PermanentStepError(
+              `${a.hostname}: no supported package manager (deb or rpm)`,
+            );
+          }
+          await ports.saveFacts(a.agentId, facts);
+        },
+        a.agentId,
+      ),
+    ),
+  });
+  phases.push({
+    id: "prerequisites",
+    name: "Install prerequisites",
+    strategy: "parallel",
+    dependsOn: ["facts"],
+    steps: input.agents.map((a) =>
+      step(
+        `prereq/${a.agentId}`,
+        `prerequisites on ${a.hostname}`,
+        async (ctx) => {
+          await ports.node(a.agentId, "scaleio.install-prerequisites", {}, ctx);
+        },
+        a.agentId,
+      ),
+    ),
+  });
+
+  if (input.mdms) {
+    const members = input.mdms;
+    phases.push({
+      id: "mdm-packages",
+      name: "Install MDMs",
+      strategy: "parallel",
+      dependsOn: ["prerequisites"],
+      steps: members.map((m) =>
+        install(m.agentId, "mdm", { mdmRole: m.role === "tiebreaker" ? "tiebreaker" : "manager" }),
+      ),
+    });
+    const primary = members.find((m) => m.role === "primary")!;
+    phases.push({
+      id: "mdm-cluster",
+      name: "Create the MDM cluster",
+      strategy: "serial",
+      dependsOn: ["mdm-packages"],
+      steps: [
+        step(
+          `mdm-cluster/${primary.agentId}`,
+          `create the ${members.length}-node MDM cluster`,
+          async (ctx) => {
+            const member = (m: MdmMember) => ({ ip: ipOf(m.agentId), name: m.name });
+            await ports.node(
+              primary.agentId,
+              "scaleio.mdm-cluster",
+              {
+                primary: member(primary),
+                secondaries: members.filter((m) => m.role === "secondary").map(member),
+                tiebreakers: members.filter((m) => m.role === "tiebreaker").map(member),
+                systemName: input.systemName,
+              },
+              ctx,
+              { secrets: ["adminPassword"] },
+            );
+          },
+          primary.agentId,
+        ),
+      ],
+    });
+    phases.push({
+      id: "gateway",
+      name: "Install the gateway",
+      strategy: "serial",
+      dependsOn: ["mdm-cluster"],
+      steps: [install(primary.agentId, "gateway", {}, ["adminPassword"])],
+    });
+  }
+
+  const clusterReady = input.mdms ? ["gateway"] : ["prerequisites"];
+  const sdsAgents = input.layout.nodes.filter((n) => n.sds).map((n) => n.agentId);
+  phases.push({
+    id: "sds-packages",
+    name: "Install SDSs",
+    strategy: "parallel",
+    dependsOn: ["prerequisites"],
+    steps: sdsAgents.map((id) => install(id, "sds")),
+  });
+  phases.push({
+    id: "clients",
+    name: "Install SDCs and LIAs",
+    strategy: "parallel",
+    dependsOn: clusterReady,
+    steps: input.agents.flatMap((a) => [
+      install(a.agentId, "sdc", { mdmIps: managers }),
+      install(a.agentId, "lia", {}, ["adminPassword"]),
+    ]),
+  });
+  phases.push({
+    id: "storage",
+    name: "Create domains, pools and SDSs",
+    strategy: "serial",
+    dependsOn: ["sds-packages", ...clusterReady],
+    steps: haveAllFacts
+      ? [
+          step("storage/layout", "apply the storage layout", (ctx) =>
+            ports.applyLayout(input.layout, ctx),
+          ),
+        ]
+      : [],
+  });
+  phases.push({
+    id: "consumers",
+    name: "Configure REX-Ray and the isolator",
+    strategy: "parallel",
+    dependsOn: ["clients", "storage"],
+    steps: input.layout.nodes.flatMap((n) => {
+      const a = byId.get(n.agentId);
+      if (!a) return [];
+      const steps = [
+        step(
+          `rexray/${a.agentId}`,
+          `REX-Ray on ${a.hostname}`,
+          async (ctx) => {
+            await ports.node(
+              a.agentId,
+              "scaleio.rexray-config",
+              {
+                endpoint: input.rexray.endpoint,
+                insecure: input.rexray.insecure,
+                thinOrThick: input.rexray.thinOrThick,
+                systemName: input.systemName,
+                protectionDomain: n.sdc.protectionDomain,
+                storagePool: n.sdc.storagePool,
+              },
+              ctx,
+              { secrets: ["adminPassword"] },
+            );
+          },
+          a.agentId,
+        ),
+      ];
+      if (input.isolator) {
+        const iso = input.isolator;
+        steps.push(
+          step(
+            `isolator/${a.agentId}`,
+            `DVDI isolator on ${a.hostname}`,
+            async (ctx) => {
+              await ports.node(a.agentId, "scaleio.isolator-config", iso, ctx);
+            },
+            a.agentId,
+          ),
+        );
+      }
+      return steps;
+    }),
+  });
+  phases.push({
+    id: "verify",
+    name: "Verify the cluster",
+    strategy: "serial",
+    dependsOn: ["consumers"],
+    steps: haveAllFacts
+      ? [
+          step(
+            "verify/cluster",
+            "cluster healthy, test volume created, mapped and removed",
+            (ctx) => ports.verify(ctx),
+          ),
+        ]
+      : [],
+  });
+
+  return { id: "deploy", name: "Deploy ScaleIO", strategy: "parallel", phases };
+}

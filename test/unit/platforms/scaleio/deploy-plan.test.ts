@@ -1,0 +1,221 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileStateStore } from "../../../../src/store/file-store.js";
+import { PlanEngine } from "../../../../src/framework/plan/engine.js";
+import {
+  buildDeployPlan,
+  type DeployPorts,
+  type HostFacts,
+} from "../../../../src/platforms/scaleio/deploy-plan.js";
+import { placeMdms } from "../../../../src/platforms/scaleio/topology/mdm-placement.js";
+import { planStorage } from "../../../../src/platforms/scaleio/topology/storage.js";
+import type { AgentFacts } from "../../../../src/platforms/scaleio/topology/facts.js";
+
+const agents: AgentFacts[] = [1, 2, 3, 4, 5].map((n) => ({
+  agentId: `S${n}`,
+  hostname: `node-${n}`,
+  ip: `10.0.0.${n}`,
+  attributes: {},
+  resources: { cpus: 4, memMb: 8192 },
+  faultDomain: { region: "r", zone: `z${n}` },
+}));
+const devicesOf = (id: string) =>
+  ["S1", "S2", "S3"].includes(id)
+    ? [
+        { path: "/dev/sdb", sizeBytes: 2 ** 37, usable: true },
+        { path: "/dev/sdc", sizeBytes: 2 ** 37, usable: true },
+      ]
+    : [];
+
+interface Call {
+  agentId: string;
+  kind: string;
+  params: Record<string, unknown>;
+  secrets?: string[];
+}
+
+async function deploy(opts: { existing?: boolean; dir?: string; stopAfter?: number } = {}) {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "deploy-"));
+  const store = await FileStateStore.open(dir);
+  const engine = new PlanEngine({ store, retry: { initialMs: 2, maxMs: 10 } });
+  const facts = new Map<string, HostFacts>((await store.get<[string, HostFacts][]>("facts")) ?? []);
+  const calls: Call[] = [];
+  const order: string[] = [];
+  let completed = 0;
+  const placement = opts.existing
+    ? undefined
+    : placeMdms({ agents, size: 3, need: { cpus: 1.5, memMb: 3072 } });
+  const mdms = placement && placement.ok ? placement.placement.members : undefined;
+  const ports: DeployPorts = {
+    async node(agentId, kind, params, ctx, o) {
+      calls.push({
+        agentId,
+        kind,
+        params: params as Record<string, unknown>,
+        ...(o?.secrets ? { secrets: o.secrets } : {}),
+      });
+      order.push(`${kind}@${agentId}`);
+      if (opts.stopAfter !== undefined && ++completed > opts.stopAfter) {
+        await new Promise((_, reject) =>
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
+        );
+      }
+      if (kind === "scaleio.host-facts")
+        return {
+          packageFormat: "rpm",
+          devices: devicesOf(agentId),
+          installed: {},
+        } satisfies HostFacts;
+      return {};
+    },
+    async saveFacts(agentId, f) {
+      facts.set(agentId, f);
+      await store.set("facts", [...facts]);
+      await engine.setPlan(build());
+    },
+    async applyLayout() {
+      order.push("applyLayout");
+    },
+    async verify() {
+      order.push("verify");
+    },
+  };
+  const build = () => {
+    const withDevices = agents.map((a) => ({
+      ...a,
+      ...(facts.has(a.agentId) ? { devices: facts.get(a.agentId)!.devices } : {}),
+    }));
+    return buildDeployPlan(
+      {
+        agents: withDevices,
+        facts,
+        ...(mdms ? { mdms } : { existingManagers: ["10.9.0.1", "10.9.0.2"] }),
+        layout: planStorage(withDevices, {
+          strategy: "single-pool",
+          protectionDomain: "default",
+          storagePool: "default",
+        }),
+        systemName: "scaleio",
+        packageUrl: (fmt, c) => `http://repo/${c}.${fmt}`,
+        rexray: {
+          endpoint: "https://10.0.0.1/api",
+          insecure: false,
+          thinOrThick: "ThinProvisioned",
+        },
+        isolator: {
+          isolatorPath: "/usr/lib/libmesos_dvdi_isolator-1.0.1.so",
+          modulesFile: "/usr/lib/dvdi-mod.json",
+        },
+      },
+      ports,
+    );
+  };
+  await engine.setPlan(build());
+  engine.start();
+  return { engine, store, calls, order, mdms, dir };
+}
+
+test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storage, consumers, verification, in a valid order", async () => {
+  const { engine, store, calls, order, mdms } = await deploy();
+  const v = await engine.waitFor("deploy", (p) => p.status === "COMPLETE", 10_000);
+  assert.deepEqual(
+    v.phases.map((p) => p.id),
+    [
+      "facts",
+      "prerequisites",
+      "mdm-packages",
+      "mdm-cluster",
+      "gateway",
+      "sds-packages",
+      "clients",
+      "storage",
+      "consumers",
+      "verify",
+    ],
+  );
+  const idx = (s: string) => order.indexOf(s);
+  const primary = mdms!.find((m) => m.role === "primary")!.agentId;
+  for (const a of agents)
+    assert.ok(
+      idx(`scaleio.host-facts@${a.agentId}`) < idx(`scaleio.install-prerequisites@${a.agentId}`),
+    );
+  const mdmInstalls = calls.filter(
+    (c) => c.kind === "scaleio.install-package" && c.params.component === "mdm",
+  );
+  assert.equal(mdmInstalls.length, 3);
+  assert.deepEqual(mdmInstalls.map((c) => c.params.mdmRole).sort(), [
+    "manager",
+    "manager",
+    "tiebreaker",
+  ]);
+  const cluster = calls.find((c) => c.kind === "scaleio.mdm-cluster")!;
+  assert.equal(cluster.agentId, primary);
+  assert.deepEqual(cluster.secrets, ["adminPassword"]);
+  assert.ok(
+    order.lastIndexOf("scaleio.install-package@" + primary) > idx(`scaleio.mdm-cluster@${primary}`),
+    "gateway after the cluster",
+  );
+  const sdc = calls.filter((c) => c.params.component === "sdc");
+  assert.equal(sdc.length, 5);
+  const managerIps = mdms!
+    .filter((m) => m.role !== "tiebreaker")
+    .map((m) => agents.find((a) => a.agentId === m.agentId)!.ip);
+  for (const c of sdc)
+    assert.deepEqual(
+      c.params.mdmIps,
+      managerIps,
+      "SDCs point at the managers, not the tie-breaker",
+    );
+  assert.deepEqual(
+    calls
+      .filter((c) => c.params.component === "sds")
+      .map((c) => c.agentId)
+      .sort(),
+    ["S1", "S2", "S3"],
+  );
+  assert.ok(
+    idx("applyLayout") >
+      Math.max(
+        ...calls
+          .filter((c) => c.params.component === "sds")
+          .map((c) => idx(`scaleio.install-package@${c.agentId}`)),
+      ),
+  );
+  assert.ok(idx("verify") > idx("applyLayout"));
+  assert.equal(order.at(-1), "verify");
+  for (const c of calls)
+    assert.ok(
+      !JSON.stringify(c.params).toLowerCase().includes("password"),
+      "no secret in step params",
+    );
+  await engine.stop();
+  await store.close();
+});
+
+test("existing cluster: no MDM work; SDCs point at the given managers", async () => {
+  const { engine, store, calls } = await deploy({ existing: true });
+  const v = await engine.waitFor("deploy", (p) => p.status === "COMPLETE", 10_000);
+  assert.ok(!v.phases.some((p) => p.id.startsWith("mdm") || p.id === "gateway"));
+  assert.ok(!calls.some((c) => c.kind === "scaleio.mdm-cluster" || c.params.component === "mdm"));
+  for (const c of calls.filter((c) => c.params.component === "sdc"))
+    assert.deepEqual(c.params.mdmIps, ["10.9.0.1", "10.9.0.2"]);
+  await engine.stop();
+  await store.close();
+});
+
+test("a scheduler stopped at any point finishes the deploy after a restart", async () => {
+  for (const stopAfter of [1, 6, 12, 20]) {
+    const first = await deploy({ stopAfter });
+    await first.engine.waitFor("deploy", () => first.calls.length > stopAfter, 10_000);
+    await first.engine.stop();
+    await first.store.close();
+    const second = await deploy({ dir: first.dir });
+    const v = await second.engine.waitFor("deploy", (p) => p.status === "COMPLETE", 10_000);
+    assert.equal(v.progress.complete, v.progress.total, `stopped after ${stopAfter} node steps`);
+    await second.engine.stop();
+    await second.store.close();
+  }
+});
