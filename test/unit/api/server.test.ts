@@ -1,0 +1,76 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildApiServer, versionInt } from "../../../src/api/server.js";
+import { SecretVault } from "../../../src/framework/secrets/vault.js";
+import { Secret } from "../../../src/common/secret.js";
+
+function setup(subscribed = true, storeOk = true) {
+  const vault = new SecretVault({ secrets: { adminPassword: new Secret("Adm1n-pw", "env") } });
+  const audit: string[] = [];
+  const app = buildApiServer({
+    version: "0.1.0",
+    vault,
+    health: {
+      subscribed: () => subscribed,
+      checkStore: async () => {
+        if (!storeOk) throw new Error("EROFS");
+      },
+    },
+    onSecretsIssued: (purpose, names) => audit.push(`${purpose}:${names.join(",")}`),
+  });
+  return { app, vault, audit };
+}
+
+test("health is 200 only when subscribed and the store is writable", async () => {
+  assert.equal((await setup().app.inject({ url: "/health" })).statusCode, 200);
+  const r = await setup(false, false).app.inject({ url: "/health" });
+  assert.equal(r.statusCode, 503);
+  assert.deepEqual(r.json().problems, [
+    "not subscribed to Mesos",
+    "state store not writable: EROFS",
+  ]);
+});
+
+test("version keeps the predecessor's fields", async () => {
+  const r = await setup().app.inject({ url: "/version" });
+  assert.deepEqual(r.json(), { versionint: 100, versionstr: "0.1.0", version: "0.1.0" });
+  assert.equal(versionInt("1.2.3"), 10203);
+});
+
+test("secrets: a valid token once, then 401; garbage is 401; values never cached", async () => {
+  const { app, vault, audit } = setup();
+  const token = vault.issue(["adminPassword"], "mdm-cluster/S1");
+  const ok = await app.inject({
+    url: "/v1/executor/secrets",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(ok.statusCode, 200);
+  assert.deepEqual(ok.json(), { adminPassword: "Adm1n-pw" });
+  assert.equal(ok.headers["cache-control"], "no-store");
+  assert.deepEqual(audit, ["mdm-cluster/S1:adminPassword"]);
+  const again = await app.inject({
+    url: "/v1/executor/secrets",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(again.statusCode, 401);
+  assert.ok(!again.body.includes("Adm1n"));
+  for (const h of [
+    undefined,
+    "Bearer nope",
+    "Basic YWRtaW46YWRtaW4=",
+    `Bearer ${"x".repeat(300)}`,
+  ]) {
+    const r = await app.inject({
+      url: "/v1/executor/secrets",
+      headers: h ? { authorization: h } : {},
+    });
+    assert.equal(r.statusCode, 401);
+    assert.match(r.headers["www-authenticate"] as string, /Bearer/);
+  }
+});
+
+test("unknown routes are JSON 404s", async () => {
+  const r = await setup().app.inject({ url: "/nope?x=1" });
+  assert.equal(r.statusCode, 404);
+  assert.deepEqual(r.json(), { error: "no route GET /nope" });
+});
