@@ -51,8 +51,15 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
     for (const a of saved) this.agents.set(a.agentId, a);
   }
 
-  private async save(): Promise<void> {
-    await this.store.set(KEY, [...this.agents.values()]);
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Writes are chained and each writes the latest snapshot, so the last one always wins. */
+  private save(): Promise<void> {
+    const next = this.saving
+      .catch(() => {})
+      .then(() => this.store.set(KEY, [...this.agents.values()]));
+    this.saving = next;
+    return next;
   }
 
   get(agentId: string): AgentRecord | undefined {

@@ -93,6 +93,8 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly opts: NodeTaskRunnerOptions;
   private readonly pending = new Map<string, Pending>();
   private suppressed = false;
+  /** Agents whose offers we declined with a filter since the last REVIVE. */
+  private readonly filtered = new Set<string>();
   private readonly executorsSeen = new Map<string, string>();
 
   constructor(opts: NodeTaskRunnerOptions) {
@@ -154,10 +156,14 @@ export class NodeTaskRunner extends EventEmitter {
   }
 
   private async wantOffers(): Promise<void> {
-    const want = [...this.pending.values()].some((p) => !p.launched);
+    const waiting = [...this.pending.values()].filter((p) => !p.launched);
+    const want = waiting.length > 0;
+    // A decline filter on an agent we now need would withhold its offers: REVIVE clears it.
+    const blocked = waiting.some((p) => this.filtered.has(p.agentId));
     try {
-      if (want && this.suppressed) {
+      if (want && (this.suppressed || blocked)) {
         this.suppressed = false;
+        this.filtered.clear();
         await this.opts.client.revive([this.opts.role]);
       } else if (!want && !this.suppressed) {
         this.suppressed = true;
@@ -171,6 +177,7 @@ export class NodeTaskRunner extends EventEmitter {
 
   private async onSubscribed(): Promise<void> {
     this.suppressed = false;
+    this.filtered.clear();
     // Launches of a previous scheduler process that nobody waits for any more are killed:
     // their steps run again under new task ids.
     const records = await this.opts.store.list("tasks").catch(() => [] as string[]);
@@ -188,6 +195,7 @@ export class NodeTaskRunner extends EventEmitter {
       const agentId = offer.agent_id.value;
       const waiting = [...this.pending.values()].find((p) => p.agentId === agentId && !p.launched);
       if (!waiting) {
+        this.filtered.add(agentId);
         await this.opts.client
           .decline([offer.id], { refuse_seconds: this.opts.declineSeconds ?? 120 })
           .catch(() => {});

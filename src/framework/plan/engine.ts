@@ -420,6 +420,8 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     let ok = false;
     try {
       await step.run({
+        planId: live.def.id,
+        stepId: step.id,
         signal: ac.signal,
         attempt: p.attempts,
         progress: (message) => {

@@ -11,6 +11,8 @@ export type AggregateStatus = "PENDING" | "IN_PROGRESS" | "COMPLETE" | "ERROR" |
 export type Strategy = "serial" | "parallel";
 
 export interface StepContext {
+  planId: string;
+  stepId: string;
   /** Aborted when the engine stops, the step is restarted or force-completed, or times out. */
   signal: AbortSignal;
   /** 1 for the first run, 2 for the first retry... (persisted, so it counts across restarts). */

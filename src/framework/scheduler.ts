@@ -1,0 +1,206 @@
+// The framework's scheduler process, platform-neutral: subscribes to Mesos with a persisted
+// framework id, learns agents from offers, reconciles tasks after every subscription, runs
+// node steps through the node-task runner, drives plans with the plan engine, and lets the
+// storage platform compute those plans from desired and observed state.
+import type { MasterSource } from "../mesos/scheduler/master-source.js";
+import { SchedulerClient } from "../mesos/scheduler/client.js";
+import { TaskReconciler } from "../mesos/scheduler/reconciler.js";
+import type { Credential } from "../mesos/credentials.js";
+import type { FrameworkInfo, TaskStatus } from "../mesos/types/common.js";
+import type { MesosLogger } from "../mesos/logger.js";
+import type { StateStore } from "../store/store.js";
+import { AgentRegistry } from "./agents.js";
+import { NodeTaskRunner, type NodeTaskRunnerOptions } from "./node-task/runner.js";
+import { PlanEngine } from "./plan/engine.js";
+import type { StepContext } from "./plan/types.js";
+import { SecretVault } from "./secrets/vault.js";
+import type { Secret } from "../common/secret.js";
+import { redactSecrets } from "../common/secret.js";
+
+export interface PlatformContext {
+  engine: PlanEngine;
+  agents: AgentRegistry;
+  store: StateStore;
+  logger: MesosLogger;
+  /** Runs a node step of a plan step on an agent (secrets go by single-use token). */
+  runNode(
+    agentId: string,
+    kind: string,
+    params: unknown,
+    ctx: StepContext,
+    opts?: { secrets?: string[] },
+  ): Promise<unknown>;
+}
+
+export interface Platform {
+  readonly name: string;
+  start(ctx: PlatformContext): Promise<void>;
+  /** Desired or observed state changed: recompute the plans. */
+  recompute(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface FrameworkSchedulerOptions {
+  master: string | MasterSource;
+  frameworkInfo: Omit<FrameworkInfo, "id">;
+  role: string;
+  store: StateStore;
+  platform: Platform;
+  secrets: Record<string, Secret | undefined>;
+  executorFor: NodeTaskRunnerOptions["executorFor"];
+  credential?: Credential;
+  logger: MesosLogger;
+  /** Test knobs. */
+  retry?: { initialMs?: number; maxMs?: number };
+  mesosBackoff?: { initialMs?: number; maxMs?: number };
+}
+
+const FRAMEWORK_ID_KEY = "framework/id";
+
+export class FrameworkScheduler {
+  readonly client: SchedulerClient;
+  readonly engine: PlanEngine;
+  readonly agents: AgentRegistry;
+  readonly runner: NodeTaskRunner;
+  readonly vault: SecretVault;
+  private readonly opts: FrameworkSchedulerOptions;
+  private readonly reconciler: TaskReconciler;
+
+  private constructor(opts: FrameworkSchedulerOptions, frameworkId: string | undefined) {
+    this.opts = opts;
+    const secretList = Object.values(opts.secrets);
+    const redact = (t: string) => redactSecrets(t, secretList);
+    this.vault = new SecretVault({ secrets: opts.secrets });
+    this.engine = new PlanEngine({
+      store: opts.store,
+      redact,
+      ...(opts.retry ? { retry: opts.retry } : {}),
+    });
+    this.agents = new AgentRegistry(opts.store);
+    this.client = new SchedulerClient({
+      master: opts.master,
+      frameworkInfo: opts.frameworkInfo as FrameworkInfo,
+      ...(frameworkId ? { frameworkId } : {}),
+      persistFrameworkId: (id) => opts.store.set(FRAMEWORK_ID_KEY, { value: id }),
+      ...(opts.credential ? { credential: opts.credential } : {}),
+      ...(opts.mesosBackoff ? { backoff: opts.mesosBackoff } : {}),
+      logger: opts.logger,
+    });
+    // Agents are learned before the runner answers the same offers.
+    this.client.on("offers", (offers) => {
+      for (const o of offers)
+        void this.agents
+          .observe(o)
+          .catch((err) => opts.logger.error({ err: String(err) }, "agent record failed"));
+    });
+    this.runner = new NodeTaskRunner({
+      client: this.client,
+      store: opts.store,
+      role: opts.role,
+      ...(opts.frameworkInfo.principal ? { principal: opts.frameworkInfo.principal } : {}),
+      owner: opts.frameworkInfo.name,
+      executorFor: opts.executorFor,
+      logger: opts.logger,
+    });
+    this.reconciler = new TaskReconciler(this.client, {
+      backoff: { initialMs: 1000, maxMs: 30_000 },
+    });
+    this.client.on("subscribed", () => void this.reconcile());
+    this.client.on("update", (s) => void this.onUpdate(s));
+    this.client.on("failure", (f) => {
+      if (f.agent_id && !f.executor_id) void this.agents.markLost(f.agent_id.value);
+    });
+    this.client.on("fatal", (err) =>
+      opts.logger.error({ err: err.message, code: err.code }, "Mesos subscription ended for good"),
+    );
+    this.agents.on("changed", () => void this.recompute());
+    this.agents.on("back", () => void this.recompute());
+    this.agents.on("lost", () => void this.recompute());
+  }
+
+  /** Loads persisted state and builds the scheduler (not started). */
+  static async create(opts: FrameworkSchedulerOptions): Promise<FrameworkScheduler> {
+    const stored = await opts.store.get<{ value: string }>(FRAMEWORK_ID_KEY);
+    const s = new FrameworkScheduler(opts, stored?.value);
+    await s.agents.load();
+    return s;
+  }
+
+  async start(): Promise<void> {
+    await this.opts.platform.start({
+      engine: this.engine,
+      agents: this.agents,
+      store: this.opts.store,
+      logger: this.opts.logger,
+      runNode: (agentId, kind, params, ctx, o) => {
+        const secretToken = o?.secrets?.length
+          ? this.vault.issue(o.secrets, `${ctx.planId}/${ctx.stepId}`)
+          : undefined;
+        return this.runner.run(
+          agentId,
+          {
+            stepId: `${ctx.planId}/${ctx.stepId}`,
+            attempt: ctx.attempt,
+            kind,
+            params,
+            ...(secretToken ? { secretToken } : {}),
+          },
+          { signal: ctx.signal, progress: ctx.progress },
+        );
+      },
+    });
+    this.engine.start();
+    this.client.start();
+  }
+
+  async stop(): Promise<void> {
+    this.reconciler.cancel();
+    await this.engine.stop();
+    await this.opts.platform.stop();
+    await this.client.stop();
+  }
+
+  get subscribed(): boolean {
+    return this.client.state === "subscribed";
+  }
+
+  private async recompute(): Promise<void> {
+    try {
+      await this.opts.platform.recompute();
+    } catch (err) {
+      this.opts.logger.error({ err: (err as Error).message }, "plan recompute failed");
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    const keys = await this.opts.store.list("tasks").catch(() => [] as string[]);
+    const tasks = [];
+    for (const k of keys) {
+      const rec = await this.opts.store.get<{ agentId: string }>(k);
+      tasks.push({ taskId: k.slice("tasks/".length), ...(rec ? { agentId: rec.agentId } : {}) });
+    }
+    try {
+      await this.reconciler.run(tasks);
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message }, "reconciliation interrupted");
+    }
+  }
+
+  private async onUpdate(status: TaskStatus): Promise<void> {
+    if (
+      status.agent_id &&
+      (status.state === "TASK_UNREACHABLE" || status.state === "TASK_GONE_BY_OPERATOR") &&
+      status.source === "SOURCE_MASTER"
+    ) {
+      await this.agents.markLost(status.agent_id.value);
+    }
+    await this.client
+      .acknowledgeIfNeeded(status)
+      .catch((err: Error) =>
+        this.opts.logger.warn(
+          { err: err.message, task: status.task_id.value },
+          "acknowledge failed; Mesos will resend",
+        ),
+      );
+  }
+}
