@@ -121,3 +121,33 @@ function buildMdmOnly(
   sys.rename("scaleio");
   sys.syncSdcs();
 }
+
+/** Counts of every object type the layout creates, straight from the emulator's model. */
+export function objectCounts(emu: Emulator): Record<string, number> {
+  const s = emu.sys;
+  return {
+    pd: s.pds.size,
+    faultSet: s.faultSets.size,
+    pool: s.pools.size,
+    sds: s.sdss.size,
+    device: s.devices.size,
+    volume: s.listVolumes().length,
+  };
+}
+
+/** A readable picture of the SDS side: "pd/faultSet/sdsName@ip: path->pool, ...". */
+export function sdsPicture(emu: Emulator): string[] {
+  const s = emu.sys;
+  const name = (m: Map<string, { name: string | null }>, id: string | null | undefined) =>
+    id ? (m.get(id)?.name ?? `?${id}`) : "-";
+  return [...s.sdss.values()]
+    .map((sds) => {
+      const devs = [...s.devices.values()]
+        .filter((d) => d.sdsId === sds.id)
+        .map((d) => `${d.path}->${name(s.pools, d.storagePoolId)}`)
+        .sort()
+        .join(",");
+      return `${name(s.pds, sds.protectionDomainId)}/${name(s.faultSets, sds.faultSetId)}/${sds.name}@${sds.ipList.map((i) => i.ip).join("+")}: ${devs}`;
+    })
+    .sort();
+}
