@@ -3,6 +3,8 @@
 // and every read and create call.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createServer, type AddressInfo, type Socket } from "node:net";
+import { ClusterOpError, findSystem } from "../../../src/platforms/scaleio/cluster/index.js";
 import { Secret } from "../../../src/common/secret.js";
 import { GatewayError } from "../../../src/platforms/scaleio/gateway/client.js";
 import { devicePath, sdsIps } from "../../../src/platforms/scaleio/gateway/types.js";
@@ -205,6 +207,47 @@ test("every read and create call of the client against a ready cluster", async (
     assert.deepEqual(await c.volumes(), []);
     await c.removeSds(sds);
   } finally {
+    await env.close();
+  }
+});
+
+test("an unreachable or silent gateway gives GatewayError 0 (retryable for the cluster steps) within the timeout", async () => {
+  const env = await startEnv();
+  // A listener that accepts connections and never answers (not even the TLS handshake).
+  const held: Socket[] = [];
+  const silent = createServer((s) => held.push(s));
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  try {
+    const port = (silent.address() as AddressInfo).port;
+    const hang = env.newClient({ url: `https://127.0.0.1:${port}`, timeoutMs: 300 });
+    const started = Date.now();
+    const e1 = await hang.systems().then(
+      () => assert.fail("must time out"),
+      (e: unknown) => e,
+    );
+    assert.ok(e1 instanceof GatewayError);
+    assert.equal(e1.httpStatus, 0);
+    assert.match(e1.message, /timed out after 300 ms/);
+    // bounded by the configured timeout, not undici's 10 s connect default
+    assert.ok(Date.now() - started < 5_000, `gave up after ${Date.now() - started} ms`);
+
+    const gone = env.newClient({ url: `https://127.0.0.1:${closedPort}` });
+    const e2 = await findSystem(gone).then(
+      () => assert.fail("must fail"),
+      (e: unknown) => e,
+    );
+    assert.ok(e2 instanceof ClusterOpError);
+    assert.equal(e2.permanent, false);
+    assert.equal(e2.httpStatus, 0);
+    assert.match(e2.message, /ECONNREFUSED/);
+    assert.ok(!e2.message.includes(PASSWORD));
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
     await env.close();
   }
 });

@@ -55,6 +55,8 @@ export class GatewayClient {
       connect: {
         ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
         rejectUnauthorized: !opts.insecure,
+        // The request's abort signal does not cut a hanging TCP/TLS connect short.
+        timeout: opts.timeoutMs ?? 30_000,
       },
     });
   }
@@ -89,7 +91,7 @@ export class GatewayClient {
     } catch (err) {
       const e = err as { code?: string; message?: string; name?: string };
       const why =
-        e.name === "TimeoutError"
+        e.name === "TimeoutError" || e.code === "UND_ERR_CONNECT_TIMEOUT"
           ? `timed out after ${timeout} ms`
           : (e.code ?? e.message ?? String(err));
       throw new GatewayError(0, this.redact(`gateway ${method} ${path} failed: ${why}`));
