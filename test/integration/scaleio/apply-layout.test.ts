@@ -9,6 +9,7 @@ import {
   ClusterOpError,
   applyLayout,
   ensureProtectionDomain,
+  ensureSds,
   findSystem,
 } from "../../../src/platforms/scaleio/cluster/index.js";
 import { objectCounts, sdsPicture, startEnv, type Env } from "./support.js";
@@ -264,6 +265,83 @@ test("no quorum (two of three MDMs killed): every error is retryable; after one 
     const ok = await applyLayout(env.client, sys.id, LAYOUT, agentIp);
     assert.deepEqual(ok.errors, {});
     assertFinal(env);
+  } finally {
+    await env.close();
+  }
+});
+
+test("ensureSds refuses a name used at another IP, a changed fault set and a path asked for two pools, before any change", async () => {
+  const env = await fresh();
+  try {
+    const c = env.client;
+    const pd = await c.createProtectionDomain("pd1");
+    const sp = await c.createStoragePool({ name: "fast", protectionDomainId: pd });
+    const sp2 = await c.createStoragePool({ name: "slow", protectionDomainId: pd });
+    const fs1 = await c.createFaultSet({ name: "rack1", protectionDomainId: pd });
+    const fs2 = await c.createFaultSet({ name: "rack2", protectionDomainId: pd });
+    const base = { protectionDomainId: pd, devices: [{ path: "/dev/sdb", storagePoolId: sp }] };
+    const made = await ensureSds(c, { ...base, name: "n1", ip: IPS.a1!, faultSetId: fs1 });
+    assert.deepEqual([made.createdSds, made.addedDevices], [true, ["/dev/sdb"]]);
+    const isPermanent = (re: RegExp) => (e: unknown) =>
+      e instanceof ClusterOpError && e.permanent && re.test(e.message);
+    await assert.rejects(
+      ensureSds(c, { ...base, name: "n1", ip: IPS.a2! }),
+      isPermanent(/name 'n1' is already used by SDS .* at 10\.20\.0\.11/),
+    );
+    await assert.rejects(
+      ensureSds(c, { ...base, name: "n1", ip: IPS.a1!, faultSetId: fs2 }),
+      isPermanent(/fault set cannot change/),
+    );
+    await assert.rejects(
+      ensureSds(c, {
+        protectionDomainId: pd,
+        name: "n3",
+        ip: IPS.a3!,
+        devices: [
+          { path: "/dev/sdb", storagePoolId: sp },
+          { path: "/dev/sdb", storagePoolId: sp2 },
+        ],
+      }),
+      isPermanent(/asked for two pools/),
+    );
+    assert.equal(env.emu.sys.sdss.size, 1);
+    assert.equal(env.emu.sys.devices.size, 1);
+  } finally {
+    await env.close();
+  }
+});
+
+test("a domain that cannot be prepared fails only its own agents", async () => {
+  const env = await fresh();
+  try {
+    const sys = await findSystem(env.client);
+    const layout: StorageLayout = {
+      domains: [
+        { name: "good", faultSets: [], pools: [{ name: "p" }] },
+        { name: "bad", faultSets: [], pools: [{ name: "p", sparePercentage: 150 }] },
+      ],
+      nodes: [
+        {
+          agentId: "a1",
+          sds: { protectionDomain: "good", pools: [{ pool: "p", devices: ["/dev/sdb"] }] },
+          sdc: { protectionDomain: "good", storagePool: "p" },
+          problems: [],
+        },
+        {
+          agentId: "a2",
+          sds: { protectionDomain: "bad", pools: [{ pool: "p", devices: ["/dev/sdb"] }] },
+          sdc: { protectionDomain: "bad", storagePool: "p" },
+          problems: [],
+        },
+      ],
+    };
+    const r = await applyLayout(env.client, sys.id, layout, agentIp);
+    assert.ok(r.domainErrors.bad?.permanent);
+    assert.match(r.domainErrors.bad.message, /spare percentage 150/);
+    assert.deepEqual(Object.keys(r.errors), ["a2"]);
+    assert.ok(r.errors.a2!.permanent);
+    assert.match(r.errors.a2!.message, /protection domain 'bad' is not ready/);
+    assert.deepEqual(r.agents.a1?.addedDevices, ["/dev/sdb"]);
   } finally {
     await env.close();
   }
