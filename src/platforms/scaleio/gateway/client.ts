@@ -3,17 +3,18 @@
 // own shape, and certificate verification against a configured CA unless explicitly told
 // otherwise. The same code talks to a real gateway and to the emulator.
 import { Agent, request } from "undici";
-import type { Secret } from "../../../common/secret.js";
-import type {
-  Alert,
-  Device,
-  FaultSet,
-  ProtectionDomain,
-  Sdc,
-  Sds,
-  StoragePool,
-  System,
-  Volume,
+import { redactSecrets, type Secret } from "../../../common/secret.js";
+import {
+  sdsIps,
+  type Alert,
+  type Device,
+  type FaultSet,
+  type ProtectionDomain,
+  type Sdc,
+  type Sds,
+  type StoragePool,
+  type System,
+  type Volume,
 } from "./types.js";
 
 export class GatewayError extends Error {
@@ -54,6 +55,8 @@ export class GatewayClient {
       connect: {
         ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
         rejectUnauthorized: !opts.insecure,
+        // The request's abort signal does not cut a hanging TCP/TLS connect short.
+        timeout: opts.timeoutMs ?? 30_000,
       },
     });
   }
@@ -88,24 +91,33 @@ export class GatewayClient {
     } catch (err) {
       const e = err as { code?: string; message?: string; name?: string };
       const why =
-        e.name === "TimeoutError"
+        e.name === "TimeoutError" || e.code === "UND_ERR_CONNECT_TIMEOUT"
           ? `timed out after ${timeout} ms`
           : (e.code ?? e.message ?? String(err));
-      throw new GatewayError(0, `gateway ${method} ${path} failed: ${why}`);
+      throw new GatewayError(0, this.redact(`gateway ${method} ${path} failed: ${why}`));
     }
   }
 
-  private static parseError(status: number, text: string, what: string): GatewayError {
+  /** Error texts may quote what the gateway echoed; the password never leaves this client. */
+  private redact(text: string): string {
+    return redactSecrets(text, [this.opts.password]);
+  }
+
+  private parseError(status: number, text: string, what: string): GatewayError {
     try {
-      const j = JSON.parse(text) as { message?: string; errorCode?: number };
+      const j = JSON.parse(text) as { message?: unknown; errorCode?: unknown };
       if (j && typeof j.message === "string")
-        return new GatewayError(status, `${what}: ${j.message}`, j.errorCode);
+        return new GatewayError(
+          status,
+          this.redact(`${what}: ${j.message}`),
+          typeof j.errorCode === "number" ? j.errorCode : undefined,
+        );
     } catch {
       /* not JSON */
     }
     return new GatewayError(
       status,
-      `${what}: HTTP ${status}${text ? ` ${text.slice(0, 200)}` : ""}`,
+      this.redact(`${what}: HTTP ${status}${text ? ` ${text.slice(0, 200)}` : ""}`),
     );
   }
 
@@ -115,8 +127,13 @@ export class GatewayClient {
       try {
         const user = this.opts.username ?? "admin";
         const r = await this.raw("GET", "/api/login", `${user}:${this.opts.password.reveal()}`);
-        if (r.status !== 200) throw GatewayClient.parseError(r.status, r.text, "login");
-        const token = JSON.parse(r.text) as unknown;
+        if (r.status !== 200) throw this.parseError(r.status, r.text, "login");
+        let token: unknown;
+        try {
+          token = JSON.parse(r.text);
+        } catch {
+          token = undefined; // a bare or garbled body is no token
+        }
         if (typeof token !== "string" || !token)
           throw new GatewayError(r.status, "login: the gateway answered without a token");
         this.token = token;
@@ -135,11 +152,12 @@ export class GatewayClient {
       const user = this.opts.username ?? "admin";
       const r = await this.raw(method, path, `${user}:${token}`, body);
       if (r.status === 401 && attempt === 0) {
-        this.token = undefined;
+        // Only drop the token this call used: a concurrent call may already have a new one.
+        if (this.token === token) this.token = undefined;
         continue;
       }
       if (r.status < 200 || r.status >= 300)
-        throw GatewayClient.parseError(r.status, r.text, `${method} ${path}`);
+        throw this.parseError(r.status, r.text, `${method} ${path}`);
       if (!r.text) return undefined as T;
       try {
         return JSON.parse(r.text) as T;
@@ -153,10 +171,14 @@ export class GatewayClient {
     throw new GatewayError(401, `${method} ${path}: Unauthorized`);
   }
 
+  /** Invalidates the token; never logs in just to log out. */
   async logout(): Promise<void> {
-    if (!this.token) return;
-    await this.call("GET", "/api/logout").catch(() => {});
+    const token = this.token;
+    if (!token) return;
     this.token = undefined;
+    await this.raw("GET", "/api/logout", `${this.opts.username ?? "admin"}:${token}`).catch(
+      () => {},
+    );
   }
 
   async close(): Promise<void> {
@@ -178,6 +200,23 @@ export class GatewayClient {
       `/api/instances/ProtectionDomain::${pdId}/relationships/StoragePool`,
     );
   faultSets = () => this.call<FaultSet[]>("GET", "/api/types/FaultSet/instances");
+  /** Fault sets of one PD (the PD→FaultSet relationship is unverified, so filter the list). */
+  faultSetsOf = async (pdId: string) =>
+    (await this.faultSets()).filter((f) => f.protectionDomainId === pdId);
+  system = (id: string) => this.call<System>("GET", `/api/instances/System::${id}`);
+  protectionDomain = (id: string) =>
+    this.call<ProtectionDomain>("GET", `/api/instances/ProtectionDomain::${id}`);
+  storagePool = (id: string) => this.call<StoragePool>("GET", `/api/instances/StoragePool::${id}`);
+  sds = (id: string) => this.call<Sds>("GET", `/api/instances/Sds::${id}`);
+  /** The SDS that owns an IP, if any (an IP belongs to at most one SDS system-wide). */
+  sdsByIp = async (ip: string) => (await this.allSds()).find((s) => sdsIps(s).includes(ip));
+  devicesOfPool = (poolId: string) =>
+    this.call<Device[]>("GET", `/api/instances/StoragePool::${poolId}/relationships/Device`);
+  allDevices = () => this.call<Device[]>("GET", "/api/types/Device/instances");
+  allSdcs = () => this.call<Sdc[]>("GET", "/api/types/Sdc/instances");
+  allStoragePools = () => this.call<StoragePool[]>("GET", "/api/types/StoragePool/instances");
+  allProtectionDomains = () =>
+    this.call<ProtectionDomain[]>("GET", "/api/types/ProtectionDomain/instances");
   sdsList = (pdId: string) =>
     this.call<Sds[]>("GET", `/api/instances/ProtectionDomain::${pdId}/relationships/Sds`);
   allSds = () => this.call<Sds[]>("GET", "/api/types/Sds/instances");
