@@ -1,0 +1,70 @@
+// The platform's cluster-side operations, on the REST gateway: apply the storage layout
+// (one agent's conflict is that agent's problem, never the cluster's), and verify that the
+// cluster serves before calling the deploy done.
+import type { StepContext } from "../../framework/plan/types.js";
+import { PermanentStepError } from "../../framework/plan/types.js";
+import type { GatewayClient } from "./gateway/client.js";
+import {
+  applyLayout,
+  clusterSummary,
+  findSystem,
+  verifyVolumeLifecycle,
+  type ClusterSummary,
+} from "./cluster/index.js";
+import type { ClusterOps } from "./platform.js";
+import type { StorageLayout } from "./topology/storage.js";
+
+export interface GatewayOpsOptions {
+  client: GatewayClient;
+  system: { name?: string; id?: string };
+  /** Per-agent problems found while applying the layout (shown on the node). */
+  onAgentProblem?: (agentId: string, message: string) => void;
+}
+
+export function gatewayClusterOps(
+  opts: GatewayOpsOptions,
+): ClusterOps & { summary(): Promise<ClusterSummary> } {
+  const { client } = opts;
+  return {
+    async applyLayout(layout: StorageLayout, ipOf: (agentId: string) => string, ctx: StepContext) {
+      const system = await findSystem(client, opts.system);
+      ctx.progress(`applying the layout to system ${system.name ?? system.id}`);
+      const r = await applyLayout(client, system.id, layout, ipOf);
+      // A domain that could not be prepared for a passing reason (gateway away, no quorum)
+      // fails the step so that it runs again; one agent's trouble is that agent's problem.
+      const domainRetry = Object.entries(r.domainErrors).find(([, e]) => e.retryable);
+      if (domainRetry) throw new Error(`${domainRetry[0]}: ${domainRetry[1].message}`);
+      for (const [agentId, e] of Object.entries(r.errors))
+        opts.onAgentProblem?.(agentId, e.message);
+      const domainProblems = Object.entries(r.domainErrors);
+      if (domainProblems.length > 0 && Object.keys(r.agents).length === 0) {
+        throw new PermanentStepError(
+          domainProblems.map(([d, e]) => `${d}: ${e.message}`).join("; "),
+        );
+      }
+      ctx.progress(`${Object.keys(r.agents).length} SDSs in place`);
+    },
+    async verify(ctx: StepContext) {
+      const s = await clusterSummary(client, opts.system);
+      const bad: string[] = [];
+      if (s.clusterState && !/normal/i.test(s.clusterState))
+        bad.push(`cluster state is ${s.clusterState}`);
+      if (s.sdsConnected < s.sdsTotal)
+        bad.push(`${s.sdsTotal - s.sdsConnected} of ${s.sdsTotal} SDSs disconnected`);
+      if (s.sdcConnected < s.sdcTotal)
+        bad.push(`${s.sdcTotal - s.sdcConnected} of ${s.sdcTotal} SDCs disconnected`);
+      if (s.sdsTotal === 0) bad.push("no SDS joined");
+      if (bad.length > 0) throw new Error(`not healthy yet: ${bad.join(", ")}`);
+      const pools = await client.allStoragePools();
+      const sdcs = (await client.allSdcs()).filter((c) => c.mdmConnectionState === "Connected");
+      if (pools.length === 0 || sdcs.length === 0)
+        throw new Error("no storage pool or no connected SDC to test a volume with");
+      const probe = await verifyVolumeLifecycle(client, {
+        storagePoolId: pools[0]!.id,
+        sdcId: sdcs[0]!.id,
+      });
+      ctx.progress(`test volume ${probe.name} created, mapped, unmapped and removed`);
+    },
+    summary: () => clusterSummary(client, opts.system),
+  };
+}

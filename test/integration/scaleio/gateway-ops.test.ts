@@ -1,0 +1,98 @@
+// The platform's cluster operations: the layout applied with per-agent problems reported on
+// the agent, and the verification that makes a deploy "done".
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { gatewayClusterOps } from "../../../src/platforms/scaleio/gateway-ops.js";
+import type { StorageLayout } from "../../../src/platforms/scaleio/topology/storage.js";
+import type { StepContext } from "../../../src/framework/plan/types.js";
+import { PermanentStepError } from "../../../src/framework/plan/types.js";
+import { startEnv } from "./support.js";
+
+const ctx = (): StepContext & { messages: string[] } => {
+  const messages: string[] = [];
+  return {
+    planId: "deploy",
+    stepId: "storage/layout",
+    attempt: 1,
+    signal: new AbortController().signal,
+    progress: (m) => messages.push(m),
+    messages,
+  };
+};
+const ip = (id: string) =>
+  ({ a1: "10.20.0.11", a2: "10.20.0.12", a3: "10.20.0.13", a4: "10.20.0.99" })[id] ?? id;
+
+test(
+  "layout applied; one agent's conflict is reported on it and the others proceed; then verification passes",
+  { timeout: 60_000 },
+  async () => {
+    const env = await startEnv({
+      mdmOnly: { nodes: 3, devices: ["/dev/sdb", "/dev/sdc"], sdcs: 1 },
+    });
+    try {
+      const problems: [string, string][] = [];
+      const ops = gatewayClusterOps({
+        client: env.client,
+        system: { name: "scaleio" },
+        onAgentProblem: (a, m) => problems.push([a, m]),
+      });
+      const node = (agentId: string, devices: string[]) => ({
+        agentId,
+        sds: { protectionDomain: "default", pools: [{ pool: "default", devices }] },
+        sdc: { protectionDomain: "default", storagePool: "default" },
+        problems: [],
+      });
+      const layout: StorageLayout = {
+        domains: [{ name: "default", faultSets: [], pools: [{ name: "default" }] }],
+        // a4 shares nothing with the emulator's nodes: its SDS cannot be reached (no SDS package there).
+        nodes: [
+          node("a1", ["/dev/sdb", "/dev/sdc"]),
+          node("a2", ["/dev/sdb"]),
+          node("a3", ["/dev/sdb"]),
+          node("a4", ["/dev/sdb"]),
+        ],
+      };
+      const c = ctx();
+      await ops.applyLayout(layout, ip, c).catch((e: Error) => {
+        // The emulator refuses an SDS whose package is not installed; that is a permanent per-agent problem, not a retry.
+        throw e;
+      });
+      assert.deepEqual(
+        problems.map(([a]) => a),
+        ["a4"],
+      );
+      assert.match(c.messages.at(-1)!, /3 SDSs in place/);
+      const v = ctx();
+      await ops.verify(v);
+      assert.match(v.messages.at(-1)!, /test volume .* created, mapped, unmapped and removed/);
+      const s = await ops.summary();
+      assert.equal(s.sdsTotal, 3);
+      assert.ok(s.usableCapacityKb > 0);
+    } finally {
+      await env.close();
+    }
+  },
+);
+
+test(
+  "no quorum: the layout step fails so that it is retried, not skipped",
+  { timeout: 60_000 },
+  async () => {
+    const env = await startEnv({ mdmOnly: { nodes: 3, devices: ["/dev/sdb"] } });
+    try {
+      await env.admin("/admin/mdm/10.20.0.12/kill");
+      await env.admin("/admin/mdm/10.20.0.13/kill");
+      const ops = gatewayClusterOps({ client: env.client, system: { name: "scaleio" } });
+      const layout: StorageLayout = {
+        domains: [{ name: "default", faultSets: [], pools: [{ name: "default" }] }],
+        nodes: [],
+      };
+      await assert.rejects(
+        ops.applyLayout(layout, ip, ctx()),
+        (e: unknown) => !(e instanceof PermanentStepError),
+      );
+    } finally {
+      await env.close();
+    }
+  },
+);
