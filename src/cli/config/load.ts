@@ -128,6 +128,16 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "existing cluster: gateway address (default: the primary MDM)",
   },
+  "gateway-url": {
+    path: ["scaleio", "gateway", "url"],
+    kind: "string",
+    description: "gateway URL (default: the existing gateway, or the primary MDM)",
+  },
+  "executor-launch": {
+    path: ["executor", "launch"],
+    kind: "string",
+    description: "node (run this installation's CLI) or artifact (self-contained executor)",
+  },
   "gateway-lb": {
     path: ["scaleio", "gateway", "lb"],
     kind: "string",

@@ -105,6 +105,11 @@ export const configSchema = z
           .optional(),
         gateway: z
           .object({
+            /** Full gateway URL (https://host:port); default: the existing gateway or the primary MDM. */
+            url: z
+              .string()
+              .regex(/^https?:\/\/[^\s/]+\/?$/, "must be http(s)://host[:port]")
+              .optional(),
             /** Load-balanced gateway address, if any. */
             lb: hostOrIp.optional(),
             port: z.number().int().min(1).max(65535).default(443),
@@ -130,6 +135,19 @@ export const configSchema = z
       .object({
         mdm: resources(1.5, 3072),
         other: resources(0.5, 512),
+        /**
+         * How agents start the executor: `node` runs this installation's CLI with the agent's
+         * Node.js (development cluster, shared filesystem); `artifact` fetches the
+         * self-contained executor the scheduler serves (agents without Node.js).
+         */
+        launch: z.enum(["node", "artifact"]).default("node"),
+        /** Extra (non-secret) environment for executors, e.g. the development cluster's. */
+        env: z
+          .record(
+            z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name"),
+            z.string(),
+          )
+          .default({}),
       })
       .strict()
       .prefault({}),

@@ -15,7 +15,8 @@ import type { ClusterOps } from "./platform.js";
 import type { StorageLayout } from "./topology/storage.js";
 
 export interface GatewayOpsOptions {
-  client: GatewayClient;
+  /** The gateway client, or how to get it once its address is known (after MDM placement). */
+  client: GatewayClient | (() => GatewayClient);
   system: { name?: string; id?: string };
   /** Per-agent problems found while applying the layout (shown on the node). */
   onAgentProblem?: (agentId: string, message: string) => void;
@@ -24,9 +25,10 @@ export interface GatewayOpsOptions {
 export function gatewayClusterOps(
   opts: GatewayOpsOptions,
 ): ClusterOps & { summary(): Promise<ClusterSummary> } {
-  const { client } = opts;
+  const gw = () => (typeof opts.client === "function" ? opts.client() : opts.client);
   return {
     async applyLayout(layout: StorageLayout, ipOf: (agentId: string) => string, ctx: StepContext) {
+      const client = gw();
       const system = await findSystem(client, opts.system);
       ctx.progress(`applying the layout to system ${system.name ?? system.id}`);
       const r = await applyLayout(client, system.id, layout, ipOf);
@@ -45,6 +47,7 @@ export function gatewayClusterOps(
       ctx.progress(`${Object.keys(r.agents).length} SDSs in place`);
     },
     async verify(ctx: StepContext) {
+      const client = gw();
       const s = await clusterSummary(client, opts.system);
       const bad: string[] = [];
       if (s.clusterState && !/normal/i.test(s.clusterState))
@@ -65,6 +68,6 @@ export function gatewayClusterOps(
       });
       ctx.progress(`test volume ${probe.name} created, mapped, unmapped and removed`);
     },
-    summary: () => clusterSummary(client, opts.system),
+    summary: () => clusterSummary(gw(), opts.system),
   };
 }

@@ -34,6 +34,8 @@ test("defaults follow the predecessor: role scaleio, pool and domain 'default', 
   assert.deepEqual(config.executor, {
     mdm: { cpus: 1.5, memMb: 3072 },
     other: { cpus: 0.5, memMb: 512 },
+    launch: "node",
+    env: {},
   });
   assert.equal(config.mesos.failoverTimeoutSeconds, 604800);
   assert.equal(config.scaleio.gateway.insecure, false);
