@@ -1,8 +1,11 @@
 // The `scaleio-framework` command line.
 import { Command } from "commander";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../common/paths.js";
+import { preprocessArgs, registerScheduler } from "./scheduler.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
   version: string;
   description: string;
 };
@@ -17,4 +20,11 @@ program
     "\nDevelopment:\n  dev ...  a Mesos-compatible development cluster and a ScaleIO emulator\n           (see `scaleio-framework dev --help`)",
   );
 
-await program.parseAsync(process.argv);
+// The scheduler accepts the 2017 predecessor's flags (e.g. -scaleio.password=...).
+const { argv, notices } =
+  process.argv[2] === "scheduler"
+    ? preprocessArgs(process.argv)
+    : { argv: process.argv, notices: [] };
+registerScheduler(program, pkg.version, notices);
+
+await program.parseAsync(argv);

@@ -50,10 +50,10 @@ export const configSchema = z
         role: z
           .string()
           .min(1)
-          .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "is not a valid Mesos role")
           .refine(
             (r) =>
-              r !== "*" && !r.split("/").some((c) => c === "." || c === ".." || c.startsWith("-")),
+              /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(r) &&
+              !r.split("/").some((c) => c === "." || c === ".." || c.startsWith("-")),
             "is not a valid Mesos role",
           )
           .default("scaleio"),

@@ -54,7 +54,7 @@ export interface DeployInput {
   packageUrl(format: "deb" | "rpm", component: Component): string;
   /** Where REX-Ray reaches the gateway, and how it trusts it. */
   rexray: {
-    endpoint: string;
+    endpoint: string | (() => string);
     insecure: boolean;
     thinOrThick: "ThinProvisioned" | "ThickProvisioned";
   };
@@ -246,7 +246,10 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
               a.agentId,
               "scaleio.rexray-config",
               {
-                endpoint: input.rexray.endpoint,
+                endpoint:
+                  typeof input.rexray.endpoint === "function"
+                    ? input.rexray.endpoint()
+                    : input.rexray.endpoint,
                 insecure: input.rexray.insecure,
                 thinOrThick: input.rexray.thinOrThick,
                 systemName: input.systemName,

@@ -29,7 +29,7 @@ export interface ScaleIOPlatformOptions {
   systemName: string;
   packageUrl(format: "deb" | "rpm", component: Component): string;
   rexray: {
-    endpoint: string;
+    endpoint: string | (() => string);
     insecure: boolean;
     thinOrThick: "ThinProvisioned" | "ThickProvisioned";
   };

@@ -1,0 +1,240 @@
+// `scaleio-framework scheduler`: the scheduler process. Wires the configuration, the state
+// store, the Mesos subscription, the ScaleIO platform and the HTTP server together.
+import { Command, Option } from "commander";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { packageRoot } from "../common/paths.js";
+import { buildApiServer } from "../api/server.js";
+import { FrameworkScheduler } from "../framework/scheduler.js";
+import { EXECUTOR_ENV } from "../framework/node-task/protocol.js";
+import { Credential } from "../mesos/credentials.js";
+import { createDetector } from "../mesos/detector/index.js";
+import { detectorSource } from "../mesos/scheduler/master-source.js";
+import { GatewayClient } from "../platforms/scaleio/gateway/client.js";
+import { gatewayClusterOps } from "../platforms/scaleio/gateway-ops.js";
+import { ScaleIOPlatform } from "../platforms/scaleio/platform.js";
+import { parseDeclarativeTopology } from "../platforms/scaleio/topology/declarative.js";
+import type { StrategyInput } from "../platforms/scaleio/topology/storage.js";
+import { FileStateStore } from "../store/file-store.js";
+import { translateLegacyArgs } from "./config/aliases.js";
+import {
+  ConfigError,
+  OPTIONS,
+  SECRET_OPTIONS,
+  loadConfig,
+  type LoadedConfig,
+} from "./config/load.js";
+import { createLogger } from "./logger.js";
+
+const CLI_ENTRY = join(packageRoot(), "bin", "scaleio-framework");
+
+export function registerScheduler(
+  program: Command,
+  version: string,
+  argNotices: string[] = [],
+): void {
+  const cmd = program
+    .command("scheduler")
+    .description(
+      "run the scheduler: subscribe to Mesos and deploy, watch and heal ScaleIO on the agents",
+    )
+    .option("--config <file>", "YAML configuration file")
+    .allowExcessArguments(false);
+  for (const [flag, spec] of Object.entries(OPTIONS)) {
+    cmd.addOption(
+      new Option(
+        spec.kind === "boolean" ? `--${flag} [bool]` : `--${flag} <value>`,
+        spec.description,
+      ).env(undefined as unknown as string),
+    );
+  }
+  for (const [flag, description] of Object.entries(SECRET_OPTIONS)) {
+    cmd.addOption(new Option(`--${flag} <value>`, description));
+  }
+  cmd.action(async (opts: Record<string, string | boolean | undefined>) => {
+    const { config: file, ...flags } = opts;
+    let loaded: LoadedConfig;
+    try {
+      loaded = loadConfig({ flags, ...(typeof file === "string" ? { file } : {}) });
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(err.message);
+        process.exit(2);
+      }
+      throw err;
+    }
+    await runScheduler({ ...loaded, notices: [...argNotices, ...loaded.notices] }, version);
+  });
+}
+
+/** Rewrites the predecessor's `-flag=value` arguments before commander sees them. */
+export function preprocessArgs(argv: string[]): { argv: string[]; notices: string[] } {
+  const [node, script, ...rest] = argv;
+  const t = translateLegacyArgs(rest);
+  return { argv: [node!, script!, ...t.argv], notices: t.notices };
+}
+
+export async function runScheduler(loaded: LoadedConfig, version: string): Promise<void> {
+  const { config, secrets, notices } = loaded;
+  const log = createLogger(config.logLevel, Object.values(secrets));
+  for (const n of notices) log.warn({ notice: n }, "configuration");
+  if (!secrets.adminPassword) {
+    log.error(
+      {},
+      "the ScaleIO admin password is required: set SCALEIO_ADMIN_PASSWORD or --admin-password-file",
+    );
+    process.exit(2);
+  }
+  const store = await FileStateStore.open(config.state.dir);
+  const sc = config.scaleio;
+  const strategy: StrategyInput =
+    sc.strategy === "declarative"
+      ? {
+          strategy: "declarative",
+          topology: parseDeclarativeTopology(
+            readFileSync(sc.topologyFile!, "utf8"),
+            sc.topologyFile,
+          ),
+        }
+      : {
+          strategy: sc.strategy,
+          protectionDomain: sc.protectionDomain,
+          storagePool: sc.storagePool,
+        };
+
+  let gateway: GatewayClient | undefined;
+  const gatewayUrl = () => {
+    if (sc.gateway.url) return sc.gateway.url.replace(/\/$/, "");
+    const host = sc.gateway.lb ?? sc.existing?.gateway ?? sc.existing?.primary;
+    if (host) return `https://${host}:${sc.gateway.port}`;
+    const primary = platform.mdms.find((m) => m.role === "primary");
+    const ip = primary ? sched.agents.get(primary.agentId)?.ip : undefined;
+    if (!ip) throw new Error("the gateway address is not known yet (no primary MDM placed)");
+    return `https://${ip}:${sc.gateway.port}`;
+  };
+  const client = () =>
+    (gateway ??= new GatewayClient({
+      url: gatewayUrl(),
+      password: secrets.adminPassword!,
+      ...(sc.gateway.caFile ? { ca: readFileSync(sc.gateway.caFile) } : {}),
+      insecure: sc.gateway.insecure,
+      apiVersion: sc.apiVersion,
+    }));
+  if (sc.gateway.insecure)
+    log.warn({}, "gateway certificate verification is OFF (--gateway-insecure)");
+
+  const apiHost = config.api.address === "0.0.0.0" ? hostname() : config.api.address;
+  const platform: ScaleIOPlatform = new ScaleIOPlatform({
+    mode: sc.existing
+      ? { existing: { managers: [sc.existing.primary, sc.existing.secondary] } }
+      : { provision: { size: sc.mdmCount, need: config.executor.mdm } },
+    strategy,
+    systemName: sc.clusterName,
+    packageUrl: (fmt, component) => {
+      const url = sc.packages[fmt][component];
+      if (!url)
+        throw new Error(
+          `no ${component} package configured for ${fmt} (scaleio.packages.${fmt}.${component})`,
+        );
+      return url;
+    },
+    rexray: {
+      endpoint: `${gatewayUrl.length >= 0 ? "" : ""}`,
+      insecure: sc.gateway.insecure,
+      thinOrThick: "ThinProvisioned",
+    },
+    ...(sc.isolatorBinary
+      ? { isolator: { isolatorPath: sc.isolatorBinary, modulesFile: "/usr/lib/dvdi-mod.json" } }
+      : {}),
+    cluster: gatewayClusterOps({
+      client,
+      system: { name: sc.clusterName, ...(sc.clusterId ? { id: sc.clusterId } : {}) },
+    }),
+  });
+
+  const master = config.mesos.master;
+  const source =
+    /^zk:\/\//i.test(master) || master.includes(",")
+      ? detectorSource(createDetector(master))
+      : undefined;
+  let apiUrl = "";
+  const sched: FrameworkScheduler = await FrameworkScheduler.create({
+    master: source ?? master,
+    frameworkInfo: {
+      user: config.mesos.user,
+      name: config.mesos.frameworkName,
+      roles: [config.mesos.role],
+      ...(config.mesos.principal ? { principal: config.mesos.principal } : {}),
+      checkpoint: true,
+      failover_timeout: config.mesos.failoverTimeoutSeconds,
+      hostname: config.mesos.hostname ?? hostname(),
+      capabilities: [
+        { type: "MULTI_ROLE" },
+        { type: "PARTITION_AWARE" },
+        { type: "RESERVATION_REFINEMENT" },
+      ],
+    },
+    role: config.mesos.role,
+    store,
+    platform,
+    secrets: { adminPassword: secrets.adminPassword },
+    ...(config.mesos.principal && secrets.mesosSecret
+      ? { credential: new Credential(config.mesos.principal, secrets.mesosSecret.reveal()) }
+      : {}),
+    executorFor: (agentId) => {
+      const isMdm = platform.mdms.some((m) => m.agentId === agentId);
+      const res = isMdm ? config.executor.mdm : config.executor.other;
+      const env = [
+        { name: EXECUTOR_ENV.schedulerUrl, value: apiUrl },
+        ...Object.entries(config.executor.env).map(([name, value]) => ({ name, value })),
+      ];
+      if (config.executor.launch !== "node") {
+        throw new Error("executor.launch=artifact is not available yet: use executor.launch=node");
+      }
+      return {
+        info: {
+          executor_id: { value: `scaleio-${agentId}` },
+          name: "ScaleIO framework executor",
+          command: {
+            shell: false,
+            value: process.execPath,
+            arguments: [process.execPath, CLI_ENTRY, "executor"],
+            environment: { variables: env },
+          },
+        },
+        resources: { cpus: res.cpus, memMb: res.memMb },
+      };
+    },
+    logger: log,
+  });
+
+  const app = buildApiServer({
+    version,
+    vault: sched.vault,
+    health: { subscribed: () => sched.subscribed, checkStore: () => store.checkWritable() },
+    onSecretsIssued: (purpose, names, remote) =>
+      log.info({ purpose, names, remote }, "secrets handed to an executor"),
+  });
+  await app.listen({ host: config.api.address, port: config.api.port });
+  const port = (app.server.address() as { port: number }).port;
+  apiUrl = `http://${apiHost}:${port}`;
+  log.info({ api: apiUrl }, "serving");
+  console.log(`api: ${apiUrl}`);
+  await sched.start();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping");
+    await app.close().catch(() => {});
+    await sched.stop().catch(() => {});
+    await (source?.close() ?? Promise.resolve()).catch(() => {});
+    await gateway?.close().catch(() => {});
+    await store.close();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+}
