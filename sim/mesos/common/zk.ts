@@ -4,6 +4,7 @@
 // children to follow the leader (agents pass no MasterInfo and create nothing).
 import zookeeper from "node-zookeeper-client";
 import type { MasterInfo } from "../../../src/mesos/types/index.js";
+import { shutdownClient } from "../../../src/mesos/detector/zookeeper.js";
 
 export interface ZkHooks {
   onLeader(info: MasterInfo | undefined): void;
@@ -36,6 +37,7 @@ function withTimeout<T>(p: Promise<T>, what: string, ms = 15_000): Promise<T> {
 
 export class ZkMembership {
   private client: zookeeper.Client;
+  private readonly connect: string;
   private readonly path: string;
   private stopped = false;
   private node: string | undefined;
@@ -47,18 +49,29 @@ export class ZkMembership {
   ) {
     const { connect, path } = parseZkUrl(url);
     this.path = path;
+    this.connect = connect;
     this.client = zookeeper.createClient(connect, { sessionTimeout: 10_000, retries: 3 });
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("ZooKeeper connection timed out")), 15_000);
-      this.client.once("connected", () => {
-        clearTimeout(timer);
-        resolve();
+    // node-zookeeper-client can hang in the handshake with a server that is still starting:
+    // a client not connected within a few seconds is dropped and a fresh one tried.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const connected = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 4000);
+        this.client.once("connected", () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        this.client.connect();
       });
-      this.client.connect();
-    });
+      if (connected) break;
+      shutdownClient(this.client);
+      if (Date.now() > deadline) throw new Error("ZooKeeper connection timed out");
+      this.hooks.log("zk: no session yet, retrying with a new client");
+      this.client = zookeeper.createClient(this.connect, { sessionTimeout: 10_000, retries: 3 });
+    }
     await withTimeout(
       new Promise<void>((resolve, reject) =>
         this.client.mkdirp(this.path, (err) => (err ? reject(err) : resolve())),
@@ -127,6 +140,7 @@ export class ZkMembership {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.client.close();
+    // close() on a client that is not connected throws or hangs in this library.
+    shutdownClient(this.client);
   }
 }

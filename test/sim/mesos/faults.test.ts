@@ -45,7 +45,7 @@ async function launchCommand(
       );
       return offers.length > 0;
     },
-    10_000,
+    30_000,
     "an offer",
   );
   for (const o of offers) used.add(o.id.value);
@@ -81,7 +81,7 @@ async function running(sched: Scheduler, taskId: string, from = 0): Promise<Ev> 
   );
   const r = await sched.update(
     (u) => u.task_id.value === taskId && u.state === "TASK_RUNNING",
-    10_000,
+    30_000,
     from,
   );
   await sched.ack(r);
@@ -277,7 +277,7 @@ test("11.14: host reboot: a new agent id, dynamic reservations kept", async () =
       );
       return offers.length > 0;
     },
-    10_000,
+    30_000,
     "an offer from agent 1",
   );
   for (const o of offers) used.add(o.id.value);
@@ -308,7 +308,7 @@ test("11.14: host reboot: a new agent id, dynamic reservations kept", async () =
         (r: Ev) => r.reservations?.[0]?.labels?.labels?.[0]?.value === "reboot",
       );
     },
-    10_000,
+    30_000,
     "the agent to checkpoint the reservation",
   );
   const before = s.stream.events.length;
@@ -317,7 +317,7 @@ test("11.14: host reboot: a new agent id, dynamic reservations kept", async () =
   // The task that ran on the old agent id is certainly gone.
   const gone = await s.update(
     (u) => u.task_id.value === "ck-t" && u.state === "TASK_GONE",
-    10_000,
+    30_000,
     before,
   );
   assert.equal(gone.agent_id.value, ids[1]);
@@ -329,7 +329,7 @@ test("11.14: host reboot: a new agent id, dynamic reservations kept", async () =
         (r: Ev) => r.reservations?.[0]?.labels?.labels?.[0]?.value === "reboot",
       );
     },
-    10_000,
+    30_000,
     "the reservation under the new agent id",
   );
   ids[1] = newId;
@@ -365,7 +365,7 @@ test("11.14: master failover: 307 with a scheme-relative Location, state rebuilt
       const st = JSON.parse((await http(`${next.url}/state`, { method: "GET" })).body);
       return st.slaves.some((a: Ev) => a.id === ids[0] && a.active);
     },
-    10_000,
+    30_000,
     "agent 0 to re-register",
   );
   await s.call("RECONCILE", {
@@ -388,7 +388,7 @@ test("11.14: master failover: 307 with a scheme-relative Location, state rebuilt
         (t: Ev) => t.id === "part-t" && t.state === "TASK_RUNNING",
       );
     },
-    10_000,
+    30_000,
     "the task to reappear",
   );
   await c.agents[2]!.heal();
@@ -397,7 +397,7 @@ test("11.14: master failover: 307 with a scheme-relative Location, state rebuilt
       const st = JSON.parse((await http(`${next.url}/state`, { method: "GET" })).body);
       return st.slaves.length === 3 && st.recovered_slaves.length === 0;
     },
-    10_000,
+    30_000,
     "all agents to re-register",
   );
   // Failing over with the old leader knowing no leader: 503.
