@@ -17,4 +17,14 @@ program
     "\nDevelopment:\n  dev ...  a Mesos-compatible development cluster and a ScaleIO emulator\n           (see `scaleio-framework dev --help`)",
   );
 
+program
+  .command("executor")
+  .description(
+    "run as the Mesos executor on an agent (started by Mesos; reads MESOS_* and SCALEIO_FRAMEWORK_* variables)",
+  )
+  .action(async () => {
+    const { runExecutor } = await import("../executor/main.js");
+    process.exit(await runExecutor());
+  });
+
 await program.parseAsync(process.argv);
