@@ -25,7 +25,16 @@ export async function fetchSecrets(
       permanent: true,
     });
   }
-  const url = new URL(SECRETS_PATH, schedulerUrl.endsWith("/") ? schedulerUrl : `${schedulerUrl}/`);
+  // Relative to the base, so a scheduler behind a path prefix (a proxy) works too.
+  const base = schedulerUrl.endsWith("/") ? schedulerUrl : `${schedulerUrl}/`;
+  let url: URL;
+  try {
+    url = new URL(SECRETS_PATH.replace(/^\//, ""), base);
+  } catch {
+    throw new StepError(`SCALEIO_FRAMEWORK_URL '${schedulerUrl}' is not a URL`, {
+      permanent: true,
+    });
+  }
   const signal = AbortSignal.any([
     AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     ...(opts.signal ? [opts.signal] : []),
