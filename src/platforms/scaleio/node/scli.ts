@@ -1,7 +1,7 @@
 // Running scli on the node and reading its answers: argument arrays only, the admin
 // password redacted from every error, and the `--query_cluster` layout of reference 3.3
 // parsed into members.
-import { HostCommandError, run, type RunResult } from "../../../host/process.js";
+import { run } from "../../../host/process.js";
 
 export const SCLI_TIMEOUT_MS = 120_000;
 
@@ -11,23 +11,20 @@ export interface ScliOutcome {
   stderr: string;
 }
 
-/** Runs `scli <args>`; never throws for a non-zero exit (callers read the error text). */
+/**
+ * Runs `scli <args>`. A non-zero exit is an answer, not an exception (callers read the error
+ * text); a missing scli, a timeout or an abort still throw HostCommandError.
+ */
 export async function scli(
   args: string[],
   opts: { signal: AbortSignal; redact?: string[] },
 ): Promise<ScliOutcome> {
-  let r: RunResult;
-  try {
-    r = await run("scli", args, {
-      check: false,
-      timeoutMs: SCLI_TIMEOUT_MS,
-      signal: opts.signal,
-      redact: opts.redact ?? [],
-    });
-  } catch (err) {
-    if (err instanceof HostCommandError) throw err; // not found, timed out, aborted
-    throw err;
-  }
+  const r = await run("scli", args, {
+    check: false,
+    timeoutMs: SCLI_TIMEOUT_MS,
+    signal: opts.signal,
+    redact: opts.redact ?? [],
+  });
   return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
 }
 
