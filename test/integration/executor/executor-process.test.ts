@@ -265,6 +265,27 @@ test(
     );
     assert.equal(nodes.emu.sys.nodes.get(NODE_IP)?.packages.get("lia")?.version, "2.0-6035.0");
     assert.deepEqual(secretFetches, [t1, t2, t3], "each attempt exchanged its own token once");
+
+    // 5. SHUTDOWN of the executor while a step runs: TASK_KILLED, and the process exits
+    hold = true;
+    const t4 = "token-four-0123456789";
+    tokens.add(t4);
+    const gw = `${repoUrl}/EMC-ScaleIO-lia-2.0-13000.211.el7.x86_64.rpm`;
+    const doomed = submit(spec("scaleio.install-package", { component: "lia", url: gw }, t4));
+    await until(
+      client,
+      ["update"],
+      () => (statuses.get(doomed) ?? []).some((s) => /downloading/.test(s.message ?? "")),
+      30_000,
+    );
+    const agentId = last(doomed)!.agent_id!;
+    await client.shutdown(executorId(), agentId);
+    const down = await terminal(doomed);
+    assert.equal(down.state, "TASK_KILLED", down.message);
+    assert.match(down.message ?? "", /executor shutdown/);
+    hold = false;
+    for (const r of held) r.destroy();
+
     for (const list of statuses.values())
       for (const s of list) assert.ok(!(s.message ?? "").includes(PASSWORD));
   },
