@@ -6,6 +6,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startDevCluster } from "../../../sim/mesos/index.js";
+import { SchedulerClient, type Offer, type TaskStatus } from "../../../src/mesos/index.js";
+import { decodeResult, encodeSpec } from "../../../src/framework/node-task/protocol.js";
+import { startEmuNodes } from "../../support/scaleio-node.js";
+import { until } from "../../support/wait.js";
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -38,8 +43,114 @@ test(
       const line = JSON.parse(noEnv.stderr.trim().split("\n").at(-1)!);
       assert.equal(line.msg, "bad executor environment");
       assert.match(line.err, /MESOS_FRAMEWORK_ID/);
+      await runsAStepOnTheDevCluster(binary);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
   },
 );
+
+/** The binary as the custom executor of a dev-cluster agent: a host-facts step finishes. */
+async function runsAStepOnTheDevCluster(binary: string): Promise<void> {
+  const nodes = await startEmuNodes();
+  const cluster = await startDevCluster({
+    agents: 1,
+    master: { heartbeatIntervalMs: 500, allocationIntervalMs: 100 },
+  });
+  const statuses: TaskStatus[] = [];
+  let launched = false;
+  const client = new SchedulerClient({
+    master: cluster.masterUrl,
+    frameworkInfo: {
+      user: "root",
+      name: "sea-it",
+      roles: ["*"],
+      checkpoint: true,
+      capabilities: [{ type: "MULTI_ROLE" }],
+    },
+    persistFrameworkId: () => {},
+    callTimeoutMs: 5000,
+  });
+  try {
+    client.on("offers", (offers: Offer[]) => {
+      for (const offer of offers) {
+        if (launched) {
+          void client.decline([offer.id], { refuse_seconds: 60 }).catch(() => {});
+          continue;
+        }
+        launched = true;
+        const res = (name: string, value: number) => ({
+          name,
+          type: "SCALAR" as const,
+          scalar: { value },
+          allocation_info: offer.allocation_info!,
+        });
+        const vars = { ...nodes.envOf("10.70.0.1"), SCALEIO_FRAMEWORK_LOG_LEVEL: "warn" };
+        void client
+          .accept(
+            [offer.id],
+            [
+              {
+                type: "LAUNCH",
+                launch: {
+                  task_infos: [
+                    {
+                      name: "facts",
+                      task_id: { value: "facts" },
+                      agent_id: offer.agent_id,
+                      resources: [res("cpus", 0.01), res("mem", 8)],
+                      data: encodeSpec({
+                        protocol: 1,
+                        stepId: "facts",
+                        attempt: 1,
+                        kind: "scaleio.host-facts",
+                        params: {},
+                      }),
+                      executor: {
+                        type: "CUSTOM",
+                        executor_id: { value: "sea-executor" },
+                        command: {
+                          shell: false,
+                          value: binary,
+                          arguments: [binary, "executor"],
+                          environment: {
+                            variables: Object.entries(vars).map(([name, value]) => ({
+                              name,
+                              value,
+                            })),
+                          },
+                        },
+                        resources: [res("cpus", 0.05), res("mem", 64)],
+                      },
+                    },
+                  ],
+                },
+              },
+            ],
+          )
+          .catch(() => {});
+      }
+    });
+    client.on("update", (s: TaskStatus) => {
+      statuses.push(s);
+      void client.acknowledgeIfNeeded(s).catch(() => {});
+    });
+    client.start();
+    await until(
+      client,
+      ["update"],
+      () => ["TASK_FINISHED", "TASK_FAILED", "TASK_LOST"].includes(statuses.at(-1)?.state ?? ""),
+      60_000,
+    ).catch(() => {
+      throw new Error(`no terminal state; saw ${JSON.stringify(statuses)}`);
+    });
+    const done = statuses.at(-1)!;
+    assert.equal(done.state, "TASK_FINISHED", done.message);
+    const r = decodeResult(done.data) as { ok: boolean; data: { packageFormat: string } };
+    assert.equal(r.data.packageFormat, "rpm");
+  } finally {
+    await client.stop().catch(() => {});
+    await cluster.stop();
+    await nodes.close();
+  }
+}
