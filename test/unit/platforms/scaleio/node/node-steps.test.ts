@@ -284,3 +284,61 @@ test("unknown kinds are permanent failures naming what this executor runs", asyn
     await n.close();
   }
 });
+
+test("a Debian node (found by /etc/debian_version): apt-get, dpkg and the upstart markers; gateway with its password", async () => {
+  const n = await startEmuNodes();
+  try {
+    const ip = "10.50.0.71";
+    mkdirSync(join(n.rootOf(ip), "etc"), { recursive: true });
+    writeFileSync(join(n.rootOf(ip), "etc/debian_version"), "8.11\n");
+    const deb = (c: string) => `${n.emu.controlUrl}/repo/emc-scaleio-${c}_2.0-6035.0_amd64.deb`;
+    const pre = data<{ packageFormat: string; packages: string[] }>(
+      await step(n, ip, "scaleio.install-prerequisites", {}),
+    );
+    assert.deepEqual(pre, { packageFormat: "deb", packages: ["libaio1", "zip"] });
+    const rpmOnDeb = await step(n, ip, "scaleio.install-package", {
+      component: "sds",
+      url: n.rpmUrl("sds"),
+    });
+    assert.match((rpmOnDeb.result as { error: string }).error, /rpm package; this host uses deb/);
+    data(
+      await step(n, ip, "scaleio.install-package", {
+        component: "mdm",
+        url: deb("mdm"),
+        mdmRole: "manager",
+      }),
+    );
+    data(
+      await step(
+        n,
+        ip,
+        "scaleio.mdm-cluster",
+        { primary: { ip, name: "mdm1" }, secondaries: [], tiebreakers: [], systemName: "deb1" },
+        { password: PW },
+      ),
+    );
+    data(
+      await step(n, ip, "scaleio.install-package", {
+        component: "sdc",
+        url: deb("sdc"),
+        mdmIps: [ip],
+      }),
+    );
+    const gw = await step(
+      n,
+      ip,
+      "scaleio.install-package",
+      { component: "gateway", url: deb("gateway") },
+      { password: PW },
+    );
+    assert.equal(data(gw).changed, true);
+    assert.equal(gw.secretFetches, 1);
+    const facts = data<{ installed: Record<string, string>; sdcGuid?: string }>(
+      await step(n, ip, "scaleio.host-facts", {}),
+    );
+    assert.deepEqual(Object.keys(facts.installed).sort(), ["gateway", "mdm", "sdc"]);
+    assert.match(facts.sdcGuid ?? "", /^[0-9A-F-]{36}$/);
+  } finally {
+    await n.close();
+  }
+});
