@@ -110,7 +110,11 @@ export const mdmCluster = defineHandler({
     }
     if (done.some((d) => d.startsWith("add standby"))) view = await query(call);
     const target = MODES[p.secondaries.length]!;
-    const find = (ip: string) => view.members.find((x) => x.ips.includes(ip))!;
+    const find = (ip: string) => {
+      const m = view.members.find((x) => x.ips.includes(ip));
+      if (!m) throw new StepError(`MDM ${ip} is not in the cluster after adding it`);
+      return m;
+    };
     if (view.mode !== target) {
       if (MODES.indexOf(view.mode as (typeof MODES)[number]) > MODES.indexOf(target)) {
         throw new StepError(
