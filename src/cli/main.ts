@@ -20,6 +20,16 @@ program
     "\nDevelopment:\n  dev ...  a Mesos-compatible development cluster and a ScaleIO emulator\n           (see `scaleio-framework dev --help`)",
   );
 
+program
+  .command("executor")
+  .description(
+    "run as the Mesos executor on an agent (started by Mesos; reads MESOS_* and SCALEIO_FRAMEWORK_* variables)",
+  )
+  .action(async () => {
+    const { runExecutor } = await import("../executor/main.js");
+    process.exit(await runExecutor());
+  });
+
 // The scheduler accepts the 2017 predecessor's flags (e.g. -scaleio.password=...).
 const { argv, notices } =
   process.argv[2] === "scheduler"

@@ -1,0 +1,177 @@
+// The node executor: for each LAUNCH, decode the node-step spec, report TASK_STARTING, run
+// the step (progress as TASK_RUNNING messages), and end with exactly one terminal update:
+// TASK_FINISHED with the encoded result, TASK_FAILED with the error (permanent when
+// retrying cannot help), or TASK_KILLED after a KILL or SHUTDOWN aborted it.
+// It holds no cluster-wide knowledge: everything it needs is in the task.
+import type { ExecutorClient } from "../mesos/executor/index.js";
+import type { TaskInfo } from "../mesos/types/common.js";
+import {
+  decodeSpec,
+  encodeResult,
+  type NodeTaskResult,
+  type NodeTaskSpec,
+} from "../framework/node-task/protocol.js";
+import type { NodeSecrets } from "../framework/node-task/handler.js";
+import type { HostProfile } from "../host/profile.js";
+import type { Logger } from "./logger.js";
+import { runStep, type HandlerRegistry } from "./run-step.js";
+
+export interface NodeExecutorOptions {
+  client: ExecutorClient;
+  registry: HandlerRegistry;
+  /** The host profile, or the reason it could not be built (then every step fails). */
+  host: HostProfile | Error;
+  fetchSecrets: (token: string, signal: AbortSignal) => Promise<NodeSecrets>;
+  log: Logger;
+}
+
+interface Running {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+export class NodeExecutor {
+  private readonly running = new Map<string, Running>();
+  private exitResolve!: (code: number) => void;
+  /** Resolves with the process exit code once the executor is finished. */
+  readonly exited = new Promise<number>((r) => (this.exitResolve = r));
+
+  constructor(private readonly o: NodeExecutorOptions) {
+    const { client, log } = o;
+    client.on("subscribed", (info, meta) =>
+      log.info(
+        { agent: info.agent_info?.hostname, resubscribed: meta.resubscribed },
+        "subscribed to the agent",
+      ),
+    );
+    client.on("launch", (task) => this.launch(task));
+    client.on("launchGroup", (tasks) => tasks.forEach((t) => this.launch(t)));
+    client.on("kill", ({ taskId }) => this.kill(taskId.value, "killed by the scheduler"));
+    client.on("shutdown", () => void this.shutdown());
+    client.on("disconnected", (err) => {
+      log.error({ err: err.message }, "lost the agent for good; stopping");
+      for (const r of this.running.values()) r.controller.abort(new Error("agent lost"));
+      this.exitResolve(1);
+    });
+    client.on("warning", (err) => log.warn({ err: err.message }, "executor client warning"));
+    client.on("reconnecting", (info) =>
+      log.warn({ attempt: info.attempt, delayMs: info.delayMs }, "reconnecting to the agent"),
+    );
+  }
+
+  start(): this {
+    this.o.client.start();
+    return this;
+  }
+
+  private launch(task: TaskInfo): void {
+    const id = task.task_id.value;
+    const controller = new AbortController();
+    const done = this.execute(task, controller).catch((err: unknown) => {
+      this.o.log.error({ task: id, err: (err as Error).message }, "could not report the task");
+    });
+    this.running.set(id, { controller, done });
+    void done.finally(() => this.running.delete(id));
+  }
+
+  private async execute(task: TaskInfo, controller: AbortController): Promise<void> {
+    const { client, log } = this.o;
+    const task_id = task.task_id;
+    let spec: NodeTaskSpec;
+    try {
+      spec = decodeSpec(task.data);
+    } catch (err) {
+      const error = (err as Error).message;
+      log.warn({ task: task_id.value, error }, "refusing a task that is not a node step");
+      await this.fail(task, { ok: false, error, permanent: true });
+      return;
+    }
+    const fields = {
+      task: task_id.value,
+      step: spec.stepId,
+      kind: spec.kind,
+      attempt: spec.attempt,
+    };
+    log.info(fields, "step starting");
+    await client.update({ task_id, state: "TASK_STARTING", message: `starting ${spec.kind}` });
+    if (this.o.host instanceof Error) {
+      await this.fail(task, {
+        ok: false,
+        error: `host profile: ${this.o.host.message}`,
+        permanent: true,
+      });
+      return;
+    }
+    const progress = (message: string) => {
+      if (controller.signal.aborted) return;
+      log.info({ ...fields, progress: message }, "step progress");
+      client
+        .update({ task_id, state: "TASK_RUNNING", message: message.slice(0, 500) })
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, "progress not sent"));
+    };
+    progress(`running ${spec.kind}`);
+    const started = Date.now();
+    const result = await runStep(this.o.registry, spec, {
+      host: this.o.host,
+      fetchSecrets: this.o.fetchSecrets,
+      progress,
+      signal: controller.signal,
+    });
+    const ms = Date.now() - started;
+    if (controller.signal.aborted) {
+      const why = (controller.signal.reason as Error | undefined)?.message ?? "killed";
+      log.info({ ...fields, ms, why }, "step killed");
+      await client.update({ task_id, state: "TASK_KILLED", message: why });
+    } else if (result.ok) {
+      log.info({ ...fields, ms }, "step finished");
+      await client.update({
+        task_id,
+        state: "TASK_FINISHED",
+        message: `${spec.kind} done`,
+        data: encodeResult(result),
+      });
+    } else {
+      log.warn({ ...fields, ms, error: result.error, permanent: result.permanent }, "step failed");
+      await this.fail(task, result);
+    }
+  }
+
+  private async fail(task: TaskInfo, result: Extract<NodeTaskResult, { ok: false }>) {
+    await this.o.client.update({
+      task_id: task.task_id,
+      state: "TASK_FAILED",
+      message: result.error.slice(0, 2000),
+      data: encodeResult(result),
+    });
+  }
+
+  private kill(taskId: string, why: string): void {
+    const r = this.running.get(taskId);
+    if (r) {
+      this.o.log.info({ task: taskId }, "kill requested");
+      r.controller.abort(new Error(why));
+      return;
+    }
+    // Not running here (already finished, or never launched): report it killed if Mesos lets us.
+    this.o.client
+      .update({ task_id: { value: taskId }, state: "TASK_KILLED", message: why })
+      .catch(() => undefined);
+  }
+
+  private async shutdown(): Promise<void> {
+    const { client, log } = this.o;
+    log.info({ tasks: this.running.size }, "shutdown requested");
+    const summary = await client.shutdownTasks(async (task, signal) => {
+      const r = this.running.get(task.task_id.value);
+      if (!r) return;
+      r.controller.abort(new Error("executor shutdown"));
+      await Promise.race([
+        r.done,
+        new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true })),
+      ]);
+    });
+    log.info(summary, "shutdown complete");
+    await client.stop();
+    this.exitResolve(0);
+  }
+}

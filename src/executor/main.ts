@@ -1,0 +1,44 @@
+// `scaleio-framework executor`: the process Mesos starts on each agent. It reads the
+// MESOS_* environment and the framework's own variables (protocol.ts EXECUTOR_ENV,
+// host/profile.ts HOST_ENV), subscribes to the agent and runs the node steps it is given.
+import { readFile } from "node:fs/promises";
+import { EXECUTOR_ENV } from "../framework/node-task/protocol.js";
+import { ExecutorClient, readExecutorEnvironment } from "../mesos/executor/index.js";
+import { hostProfileFromEnv, type HostProfile } from "../host/profile.js";
+import { scaleioNodeHandlers } from "../platforms/scaleio/node/index.js";
+import { NodeExecutor } from "./executor.js";
+import { executorLogger } from "./logger.js";
+import { HandlerRegistry } from "./run-step.js";
+import { fetchSecrets } from "./secrets.js";
+
+/** Runs until SHUTDOWN (exit code 0) or a fatal loss of the agent (1); 2 for a bad environment. */
+export async function runExecutor(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const log = executorLogger();
+  let mesosEnv;
+  try {
+    mesosEnv = readExecutorEnvironment(env);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, "bad executor environment");
+    return 2;
+  }
+  const host: HostProfile | Error = await hostProfileFromEnv(env).catch((err: Error) => err);
+  if (host instanceof Error) log.error({ err: host.message }, "host profile unavailable");
+  else
+    log.info({ profile: host.name, root: host.root.root, packages: host.packages.format }, "host");
+  const caFile = env[EXECUTOR_ENV.caFile];
+  const ca = caFile ? await readFile(caFile, "utf8").catch(() => undefined) : undefined;
+  const schedulerUrl = env[EXECUTOR_ENV.schedulerUrl];
+  const executor = new NodeExecutor({
+    client: new ExecutorClient({ env: mesosEnv }),
+    registry: new HandlerRegistry(scaleioNodeHandlers),
+    host,
+    fetchSecrets: (token, signal) =>
+      fetchSecrets(schedulerUrl, token, { signal, ...(ca ? { ca } : {}) }),
+    log,
+  });
+  log.info({ executor: mesosEnv.executorId, agent: mesosEnv.agentEndpoint }, "executor starting");
+  executor.start();
+  const code = await executor.exited;
+  log.info({ code }, "executor exiting");
+  return code;
+}

@@ -1,0 +1,100 @@
+// What kind of host the executor runs on, chosen by SCALEIO_FRAMEWORK_HOST_PROFILE:
+//   linux  a real machine: root `/`, block devices from lsblk (plus a signature probe);
+//   dev    a development-cluster node: root SCALEIO_SIM_ROOT, devices are files under
+//          <root>/dev; the package tools, scli and drv_cfg on PATH are the emulator's.
+// Steps use only this interface, so the same step code runs on both.
+import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { discoverBlockDevices, discoverFileDevices, type DiscoveredDevice } from "./devices.js";
+import { HostRoot } from "./files.js";
+import { PackageManager, detectPackageFormat } from "./packages.js";
+
+export const HOST_ENV = {
+  profile: "SCALEIO_FRAMEWORK_HOST_PROFILE",
+  /** `deb` or `rpm`, when the distribution marker files cannot tell. */
+  packageFormat: "SCALEIO_FRAMEWORK_PACKAGE_FORMAT",
+  /** Where downloaded packages are kept (default <root>/var/cache/scaleio-framework). */
+  cacheDir: "SCALEIO_FRAMEWORK_CACHE_DIR",
+  caFile: "SCALEIO_FRAMEWORK_CA_FILE",
+  simRoot: "SCALEIO_SIM_ROOT",
+} as const;
+
+export type HostProfileName = "linux" | "dev";
+
+export interface HostProfile {
+  readonly name: HostProfileName;
+  readonly root: HostRoot;
+  readonly packages: PackageManager;
+  /** Folder for downloaded package files. */
+  readonly cacheDir: string;
+  /** PEM CA for https downloads, when configured. */
+  readonly ca: string | undefined;
+  /** Raw-device candidates, each marked usable or not (with the reason). */
+  discoverDevices(): Promise<DiscoveredDevice[]>;
+  /** How to run drv_cfg: its documented path under the root, else `drv_cfg` on PATH. */
+  drvCfgCommand(): Promise<string>;
+}
+
+export class HostProfileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "HostProfileError";
+  }
+}
+
+const DRV_CFG = "/opt/emc/scaleio/sdc/bin/drv_cfg";
+
+class Profile implements HostProfile {
+  constructor(
+    readonly name: HostProfileName,
+    readonly root: HostRoot,
+    readonly packages: PackageManager,
+    readonly cacheDir: string,
+    readonly ca: string | undefined,
+  ) {}
+
+  async discoverDevices(): Promise<DiscoveredDevice[]> {
+    if (this.name === "linux") return discoverBlockDevices();
+    // The SDC's own nodes (scini, scini<x> for mapped volumes) are not raw disks.
+    const all = await discoverFileDevices(this.root.resolve("/dev"), "/dev");
+    return all.filter((d) => !/^\/dev\/scini/.test(d.path));
+  }
+
+  async drvCfgCommand(): Promise<string> {
+    return (await this.root.exists(DRV_CFG)) ? this.root.resolve(DRV_CFG) : "drv_cfg";
+  }
+}
+
+/** Builds the profile from the environment (default `process.env`). */
+export async function hostProfileFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): Promise<HostProfile> {
+  const name = env[HOST_ENV.profile] || "linux";
+  if (name !== "linux" && name !== "dev") {
+    throw new HostProfileError(`${HOST_ENV.profile}='${name}' is neither 'linux' nor 'dev'`);
+  }
+  let rootPath = "/";
+  if (name === "dev") {
+    const sim = env[HOST_ENV.simRoot];
+    if (!sim) throw new HostProfileError(`${HOST_ENV.simRoot} is required with the dev profile`);
+    rootPath = sim;
+  }
+  let root: HostRoot;
+  try {
+    root = new HostRoot(rootPath);
+  } catch (err) {
+    throw new HostProfileError((err as Error).message);
+  }
+  // The emulator's tools understand both formats; rpm is its reference flavour.
+  const format = await detectPackageFormat(
+    root,
+    env[HOST_ENV.packageFormat],
+    name === "dev" ? "rpm" : undefined,
+  ).catch((err: Error) => {
+    throw new HostProfileError(err.message);
+  });
+  const cacheDir = env[HOST_ENV.cacheDir] || root.resolve("/var/cache/scaleio-framework");
+  const caFile = env[HOST_ENV.caFile];
+  const ca = caFile ? await readFile(caFile, "utf8") : undefined;
+  return new Profile(name, root, new PackageManager(format), join(cacheDir), ca);
+}

@@ -1,0 +1,59 @@
+// scaleio.host-facts: what the scheduler needs to plan this node: package format, raw
+// devices (usable or not, with the reason), installed ScaleIO components and the SDC GUID.
+import { z } from "zod";
+import { run } from "../../../host/process.js";
+import type { PackageFormat } from "../../../host/packages.js";
+import { defineHandler } from "../../../framework/node-task/handler.js";
+import type { DeviceFact } from "../topology/facts.js";
+import { COMPONENTS, packageName, type Component } from "./common.js";
+
+export interface HostFacts {
+  packageFormat: PackageFormat;
+  devices: DeviceFact[];
+  installed: Partial<Record<Component, string>>;
+  sdcGuid?: string;
+}
+
+export const hostFacts = defineHandler({
+  kind: "scaleio.host-facts",
+  params: z.object({}).strict().optional(),
+  async run(_params, ctx): Promise<HostFacts> {
+    const { host, signal } = ctx;
+    ctx.progress("discovering devices");
+    const devices: DeviceFact[] = (await host.discoverDevices()).map((d) => ({
+      path: d.path,
+      sizeBytes: d.sizeBytes,
+      usable: d.usable,
+      ...(d.reason ? { reason: d.reason } : {}),
+    }));
+    ctx.progress("reading installed packages");
+    const installed: Partial<Record<Component, string>> = {};
+    for (const c of COMPONENTS) {
+      signal.throwIfAborted();
+      const v = await host.packages.installedVersion(packageName(c, host.packages.format), {
+        signal,
+      });
+      if (v) installed[c] = v;
+    }
+    const facts: HostFacts = { packageFormat: host.packages.format, devices, installed };
+    if (installed.sdc) {
+      const guid = await querySdcGuid(host, signal);
+      if (guid) facts.sdcGuid = guid;
+    }
+    return facts;
+  },
+});
+
+/** `drv_cfg --query_guid`, or undefined when the SDC driver does not answer. */
+export async function querySdcGuid(
+  host: { drvCfgCommand(): Promise<string> },
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const r = await run(await host.drvCfgCommand(), ["--query_guid"], {
+    check: false,
+    timeoutMs: 30_000,
+    signal,
+  });
+  const guid = r.stdout.trim();
+  return r.exitCode === 0 && /^[0-9A-Fa-f-]{36}$/.test(guid) ? guid.toUpperCase() : undefined;
+}

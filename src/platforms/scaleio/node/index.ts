@@ -1,0 +1,21 @@
+// The ScaleIO node steps the executor can run, by kind.
+import type { NodeStepHandler } from "../../../framework/node-task/handler.js";
+import { checkNode } from "./check-node.js";
+import { configureSdc } from "./configure-sdc.js";
+import { hostFacts } from "./host-facts.js";
+import { installPackage } from "./install-package.js";
+import { isolatorConfig } from "./isolator-config.js";
+import { mdmCluster } from "./mdm-cluster.js";
+import { installPrerequisites } from "./prerequisites.js";
+import { rexrayConfig } from "./rexray-config.js";
+
+export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
+  hostFacts,
+  installPrerequisites,
+  installPackage,
+  mdmCluster,
+  configureSdc,
+  rexrayConfig,
+  isolatorConfig,
+  checkNode,
+];

@@ -1,0 +1,173 @@
+// scaleio.install-package: one ScaleIO component from a package file, with the install
+// environment of reference 2.3 (MDM_ROLE_IS_MANAGER, MDM_IP, TOKEN, GATEWAY_ADMIN_PASSWORD),
+// judged by the success marker. Idempotent: the installed version is read first and the
+// step does nothing when it is the wanted one (or newer: downgrades are never done here).
+import { z } from "zod";
+import { defineHandler, StepError } from "../../../framework/node-task/handler.js";
+import { download, DownloadError, fileNameOf, parseDownloadUrl } from "../../../host/download.js";
+import { compareVersions } from "../../../host/packages.js";
+import { HostCommandError } from "../../../host/process.js";
+import {
+  componentSchema,
+  ipSchema,
+  packageName,
+  parsePackageFile,
+  tail,
+  type Component,
+} from "./common.js";
+
+const MARKERS: Record<"rpm" | "deb", Record<Component, RegExp>> = {
+  rpm: {
+    mdm: /Created symlink from/,
+    sds: /Created symlink from/,
+    lia: /Created symlink from/,
+    sdc: /Starting scini/,
+    gateway: /The EMC ScaleIO Gateway is running/,
+  },
+  deb: {
+    mdm: /mdm start\/running/,
+    sds: /sds start\/running/,
+    lia: /lia start\/running/,
+    sdc: /Success configuring module/,
+    gateway: /The EMC ScaleIO Gateway is running/,
+  },
+};
+
+const MDM_CONF = "/opt/emc/scaleio/mdm/cfg/conf.txt";
+
+export const installPackageParams = z
+  .object({
+    component: componentSchema,
+    url: z.string().max(2000),
+    /** The version the scheduler expects; must match the file name's. */
+    version: z
+      .string()
+      .regex(/^\d+\.\d+-\d+(\.\d+)?$/)
+      .optional(),
+    mdmRole: z.enum(["manager", "tiebreaker"]).optional(),
+    /** Manager MDM IPs for the SDC (MDM_IP). */
+    mdmIps: z.array(ipSchema).min(1).max(5).optional(),
+  })
+  .strict()
+  .superRefine((p, issue) => {
+    if (p.component === "mdm" && !p.mdmRole)
+      issue.addIssue({ code: "custom", path: ["mdmRole"], message: "is required for the MDM" });
+    if (p.component !== "mdm" && p.mdmRole)
+      issue.addIssue({ code: "custom", path: ["mdmRole"], message: "is only for the MDM" });
+    if (p.component === "sdc" && !p.mdmIps)
+      issue.addIssue({ code: "custom", path: ["mdmIps"], message: "is required for the SDC" });
+  });
+
+export const installPackage = defineHandler({
+  kind: "scaleio.install-package",
+  params: installPackageParams,
+  async run(p, ctx) {
+    const { host, signal } = ctx;
+    const format = host.packages.format;
+    let url: URL;
+    let file: string;
+    try {
+      url = parseDownloadUrl(p.url);
+      file = fileNameOf(url);
+    } catch (err) {
+      throw new StepError(`url: ${(err as Error).message}`, { permanent: true });
+    }
+    const parsed = parsePackageFile(file);
+    if (!parsed) {
+      throw new StepError(`url: '${file}' is not a ScaleIO package file name`, { permanent: true });
+    }
+    if (parsed.component !== p.component) {
+      throw new StepError(`url: '${file}' is the ${parsed.component} package, not ${p.component}`, {
+        permanent: true,
+      });
+    }
+    if (parsed.format !== format) {
+      throw new StepError(
+        `url: '${file}' is a ${parsed.format} package; this host uses ${format}`,
+        {
+          permanent: true,
+        },
+      );
+    }
+    if (p.version && p.version !== parsed.version) {
+      throw new StepError(`version ${p.version} does not match the file's ${parsed.version}`, {
+        permanent: true,
+      });
+    }
+    const name = packageName(p.component, format);
+    const wanted = parsed.version;
+    const current = await host.packages.installedVersion(name, { signal });
+    if (p.component === "mdm" && current) await checkMdmRole(ctx.host.root, p.mdmRole!);
+    if (current && compareVersions(current, wanted) >= 0) {
+      ctx.progress(`${name} ${current} already installed`);
+      return { component: p.component, package: name, version: current, changed: false };
+    }
+
+    const env: Record<string, string> = {};
+    const redact: string[] = [];
+    if (p.component === "mdm") env.MDM_ROLE_IS_MANAGER = p.mdmRole === "manager" ? "1" : "0";
+    if (p.component === "sdc") env.MDM_IP = p.mdmIps!.join(",");
+    if (p.component === "lia" || p.component === "gateway") {
+      const pw = (await ctx.secrets()).adminPassword.reveal();
+      env[p.component === "lia" ? "TOKEN" : "GATEWAY_ADMIN_PASSWORD"] = pw;
+      redact.push(pw);
+    }
+
+    ctx.progress(`downloading ${file}`);
+    let path: string;
+    try {
+      path = await download(url.href, {
+        cacheDir: host.cacheDir,
+        signal,
+        ...(host.ca ? { ca: host.ca } : {}),
+      });
+    } catch (err) {
+      if (err instanceof DownloadError)
+        throw new StepError(`download failed: ${err.message}`, { permanent: err.permanent });
+      throw err;
+    }
+    ctx.progress(`installing ${file}`);
+    let out: string;
+    try {
+      out = (await host.packages.installFile(path, { env, redact, signal })).stdout;
+    } catch (err) {
+      if (err instanceof HostCommandError) throw new StepError(err.message, { cause: err });
+      throw err;
+    }
+    if (!MARKERS[format][p.component].test(out)) {
+      throw new StepError(
+        `${name} ${wanted}: no success marker in the installer output: ${tail(out)}`,
+      );
+    }
+    const now = await host.packages.installedVersion(name, { signal });
+    if (now !== wanted) {
+      throw new StepError(
+        `${name}: installed version is ${now ?? "none"} after installing ${wanted}`,
+      );
+    }
+    return {
+      component: p.component,
+      package: name,
+      version: wanted,
+      changed: true,
+      ...(current ? { previousVersion: current } : {}),
+    };
+  },
+});
+
+/** The MDM's role is fixed at install time: refuse to pretend a TB became a manager. */
+async function checkMdmRole(
+  root: { readText(p: string): Promise<string | undefined> },
+  role: "manager" | "tiebreaker",
+): Promise<void> {
+  const conf = await root.readText(MDM_CONF);
+  const m = conf ? /actor_role_is_manager=([01])/.exec(conf) : null;
+  if (!m) return;
+  const installedAs = m[1] === "1" ? "manager" : "tiebreaker";
+  if (installedAs !== role) {
+    throw new StepError(
+      `the MDM here was installed as a ${installedAs}, not a ${role}; remove the package to change its role`,
+      { permanent: true },
+    );
+  }
+}

@@ -1,0 +1,81 @@
+// scaleio.isolator-config: the mesos-module-dvdi files of reference 7.2 — the module
+// description JSON, /etc/mesos-slave/modules and /etc/mesos-slave/isolation (the isolator
+// prepended, never duplicated). It never restarts the agent nor reboots: it returns the
+// flags an operator must apply and whether a restart is needed.
+import { z } from "zod";
+import { defineHandler } from "../../../framework/node-task/handler.js";
+
+export const DVDI_ISOLATOR = "com_emccode_mesos_DockerVolumeDriverIsolator";
+const MODULES = "/etc/mesos-slave/modules";
+const ISOLATION = "/etc/mesos-slave/isolation";
+
+const hostPath = z
+  .string()
+  .max(500)
+  .regex(/^\/[A-Za-z0-9._/+-]*$/, "must be an absolute path of letters, digits and ._/+-")
+  .refine((s) => !s.split("/").includes(".."), "must not contain '..'");
+
+export const isolatorParams = z
+  .object({
+    /** The module library, e.g. /usr/lib/libmesos_dvdi_isolator-1.1.0.so. */
+    isolatorPath: hostPath.refine((s) => s.endsWith(".so"), "must be a .so file"),
+    /** Where the module description goes (default /usr/lib/dvdi-mod.json). */
+    modulesFile: hostPath
+      .refine((s) => s.endsWith(".json"), "must be a .json file")
+      .default("/usr/lib/dvdi-mod.json"),
+    isolatorCommand: hostPath.default("/emc/dvdi_isolator"),
+  })
+  .strict();
+
+export function modulesDocument(p: z.infer<typeof isolatorParams>): string {
+  const doc = {
+    libraries: [
+      {
+        file: p.isolatorPath,
+        modules: [
+          {
+            name: DVDI_ISOLATOR,
+            parameters: [{ key: "isolator_command", value: p.isolatorCommand }],
+          },
+        ],
+      },
+    ],
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/** The isolation list with the DVDI isolator first, each entry once. */
+export function prependIsolator(current: string | undefined): string {
+  const rest = (current ?? "")
+    .trim()
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s && s !== DVDI_ISOLATOR);
+  return [DVDI_ISOLATOR, ...rest].join(",");
+}
+
+export const isolatorConfig = defineHandler({
+  kind: "scaleio.isolator-config",
+  params: isolatorParams,
+  async run(p, ctx) {
+    const root = ctx.host.root;
+    const changed: string[] = [];
+    if (await root.writeAtomic(p.modulesFile, modulesDocument(p))) changed.push(p.modulesFile);
+    const modulesFlag = `file://${p.modulesFile}`;
+    if (await root.writeAtomic(MODULES, `${modulesFlag}\n`)) changed.push(MODULES);
+    const current = await root.readText(ISOLATION);
+    // Already listed anywhere: leave the operator's order alone.
+    const listed = (current ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .includes(DVDI_ISOLATOR);
+    const isolation = listed ? current!.trim() : prependIsolator(current);
+    if (!listed && (await root.writeAtomic(ISOLATION, `${isolation}\n`))) changed.push(ISOLATION);
+    return {
+      changed,
+      isolatorPresent: await root.exists(p.isolatorPath),
+      agentFlags: [`--modules=${modulesFlag}`, `--isolation=${isolation}`],
+      agentRestartRequired: changed.length > 0,
+    };
+  },
+});
