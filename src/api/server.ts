@@ -2,6 +2,7 @@
 // fields), and the secrets endpoint executors trade their single-use tokens at. The operator
 // API, event stream, metrics and UI mount here too.
 import Fastify, { type FastifyInstance } from "fastify";
+import { createReadStream, statSync } from "node:fs";
 import type { SecretVault } from "../framework/secrets/vault.js";
 import { SECRETS_PATH } from "../framework/node-task/protocol.js";
 
@@ -16,6 +17,8 @@ export interface ApiServerOptions {
   version: string;
   vault: SecretVault;
   health: HealthSource;
+  /** The self-contained executor agents fetch (`executor.launch: artifact`). */
+  executorArtifact?: string;
   /** Audit hook: who got which secrets for what (never the values). */
   onSecretsIssued?: (purpose: string, names: string[], remote: string) => void;
 }
@@ -56,6 +59,24 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     versionstr: opts.version,
     version: opts.version,
   }));
+
+  // Versioned path: the agents' fetcher cache keys on the URI, so an upgrade fetches anew.
+  app.get(`/v1/artifacts/${opts.version}/scaleio-executor`, async (_req, reply) => {
+    const path = opts.executorArtifact;
+    let size: number;
+    try {
+      if (!path) throw new Error("none");
+      size = statSync(path).size;
+    } catch {
+      return reply
+        .code(404)
+        .send({ error: "the executor artifact is not built (npm run build:executor)" });
+    }
+    return reply
+      .header("content-type", "application/octet-stream")
+      .header("content-length", String(size))
+      .send(createReadStream(path));
+  });
 
   app.get(SECRETS_PATH, async (req, reply) => {
     const auth = req.headers.authorization ?? "";

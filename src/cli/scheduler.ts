@@ -189,19 +189,34 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
         { name: EXECUTOR_ENV.schedulerUrl, value: apiUrl },
         ...Object.entries(config.executor.env).map(([name, value]) => ({ name, value })),
       ];
-      if (config.executor.launch !== "node") {
-        throw new Error("executor.launch=artifact is not available yet: use executor.launch=node");
-      }
+      const command =
+        config.executor.launch === "artifact"
+          ? {
+              // Agents need no Node.js: Mesos fetches the self-contained executor from us.
+              uris: [
+                {
+                  value: `${apiUrl}/v1/artifacts/${version}/scaleio-executor`,
+                  executable: true,
+                  extract: false,
+                  cache: true,
+                },
+              ],
+              shell: false,
+              value: "./scaleio-executor",
+              arguments: ["scaleio-executor", "executor"],
+              environment: { variables: env },
+            }
+          : {
+              shell: false,
+              value: process.execPath,
+              arguments: [process.execPath, CLI_ENTRY, "executor"],
+              environment: { variables: env },
+            };
       return {
         info: {
           executor_id: { value: `scaleio-${agentId}` },
           name: "ScaleIO framework executor",
-          command: {
-            shell: false,
-            value: process.execPath,
-            arguments: [process.execPath, CLI_ENTRY, "executor"],
-            environment: { variables: env },
-          },
+          command,
         },
         resources: { cpus: res.cpus, memMb: res.memMb },
       };
@@ -211,6 +226,7 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
 
   const app = buildApiServer({
     version,
+    executorArtifact: join(packageRoot(), "dist", "executor", "scaleio-executor"),
     vault: sched.vault,
     health: { subscribed: () => sched.subscribed, checkStore: () => store.checkWritable() },
     onSecretsIssued: (purpose, names, remote) =>

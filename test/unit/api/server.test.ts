@@ -4,12 +4,13 @@ import { buildApiServer, versionInt } from "../../../src/api/server.js";
 import { SecretVault } from "../../../src/framework/secrets/vault.js";
 import { Secret } from "../../../src/common/secret.js";
 
-function setup(subscribed = true, storeOk = true) {
+function setup(subscribed = true, storeOk = true, executorArtifact?: string) {
   const vault = new SecretVault({ secrets: { adminPassword: new Secret("Adm1n-pw", "env") } });
   const audit: string[] = [];
   const app = buildApiServer({
     version: "0.1.0",
     vault,
+    ...(executorArtifact ? { executorArtifact } : {}),
     health: {
       subscribed: () => subscribed,
       checkStore: async () => {
@@ -73,4 +74,28 @@ test("unknown routes are JSON 404s", async () => {
   const r = await setup().app.inject({ url: "/nope?x=1" });
   assert.equal(r.statusCode, 404);
   assert.deepEqual(r.json(), { error: "no route GET /nope" });
+});
+
+test("the executor artifact is served at a versioned path, or a clear 404 when not built", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const file = join(mkdtempSync(join(tmpdir(), "art-")), "scaleio-executor");
+  writeFileSync(file, Buffer.alloc(4096, 7));
+  const r = await setup(true, true, file).app.inject({
+    url: "/v1/artifacts/0.1.0/scaleio-executor",
+  });
+  assert.equal(r.statusCode, 200);
+  assert.equal(r.rawPayload.length, 4096);
+  assert.equal(r.headers["content-type"], "application/octet-stream");
+  const missing = await setup(true, true, join(tmpdir(), "nope-executor")).app.inject({
+    url: "/v1/artifacts/0.1.0/scaleio-executor",
+  });
+  assert.equal(missing.statusCode, 404);
+  assert.match(missing.json().error, /npm run build:executor/);
+  assert.equal(
+    (await setup(true, true, file).app.inject({ url: "/v1/artifacts/9.9.9/scaleio-executor" }))
+      .statusCode,
+    404,
+  );
 });
