@@ -20,6 +20,8 @@ export interface AgentSpec {
   attributeFiles?: Record<string, string>;
   domain?: DomainInfo;
   hostname?: string;
+  /** Extra executor environment of this agent (see AgentOptions.executorEnv). */
+  executorEnv?: Record<string, string>;
 }
 
 export interface DevClusterOptions {
@@ -164,6 +166,9 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
       ...(spec.attributes ? { attributes: spec.attributes } : {}),
       ...(spec.domain ? { domain: spec.domain } : {}),
       ...(spec.hostname ? { hostname: spec.hostname } : {}),
+      ...(spec.executorEnv || opts.agent?.executorEnv
+        ? { executorEnv: { ...opts.agent?.executorEnv, ...spec.executorEnv } }
+        : {}),
     };
   };
 

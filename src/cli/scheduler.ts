@@ -26,6 +26,8 @@ import {
   type LoadedConfig,
 } from "./config/load.js";
 import { createLogger } from "./logger.js";
+import type { Logger } from "pino";
+import type { ClusterSummary } from "../platforms/scaleio/cluster/index.js";
 
 const CLI_ENTRY = join(packageRoot(), "bin", "scaleio-framework");
 
@@ -64,7 +66,15 @@ export function registerScheduler(
       }
       throw err;
     }
-    await runScheduler({ ...loaded, notices: [...argNotices, ...loaded.notices] }, version);
+    try {
+      await runScheduler({ ...loaded, notices: [...argNotices, ...loaded.notices] }, version);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(err.message);
+        process.exit(2);
+      }
+      throw err;
+    }
   });
 }
 
@@ -75,9 +85,36 @@ export function preprocessArgs(argv: string[]): { argv: string[]; notices: strin
   return { argv: [node!, script!, ...t.argv], notices: t.notices };
 }
 
+export interface SchedulerHandle {
+  apiUrl: string;
+  scheduler: FrameworkScheduler;
+  platform: ScaleIOPlatform;
+  summary(): Promise<ClusterSummary>;
+  stop(): Promise<void>;
+}
+
+/** Runs the scheduler until SIGTERM/SIGINT. */
 export async function runScheduler(loaded: LoadedConfig, version: string): Promise<void> {
+  const handle = await startScheduler(loaded, version);
+  console.log(`api: ${handle.apiUrl}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await handle.stop();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop());
+  process.once("SIGINT", () => void stop());
+}
+
+export async function startScheduler(
+  loaded: LoadedConfig,
+  version: string,
+  opts: { logger?: Logger } = {},
+): Promise<SchedulerHandle> {
   const { config, secrets, notices } = loaded;
-  const log = createLogger(config.logLevel, Object.values(secrets));
+  const log = opts.logger ?? createLogger(config.logLevel, Object.values(secrets));
   for (const n of notices) log.warn({ notice: n }, "configuration");
   if (!secrets.adminPassword) {
     log.error(
@@ -124,6 +161,12 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
   if (sc.gateway.insecure)
     log.warn({}, "gateway certificate verification is OFF (--gateway-insecure)");
 
+  const ops = gatewayClusterOps({
+    client,
+    system: { name: sc.clusterName, ...(sc.clusterId ? { id: sc.clusterId } : {}) },
+    onAgentProblem: (agentId, message) =>
+      log.warn({ agentId, problem: message }, "agent storage problem"),
+  });
   const apiHost = config.api.address === "0.0.0.0" ? hostname() : config.api.address;
   const platform: ScaleIOPlatform = new ScaleIOPlatform({
     mode: sc.existing
@@ -236,21 +279,19 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
   const port = (app.server.address() as { port: number }).port;
   apiUrl = `http://${apiHost}:${port}`;
   log.info({ api: apiUrl }, "serving");
-  console.log(`api: ${apiUrl}`);
   await sched.start();
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "stopping");
-    await app.close().catch(() => {});
-    await sched.stop().catch(() => {});
-    await (source?.close() ?? Promise.resolve()).catch(() => {});
-    await gateway?.close().catch(() => {});
-    await store.close();
-    process.exit(0);
+  return {
+    apiUrl,
+    scheduler: sched,
+    platform,
+    summary: () => ops.summary(),
+    stop: async () => {
+      log.info({}, "stopping");
+      await app.close().catch(() => {});
+      await sched.stop().catch(() => {});
+      await (source?.close() ?? Promise.resolve()).catch(() => {});
+      await gateway?.close().catch(() => {});
+      await store.close();
+    },
   };
-  process.once("SIGTERM", () => void stop("SIGTERM"));
-  process.once("SIGINT", () => void stop("SIGINT"));
 }

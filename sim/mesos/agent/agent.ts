@@ -78,6 +78,12 @@ export interface AgentOptions {
   /** How often to poll the liveness of executors adopted after a restart. */
   reapIntervalMs?: number;
   executorHeartbeatMs?: number;
+  /**
+   * Extra environment of this agent's executors, as if the agent process had it (executors
+   * inherit the agent's environment). `${AGENT_IP}`, `${AGENT_WORK_DIR}` and `${NAME}` of
+   * the agent's own environment are substituted, so one setting serves every agent.
+   */
+  executorEnv?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -665,8 +671,20 @@ export class Agent {
     const grace = e.info.shutdown_grace_period
       ? Number(e.info.shutdown_grace_period.nanoseconds) / 1e6
       : (this.opts.executorShutdownGracePeriodMs ?? 5000);
+    const vars: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      AGENT_IP: this.opts.host,
+      AGENT_WORK_DIR: this.opts.workDir,
+    };
+    const extra = Object.fromEntries(
+      Object.entries(this.opts.executorEnv ?? {}).map(([k, v]) => [
+        k,
+        v.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_, name: string) => vars[name] ?? ""),
+      ]),
+    );
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
+      ...extra,
       MESOS_FRAMEWORK_ID: e.frameworkId,
       MESOS_EXECUTOR_ID: e.info.executor_id.value,
       MESOS_AGENT_ENDPOINT: this.endpoint,
