@@ -183,7 +183,7 @@ export async function startScheduler(
       return url;
     },
     rexray: {
-      endpoint: `${gatewayUrl.length >= 0 ? "" : ""}`,
+      endpoint: () => `${gatewayUrl()}/api`,
       insecure: sc.gateway.insecure,
       thinOrThick: "ThinProvisioned",
     },

@@ -1,0 +1,183 @@
+// `scaleio-framework demo`: the whole product on one machine. Starts the development Mesos
+// cluster (agents on their own loopback addresses, three with two file-backed raw devices),
+// the ScaleIO emulator as a set of bare machines, and the scheduler, which provisions a
+// 3-node MDM cluster and every agent; prints progress and a summary once healthy.
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { destination, pino } from "pino";
+import { startDevCluster, type DevCluster } from "../mesos/index.js";
+import { startEmulator, type Emulator } from "../scaleio/emulator.js";
+import { packageFileName, simBinDir } from "../scaleio/node/packages.js";
+import { DEFAULT_VERSION } from "../scaleio/model/versions.js";
+import { loadConfig } from "../../src/cli/config/load.js";
+import { startScheduler, type SchedulerHandle } from "../../src/cli/scheduler.js";
+import type { PlanView } from "../../src/framework/plan/types.js";
+
+export interface DemoOptions {
+  agents: number;
+  /** Agents (the first N) that get two raw devices each. */
+  storageAgents?: number;
+  deviceGb?: number;
+  exitWhenHealthy?: boolean;
+  deadlineMs?: number;
+  out?: (line: string) => void;
+  /** Scheduler logs (JSON) go here; default: discarded. */
+  logFile?: string;
+}
+
+export interface Demo {
+  apiUrl: string;
+  cluster: DevCluster;
+  emulator: Emulator;
+  scheduler: SchedulerHandle;
+  /** Resolves with the plan view once the deploy plan is complete. */
+  healthy: Promise<PlanView>;
+  stop(): Promise<void>;
+}
+
+const PASSWORD_ENV = "SCALEIO_ADMIN_PASSWORD";
+
+function sparseFile(path: string, bytes: number): void {
+  const fd = openSync(path, "w");
+  ftruncateSync(fd, bytes);
+  closeSync(fd);
+}
+
+export async function startDemo(o: DemoOptions): Promise<Demo> {
+  const out = o.out ?? ((l: string) => console.log(l));
+  const dir = mkdtempSync(join(tmpdir(), "scaleio-demo-"));
+  const password = process.env[PASSWORD_ENV] || "Demo-Adm1n-Pass";
+  const emulator = await startEmulator({
+    host: "127.0.0.1",
+    port: 0,
+    controlPort: 0,
+    stateDir: join(dir, "scaleio"),
+    bootstrap: false,
+  });
+  const nodesDir = join(dir, "nodes");
+  const cluster = await startDevCluster({
+    agents: o.agents,
+    workDir: join(dir, "mesos"),
+    agentSpecs: Array.from({ length: o.agents }, (_, i) => ({
+      resources: "cpus:4;mem:8192;disk:20480;ports:[31000-32000]",
+      attributes: `rack:r${(i % 3) + 1}`,
+    })),
+    master: { heartbeatIntervalMs: 2000, allocationIntervalMs: 100 },
+    agent: {
+      statusUpdateRetryMs: 500,
+      // Each agent is one emulated ScaleIO node: its tools, its address, its root folder.
+      executorEnv: {
+        PATH: `${simBinDir()}:\${PATH}`,
+        SCALEIO_SIM_CONTROL: emulator.controlUrl,
+        SCALEIO_SIM_NODE_IP: "${AGENT_IP}",
+        SCALEIO_SIM_ROOT: `${nodesDir}/\${AGENT_IP}`,
+        SCALEIO_FRAMEWORK_HOST_PROFILE: "dev",
+        SCALEIO_FRAMEWORK_PACKAGE_FORMAT: "rpm",
+      },
+    },
+  });
+  const deviceBytes = (o.deviceGb ?? 100) * 2 ** 30;
+  for (const [i, a] of cluster.agents.entries()) {
+    const root = join(nodesDir, a.host);
+    mkdirSync(join(root, "dev"), { recursive: true });
+    if (i < (o.storageAgents ?? 3)) {
+      for (const name of ["sdb", "sdc"]) {
+        sparseFile(join(root, "dev", name), deviceBytes);
+        emulator.sys.node(a.host).deviceSizesKb.set(`/dev/${name}`, deviceBytes / 1024);
+      }
+    }
+  }
+  const repo = (c: string) =>
+    `${emulator.controlUrl}/repo/${packageFileName(c as never, DEFAULT_VERSION, "rpm")}`;
+  const loaded = loadConfig({
+    env: { [PASSWORD_ENV]: password },
+    flags: {
+      master: cluster.masterUrl,
+      "api-address": "127.0.0.1",
+      "api-port": "0",
+      "state-dir": join(dir, "scheduler-state"),
+      "gateway-url": emulator.gatewayUrl,
+      "gateway-ca-file": emulator.caFile,
+      "executor-cpu-mdm": "1",
+      "executor-mem-mdm": "1024",
+      "executor-cpu-non": "0.5",
+      "executor-mem-non": "256",
+      ...Object.fromEntries(
+        ["mdm", "sds", "sdc", "lia", "gateway"].map((c) => [`package-rpm-${c}`, repo(c)]),
+      ),
+    },
+  });
+  const logger = pino(
+    { level: "info" },
+    o.logFile ? destination(o.logFile) : destination("/dev/null"),
+  );
+  const scheduler = await startScheduler(loaded, "demo", { logger });
+  out(`api: ${scheduler.apiUrl}`);
+
+  const engine = scheduler.scheduler.engine;
+  engine.on("step", (_plan, phase, step) => {
+    if (step.status === "COMPLETE" || step.status === "ERROR") {
+      out(
+        `  [${phase}] ${step.name}: ${step.status}${step.lastError ? ` (${step.lastError})` : ""}`,
+      );
+    }
+  });
+  const healthy = (async () => {
+    // The plan exists once the first agents are known.
+    const deadline = Date.now() + (o.deadlineMs ?? 120_000);
+    while (!engine.planIds().includes("deploy")) {
+      if (Date.now() > deadline) throw new Error("no deploy plan: no agents offered resources");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return engine.waitFor(
+      "deploy",
+      (v) => v.status === "COMPLETE" && v.phases[0]!.steps.length === o.agents,
+      Math.max(1000, deadline - Date.now()),
+    );
+  })();
+  return {
+    apiUrl: scheduler.apiUrl,
+    cluster,
+    emulator,
+    scheduler,
+    healthy,
+    stop: async () => {
+      await scheduler.stop();
+      await cluster.stop();
+      await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function runDemo(argv: string[]): Promise<void> {
+  const agents = Number(argv[argv.indexOf("--agents") + 1] ?? 5) || 5;
+  const exitWhenHealthy = argv.includes("--exit-when-healthy");
+  const demo = await startDemo({ agents, exitWhenHealthy });
+  const started = Date.now();
+  try {
+    await demo.healthy;
+    const s = await demo.scheduler.summary();
+    const gb = (kb: number) => `${(kb / 2 ** 20).toFixed(0)} GB`;
+    console.log(
+      `healthy in ${((Date.now() - started) / 1000).toFixed(1)} s: MDM cluster ${s.mdmMode ?? "?"} ${s.clusterState ?? "?"}, ` +
+        `${s.sdsConnected}/${s.sdsTotal} SDS connected, raw ${gb(s.rawCapacityKb)}, usable ${gb(s.usableCapacityKb)}, ` +
+        `${s.sdcConnected}/${s.sdcTotal} SDC connected`,
+    );
+    if (exitWhenHealthy) {
+      await demo.stop();
+      process.exit(0);
+    }
+  } catch (err) {
+    console.error(`not healthy: ${(err as Error).message}`);
+    await demo.stop();
+    process.exit(1);
+  }
+  const stop = async () => {
+    await demo.stop();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop());
+  process.once("SIGTERM", () => void stop());
+}

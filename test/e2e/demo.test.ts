@@ -1,0 +1,36 @@
+// The demo, as `npm run demo` runs it: five agents (three with two raw devices each), a
+// ScaleIO emulator of bare machines and the scheduler, which provisions a 3-node MDM cluster
+// and every agent, then proves health with a test volume.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startDemo } from "../../sim/demo/demo.js";
+
+test(
+  "the demo deploys ScaleIO on five agents and reaches healthy in under 60 s",
+  { timeout: 120_000 },
+  async () => {
+    const lines: string[] = [];
+    const demo = await startDemo({ agents: 5, out: (l) => lines.push(l), deadlineMs: 60_000 });
+    try {
+      const started = Date.now();
+      const plan = await demo.healthy;
+      assert.ok(Date.now() - started < 60_000);
+      assert.equal(plan.status, "COMPLETE");
+      const s = await demo.scheduler.summary();
+      assert.equal(s.clusterState, "ClusteredNormal");
+      assert.deepEqual([s.sdsConnected, s.sdsTotal], [3, 3]);
+      assert.deepEqual([s.sdcConnected, s.sdcTotal], [5, 5]);
+      assert.equal(s.rawCapacityKb, 3 * 2 * 100 * 2 ** 20);
+      assert.ok(s.usableCapacityKb > 0 && s.usableCapacityKb % (8 * 2 ** 20) === 0);
+      // Three MDMs on three different agents, in three racks.
+      const members = demo.scheduler.platform.mdms;
+      assert.equal(new Set(members.map((m) => m.agentId)).size, 3);
+      assert.match(lines[0]!, /^api: http:\/\/127\.0\.0\.1:\d+$/);
+      assert.ok(lines.some((l) => /\[verify\] .*: COMPLETE/.test(l)));
+      const health = await fetch(`${demo.apiUrl}/health`);
+      assert.equal(health.status, 200);
+    } finally {
+      await demo.stop();
+    }
+  },
+);
