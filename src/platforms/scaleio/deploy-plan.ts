@@ -35,8 +35,10 @@ export interface DeployPorts {
   ): Promise<unknown>;
   /** Records what an agent reported (the plan is then recomputed). */
   saveFacts(agentId: string, facts: HostFacts): Promise<void>;
-  /** Creates protection domains, pools, fault sets, SDSs and devices for the layout. */
-  applyLayout(layout: StorageLayout, ctx: StepContext): Promise<void>;
+  /** Creates the layout's protection domains, fault sets and pools. */
+  prepareDomains(layout: StorageLayout, ctx: StepContext): Promise<void>;
+  /** Creates one agent's SDS with its devices. */
+  applyAgent(layout: StorageLayout, agentId: string, ctx: StepContext): Promise<void>;
   /** The cluster serves: state, SDS/SDC connections, a test volume's life cycle. */
   verify(ctx: StepContext): Promise<void>;
 }
@@ -218,22 +220,33 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
   });
   phases.push({
     id: "storage",
-    name: "Create domains, pools and SDSs",
+    name: "Create protection domains and pools",
     strategy: "serial",
     dependsOn: ["sds-packages", ...clusterReady],
-    steps: haveAllFacts
-      ? [
-          step("storage/layout", "apply the storage layout", (ctx) =>
-            ports.applyLayout(input.layout, ctx),
-          ),
-        ]
-      : [],
+    steps: [
+      step("storage/domains", "protection domains, fault sets and pools", async (ctx) => {
+        // The layout depends on every agent's devices; the plan is recomputed once they are known.
+        if (!haveAllFacts) throw new Error("waiting for every agent's host facts");
+        await ports.prepareDomains(input.layout, ctx);
+      }),
+    ],
+  });
+  phases.push({
+    id: "sds",
+    name: "Join SDSs and their devices",
+    strategy: "parallel",
+    dependsOn: ["storage"],
+    steps: sdsAgents.map((id) =>
+      step(`join-sds/${id}`, `SDS on ${byId.get(id)?.hostname ?? id}`, (ctx) =>
+        ports.applyAgent(input.layout, id, ctx),
+      ),
+    ),
   });
   phases.push({
     id: "consumers",
     name: "Configure REX-Ray and the isolator",
     strategy: "parallel",
-    dependsOn: ["clients", "storage"],
+    dependsOn: ["clients", "sds"],
     steps: input.layout.nodes.flatMap((n) => {
       const a = byId.get(n.agentId);
       if (!a) return [];

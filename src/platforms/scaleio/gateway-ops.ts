@@ -27,24 +27,47 @@ export function gatewayClusterOps(
 ): ClusterOps & { summary(): Promise<ClusterSummary> } {
   const gw = () => (typeof opts.client === "function" ? opts.client() : opts.client);
   return {
-    async applyLayout(layout: StorageLayout, ipOf: (agentId: string) => string, ctx: StepContext) {
+    async prepareDomains(layout: StorageLayout, ctx: StepContext) {
       const client = gw();
       const system = await findSystem(client, opts.system);
-      ctx.progress(`applying the layout to system ${system.name ?? system.id}`);
-      const r = await applyLayout(client, system.id, layout, ipOf);
-      // A domain that could not be prepared for a passing reason (gateway away, no quorum)
-      // fails the step so that it runs again; one agent's trouble is that agent's problem.
-      const domainRetry = Object.entries(r.domainErrors).find(([, e]) => e.retryable);
-      if (domainRetry) throw new Error(`${domainRetry[0]}: ${domainRetry[1].message}`);
-      for (const [agentId, e] of Object.entries(r.errors))
-        opts.onAgentProblem?.(agentId, e.message);
-      const domainProblems = Object.entries(r.domainErrors);
-      if (domainProblems.length > 0 && Object.keys(r.agents).length === 0) {
-        throw new PermanentStepError(
-          domainProblems.map(([d, e]) => `${d}: ${e.message}`).join("; "),
-        );
+      ctx.progress(
+        `preparing ${layout.domains.length} protection domain(s) in ${system.name ?? system.id}`,
+      );
+      const r = await applyLayout(
+        client,
+        system.id,
+        { domains: layout.domains, nodes: [] },
+        (id) => id,
+      );
+      const problems = Object.entries(r.domainErrors);
+      if (problems.length === 0) return;
+      const text = problems.map(([d, e]) => `${d}: ${e.message}`).join("; ");
+      // A passing reason (gateway away, no quorum) retries; a conflict waits for an operator.
+      if (problems.some(([, e]) => e.retryable)) throw new Error(text);
+      throw new PermanentStepError(text);
+    },
+    async applyAgent(
+      layout: StorageLayout,
+      agentId: string,
+      ipOf: (agentId: string) => string,
+      ctx: StepContext,
+    ) {
+      const client = gw();
+      const node = layout.nodes.find((n) => n.agentId === agentId);
+      if (!node?.sds) return;
+      const system = await findSystem(client, opts.system);
+      const domains = layout.domains.filter((d) => d.name === node.sds!.protectionDomain);
+      const r = await applyLayout(client, system.id, { domains, nodes: [node] }, ipOf);
+      const err = r.errors[agentId] ?? Object.values(r.domainErrors)[0];
+      if (err) {
+        opts.onAgentProblem?.(agentId, err.message);
+        if (err.retryable) throw new Error(err.message);
+        throw new PermanentStepError(err.message);
       }
-      ctx.progress(`${Object.keys(r.agents).length} SDSs in place`);
+      const done = r.agents[agentId];
+      ctx.progress(
+        `SDS ${done ? done.sdsId : "?"} at ${ipOf(agentId)} with ${node.sds.pools.reduce((n, p) => n + p.devices.length, 0)} device(s)`,
+      );
     },
     async verify(ctx: StepContext) {
       const client = gw();

@@ -12,8 +12,12 @@ import { planStorage, type StorageLayout, type StrategyInput } from "./topology/
 import { TopologyError, type AgentFacts } from "./topology/facts.js";
 
 export interface ClusterOps {
-  applyLayout(
+  /** Protection domains, fault sets and pools of the layout. */
+  prepareDomains(layout: StorageLayout, ctx: StepContext): Promise<void>;
+  /** One agent's SDS and devices (its own step: one agent's trouble is its own). */
+  applyAgent(
     layout: StorageLayout,
+    agentId: string,
     ipOf: (agentId: string) => string,
     ctx: StepContext,
   ): Promise<void>;
@@ -153,7 +157,8 @@ export class ScaleIOPlatform implements Platform {
           await this.ctx.store.set(FACTS_KEY, [...this.facts]);
           void this.recompute();
         },
-        applyLayout: (l, ctx) => this.opts.cluster.applyLayout(l, ipOf, ctx),
+        prepareDomains: (l, ctx) => this.opts.cluster.prepareDomains(l, ctx),
+        applyAgent: (l, agentId, ctx) => this.opts.cluster.applyAgent(l, agentId, ipOf, ctx),
         verify: (ctx) => this.opts.cluster.verify(ctx),
       },
     );

@@ -76,8 +76,11 @@ async function deploy(opts: { existing?: boolean; dir?: string; stopAfter?: numb
       await store.set("facts", [...facts]);
       await engine.setPlan(build());
     },
-    async applyLayout() {
+    async prepareDomains() {
       order.push("applyLayout");
+    },
+    async applyAgent(_layout, agentId) {
+      order.push(`sds@${agentId}`);
     },
     async verify() {
       order.push("verify");
@@ -132,6 +135,7 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
       "sds-packages",
       "clients",
       "storage",
+      "sds",
       "consumers",
       "verify",
     ],
@@ -185,6 +189,12 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
       ),
   );
   assert.ok(idx("verify") > idx("applyLayout"));
+  for (const a of ["S1", "S2", "S3"]) {
+    assert.ok(idx(`sds@${a}`) > idx("applyLayout"), "an SDS joins after its domain exists");
+    assert.ok(idx("verify") > idx(`sds@${a}`));
+  }
+  for (const a of ["S1", "S2", "S3"])
+    assert.ok(idx(`sds@${a}`) > idx("applyLayout"), "SDSs join after their domain exists");
   assert.equal(order.at(-1), "verify");
   for (const c of calls)
     assert.ok(
