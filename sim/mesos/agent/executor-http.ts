@@ -3,18 +3,11 @@
 // MESSAGE relayed to the master.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ExecutorCall, TaskStatus } from "../../../src/mesos/types/index.js";
-import { parseMesosJson } from "../../../src/mesos/json.js";
 import { isStatusUuid } from "../../../src/mesos/bytes.js";
 import { encodeRecord } from "../../../src/mesos/recordio.js";
 import { stringifyMesosJson } from "../../../src/mesos/json.js";
-import {
-  acceptsJson,
-  checkContentType,
-  methodNotAllowed,
-  readBody,
-  sendText,
-} from "../common/http.js";
-import { ExecutorCallFields, SchemaError, toMessage } from "../common/schema.js";
+import { acceptsJson, readCall, sendText } from "../common/http.js";
+import { ExecutorCallFields } from "../common/schema.js";
 import type { Agent, Executor } from "./agent.js";
 import { executorDefaults, frameworkDefaults } from "../common/defaults.js";
 
@@ -59,29 +52,9 @@ export async function handleExecutorApi(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  if (req.method !== "POST") {
-    req.resume();
-    return methodNotAllowed(res, req.method ?? "");
-  }
-  const ctErr = checkContentType(req);
-  if (ctErr) {
-    req.resume();
-    return sendText(res, ctErr[0], ctErr[1]);
-  }
-  const body = await readBody(req);
-  let json: unknown;
-  try {
-    json = parseMesosJson(body.toString("utf8"));
-  } catch (err) {
-    return sendText(res, 400, `Failed to parse body into JSON: ${(err as Error).message}`);
-  }
-  let call: Loose;
-  try {
-    call = toMessage<ExecutorCall>(json, ExecutorCallFields) as unknown as Loose;
-  } catch (err) {
-    if (!(err instanceof SchemaError)) throw err;
-    return sendText(res, 400, `Failed to convert JSON into Call protobuf: ${err.message}`);
-  }
+  const parsed = await readCall<ExecutorCall>(req, res, ExecutorCallFields);
+  if (!parsed) return;
+  const call = parsed as unknown as Loose;
   const invalid = validate(call);
   if (invalid) return sendText(res, 400, `Failed to validate executor::Call: ${invalid}`);
   if (call.type === "HEARTBEAT") return sendText(res, 202);

@@ -1,6 +1,7 @@
 // Small node:http helpers shared by the master and the agent.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { stringifyMesosJson } from "../../../src/mesos/json.js";
+import { parseMesosJson, stringifyMesosJson } from "../../../src/mesos/json.js";
+import { SchemaError, toMessage, type Fields } from "./schema.js";
 
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -86,4 +87,42 @@ export function basicAuth(req: IncomingMessage): [string, string] | undefined {
 
 export function methodNotAllowed(res: ServerResponse, method: string, allow = "POST"): void {
   sendText(res, 405, `Expecting a '${allow}' request, received '${method}'`, { Allow: allow });
+}
+
+/**
+ * The shared front of the v1 call endpoints (scheduler and executor): POST only, a JSON
+ * content type, a body that parses and converts to a Call, each refused with Mesos' status
+ * and text. Resolves undefined when the answer has already been sent.
+ */
+export async function readCall<T>(
+  req: IncomingMessage,
+  res: ServerResponse,
+  fields: Fields,
+): Promise<T | undefined> {
+  if (req.method !== "POST") {
+    req.resume();
+    methodNotAllowed(res, req.method ?? "");
+    return undefined;
+  }
+  const ctErr = checkContentType(req);
+  if (ctErr) {
+    req.resume();
+    sendText(res, ctErr[0], ctErr[1]);
+    return undefined;
+  }
+  const body = await readBody(req);
+  let json: unknown;
+  try {
+    json = parseMesosJson(body.toString("utf8"));
+  } catch (err) {
+    sendText(res, 400, `Failed to parse body into JSON: ${(err as Error).message}`);
+    return undefined;
+  }
+  try {
+    return toMessage<T>(json, fields);
+  } catch (err) {
+    if (!(err instanceof SchemaError)) throw err;
+    sendText(res, 400, `Failed to convert JSON into Call protobuf: ${err.message}`);
+    return undefined;
+  }
 }

@@ -9,17 +9,9 @@ import type {
   UpdateFrameworkBody,
 } from "../../../src/mesos/types/index.js";
 import { isTerminalTaskState } from "../../../src/mesos/types/index.js";
-import { parseMesosJson } from "../../../src/mesos/json.js";
 import { isStatusUuid } from "../../../src/mesos/bytes.js";
-import {
-  acceptsJson,
-  basicAuth,
-  checkContentType,
-  methodNotAllowed,
-  readBody,
-  sendText,
-} from "../common/http.js";
-import { SchedulerCallFields, SchemaError, toMessage } from "../common/schema.js";
+import { acceptsJson, readCall, basicAuth, sendText } from "../common/http.js";
+import { SchedulerCallFields } from "../common/schema.js";
 import { validateRole } from "../common/validate.js";
 import { EventStream, type Framework } from "./model.js";
 import type { Master } from "./master.js";
@@ -62,29 +54,8 @@ export async function handleScheduler(
     }
     principal = cred[0];
   }
-  if (req.method !== "POST") {
-    req.resume();
-    return methodNotAllowed(res, req.method ?? "");
-  }
-  const ctErr = checkContentType(req);
-  if (ctErr) {
-    req.resume();
-    return sendText(res, ctErr[0], ctErr[1]);
-  }
-  const body = await readBody(req);
-  let json: unknown;
-  try {
-    json = parseMesosJson(body.toString("utf8"));
-  } catch (err) {
-    return sendText(res, 400, `Failed to parse body into JSON: ${(err as Error).message}`);
-  }
-  let call: SchedulerCall;
-  try {
-    call = toMessage<SchedulerCall>(json, SchedulerCallFields);
-  } catch (err) {
-    if (!(err instanceof SchemaError)) throw err;
-    return sendText(res, 400, `Failed to convert JSON into Call protobuf: ${err.message}`);
-  }
+  const call = await readCall<SchedulerCall>(req, res, SchedulerCallFields);
+  if (!call) return;
   const invalid = validateCall(call);
   if (invalid) return sendText(res, 400, `Failed to validate scheduler::Call: ${invalid}`);
 
