@@ -112,7 +112,11 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     { level: "info" },
     o.logFile ? destination(o.logFile) : destination("/dev/null"),
   );
-  const scheduler = await startScheduler(loaded, "demo", { logger });
+  // Short retry pauses: on a busy machine a step that fails once should not wait a minute.
+  const scheduler = await startScheduler(loaded, "demo", {
+    logger,
+    retry: { initialMs: 200, maxMs: 2000 },
+  });
   out(`api: ${scheduler.apiUrl}`);
 
   const engine = scheduler.scheduler.engine;
@@ -130,11 +134,25 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
       if (Date.now() > deadline) throw new Error("no deploy plan: no agents offered resources");
       await new Promise((r) => setTimeout(r, 100));
     }
-    return engine.waitFor(
-      "deploy",
-      (v) => v.status === "COMPLETE" && v.phases[0]!.steps.length === o.agents,
-      Math.max(1000, deadline - Date.now()),
-    );
+    try {
+      return await engine.waitFor(
+        "deploy",
+        (v) => v.status === "COMPLETE" && v.phases[0]!.steps.length === o.agents,
+        Math.max(1000, deadline - Date.now()),
+      );
+    } catch (err) {
+      // Say which steps are not done, and why.
+      const open = engine
+        .view("deploy")
+        .phases.flatMap((p) => p.steps)
+        .filter((st) => st.status !== "COMPLETE")
+        .slice(0, 8)
+        .map(
+          (st) =>
+            `${st.id} ${st.status}${st.lastError ? `: ${st.lastError}` : ""}${st.message ? ` (${st.message})` : ""}`,
+        );
+      throw new Error(`${(err as Error).message}; not done: ${open.join("; ")}`);
+    }
   })();
   return {
     apiUrl: scheduler.apiUrl,

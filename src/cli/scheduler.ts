@@ -111,7 +111,7 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
 export async function startScheduler(
   loaded: LoadedConfig,
   version: string,
-  opts: { logger?: Logger } = {},
+  opts: { logger?: Logger; retry?: { initialMs?: number; maxMs?: number } } = {},
 ): Promise<SchedulerHandle> {
   const { config, secrets, notices } = loaded;
   const log = opts.logger ?? createLogger(config.logLevel, Object.values(secrets));
@@ -265,6 +265,7 @@ export async function startScheduler(
       };
     },
     logger: log,
+    ...(opts.retry ? { retry: opts.retry } : {}),
   });
 
   const app = buildApiServer({
