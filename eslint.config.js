@@ -19,4 +19,28 @@ export default tseslint.config(
     files: ["**/*.js", "**/*.mjs", "bin/*"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },
+  {
+    // The web UI: plain browser modules, no build step.
+    files: ["web/**/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: Object.fromEntries(
+        [
+          "document",
+          "window",
+          "sessionStorage",
+          "EventSource",
+          "fetch",
+          "requestAnimationFrame",
+          "setTimeout",
+          "clearTimeout",
+          "Node",
+          "Element",
+          "HTMLElement",
+          "CSS",
+          "Response",
+        ].map((name) => [name, "readonly"]),
+      ),
+    },
+  },
 );

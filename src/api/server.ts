@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { createReadStream, statSync } from "node:fs";
 import type { SecretVault } from "../framework/secrets/vault.js";
 import { SECRETS_PATH } from "../framework/node-task/protocol.js";
+import { registerUi } from "./ui-routes.js";
 
 export interface HealthSource {
   /** Subscribed to Mesos right now. */
@@ -92,5 +93,6 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     return reply.header("cache-control", "no-store").send(granted.values);
   });
 
+  registerUi(app);
   return app;
 }

@@ -1,0 +1,263 @@
+// The dashboard: loads a snapshot with fetch, then follows /v1/events. Views are drawn again
+// (at most once per frame) only when something they show changed.
+import { ApiError, getJson, getToken, planAction, setToken } from "./api.js";
+import { clock, h, replaceContent } from "./dom.js";
+import { connectEvents } from "./events.js";
+import { applyEvent, seedLog, setSnapshot, state } from "./model.js";
+import { renderPlans } from "./plans-view.js";
+import { renderSummary } from "./summary-view.js";
+import { renderTopology } from "./topology-view.js";
+
+const $ = (id) => document.getElementById(id);
+
+// ---- drawing --------------------------------------------------------------------------
+
+const dirty = new Set();
+let frame = 0;
+
+function markDirty(views) {
+  for (const v of views) dirty.add(v);
+  if (!frame && dirty.size) frame = requestAnimationFrame(flush);
+}
+
+const planStatuses = new Map();
+
+function announcePlanChanges() {
+  for (const plan of state.plans.values()) {
+    const was = planStatuses.get(plan.id);
+    const now = `${plan.status}${plan.paused ? " (paused)" : ""}`;
+    if (was !== undefined && was !== now) announce(`Plan ${plan.name}: ${now.toLowerCase()}`);
+    planStatuses.set(plan.id, now);
+  }
+}
+
+function flush() {
+  frame = 0;
+  if (dirty.has("summary")) replaceContent($("summary-body"), renderSummary(state.summary));
+  if (dirty.has("topology")) replaceContent($("topology-body"), renderTopology(state.nodes));
+  if (dirty.has("plans")) {
+    replaceContent($("plans-body"), renderPlans(state.plans));
+    announcePlanChanges();
+  }
+  if (dirty.has("log")) drawLog();
+  dirty.clear();
+}
+
+function drawLog() {
+  const items = state.log
+    .slice()
+    .reverse()
+    .map((e) =>
+      h(
+        "li",
+        { class: `log-${e.level}` },
+        h("time", { datetime: new Date(e.time).toISOString(), text: clock(e.time) }),
+        " ",
+        h("span", { class: "level", text: e.level }),
+        " ",
+        e.msg,
+      ),
+    );
+  $("log").replaceChildren(...items);
+}
+
+// ---- messages -------------------------------------------------------------------------
+
+function announce(text) {
+  // Cleared first so the same words are announced again.
+  const el = $("announce");
+  el.textContent = "";
+  requestAnimationFrame(() => (el.textContent = text));
+}
+
+function showNotice(text, kind = "error") {
+  const el = $("notice");
+  el.dataset.kind = kind;
+  el.textContent = text;
+  el.hidden = false;
+}
+
+function clearNotice() {
+  $("notice").hidden = true;
+  $("notice").textContent = "";
+}
+
+function describeFailure(err, what) {
+  if (err instanceof ApiError && err.status === 401) {
+    return `Not authorized (401): ${err.message}. ${
+      getToken() ? "The API token was refused; enter the right one" : "Enter the API token"
+    } in the token field at the top, then try again.`;
+  }
+  if (err instanceof ApiError) return `Could not ${what} (${err.status}): ${err.message}`;
+  return `Could not ${what}: ${err.message ?? err}`;
+}
+
+// ---- loading and live updates ---------------------------------------------------------
+
+let loading = null;
+let queued = [];
+
+async function loadSnapshot(withLog) {
+  const [summary, nodes, plans, recent] = await Promise.all([
+    getJson("/v1/summary"),
+    getJson("/v1/nodes"),
+    getJson("/v1/plans"),
+    withLog ? getJson("/v1/events/recent").catch(() => ({ events: [] })) : null,
+  ]);
+  markDirty(setSnapshot({ summary, nodes: nodes.nodes, plans: plans.plans }));
+  if (recent) {
+    seedLog(recent.events);
+    markDirty(["log"]);
+  }
+}
+
+function reload(withLog) {
+  // Events that arrive while the snapshot loads are applied after it.
+  queued = [];
+  loading = loadSnapshot(withLog)
+    .then(() => {
+      clearNoticeIfLoadError();
+      for (const [type, data] of queued) markDirty(applyEvent(type, data));
+    })
+    .catch((err) => {
+      loadError = true;
+      showNotice(describeFailure(err, "load the cluster state"));
+    })
+    .finally(() => {
+      loading = null;
+      queued = [];
+    });
+}
+
+let loadError = false;
+function clearNoticeIfLoadError() {
+  if (loadError) clearNotice();
+  loadError = false;
+}
+
+const CONNECTION_WORDS = {
+  connecting: "Connecting to the scheduler…",
+  live: "Live: updates as they happen",
+  reconnecting: "Connection lost; reconnecting…",
+};
+
+let opened = 0;
+connectEvents("/v1/events", {
+  onOpen: () => reload(opened++ === 0),
+  onEvent: (type, data) => {
+    if (loading) queued.push([type, data]);
+    else markDirty(applyEvent(type, data));
+  },
+  onState: (s) => {
+    const el = $("connection");
+    if (el.dataset.state === s) return;
+    el.dataset.state = s;
+    el.textContent = CONNECTION_WORDS[s];
+  },
+});
+
+// ---- the token ------------------------------------------------------------------------
+
+const tokenInput = $("token");
+function showTokenState() {
+  tokenInput.placeholder = getToken() ? "token set for this tab" : "not set";
+}
+tokenInput.value = getToken();
+showTokenState();
+$("token-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  setToken(tokenInput.value.trim());
+  showTokenState();
+  clearNotice();
+  announce(getToken() ? "API token set for this tab." : "API token cleared.");
+});
+$("token-forget").addEventListener("click", () => {
+  tokenInput.value = "";
+  setToken("");
+  showTokenState();
+  announce("API token forgotten.");
+});
+
+// ---- the controls ---------------------------------------------------------------------
+
+function confirmForce(stepName) {
+  const dialog = $("confirm");
+  $("confirm-text").textContent =
+    `Step ${stepName} will be marked complete without running it. Use this only when the ` +
+    `work was done by hand; later steps rely on it.`;
+  return new Promise((resolve) => {
+    const done = (ok) => {
+      $("confirm-ok").removeEventListener("click", yes);
+      $("confirm-cancel").removeEventListener("click", no);
+      dialog.removeEventListener("cancel", no);
+      dialog.close();
+      resolve(ok);
+    };
+    const yes = () => done(true);
+    const no = () => done(false);
+    $("confirm-ok").addEventListener("click", yes);
+    $("confirm-cancel").addEventListener("click", no);
+    dialog.addEventListener("cancel", no);
+    dialog.showModal();
+    $("confirm-cancel").focus();
+  });
+}
+
+const ACTIONS = {
+  "pause-plan": (d) => [
+    planAction(d.plan, "pause", {}),
+    `Paused plan ${d.plan}.`,
+    "pause the plan",
+  ],
+  "resume-plan": (d) => [
+    planAction(d.plan, "resume", {}),
+    `Resumed plan ${d.plan}.`,
+    "resume the plan",
+  ],
+  "pause-phase": (d) => [
+    planAction(d.plan, "pause", { phase: d.phase }),
+    `Paused phase ${d.phase}.`,
+    "pause the phase",
+  ],
+  "resume-phase": (d) => [
+    planAction(d.plan, "resume", { phase: d.phase }),
+    `Resumed phase ${d.phase}.`,
+    "resume the phase",
+  ],
+  restart: (d) => [
+    planAction(d.plan, "restart", { step: d.step }),
+    `Restarted step ${d.step}.`,
+    "restart the step",
+  ],
+  "force-complete": (d) => [
+    planAction(d.plan, "force-complete", { step: d.step }),
+    `Force-completed step ${d.step}.`,
+    "force-complete the step",
+  ],
+};
+
+$("plans-body").addEventListener("click", async (e) => {
+  const btn = e.target instanceof Element ? e.target.closest("button[data-action]") : null;
+  if (!btn || btn.disabled) return;
+  const d = { ...btn.dataset };
+  const make = ACTIONS[d.action];
+  if (!make) return;
+  if (d.action === "force-complete") {
+    const name = btn.getAttribute("aria-label")?.replace(/^Force-complete step /, "") ?? d.step;
+    if (!(await confirmForce(name))) return;
+  }
+  btn.disabled = true;
+  btn.setAttribute("aria-busy", "true");
+  const [request, done, what] = make(d);
+  try {
+    const plan = await request;
+    clearNotice();
+    announce(done);
+    if (plan && plan.id) markDirty(applyEvent("plan", plan));
+  } catch (err) {
+    showNotice(describeFailure(err, what));
+  } finally {
+    btn.disabled = false;
+    btn.removeAttribute("aria-busy");
+  }
+});

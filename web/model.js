@@ -1,0 +1,127 @@
+// The dashboard's state: the latest snapshot plus every event applied to it. Each apply
+// function returns the names of the views that need drawing again.
+export const LOG_LIMIT = 200;
+
+export const state = {
+  /** @type {any} */ summary: null,
+  /** @type {Map<string, any>} */ nodes: new Map(),
+  /** @type {Map<string, any>} */ plans: new Map(),
+  /** @type {{time: number, level: string, msg: string}[]} newest last */ log: [],
+};
+
+/** Mirrors the engine: what a phase or plan is, given its parts' statuses. */
+function aggregate(statuses, paused) {
+  if (statuses.every((s) => s === "COMPLETE")) return "COMPLETE";
+  if (paused) return "WAITING";
+  if (statuses.includes("ERROR")) return "ERROR";
+  if (statuses.some((s) => s === "IN_PROGRESS" || s === "COMPLETE")) return "IN_PROGRESS";
+  return "PENDING";
+}
+
+function recompute(plan) {
+  for (const ph of plan.phases)
+    ph.status = aggregate(
+      ph.steps.map((s) => s.status),
+      ph.paused,
+    );
+  const all = plan.phases.flatMap((p) => p.steps);
+  plan.progress = {
+    complete: all.filter((s) => s.status === "COMPLETE").length,
+    total: all.length,
+  };
+  const phaseStatuses = plan.phases.map((p) => (p.status === "WAITING" ? "PENDING" : p.status));
+  let status = aggregate(phaseStatuses, plan.paused);
+  if (status !== "COMPLETE" && !plan.paused && plan.phases.some((p) => p.status === "WAITING")) {
+    status = all.some((s) => s.status !== "PENDING") ? "IN_PROGRESS" : "WAITING";
+  }
+  plan.status = status;
+}
+
+export function setSnapshot({ summary, nodes, plans }) {
+  state.summary = summary;
+  state.nodes = new Map(nodes.map((n) => [n.agentId, n]));
+  state.plans = new Map(plans.map((p) => [p.id, p]));
+  return ["summary", "topology", "plans"];
+}
+
+export function addLog(entry) {
+  state.log.push(entry);
+  if (state.log.length > LOG_LIMIT) state.log.splice(0, state.log.length - LOG_LIMIT);
+}
+
+/** A log line for a step that finished or failed; undefined for other transitions. */
+function stepLogLine(planId, phaseId, step, before) {
+  if (before?.status === step.status) return undefined;
+  if (step.status !== "COMPLETE" && step.status !== "ERROR") return undefined;
+  const why = step.lastError ? `: ${step.lastError}` : step.forced ? " (forced)" : "";
+  return {
+    time: step.updatedAt ?? Date.now(),
+    level: step.status === "ERROR" ? "warn" : "info",
+    msg: `${planId}/${phaseId} ${step.name}: ${step.status}${why}`,
+  };
+}
+
+function applyStep({ planId, phaseId, step }) {
+  const changed = ["plans"];
+  const plan = state.plans.get(planId);
+  const phase = plan?.phases.find((p) => p.id === phaseId);
+  const i = phase ? phase.steps.findIndex((s) => s.id === step.id) : -1;
+  const before = i >= 0 ? phase.steps[i] : undefined;
+  if (before && (before.updatedAt ?? 0) > (step.updatedAt ?? 0)) return []; // stale
+  if (phase && i >= 0) phase.steps[i] = step;
+  else if (phase) phase.steps.push(step);
+  if (plan) recompute(plan);
+  // The node that runs the step shows its progress too.
+  for (const node of state.nodes.values()) {
+    const s = node.steps?.find((x) => x.planId === planId && x.stepId === step.id);
+    if (!s) continue;
+    Object.assign(s, {
+      status: step.status,
+      message: step.message,
+      lastError: step.lastError,
+      updatedAt: step.updatedAt,
+    });
+    if (step.lastError) node.lastError = step.lastError;
+    changed.push("topology");
+  }
+  const line = stepLogLine(planId, phaseId, step, before);
+  if (line) {
+    addLog(line);
+    changed.push("log");
+  }
+  return changed;
+}
+
+/** @param {string} type @param {any} data */
+export function applyEvent(type, data) {
+  switch (type) {
+    case "plan":
+      state.plans.set(data.id, data);
+      return ["plans"];
+    case "step":
+      return applyStep(data);
+    case "node":
+      state.nodes.set(data.agentId, data);
+      return ["topology"];
+    case "summary":
+      state.summary = data;
+      return ["summary"];
+    case "log":
+      addLog(data);
+      return ["log"];
+    default:
+      return [];
+  }
+}
+
+/** The log as it was before the page opened, from `/v1/events/recent`. */
+export function seedLog(events) {
+  state.log = [];
+  for (const e of events) {
+    if (e.type === "log") addLog(e.data);
+    else if (e.type === "step" && e.data?.step) {
+      const line = stepLogLine(e.data.planId, e.data.phaseId, e.data.step, undefined);
+      if (line) addLog(line);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+// The cluster summary: health, framework, MDM cluster, SDS/SDC, capacity.
+import { bytes, clock, h } from "./dom.js";
+
+const HEALTH_WORDS = {
+  healthy: "Healthy",
+  deploying: "Deploying",
+  degraded: "Degraded",
+  failed: "Failed",
+  unknown: "Unknown",
+};
+
+function item(term, ...value) {
+  return h("div", { class: "kv" }, h("dt", { text: term }), h("dd", {}, ...value));
+}
+
+function capacity(c) {
+  const used = Math.max(0, c.usableBytes - c.freeBytes);
+  const max = Math.max(c.usableBytes, 1);
+  return h(
+    "div",
+    { class: "capacity" },
+    h(
+      "dl",
+      { class: "grid" },
+      item("Raw", bytes(c.rawBytes)),
+      item("Usable", bytes(c.usableBytes)),
+      item("Free", bytes(c.freeBytes)),
+    ),
+    h(
+      "div",
+      { class: "meter-row" },
+      h("label", { for: "capacity-meter", text: "Usable capacity in use" }),
+      h("meter", {
+        id: "capacity-meter",
+        min: 0,
+        max,
+        value: Math.min(used, max),
+        low: max * 0.7,
+        high: max * 0.85,
+        optimum: 0,
+      }),
+      h("span", {
+        class: "meter-text",
+        text: `${bytes(used)} used of ${bytes(c.usableBytes)} (${Math.round((used / max) * 100)}%)`,
+      }),
+    ),
+  );
+}
+
+export function renderSummary(s) {
+  if (!s) return [h("p", { class: "empty", text: "No summary yet." })];
+  const c = s.cluster;
+  const fw = s.framework ?? {};
+  const parts = [
+    h(
+      "p",
+      { class: "health-line" },
+      h("span", {
+        class: `badge health-${s.health}`,
+        "data-health": s.health,
+        id: "health",
+        text: HEALTH_WORDS[s.health] ?? s.health,
+      }),
+      " ",
+      h("span", {
+        text: `${fw.name ?? "framework"} ${fw.subscribed ? "subscribed to Mesos" : "not subscribed to Mesos"} (role ${fw.role ?? "?"})`,
+      }),
+    ),
+  ];
+  if (s.problems?.length) {
+    parts.push(
+      h(
+        "ul",
+        { class: "problems", "aria-label": "Problems" },
+        s.problems.map((p) => h("li", { text: p })),
+      ),
+    );
+  }
+  if (!c) {
+    parts.push(h("p", { class: "empty", text: "The ScaleIO system cannot be read yet." }));
+  } else {
+    parts.push(
+      h(
+        "dl",
+        { class: "grid" },
+        item("System", `${c.systemName ?? "(unnamed)"} · ${c.systemId}`),
+        item("MDM cluster", `${c.mdmMode ?? "?"} · ${c.mdmState ?? "?"}`),
+        item("SDS connected", `${c.sds.connected} of ${c.sds.total}`),
+        item("SDC connected", `${c.sdc.connected} of ${c.sdc.total}`),
+        item("Observed", clock(c.observedAt)),
+      ),
+      capacity(c.capacity),
+    );
+    if (c.alerts?.length) {
+      parts.push(
+        h("h3", { text: "Alerts" }),
+        h(
+          "ul",
+          { class: "alerts" },
+          c.alerts.map((a) =>
+            h("li", { text: `${a.severity}: ${a.type}${a.message ? ` — ${a.message}` : ""}` }),
+          ),
+        ),
+      );
+    }
+  }
+  return parts;
+}
