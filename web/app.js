@@ -243,7 +243,7 @@ $("plans-body").addEventListener("click", async (e) => {
   const make = ACTIONS[d.action];
   if (!make) return;
   if (d.action === "force-complete") {
-    const name = btn.getAttribute("aria-label")?.replace(/^Force-complete step /, "") ?? d.step;
+    const name = btn.getAttribute("aria-label")?.replace(/^Force complete step /, "") ?? d.step;
     if (!(await confirmForce(name))) return;
   }
   btn.disabled = true;

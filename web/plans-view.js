@@ -54,7 +54,7 @@ function stepRow(plan, phase, step) {
         step: step.id,
       }),
       step.status !== "COMPLETE"
-        ? button("force-complete", "Force complete", `Force-complete step ${step.name}`, {
+        ? button("force-complete", "Force complete", `Force complete step ${step.name}`, {
             plan: plan.id,
             phase: phase.id,
             step: step.id,

@@ -128,6 +128,20 @@ describe("web UI in Chromium against the real scheduler", { timeout: 600_000 }, 
     assert.ok(["IN_PROGRESS", "COMPLETE"].includes(resumed.status), resumed.status);
   });
 
+  it("force-complete asks for confirmation, and cancelling changes nothing", async () => {
+    const phase = page.locator(`${plan} section[data-phase="${HELD_PHASE}"]`);
+    const key = await phase.locator("tr[data-step-row]").first().getAttribute("data-step-row");
+    const stepId = key!.split("|")[1]!;
+    await page.locator(`tr[data-step-row="${key}"] button[data-action="force-complete"]`).click();
+    const dialog = page.locator("dialog#confirm");
+    await dialog.waitFor({ state: "visible", timeout: LONG });
+    assert.match(await dialog.innerText(), /marked complete without running it/);
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden", timeout: LONG });
+    const step = (await deployPlan()).phases.flatMap((p) => p.steps).find((s) => s.id === stepId);
+    assert.equal(step?.status, "PENDING");
+  });
+
   it("updates live as steps complete, without reloading", { timeout: LONG }, async () => {
     const phase = page.locator(`${plan} section[data-phase="${HELD_PHASE}"]`);
     const row = phase.locator("tr[data-step-row]").first();
