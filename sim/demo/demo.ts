@@ -37,6 +37,7 @@ export interface Demo {
 }
 
 const PASSWORD_ENV = "SCALEIO_ADMIN_PASSWORD";
+const TOKEN_ENV = "SCALEIO_FRAMEWORK_API_TOKEN";
 
 function sparseFile(path: string, bytes: number): void {
   const fd = openSync(path, "w");
@@ -48,6 +49,8 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   const out = o.out ?? ((l: string) => console.log(l));
   const dir = mkdtempSync(join(tmpdir(), "scaleio-demo-"));
   const password = process.env[PASSWORD_ENV] || "Demo-Adm1n-Pass";
+  // The operator API's token for changes (pause, resume...): the environment's, or the demo's.
+  const apiToken = process.env[TOKEN_ENV] || "demo-api-token";
   const emulator = await startEmulator({
     host: "127.0.0.1",
     port: 0,
@@ -91,7 +94,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   const repo = (c: string) =>
     `${emulator.controlUrl}/repo/${packageFileName(c as never, DEFAULT_VERSION, "rpm")}`;
   const loaded = loadConfig({
-    env: { [PASSWORD_ENV]: password },
+    env: { [PASSWORD_ENV]: password, [TOKEN_ENV]: apiToken },
     flags: {
       master: cluster.masterUrl,
       "api-address": "127.0.0.1",

@@ -1,10 +1,17 @@
-// The scheduler's HTTP server. For now: health for Marathon, version (with the predecessor's
-// fields), and the secrets endpoint executors trade their single-use tokens at. The operator
-// API, event stream, metrics and UI mount here too.
-import Fastify, { type FastifyInstance } from "fastify";
-import { createReadStream, statSync } from "node:fs";
-import type { SecretVault } from "../framework/secrets/vault.js";
-import { SECRETS_PATH } from "../framework/node-task/protocol.js";
+// The scheduler's HTTP server: health for Marathon, version (with the predecessor's fields),
+// the executor endpoints, and — given an operator view — the operator API (summary, nodes,
+// plans and their controls, the event stream), metrics and the OpenAPI document.
+import Fastify, { type FastifyInstance, type preHandlerAsyncHookHandler } from "fastify";
+import type { Secret } from "../common/secret.js";
+import type { OperatorView } from "../framework/operator-view.js";
+import { requireToken } from "./auth.js";
+import { installErrorHandlers } from "./errors.js";
+import type { Metrics } from "./metrics.js";
+import { openApiDocument } from "./openapi.js";
+import { eventRoutes } from "./routes/events.js";
+import { executorRoutes, type ExecutorRouteOptions } from "./routes/executor.js";
+import { nodeRoutes } from "./routes/nodes.js";
+import { planRoutes } from "./routes/plans.js";
 import { registerUi } from "./ui-routes.js";
 
 export interface HealthSource {
@@ -14,14 +21,20 @@ export interface HealthSource {
   checkStore(): Promise<void>;
 }
 
-export interface ApiServerOptions {
-  version: string;
-  vault: SecretVault;
+export interface ApiServerOptions extends ExecutorRouteOptions {
   health: HealthSource;
-  /** The self-contained executor agents fetch (`executor.launch: artifact`). */
-  executorArtifact?: string;
-  /** Audit hook: who got which secrets for what (never the values). */
-  onSecretsIssued?: (purpose: string, names: string[], remote: string) => void;
+  /** The operator API is served when given. */
+  operator?: OperatorView;
+  metrics?: Metrics;
+  /** Bearer token for mutations (and reads with protectReads); none: mutations are refused. */
+  apiToken?: Secret | undefined;
+  protectReads?: boolean;
+  /** SSE keep-alive period (tests shorten it). */
+  keepAliveMs?: number;
+  /** Called with unexpected faults (5xx), for the log. */
+  onFault?: (err: Error, url: string) => void;
+  /** Lets other parts (the web UI) add their routes before the server is ready. */
+  extend?: (app: FastifyInstance) => void;
 }
 
 /** 1.2.3 → 10203, as the predecessor reported `versionint`. */
@@ -32,15 +45,10 @@ export function versionInt(version: string): number {
 
 export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  installErrorHandlers(app, opts.onFault);
 
-  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-    const status =
-      err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    void reply.code(status).send({ error: status === 500 ? "internal error" : err.message });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: `no route ${req.method} ${req.url.split("?")[0]}` });
-  });
+  const write: preHandlerAsyncHookHandler[] = [requireToken(opts.apiToken)];
+  const read: preHandlerAsyncHookHandler[] = opts.protectReads ? write : [];
 
   app.get("/health", async (_req, reply) => {
     const problems: string[] = [];
@@ -61,38 +69,31 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     version: opts.version,
   }));
 
-  // Versioned path: the agents' fetcher cache keys on the URI, so an upgrade fetches anew.
-  app.get(`/v1/artifacts/${opts.version}/scaleio-executor`, async (_req, reply) => {
-    const path = opts.executorArtifact;
-    let size: number;
-    try {
-      if (!path) throw new Error("none");
-      size = statSync(path).size;
-    } catch {
-      return reply
-        .code(404)
-        .send({ error: "the executor artifact is not built (npm run build:executor)" });
-    }
-    return reply
-      .header("content-type", "application/octet-stream")
-      .header("content-length", String(size))
-      .send(createReadStream(path));
-  });
+  executorRoutes(app, opts);
 
-  app.get(SECRETS_PATH, async (req, reply) => {
-    const auth = req.headers.authorization ?? "";
-    const m = /^Bearer ([A-Za-z0-9_-]{16,200})$/.exec(auth);
-    const granted = m ? opts.vault.redeem(m[1]!) : undefined;
-    if (!granted) {
-      return reply
-        .code(401)
-        .header("www-authenticate", 'Bearer realm="scaleio-framework-executor"')
-        .send({ error: "missing, unknown, used or expired token" });
-    }
-    opts.onSecretsIssued?.(granted.purpose, Object.keys(granted.values), req.ip);
-    return reply.header("cache-control", "no-store").send(granted.values);
-  });
+  const doc = openApiDocument(opts.version);
+  app.get("/openapi.json", async () => doc);
+
+  if (opts.metrics) {
+    const metrics = opts.metrics;
+    app.get("/metrics", { preHandler: read }, async (_req, reply) =>
+      reply.header("content-type", metrics.contentType).send(await metrics.text()),
+    );
+  }
+
+  if (opts.operator) {
+    const view = opts.operator;
+    nodeRoutes(app, view, { read, write });
+    planRoutes(app, view, { read, write });
+    eventRoutes(
+      app,
+      view.events,
+      { read },
+      { ...(opts.keepAliveMs ? { keepAliveMs: opts.keepAliveMs } : {}) },
+    );
+  }
 
   registerUi(app);
+  opts.extend?.(app);
   return app;
 }

@@ -6,6 +6,8 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../common/paths.js";
 import { buildApiServer } from "../api/server.js";
+import { Metrics } from "../api/metrics.js";
+import { OperatorView } from "../framework/operator-view.js";
 import { FrameworkScheduler } from "../framework/scheduler.js";
 import { EXECUTOR_ENV } from "../framework/node-task/protocol.js";
 import { Credential } from "../mesos/credentials.js";
@@ -89,6 +91,8 @@ export interface SchedulerHandle {
   apiUrl: string;
   scheduler: FrameworkScheduler;
   platform: ScaleIOPlatform;
+  view: OperatorView;
+  metrics: Metrics;
   summary(): Promise<ClusterSummary>;
   stop(): Promise<void>;
 }
@@ -123,7 +127,8 @@ export async function startScheduler(
     );
     process.exit(2);
   }
-  const store = await FileStateStore.open(config.state.dir);
+  const metrics = new Metrics();
+  const store = metrics.timeStore(await FileStateStore.open(config.state.dir));
   const sc = config.scaleio;
   const strategy: StrategyInput =
     sc.strategy === "declarative"
@@ -268,8 +273,34 @@ export async function startScheduler(
     ...(opts.retry ? { retry: opts.retry } : {}),
   });
 
+  metrics.countClient(sched.client);
+  const view = new OperatorView(sched);
+  metrics.bindView(view);
+  // Operator-relevant happenings of the Mesos subscription go to the event stream too.
+  sched.client.on("subscribed", (i) =>
+    view.events.log("info", `subscribed to Mesos as framework ${i.frameworkId}`),
+  );
+  sched.client.on("disconnected", (i) =>
+    view.events.log(
+      "warn",
+      `Mesos subscription lost${i.error ? `: ${sched.redact(i.error.message)}` : ""}`,
+    ),
+  );
+  if (!secrets.apiToken)
+    log.warn(
+      {},
+      "no API token configured (SCALEIO_FRAMEWORK_API_TOKEN or --api-token-file): the API refuses every change",
+    );
+  if (config.api.protectReads && !secrets.apiToken)
+    log.warn({}, "--api-protect-reads without a token: every read is refused");
+
   const app = buildApiServer({
     version,
+    operator: view,
+    metrics,
+    apiToken: secrets.apiToken,
+    protectReads: config.api.protectReads,
+    onFault: (err, url) => log.error({ err: sched.redact(err.message), url }, "API fault"),
     executorArtifact: join(packageRoot(), "dist", "executor", "scaleio-executor"),
     vault: sched.vault,
     health: { subscribed: () => sched.subscribed, checkStore: () => store.checkWritable() },
@@ -281,13 +312,17 @@ export async function startScheduler(
   apiUrl = `http://${apiHost}:${port}`;
   log.info({ api: apiUrl }, "serving");
   await sched.start();
+  view.start();
   return {
     apiUrl,
     scheduler: sched,
     platform,
+    view,
+    metrics,
     summary: () => ops.summary(),
     stop: async () => {
       log.info({}, "stopping");
+      await view.stop().catch(() => {});
       await app.close().catch(() => {});
       await sched.stop().catch(() => {});
       await (source?.close() ?? Promise.resolve()).catch(() => {});

@@ -32,12 +32,45 @@ export interface PlatformContext {
   ): Promise<unknown>;
 }
 
+/** The platform's cluster as operators see it (the `cluster` part of the API summary). */
+export interface ClusterView {
+  systemId: string;
+  systemName: string | null;
+  mdmMode?: string;
+  mdmState?: string;
+  sds: { total: number; connected: number };
+  sdc: { total: number; connected: number };
+  capacity: { rawBytes: number; usableBytes: number; freeBytes: number };
+  alerts: { type: string; severity: string; message?: string }[];
+  observedAt: number;
+}
+
+/** What the platform knows of one agent (roles, devices, client state). */
+export interface PlatformNodeInfo {
+  roles: string[];
+  devices: { path: string; domain?: string; pool?: string }[];
+  sdc?: { guid?: string; state?: string };
+  /** Why (part of) this agent is left out, in words. */
+  problems?: string[];
+}
+
 export interface Platform {
   readonly name: string;
   start(ctx: PlatformContext): Promise<void>;
   /** Desired or observed state changed: recompute the plans. */
   recompute(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Reads the cluster from the platform (may be slow, may fail while it is not deployed).
+   * The operator view caches it and calls it periodically and after plans change.
+   */
+  summary?(): Promise<ClusterView>;
+  /** Roles, devices and client state of an agent, from the platform's own records. */
+  nodeInfo?(agentId: string): PlatformNodeInfo;
+  /** Why the cluster cannot be deployed as asked right now (e.g. waiting for agents). */
+  problems?(): string[];
+  /** Rescans an agent's devices and adds new ones per the strategy. */
+  rescan?(agentId: string): Promise<void>;
 }
 
 export interface FrameworkSchedulerOptions {
@@ -63,11 +96,17 @@ export class FrameworkScheduler {
   readonly agents: AgentRegistry;
   readonly runner: NodeTaskRunner;
   readonly vault: SecretVault;
+  readonly platform: Platform;
+  readonly store: StateStore;
+  readonly frameworkInfo: Omit<FrameworkInfo, "id">;
   private readonly opts: FrameworkSchedulerOptions;
   private readonly reconciler: TaskReconciler;
 
   private constructor(opts: FrameworkSchedulerOptions, frameworkId: string | undefined) {
     this.opts = opts;
+    this.platform = opts.platform;
+    this.store = opts.store;
+    this.frameworkInfo = opts.frameworkInfo;
     const secretList = Object.values(opts.secrets);
     const redact = (t: string) => redactSecrets(t, secretList);
     this.vault = new SecretVault({ secrets: opts.secrets });
@@ -158,6 +197,20 @@ export class FrameworkScheduler {
     await this.engine.stop();
     await this.opts.platform.stop();
     await this.client.stop();
+  }
+
+  /** The framework id Mesos gave us, once subscribed (or persisted from before). */
+  get frameworkId(): string | undefined {
+    return this.client.frameworkId;
+  }
+
+  get role(): string {
+    return this.opts.role;
+  }
+
+  /** Scrubs the configured secrets out of a text. */
+  redact(text: string): string {
+    return redactSecrets(text, Object.values(this.opts.secrets));
   }
 
   get subscribed(): boolean {

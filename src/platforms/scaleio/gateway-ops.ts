@@ -24,7 +24,7 @@ export interface GatewayOpsOptions {
 
 export function gatewayClusterOps(
   opts: GatewayOpsOptions,
-): ClusterOps & { summary(): Promise<ClusterSummary> } {
+): ClusterOps & { summary(): Promise<ClusterSummary> } & Required<Pick<ClusterOps, "observe">> {
   const gw = () => (typeof opts.client === "function" ? opts.client() : opts.client);
   return {
     async prepareDomains(layout: StorageLayout, ctx: StepContext) {
@@ -92,5 +92,15 @@ export function gatewayClusterOps(
       ctx.progress(`test volume ${probe.name} created, mapped, unmapped and removed`);
     },
     summary: () => clusterSummary(gw(), opts.system),
+    async observe() {
+      const client = gw();
+      const summary = await clusterSummary(client, opts.system);
+      const sdcs = (await client.sdcs(summary.systemId)).map((c) => ({
+        ...(c.sdcIp ? { ip: c.sdcIp } : {}),
+        ...(c.sdcGuid ? { guid: c.sdcGuid } : {}),
+        ...(c.mdmConnectionState ? { state: c.mdmConnectionState } : {}),
+      }));
+      return { summary, sdcs };
+    },
   };
 }

@@ -3,7 +3,13 @@
 // strategy, and (re)installs the `deploy` plan whenever agents or facts change. Cluster-side
 // operations (REST gateway) are given to it, so the same platform runs against a real
 // gateway or the emulator.
-import type { Platform, PlatformContext } from "../../framework/scheduler.js";
+import type {
+  ClusterView,
+  Platform,
+  PlatformContext,
+  PlatformNodeInfo,
+} from "../../framework/scheduler.js";
+import type { ClusterSummary } from "./cluster/summary.js";
 import type { StepContext } from "../../framework/plan/types.js";
 import type { AgentRecord } from "../../framework/agents.js";
 import { buildDeployPlan, type Component, type HostFacts } from "./deploy-plan.js";
@@ -22,6 +28,14 @@ export interface ClusterOps {
     ctx: StepContext,
   ): Promise<void>;
   verify(ctx: StepContext): Promise<void>;
+  /** Reads the cluster for operators (summary and the SDCs' states). */
+  observe?(): Promise<{ summary: ClusterSummary; sdcs: SdcState[] }>;
+}
+
+export interface SdcState {
+  ip?: string;
+  guid?: string;
+  state?: string;
 }
 
 export interface ScaleIOPlatformOptions {
@@ -56,8 +70,10 @@ export class ScaleIOPlatform implements Platform {
   private facts = new Map<string, HostFacts>();
   private placement: MdmMember[] | undefined;
   private chain: Promise<void> = Promise.resolve();
+  private layout: StorageLayout | undefined;
+  private sdcStates: SdcState[] = [];
   /** Why agents (or the whole cluster) cannot be deployed as asked; shown to operators. */
-  problems: NodeProblem[] = [];
+  agentProblems: NodeProblem[] = [];
   waitingFor: string | undefined;
 
   constructor(opts: ScaleIOPlatformOptions) {
@@ -131,10 +147,11 @@ export class ScaleIOPlatform implements Platform {
     }
     this.waitingFor = undefined;
     const layout = planStorage(agents, this.opts.strategy);
-    this.problems = layout.nodes
+    this.layout = layout;
+    this.agentProblems = layout.nodes
       .filter((n) => n.problems.length > 0)
       .map((n) => ({ agentId: n.agentId, problems: n.problems }));
-    for (const p of this.problems)
+    for (const p of this.agentProblems)
       this.ctx.logger.warn({ agentId: p.agentId, problems: p.problems }, "agent storage left out");
     const ipOf = (id: string) => agents.find((a) => a.agentId === id)?.ip ?? id;
     const plan = buildDeployPlan(
@@ -172,5 +189,71 @@ export class ScaleIOPlatform implements Platform {
 
   factsOf(agentId: string): HostFacts | undefined {
     return this.facts.get(agentId);
+  }
+
+  // ---- operator view ---------------------------------------------------------------------
+
+  async summary(): Promise<ClusterView> {
+    if (!this.opts.cluster.observe) throw new Error("the cluster cannot be observed");
+    const { summary: s, sdcs } = await this.opts.cluster.observe();
+    this.sdcStates = sdcs;
+    const kb = (n: number) => n * 1024;
+    return {
+      systemId: s.systemId,
+      systemName: s.systemName,
+      ...(s.mdmMode ? { mdmMode: s.mdmMode } : {}),
+      ...(s.clusterState ? { mdmState: s.clusterState } : {}),
+      sds: { total: s.sdsTotal, connected: s.sdsConnected },
+      sdc: { total: s.sdcTotal, connected: s.sdcConnected },
+      capacity: {
+        rawBytes: kb(s.rawCapacityKb),
+        usableBytes: kb(s.usableCapacityKb),
+        freeBytes: kb(s.freeCapacityKb),
+      },
+      alerts: s.alerts.map((a) => ({
+        type: a.type,
+        severity: a.severity,
+        ...(a.objectType ? { message: `${a.objectType} ${a.objectId ?? ""}`.trim() } : {}),
+      })),
+      observedAt: Date.now(),
+    };
+  }
+
+  nodeInfo(agentId: string): PlatformNodeInfo {
+    const roles: string[] = [];
+    const mdm = this.placement?.find((m) => m.agentId === agentId);
+    if (mdm) roles.push(mdm.role === "tiebreaker" ? "mdm-tiebreaker" : "mdm-manager");
+    if (mdm?.role === "primary") roles.push("gateway");
+    const node = this.layout?.nodes.find((n) => n.agentId === agentId);
+    const devices: PlatformNodeInfo["devices"] = [];
+    if (node?.sds) {
+      roles.push("sds");
+      for (const p of node.sds.pools)
+        for (const path of p.devices)
+          devices.push({ path, domain: node.sds.protectionDomain, pool: p.pool });
+    }
+    const agent = this.ctx?.agents.get(agentId);
+    if (agent && agent.lostSince === undefined) roles.push("sdc", "lia");
+    const sdc = agent ? this.sdcStates.find((c) => c.ip === agent.ip) : undefined;
+    return {
+      roles,
+      devices,
+      ...(sdc
+        ? {
+            sdc: {
+              ...(sdc.guid ? { guid: sdc.guid } : {}),
+              ...(sdc.state ? { state: sdc.state } : {}),
+            },
+          }
+        : {}),
+      ...(node?.problems.length ? { problems: node.problems } : {}),
+    };
+  }
+
+  problems(): string[] {
+    const out: string[] = [];
+    if (this.waitingFor) out.push(`waiting: ${this.waitingFor}`);
+    for (const p of this.agentProblems) out.push(`agent ${p.agentId}: ${p.problems.join("; ")}`);
+    return out;
   }
 }

@@ -1,0 +1,29 @@
+// Bearer-token checks for the operator API. Tokens are compared in constant time (hashes of
+// equal length), and a missing token configuration refuses mutations rather than allow them.
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Secret } from "../common/secret.js";
+
+const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
+
+export function tokenMatches(header: string | undefined, token: Secret | undefined): boolean {
+  if (!token || !header) return false;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) return false;
+  return timingSafeEqual(digest(m[1]!), digest(token.reveal()));
+}
+
+export const REALM = 'Bearer realm="scaleio-framework"';
+
+/** A preHandler that answers 401 unless the request carries the token. */
+export function requireToken(token: Secret | undefined) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (tokenMatches(req.headers.authorization, token)) return;
+    const error = !token
+      ? "no API token is configured on the scheduler (SCALEIO_FRAMEWORK_API_TOKEN or --api-token-file)"
+      : req.headers.authorization
+        ? "wrong or malformed bearer token"
+        : "missing bearer token (Authorization: Bearer <token>)";
+    await reply.code(401).header("www-authenticate", REALM).send({ error });
+  };
+}

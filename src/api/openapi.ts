@@ -1,0 +1,396 @@
+// The OpenAPI 3.1 description of the operator API, served at /openapi.json. A test checks it
+// with a validator and compares its paths and methods with the routes actually registered.
+const json = (schema: unknown, description = "OK") => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const err = (description: string) => json(ref("Error"), description);
+const auth = [{ bearer: [] }];
+const planParam = {
+  name: "planId",
+  in: "path",
+  required: true,
+  schema: { type: "string" },
+  description: "plan id (e.g. deploy)",
+};
+const agentParam = {
+  name: "agentId",
+  in: "path",
+  required: true,
+  schema: { type: "string" },
+  description: "Mesos agent id",
+};
+const readErrors = { "401": err("token required (--api-protect-reads)") };
+const writeErrors = {
+  "400": err("malformed body"),
+  "401": err("missing or wrong bearer token"),
+  "404": err("unknown plan, phase or step"),
+};
+const body = (schema: unknown, required: boolean) => ({
+  required,
+  content: { "application/json": { schema } },
+});
+const planAction = (summary: string, bodySchema: unknown, required: boolean) => ({
+  post: {
+    summary,
+    security: auth,
+    parameters: [planParam],
+    requestBody: body(bodySchema, required),
+    responses: { "200": json(ref("PlanView"), "the plan after the change"), ...writeErrors },
+  },
+});
+const phaseBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { phase: { type: "string", description: "only this phase" } },
+};
+const stepBody = {
+  type: "object",
+  additionalProperties: false,
+  required: ["step"],
+  properties: { step: { type: "string", description: "step id, e.g. sds/agent-3" } },
+};
+const str = { type: "string" };
+const num = { type: "number" };
+const counts = {
+  type: "object",
+  required: ["total", "connected"],
+  properties: { total: num, connected: num },
+};
+const aggregate = { enum: ["PENDING", "IN_PROGRESS", "COMPLETE", "ERROR", "WAITING"] };
+const stepStatus = { enum: ["PENDING", "IN_PROGRESS", "COMPLETE", "ERROR"] };
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "ScaleIO framework operator API",
+      version,
+      description:
+        "Status and control of the ScaleIO Mesos framework. Mutations need a bearer token; reads too with --api-protect-reads.",
+    },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: {
+        Error: { type: "object", required: ["error"], properties: { error: str } },
+        Health: {
+          type: "object",
+          required: ["healthy", "problems"],
+          properties: { healthy: { type: "boolean" }, problems: { type: "array", items: str } },
+        },
+        Version: {
+          type: "object",
+          required: ["versionint", "versionstr", "version"],
+          properties: { versionint: { type: "integer" }, versionstr: str, version: str },
+        },
+        Summary: {
+          type: "object",
+          required: ["platform", "framework", "health", "problems", "plans"],
+          properties: {
+            platform: str,
+            framework: {
+              type: "object",
+              required: ["subscribed", "role", "name"],
+              properties: { id: str, subscribed: { type: "boolean" }, role: str, name: str },
+            },
+            health: { enum: ["healthy", "deploying", "degraded", "failed", "unknown"] },
+            problems: { type: "array", items: str },
+            cluster: {
+              type: "object",
+              required: [
+                "systemId",
+                "systemName",
+                "sds",
+                "sdc",
+                "capacity",
+                "alerts",
+                "observedAt",
+              ],
+              properties: {
+                systemId: str,
+                systemName: { type: ["string", "null"] },
+                mdmMode: str,
+                mdmState: str,
+                sds: counts,
+                sdc: counts,
+                capacity: {
+                  type: "object",
+                  required: ["rawBytes", "usableBytes", "freeBytes"],
+                  properties: { rawBytes: num, usableBytes: num, freeBytes: num },
+                },
+                alerts: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    required: ["type", "severity"],
+                    properties: { type: str, severity: str, message: str },
+                  },
+                },
+                observedAt: num,
+              },
+            },
+            plans: {
+              type: "array",
+              items: {
+                type: "object",
+                required: ["id", "status", "complete", "total"],
+                properties: { id: str, status: aggregate, complete: num, total: num },
+              },
+            },
+          },
+        },
+        Node: {
+          type: "object",
+          required: [
+            "agentId",
+            "hostname",
+            "ip",
+            "attributes",
+            "lost",
+            "lastSeen",
+            "roles",
+            "devices",
+            "steps",
+          ],
+          properties: {
+            agentId: str,
+            hostname: str,
+            ip: str,
+            faultDomain: {
+              type: "object",
+              required: ["region", "zone"],
+              properties: { region: str, zone: str },
+            },
+            attributes: { type: "object", additionalProperties: str },
+            lost: { type: "boolean" },
+            lostSince: num,
+            lastSeen: num,
+            roles: { type: "array", items: str },
+            devices: {
+              type: "array",
+              items: {
+                type: "object",
+                required: ["path"],
+                properties: { path: str, domain: str, pool: str },
+              },
+            },
+            sdc: { type: "object", properties: { guid: str, state: str } },
+            steps: {
+              type: "array",
+              items: {
+                type: "object",
+                required: ["planId", "phaseId", "stepId", "name", "status", "updatedAt"],
+                properties: {
+                  planId: str,
+                  phaseId: str,
+                  stepId: str,
+                  name: str,
+                  status: stepStatus,
+                  message: str,
+                  lastError: str,
+                  updatedAt: num,
+                },
+              },
+            },
+            lastError: str,
+          },
+        },
+        StepView: {
+          type: "object",
+          required: ["id", "name", "status", "attempts", "updatedAt"],
+          properties: {
+            id: str,
+            name: str,
+            asset: str,
+            status: stepStatus,
+            attempts: { type: "integer" },
+            lastError: str,
+            message: str,
+            startedAt: num,
+            updatedAt: num,
+            retryAt: num,
+            forced: { type: "boolean" },
+          },
+        },
+        PhaseView: {
+          type: "object",
+          required: ["id", "name", "strategy", "dependsOn", "status", "paused", "steps"],
+          properties: {
+            id: str,
+            name: str,
+            strategy: { enum: ["serial", "parallel"] },
+            dependsOn: { type: "array", items: str },
+            status: aggregate,
+            paused: { type: "boolean" },
+            steps: { type: "array", items: ref("StepView") },
+          },
+        },
+        PlanView: {
+          type: "object",
+          required: ["id", "name", "strategy", "status", "paused", "phases", "progress"],
+          properties: {
+            id: str,
+            name: str,
+            strategy: { enum: ["serial", "parallel"] },
+            status: aggregate,
+            paused: { type: "boolean" },
+            phases: { type: "array", items: ref("PhaseView") },
+            progress: {
+              type: "object",
+              required: ["complete", "total"],
+              properties: { complete: num, total: num },
+            },
+          },
+        },
+        Event: {
+          type: "object",
+          required: ["id", "type", "time", "data"],
+          properties: {
+            id: { type: "integer" },
+            type: { enum: ["plan", "step", "node", "summary", "log"] },
+            time: num,
+            data: {},
+          },
+        },
+      },
+    },
+    paths: {
+      "/health": {
+        get: {
+          summary: "Healthy when subscribed to Mesos and the state store is writable (Marathon)",
+          responses: { "200": json(ref("Health")), "503": json(ref("Health"), "not healthy") },
+        },
+      },
+      "/version": {
+        get: {
+          summary: "Version (predecessor's fields kept)",
+          responses: { "200": json(ref("Version")) },
+        },
+      },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics (text format 0.0.4)",
+          responses: {
+            "200": { description: "OK", content: { "text/plain": { schema: str } } },
+            ...readErrors,
+          },
+        },
+      },
+      "/openapi.json": {
+        get: {
+          summary: "This document",
+          responses: { "200": json({ type: "object" }) },
+        },
+      },
+      "/v1/summary": {
+        get: {
+          summary: "Cluster summary: platform, framework, health, capacity, plans",
+          responses: { "200": json(ref("Summary")), ...readErrors },
+        },
+      },
+      "/v1/nodes": {
+        get: {
+          summary: "Every known agent with its roles, devices and step progress",
+          responses: {
+            "200": json({
+              type: "object",
+              required: ["nodes"],
+              properties: { nodes: { type: "array", items: ref("Node") } },
+            }),
+            ...readErrors,
+          },
+        },
+      },
+      "/v1/nodes/{agentId}": {
+        get: {
+          summary: "One agent",
+          parameters: [agentParam],
+          responses: { "200": json(ref("Node")), "404": err("unknown agent"), ...readErrors },
+        },
+      },
+      "/v1/nodes/{agentId}/rescan": {
+        post: {
+          summary: "Rescan the agent's devices and add new ones per the strategy",
+          security: auth,
+          parameters: [agentParam],
+          responses: {
+            "202": json({
+              type: "object",
+              required: ["accepted"],
+              properties: { accepted: { const: true } },
+            }),
+            "401": err("missing or wrong bearer token"),
+            "404": err("unknown agent"),
+            "501": err("the platform cannot rescan"),
+          },
+        },
+      },
+      "/v1/plans": {
+        get: {
+          summary: "All plans",
+          responses: {
+            "200": json({
+              type: "object",
+              required: ["plans"],
+              properties: { plans: { type: "array", items: ref("PlanView") } },
+            }),
+            ...readErrors,
+          },
+        },
+      },
+      "/v1/plans/{planId}": {
+        get: {
+          summary: "One plan with its phases and steps",
+          parameters: [planParam],
+          responses: { "200": json(ref("PlanView")), "404": err("unknown plan"), ...readErrors },
+        },
+      },
+      "/v1/plans/{planId}/pause": planAction("Pause a plan or one phase", phaseBody, false),
+      "/v1/plans/{planId}/resume": planAction("Resume a plan or one phase", phaseBody, false),
+      "/v1/plans/{planId}/restart": planAction("Run a step again from scratch", stepBody, true),
+      "/v1/plans/{planId}/force-complete": planAction(
+        "Mark a step complete without running it",
+        stepBody,
+        true,
+      ),
+      "/v1/events": {
+        get: {
+          summary: "Server-sent events: plan, step, node, summary, log (Last-Event-ID replays)",
+          parameters: [
+            {
+              name: "history",
+              in: "query",
+              schema: { type: "integer", minimum: 0 },
+              description: "replay up to this many recent events first",
+            },
+            { name: "Last-Event-ID", in: "header", schema: { type: "integer", minimum: 0 } },
+          ],
+          responses: {
+            "200": {
+              description: "event stream",
+              content: { "text/event-stream": { schema: str } },
+            },
+            "400": err("bad history or Last-Event-ID"),
+            ...readErrors,
+          },
+        },
+      },
+      "/v1/events/recent": {
+        get: {
+          summary: "Recent events, newest last (at most 500)",
+          parameters: [{ name: "n", in: "query", schema: { type: "integer", minimum: 0 } }],
+          responses: {
+            "200": json({
+              type: "object",
+              required: ["events"],
+              properties: { events: { type: "array", items: ref("Event") } },
+            }),
+            "400": err("bad n"),
+            ...readErrors,
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,38 @@
+// Nodes (one per agent the framework knows) and the summary of the whole cluster.
+import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
+import type { OperatorView } from "../../framework/operator-view.js";
+import { ApiError } from "../errors.js";
+
+type Params = { agentId: string };
+
+export function nodeRoutes(
+  app: FastifyInstance,
+  view: OperatorView,
+  guards: { read: preHandlerAsyncHookHandler[]; write: preHandlerAsyncHookHandler[] },
+): void {
+  app.get("/v1/summary", { preHandler: guards.read }, async () => view.summary());
+  app.get("/v1/nodes", { preHandler: guards.read }, async () => ({ nodes: view.nodes() }));
+  app.get<{ Params: Params }>("/v1/nodes/:agentId", { preHandler: guards.read }, async (req) => {
+    const node = view.node(req.params.agentId);
+    if (!node) throw new ApiError(404, `no agent '${req.params.agentId}'`);
+    return node;
+  });
+  app.post<{ Params: Params }>(
+    "/v1/nodes/:agentId/rescan",
+    { preHandler: guards.write },
+    async (req, reply) => {
+      const { agentId } = req.params;
+      const node = view.node(agentId);
+      if (!node) throw new ApiError(404, `no agent '${agentId}'`);
+      const platform = view.source.platform;
+      if (!platform.rescan)
+        throw new ApiError(501, `the ${platform.name} platform cannot rescan devices`);
+      view.events.log("info", `operator asked to rescan the devices of ${node.hostname}`);
+      // The rescan runs as plan work; its outcome shows in the plans and the event stream.
+      platform.rescan(agentId).catch((err: Error) => {
+        view.events.log("error", `rescan of ${node.hostname} failed: ${err.message}`);
+      });
+      return reply.code(202).send({ accepted: true });
+    },
+  );
+}

@@ -1,0 +1,60 @@
+// Plans: list, detail, and the operator controls (pause/resume a plan or phase, restart or
+// force-complete a step). Step ids contain '/', so the step travels in the body.
+import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
+import type { OperatorView } from "../../framework/operator-view.js";
+import { parseBody, phaseBody, stepBody } from "../body.js";
+
+type Params = { planId: string };
+
+export function planRoutes(
+  app: FastifyInstance,
+  view: OperatorView,
+  guards: { read: preHandlerAsyncHookHandler[]; write: preHandlerAsyncHookHandler[] },
+): void {
+  const engine = view.source.engine;
+  const hub = view.events;
+  app.get("/v1/plans", { preHandler: guards.read }, async () => ({ plans: view.plans() }));
+  app.get<{ Params: Params }>("/v1/plans/:planId", { preHandler: guards.read }, async (req) =>
+    engine.view(req.params.planId),
+  );
+  app.post<{ Params: Params }>(
+    "/v1/plans/:planId/pause",
+    { preHandler: guards.write },
+    async (req) => {
+      const { phase } = parseBody(phaseBody, req.body);
+      await engine.pause(req.params.planId, phase);
+      hub.log("info", `operator paused ${req.params.planId}${phase ? ` phase ${phase}` : ""}`);
+      return engine.view(req.params.planId);
+    },
+  );
+  app.post<{ Params: Params }>(
+    "/v1/plans/:planId/resume",
+    { preHandler: guards.write },
+    async (req) => {
+      const { phase } = parseBody(phaseBody, req.body);
+      await engine.resume(req.params.planId, phase);
+      hub.log("info", `operator resumed ${req.params.planId}${phase ? ` phase ${phase}` : ""}`);
+      return engine.view(req.params.planId);
+    },
+  );
+  app.post<{ Params: Params }>(
+    "/v1/plans/:planId/restart",
+    { preHandler: guards.write },
+    async (req) => {
+      const { step } = parseBody(stepBody, req.body);
+      await engine.restartStep(req.params.planId, step);
+      hub.log("info", `operator restarted ${req.params.planId} step ${step}`);
+      return engine.view(req.params.planId);
+    },
+  );
+  app.post<{ Params: Params }>(
+    "/v1/plans/:planId/force-complete",
+    { preHandler: guards.write },
+    async (req) => {
+      const { step } = parseBody(stepBody, req.body);
+      await engine.forceComplete(req.params.planId, step);
+      hub.log("warn", `operator force-completed ${req.params.planId} step ${step}`);
+      return engine.view(req.params.planId);
+    },
+  );
+}

@@ -1,0 +1,77 @@
+// The operator event hub: a bounded ring buffer of what happened (plan and step changes,
+// agents seen or lost, platform observations, operator-relevant log lines) with increasing
+// ids, so the event stream can replay what a reconnecting client missed (Last-Event-ID).
+import { EventEmitter } from "node:events";
+
+export type OperatorEventType = "plan" | "step" | "node" | "summary" | "log";
+
+export interface OperatorEvent {
+  id: number;
+  type: OperatorEventType;
+  time: number;
+  data: unknown;
+}
+
+export interface LogEventData {
+  time: number;
+  level: "info" | "warn" | "error";
+  msg: string;
+}
+
+export interface EventHubOptions {
+  /** Events kept for replay (default 500). */
+  capacity?: number;
+  /** Scrubs secrets from every event before it is kept or sent. */
+  redact?: (text: string) => string;
+  now?: () => number;
+}
+
+export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
+  private readonly buffer: OperatorEvent[] = [];
+  private readonly capacity: number;
+  private readonly opts: EventHubOptions;
+  private lastId = 0;
+
+  constructor(opts: EventHubOptions = {}) {
+    super();
+    this.opts = opts;
+    this.capacity = Math.max(1, opts.capacity ?? 500);
+    // Every SSE client listens; that is not a leak.
+    this.setMaxListeners(0);
+  }
+
+  publish(type: OperatorEventType, data: unknown): OperatorEvent {
+    const clean = this.opts.redact
+      ? (JSON.parse(this.opts.redact(JSON.stringify(data) ?? "null")) as unknown)
+      : data;
+    const ev: OperatorEvent = {
+      id: ++this.lastId,
+      type,
+      time: this.opts.now?.() ?? Date.now(),
+      data: clean,
+    };
+    this.buffer.push(ev);
+    if (this.buffer.length > this.capacity)
+      this.buffer.splice(0, this.buffer.length - this.capacity);
+    this.emit("event", ev);
+    return ev;
+  }
+
+  log(level: LogEventData["level"], msg: string): OperatorEvent {
+    return this.publish("log", { time: this.opts.now?.() ?? Date.now(), level, msg });
+  }
+
+  /** Events with an id above `afterId` (all kept ones when undefined), oldest first. */
+  since(afterId?: number): OperatorEvent[] {
+    return afterId === undefined ? [...this.buffer] : this.buffer.filter((e) => e.id > afterId);
+  }
+
+  /** The newest `n` events, oldest first. */
+  recent(n: number): OperatorEvent[] {
+    return n <= 0 ? [] : this.buffer.slice(-n);
+  }
+
+  get latestId(): number {
+    return this.lastId;
+  }
+}

@@ -1,0 +1,284 @@
+// What operators see: the cluster summary and the per-agent node view, assembled from the
+// scheduler (plans, agents, subscription) and the platform (cluster observation, roles,
+// devices). The platform's cluster is read periodically and after plans change, never per
+// request; every change is published on the event hub for the event stream.
+import type { AgentRecord, AgentRegistry } from "./agents.js";
+import type { PlanEngine } from "./plan/engine.js";
+import type { AggregateStatus, PlanView, StepStatus } from "./plan/types.js";
+import type { ClusterView, Platform } from "./scheduler.js";
+import { EventHub } from "./events.js";
+
+export type Health = "healthy" | "deploying" | "degraded" | "failed" | "unknown";
+
+export interface Summary {
+  platform: string;
+  framework: { id?: string; subscribed: boolean; role: string; name: string };
+  health: Health;
+  problems: string[];
+  cluster?: ClusterView;
+  plans: { id: string; status: AggregateStatus; complete: number; total: number }[];
+}
+
+export interface NodeStep {
+  planId: string;
+  phaseId: string;
+  stepId: string;
+  name: string;
+  status: StepStatus;
+  message?: string;
+  lastError?: string;
+  updatedAt: number;
+}
+
+export interface NodeView {
+  agentId: string;
+  hostname: string;
+  ip: string;
+  faultDomain?: { region: string; zone: string };
+  attributes: Record<string, string>;
+  lost: boolean;
+  lostSince?: number;
+  lastSeen: number;
+  roles: string[];
+  devices: { path: string; domain?: string; pool?: string }[];
+  sdc?: { guid?: string; state?: string };
+  steps: NodeStep[];
+  lastError?: string;
+}
+
+/** What the view reads; FrameworkScheduler provides all of it. */
+export interface OperatorSource {
+  engine: PlanEngine;
+  agents: AgentRegistry;
+  platform: Platform;
+  readonly subscribed: boolean;
+  readonly frameworkId: string | undefined;
+  readonly role: string;
+  readonly frameworkInfo: { name: string };
+  redact(text: string): string;
+}
+
+export interface OperatorViewOptions {
+  /** How often the platform's cluster is read (default 10 s). */
+  refreshMs?: number;
+  /** Wait after a plan change before reading the cluster again (default 1 s). */
+  settleMs?: number;
+  capacity?: number;
+  now?: () => number;
+}
+
+export class OperatorView {
+  readonly events: EventHub;
+  readonly source: OperatorSource;
+  private readonly opts: OperatorViewOptions;
+  private cluster: ClusterView | undefined;
+  private clusterError: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private settle: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private stopped = false;
+  private readonly detach: (() => void)[] = [];
+
+  constructor(src: OperatorSource, opts: OperatorViewOptions = {}) {
+    this.source = src;
+    this.opts = opts;
+    this.events = new EventHub({
+      redact: (t) => src.redact(t),
+      ...(opts.capacity ? { capacity: opts.capacity } : {}),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+  }
+
+  /** Follows the engine and the agents, and starts reading the platform's cluster. */
+  start(): void {
+    const { engine, agents } = this.source;
+    const onPlan = (v: PlanView) => {
+      this.events.publish("plan", v);
+      this.refreshSoon();
+    };
+    const onStep = (planId: string, phaseId: string, step: PlanView["phases"][0]["steps"][0]) => {
+      this.events.publish("step", { planId, phaseId, step });
+      if (step.status === "ERROR" && step.lastError)
+        this.events.log("warn", `${planId}: ${step.name} failed: ${step.lastError}`);
+      else if (step.status === "COMPLETE")
+        this.events.log(
+          "info",
+          `${planId}: ${step.name} ${step.forced ? "force-completed" : "done"}`,
+        );
+    };
+    const onChanged = (a: AgentRecord, isNew: boolean) => {
+      this.publishNode(a.agentId);
+      if (isNew) this.events.log("info", `agent ${a.hostname} (${a.agentId}) joined`);
+    };
+    const onLost = (a: AgentRecord) => {
+      this.publishNode(a.agentId);
+      this.events.log("warn", `agent ${a.hostname} (${a.agentId}) lost`);
+    };
+    const onBack = (a: AgentRecord) => {
+      this.publishNode(a.agentId);
+      this.events.log("info", `agent ${a.hostname} (${a.agentId}) back`);
+    };
+    engine.on("plan", onPlan);
+    engine.on("step", onStep);
+    agents.on("changed", onChanged);
+    agents.on("lost", onLost);
+    agents.on("back", onBack);
+    this.detach.push(
+      () => engine.off("plan", onPlan),
+      () => engine.off("step", onStep),
+      () => agents.off("changed", onChanged),
+      () => agents.off("lost", onLost),
+      () => agents.off("back", onBack),
+    );
+    this.timer = setInterval(() => void this.refresh(), this.opts.refreshMs ?? 10_000);
+    this.timer.unref();
+    void this.refresh();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const d of this.detach.splice(0)) d();
+    clearInterval(this.timer);
+    clearTimeout(this.settle);
+    await this.refreshing;
+  }
+
+  private refreshSoon(): void {
+    if (this.stopped || this.settle) return;
+    this.settle = setTimeout(() => {
+      this.settle = undefined;
+      void this.refresh();
+    }, this.opts.settleMs ?? 1000);
+    this.settle.unref();
+  }
+
+  private publishNode(agentId: string): void {
+    const n = this.node(agentId);
+    if (n) this.events.publish("node", n);
+  }
+
+  /** Reads the platform's cluster now (one read at a time) and publishes the summary. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    const read = this.source.platform.summary;
+    if (read && !this.stopped) {
+      try {
+        this.cluster = await read.call(this.source.platform);
+        this.clusterError = undefined;
+      } catch (err) {
+        const msg = this.source.redact((err as Error).message);
+        if (msg !== this.clusterError) this.events.log("warn", `cluster not readable: ${msg}`);
+        this.clusterError = msg;
+      }
+    }
+    if (!this.stopped) this.events.publish("summary", this.summary());
+  }
+
+  plans(): PlanView[] {
+    return this.source.engine.planIds().map((id) => this.source.engine.view(id));
+  }
+
+  summary(): Summary {
+    const plans = this.plans();
+    const problems: string[] = [];
+    if (!this.source.subscribed) problems.push("not subscribed to Mesos");
+    for (const p of this.source.platform.problems?.() ?? []) problems.push(p);
+    for (const a of this.source.agents.all())
+      if (a.lostSince !== undefined) problems.push(`agent ${a.hostname} (${a.agentId}) is lost`);
+    const failed = plans.flatMap((p) =>
+      p.phases.flatMap((ph) =>
+        ph.steps
+          .filter((s) => s.status === "ERROR")
+          .map((s) => `${p.id}: ${s.name} failed${s.lastError ? `: ${s.lastError}` : ""}`),
+      ),
+    );
+    problems.push(...failed);
+    const c = this.cluster;
+    if (c) {
+      if (c.mdmState && !/normal/i.test(c.mdmState))
+        problems.push(`MDM cluster state is ${c.mdmState}`);
+      if (c.sds.connected < c.sds.total)
+        problems.push(`${c.sds.total - c.sds.connected} of ${c.sds.total} SDSs disconnected`);
+      if (c.sdc.connected < c.sdc.total)
+        problems.push(`${c.sdc.total - c.sdc.connected} of ${c.sdc.total} SDCs disconnected`);
+      for (const a of c.alerts)
+        if (/critical|high|error/i.test(a.severity))
+          problems.push(`alert ${a.type} (${a.severity})${a.message ? `: ${a.message}` : ""}`);
+    } else if (this.clusterError && plans.every((p) => p.status === "COMPLETE")) {
+      problems.push(`cluster not readable: ${this.clusterError}`);
+    }
+    const allDone = plans.length > 0 && plans.every((p) => p.status === "COMPLETE");
+    let health: Health;
+    if (plans.length === 0) health = "unknown";
+    else if (failed.length > 0) health = c ? "degraded" : "failed";
+    else if (!allDone) health = "deploying";
+    else if (this.source.platform.summary && !c) health = "unknown";
+    else health = problems.length === 0 ? "healthy" : "degraded";
+    const fwId = this.source.frameworkId;
+    return {
+      platform: this.source.platform.name,
+      framework: {
+        ...(fwId ? { id: fwId } : {}),
+        subscribed: this.source.subscribed,
+        role: this.source.role,
+        name: this.source.frameworkInfo.name,
+      },
+      health,
+      problems,
+      ...(c ? { cluster: c } : {}),
+      plans: plans.map((p) => ({ id: p.id, status: p.status, ...p.progress })),
+    };
+  }
+
+  nodes(): NodeView[] {
+    const plans = this.plans();
+    return this.source.agents.all().map((a) => this.build(a, plans));
+  }
+
+  node(agentId: string): NodeView | undefined {
+    const a = this.source.agents.get(agentId);
+    return a ? this.build(a, this.plans()) : undefined;
+  }
+
+  private build(a: AgentRecord, plans: PlanView[]): NodeView {
+    const info = this.source.platform.nodeInfo?.(a.agentId);
+    const steps: NodeStep[] = [];
+    for (const p of plans)
+      for (const ph of p.phases)
+        for (const s of ph.steps)
+          if (s.asset === a.agentId || (s.asset === undefined && s.id.endsWith(`/${a.agentId}`)))
+            steps.push({
+              planId: p.id,
+              phaseId: ph.id,
+              stepId: s.id,
+              name: s.name,
+              status: s.status,
+              ...(s.message !== undefined ? { message: s.message } : {}),
+              ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+              updatedAt: s.updatedAt,
+            });
+    const newestError = steps
+      .filter((s) => s.lastError && s.status !== "COMPLETE")
+      .sort((x, y) => y.updatedAt - x.updatedAt)[0]?.lastError;
+    const lastError = newestError ?? info?.problems?.[0];
+    return {
+      agentId: a.agentId,
+      hostname: a.hostname,
+      ip: a.ip,
+      ...(a.faultDomain ? { faultDomain: a.faultDomain } : {}),
+      attributes: a.attributes,
+      lost: a.lostSince !== undefined,
+      ...(a.lostSince !== undefined ? { lostSince: a.lostSince } : {}),
+      lastSeen: a.lastSeen,
+      roles: info?.roles ?? [],
+      devices: info?.devices ?? [],
+      ...(info?.sdc ? { sdc: info.sdc } : {}),
+      steps,
+      ...(lastError ? { lastError } : {}),
+    };
+  }
+}
