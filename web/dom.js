@@ -20,16 +20,18 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
-/** Replaces a container's content, keeping keyboard focus and open <details> by their keys. */
+/** Replaces a container's content, keeping keyboard focus and <details> states by their keys. */
 export function replaceContent(container, nodes) {
   const active = document.activeElement;
   const focusKey = container.contains(active) ? active?.getAttribute("data-key") : null;
-  const open = new Set(
-    [...container.querySelectorAll("details[open][data-key]")].map((d) => d.dataset.key),
+  // What the operator opened or closed stays so; new ones keep their default.
+  const open = new Map(
+    [...container.querySelectorAll("details[data-key]")].map((d) => [d.dataset.key, d.open]),
   );
   container.replaceChildren(...nodes);
   for (const d of container.querySelectorAll("details[data-key]")) {
-    if (open.has(d.dataset.key)) d.open = true;
+    const was = open.get(d.dataset.key);
+    if (was !== undefined) d.open = was;
   }
   if (focusKey) {
     const again = container.querySelector(`[data-key="${CSS.escape(focusKey)}"]`);

@@ -49,18 +49,6 @@ export function addLog(entry) {
   if (state.log.length > LOG_LIMIT) state.log.splice(0, state.log.length - LOG_LIMIT);
 }
 
-/** A log line for a step that finished or failed; undefined for other transitions. */
-function stepLogLine(planId, phaseId, step, before) {
-  if (before?.status === step.status) return undefined;
-  if (step.status !== "COMPLETE" && step.status !== "ERROR") return undefined;
-  const why = step.lastError ? `: ${step.lastError}` : step.forced ? " (forced)" : "";
-  return {
-    time: step.updatedAt ?? Date.now(),
-    level: step.status === "ERROR" ? "warn" : "info",
-    msg: `${planId}/${phaseId} ${step.name}: ${step.status}${why}`,
-  };
-}
-
 function applyStep({ planId, phaseId, step }) {
   const changed = ["plans"];
   const plan = state.plans.get(planId);
@@ -81,13 +69,13 @@ function applyStep({ planId, phaseId, step }) {
       lastError: step.lastError,
       updatedAt: step.updatedAt,
     });
-    if (step.lastError) node.lastError = step.lastError;
+    // As the API computes it: the newest error of a step not complete.
+    const fromSteps = node.steps
+      .filter((x) => x.lastError && x.status !== "COMPLETE")
+      .sort((a, b) => (b.updatedAt ?? 0) - (a.updatedAt ?? 0))[0]?.lastError;
+    if (fromSteps) node.lastError = fromSteps;
+    else if (node.lastError && node.lastError === before?.lastError) delete node.lastError;
     changed.push("topology");
-  }
-  const line = stepLogLine(planId, phaseId, step, before);
-  if (line) {
-    addLog(line);
-    changed.push("log");
   }
   return changed;
 }
@@ -117,11 +105,5 @@ export function applyEvent(type, data) {
 /** The log as it was before the page opened, from `/v1/events/recent`. */
 export function seedLog(events) {
   state.log = [];
-  for (const e of events) {
-    if (e.type === "log") addLog(e.data);
-    else if (e.type === "step" && e.data?.step) {
-      const line = stepLogLine(e.data.planId, e.data.phaseId, e.data.step, undefined);
-      if (line) addLog(line);
-    }
-  }
+  for (const e of events) if (e.type === "log") addLog(e.data);
 }

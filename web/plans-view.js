@@ -88,24 +88,36 @@ function phaseSection(plan, phase) {
           }),
     ),
     h(
-      "table",
-      { class: "steps" },
-      h("caption", { class: "visually-hidden", text: `Steps of phase ${phase.name}` }),
+      "details",
+      {
+        class: "phase-steps",
+        "data-key": `steps:${plan.id}|${phase.id}`,
+        open: phase.status !== "COMPLETE",
+      },
+      h("summary", {
+        "data-key": `steps-summary:${plan.id}|${phase.id}`,
+        text: `${phase.steps.length} step(s)`,
+      }),
       h(
-        "thead",
-        {},
+        "table",
+        { class: "steps" },
+        h("caption", { class: "visually-hidden", text: `Steps of phase ${phase.name}` }),
         h(
-          "tr",
+          "thead",
           {},
-          ["Step", "Status", "Detail", "Last error", "Actions"].map((c) =>
-            h("th", { scope: "col", text: c }),
+          h(
+            "tr",
+            {},
+            ["Step", "Status", "Detail", "Last error", "Actions"].map((c) =>
+              h("th", { scope: "col", text: c }),
+            ),
           ),
         ),
-      ),
-      h(
-        "tbody",
-        {},
-        phase.steps.map((s) => stepRow(plan, phase, s)),
+        h(
+          "tbody",
+          {},
+          phase.steps.map((s) => stepRow(plan, phase, s)),
+        ),
       ),
     ),
   );

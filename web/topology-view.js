@@ -11,7 +11,7 @@ function domainOf(node) {
 function nodeCard(node) {
   const steps = node.steps ?? [];
   const done = steps.filter((s) => s.status === "COMPLETE").length;
-  const title = `${node.hostname} (${node.ip})`;
+  const title = node.hostname === node.ip ? node.hostname : `${node.hostname} (${node.ip})`;
   return h(
     "li",
     { class: "agent", "data-agent": node.agentId },
