@@ -71,7 +71,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
         "Status and control of the ScaleIO Mesos framework. Mutations need a bearer token; reads too with --api-protect-reads.",
     },
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "the operator API token" },
+        executorToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "a single-use token the scheduler gave the executor",
+        },
+      },
       schemas: {
         Error: { type: "object", required: ["error"], properties: { error: str } },
         Health: {
@@ -373,6 +380,33 @@ export function openApiDocument(version: string): Record<string, unknown> {
             },
             "400": err("bad history or Last-Event-ID"),
             ...readErrors,
+          },
+        },
+      },
+      "/v1/executor/secrets": {
+        get: {
+          tags: ["executor"],
+          summary: "For executors: trade a single-use token for the secrets of one node step",
+          security: [{ executorToken: [] }],
+          responses: {
+            "200": json({ type: "object", additionalProperties: str }, "the secret values"),
+            "401": err("missing, unknown, used or expired token"),
+          },
+        },
+      },
+      "/v1/artifacts/{version}/scaleio-executor": {
+        get: {
+          tags: ["executor"],
+          summary: "For Mesos fetchers: the self-contained executor of this scheduler's version",
+          parameters: [{ name: "version", in: "path", required: true, schema: str }],
+          responses: {
+            "200": {
+              description: "the executor binary",
+              content: {
+                "application/octet-stream": { schema: { type: "string", format: "binary" } },
+              },
+            },
+            "404": err("other version, or not built"),
           },
         },
       },

@@ -33,6 +33,8 @@ export interface ApiServerOptions extends ExecutorRouteOptions {
   keepAliveMs?: number;
   /** Called with unexpected faults (5xx), for the log. */
   onFault?: (err: Error, url: string) => void;
+  /** Sees every route as it is registered (the OpenAPI test compares them with the document). */
+  onRoute?: (method: string, url: string) => void;
   /** Lets other parts (the web UI) add their routes before the server is ready. */
   extend?: (app: FastifyInstance) => void;
 }
@@ -45,6 +47,11 @@ export function versionInt(version: string): number {
 
 export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const onRoute = opts.onRoute;
+  if (onRoute)
+    app.addHook("onRoute", (r) => {
+      for (const m of [r.method].flat()) onRoute(m, r.url);
+    });
   installErrorHandlers(app, opts.onFault);
 
   const write: preHandlerAsyncHookHandler[] = [requireToken(opts.apiToken)];

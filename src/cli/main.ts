@@ -1,9 +1,11 @@
 // The `scaleio-framework` command line.
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../common/paths.js";
 import { preprocessArgs, registerScheduler } from "./scheduler.js";
+import { registerOperatorCommands } from "./operator/commands.js";
+import { EXIT } from "./operator/client.js";
 
 const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
   version: string;
@@ -11,13 +13,15 @@ const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")
 };
 
 const program = new Command();
+// Usage errors exit 2 (scripts tell them from API errors, 1); help and version exit 0.
+program.exitOverride();
 program
   .name("scaleio-framework")
   .description(pkg.description)
   .version(pkg.version, "-V, --version", "print the version")
   .addHelpText(
     "after",
-    "\nDevelopment:\n  dev ...  a Mesos-compatible development cluster and a ScaleIO emulator\n           (see `scaleio-framework dev --help`)\n  demo [--agents N] [--exit-when-healthy]\n           the whole product on this machine: dev cluster, emulator, scheduler",
+    "\nExit codes of the operator verbs: 0 ok, 1 API error or unreachable, 2 usage error,\n3 `status`: not healthy, 4 the API refused the token.\n\nDevelopment:\n  dev ...  a Mesos-compatible development cluster and a ScaleIO emulator\n           (see `scaleio-framework dev --help`)\n  demo [--agents N] [--exit-when-healthy]\n           the whole product on this machine: dev cluster, emulator, scheduler",
   );
 
 program
@@ -36,5 +40,11 @@ const { argv, notices } =
     ? preprocessArgs(process.argv)
     : { argv: process.argv, notices: [] };
 registerScheduler(program, pkg.version, notices);
+registerOperatorCommands(program);
 
-await program.parseAsync(argv);
+try {
+  await program.parseAsync(argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
+}

@@ -1,0 +1,145 @@
+// Operator verbs of the `scaleio-framework` command line, against a running scheduler:
+// status, nodes, plan list|show|pause|resume|restart|force-complete, events [--follow].
+// Text on a terminal, `--json` for scripts; exit codes in EXIT (client.ts).
+import { Command, Option } from "commander";
+import type { NodeView, Summary } from "../../framework/operator-view.js";
+import type { OperatorEvent } from "../../framework/events.js";
+import type { PlanView } from "../../framework/plan/types.js";
+import { ApiClient, CliError, EXIT, type ConnectionOptions } from "./client.js";
+import { formatEvent, formatNodes, formatPlan, formatPlans, formatSummary } from "./format.js";
+import { followEvents } from "./sse.js";
+
+interface Common extends ConnectionOptions {
+  json?: boolean;
+}
+
+const enc = encodeURIComponent;
+
+function withConnection(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option("--api <url>", "the scheduler's API (or SCALEIO_FRAMEWORK_API)").default(
+        undefined,
+        "http://127.0.0.1:35000",
+      ),
+    )
+    .option("--token-file <file>", "file holding the API token (or SCALEIO_FRAMEWORK_API_TOKEN)")
+    .option("--json", "print JSON (for scripts)");
+}
+
+/** Runs a verb: prints what it returns, maps failures to exit codes. */
+function run<A extends unknown[]>(
+  fn: (
+    client: ApiClient,
+    o: Common,
+    ...args: A
+  ) => Promise<{ text: string; json: unknown; code?: number }>,
+) {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const o = cmd.opts<Common>();
+    try {
+      const client = new ApiClient(o);
+      const r = await fn(client, o, ...(args.slice(0, -2) as A));
+      process.stdout.write(`${o.json ? JSON.stringify(r.json, null, 2) : r.text}\n`);
+      process.exitCode = r.code ?? EXIT.ok;
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err;
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    }
+  };
+}
+
+export function registerOperatorCommands(program: Command): void {
+  withConnection(
+    program
+      .command("status")
+      .description("the cluster's health, capacity and plans (exit 3 when not healthy)"),
+  ).action(
+    run(async (c) => {
+      const s = await c.get<Summary>("/v1/summary");
+      return {
+        text: formatSummary(s),
+        json: s,
+        code: s.health === "healthy" ? EXIT.ok : EXIT.notHealthy,
+      };
+    }),
+  );
+
+  withConnection(
+    program.command("nodes").description("every agent: roles, devices, step progress, errors"),
+  ).action(
+    run(async (c) => {
+      const r = await c.get<{ nodes: NodeView[] }>("/v1/nodes");
+      return { text: formatNodes(r.nodes), json: r };
+    }),
+  );
+
+  const plan = program.command("plan").description("show and steer plans");
+  withConnection(plan.command("list").description("all plans")).action(
+    run(async (c) => {
+      const r = await c.get<{ plans: PlanView[] }>("/v1/plans");
+      return { text: formatPlans(r.plans), json: r };
+    }),
+  );
+  withConnection(plan.command("show <planId>").description("a plan's phases and steps")).action(
+    run(async (c, _o, id: string) => {
+      const p = await c.get<PlanView>(`/v1/plans/${enc(id)}`);
+      return { text: formatPlan(p), json: p };
+    }),
+  );
+  for (const verb of ["pause", "resume"] as const) {
+    withConnection(
+      plan
+        .command(`${verb} <planId>`)
+        .description(`${verb} a plan, or one phase of it`)
+        .option("--phase <phaseId>", `${verb} only this phase`),
+    ).action(
+      run(async (c, o, id: string) => {
+        const phase = (o as Common & { phase?: string }).phase;
+        const p = await c.post<PlanView>(`/v1/plans/${enc(id)}/${verb}`, phase ? { phase } : {});
+        return { text: formatPlans([p]), json: p };
+      }),
+    );
+  }
+  for (const [verb, what] of [
+    ["restart", "run a step again from scratch"],
+    ["force-complete", "mark a step complete without running it"],
+  ] as const) {
+    withConnection(plan.command(`${verb} <planId> <stepId>`).description(what)).action(
+      run(async (c, _o, id: string, step: string) => {
+        const p = await c.post<PlanView>(`/v1/plans/${enc(id)}/${verb}`, { step });
+        return { text: formatPlans([p]), json: p };
+      }),
+    );
+  }
+
+  withConnection(
+    program
+      .command("events")
+      .description("recent events; with --follow, stream them as they happen")
+      .option("-f, --follow", "keep streaming (reconnects, resuming after the last event)")
+      .option("--history <n>", "with --follow: replay this many recent events first", "20"),
+  ).action(async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const o = cmd.opts<Common & { follow?: boolean; history: string }>();
+    try {
+      const client = new ApiClient(o);
+      const print = (e: OperatorEvent) =>
+        process.stdout.write(`${o.json ? JSON.stringify(e) : formatEvent(e)}\n`);
+      if (!o.follow) {
+        const r = await client.get<{ events: OperatorEvent[] }>("/v1/events/recent");
+        if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        else for (const e of r.events) print(e);
+        return;
+      }
+      if (!/^\d+$/.test(o.history)) throw new CliError(EXIT.usage, "--history: not a number");
+      await followEvents(client, Number(o.history), print);
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err;
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    }
+  });
+}

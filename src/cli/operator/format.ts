@@ -1,0 +1,130 @@
+// Human-readable renderings of the API's answers (the CLI prints these on a terminal).
+import type { NodeView, Summary } from "../../framework/operator-view.js";
+import type { PlanView } from "../../framework/plan/types.js";
+import type { OperatorEvent } from "../../framework/events.js";
+import { bytes, clock, table } from "./table.js";
+
+export function formatSummary(s: Summary): string {
+  const out: string[] = [];
+  const fw = s.framework;
+  out.push(`health:     ${s.health}`);
+  out.push(
+    `framework:  ${fw.name}${fw.id ? ` (${fw.id})` : ""}, role ${fw.role}, ${fw.subscribed ? "subscribed" : "NOT subscribed"}`,
+  );
+  const c = s.cluster;
+  if (c) {
+    out.push(
+      `cluster:    ${s.platform} ${c.systemName ?? "?"} (${c.systemId})${c.mdmMode ? `, MDM ${c.mdmMode}` : ""}${c.mdmState ? ` ${c.mdmState}` : ""}`,
+    );
+    out.push(
+      `SDS:        ${c.sds.connected}/${c.sds.total} connected; SDC: ${c.sdc.connected}/${c.sdc.total} connected`,
+    );
+    out.push(
+      `capacity:   raw ${bytes(c.capacity.rawBytes)}, usable ${bytes(c.capacity.usableBytes)}, free ${bytes(c.capacity.freeBytes)}`,
+    );
+    if (c.alerts.length)
+      out.push(`alerts:     ${c.alerts.map((a) => `${a.type} (${a.severity})`).join(", ")}`);
+  } else out.push(`cluster:    ${s.platform}, not observed yet`);
+  for (const [i, p] of s.plans.entries())
+    out.push(
+      `${i === 0 ? "plans:" : ""}`.padEnd(12) + `${p.id} ${p.status} ${p.complete}/${p.total}`,
+    );
+  if (s.plans.length === 0) out.push("plans:      none yet");
+  for (const [i, p] of s.problems.entries())
+    out.push(`${i === 0 ? "problems:" : ""}`.padEnd(12) + `- ${p}`);
+  return out.join("\n");
+}
+
+export function formatNodes(nodes: NodeView[]): string {
+  if (nodes.length === 0) return "no agents known yet";
+  return table(
+    ["HOST", "IP", "ROLES", "DEVICES", "STEPS", "STATE", "LAST ERROR"],
+    nodes.map((n) => {
+      const done = n.steps.filter((s) => s.status === "COMPLETE").length;
+      const running = n.steps.find((s) => s.status === "IN_PROGRESS");
+      const state = n.lost
+        ? "lost"
+        : n.steps.some((s) => s.status === "ERROR")
+          ? "error"
+          : running
+            ? `${running.name}`
+            : done === n.steps.length
+              ? "done"
+              : "pending";
+      return [
+        n.hostname,
+        n.ip,
+        n.roles.join(",") || "-",
+        n.devices.map((d) => d.path).join(",") || "-",
+        `${done}/${n.steps.length}`,
+        state,
+        n.lastError ?? "",
+      ];
+    }),
+  );
+}
+
+export function formatPlans(plans: PlanView[]): string {
+  if (plans.length === 0) return "no plans yet";
+  return table(
+    ["PLAN", "STATUS", "PROGRESS", "PAUSED", "NAME"],
+    plans.map((p) => [
+      p.id,
+      p.status,
+      `${p.progress.complete}/${p.progress.total}`,
+      p.paused ? "yes" : "no",
+      p.name,
+    ]),
+  );
+}
+
+export function formatPlan(p: PlanView): string {
+  const out = [
+    `plan ${p.id} (${p.name}): ${p.status}${p.paused ? " (paused)" : ""}, ${p.progress.complete}/${p.progress.total} steps complete`,
+  ];
+  for (const ph of p.phases) {
+    out.push("");
+    out.push(
+      `phase ${ph.id} (${ph.name}): ${ph.status}${ph.paused ? " (paused)" : ""}, ${ph.strategy}${ph.dependsOn.length ? `, after ${ph.dependsOn.join(", ")}` : ""}`,
+    );
+    if (ph.steps.length === 0) continue;
+    out.push(
+      table(
+        ["  STEP", "STATUS", "TRIES", "DETAIL"],
+        ph.steps.map((s) => [
+          `  ${s.id}`,
+          s.status + (s.forced ? " (forced)" : ""),
+          String(s.attempts),
+          s.lastError && s.status !== "COMPLETE" ? `error: ${s.lastError}` : (s.message ?? s.name),
+        ]),
+      ),
+    );
+  }
+  return out.join("\n");
+}
+
+export function formatEvent(e: OperatorEvent): string {
+  const t = clock(e.time);
+  const d = e.data as Record<string, unknown>;
+  switch (e.type) {
+    case "log":
+      return `${t} ${String(d.level).padEnd(5)} ${String(d.msg)}`;
+    case "step": {
+      const s = d.step as { name: string; status: string; lastError?: string; message?: string };
+      const detail = s.status === "ERROR" ? s.lastError : s.message;
+      return `${t} step  ${String(d.planId)}: ${s.name} ${s.status}${detail ? ` (${detail})` : ""}`;
+    }
+    case "plan": {
+      const p = d as unknown as PlanView;
+      return `${t} plan  ${p.id} ${p.status} ${p.progress.complete}/${p.progress.total}${p.paused ? " paused" : ""}`;
+    }
+    case "node": {
+      const n = d as unknown as NodeView;
+      return `${t} node  ${n.hostname} (${n.agentId})${n.lost ? " lost" : ""}`;
+    }
+    case "summary": {
+      const s = d as unknown as Summary;
+      return `${t} summary health ${s.health}${s.problems.length ? `: ${s.problems.join("; ")}` : ""}`;
+    }
+  }
+}

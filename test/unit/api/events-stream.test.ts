@@ -1,0 +1,121 @@
+// The event stream over a real socket: events arrive live as steps complete, a reconnect
+// with Last-Event-ID replays exactly what was missed, and ?history=N replays the newest N.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { EventHub } from "../../../src/framework/events.js";
+import { parseFrames } from "../../../src/cli/operator/sse.js";
+import type { OperatorEvent } from "../../../src/framework/events.js";
+import { operatorFixture, type OperatorFixture } from "../../support/operator-fixture.js";
+import { withDeadline } from "../../support/wait.js";
+
+const fixtures: OperatorFixture[] = [];
+after(async () => {
+  for (const f of fixtures) await f.close();
+});
+
+/** Reads a stream's events until `done` says so. */
+async function readUntil(
+  url: string,
+  headers: Record<string, string>,
+  done: (events: OperatorEvent[], raw: string) => boolean,
+  onOpen?: () => void,
+): Promise<{ events: OperatorEvent[]; raw: string; contentType: string | null }> {
+  const ac = new AbortController();
+  const res = await fetch(url, { headers, signal: ac.signal });
+  assert.equal(res.status, 200);
+  onOpen?.();
+  const events: OperatorEvent[] = [];
+  let raw = "";
+  let buf = "";
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const text = decoder.decode(chunk, { stream: true });
+      raw += text;
+      buf += text;
+      const r = parseFrames(buf);
+      buf = r.rest;
+      events.push(...r.events);
+      if (done(events, raw)) break;
+    }
+  } finally {
+    ac.abort();
+  }
+  return { events, raw, contentType: res.headers.get("content-type") };
+}
+
+test("events arrive live as steps complete; Last-Event-ID replays what was missed", async () => {
+  const f = await operatorFixture();
+  fixtures.push(f);
+  await f.app.listen({ host: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}/v1/events`;
+  const isDone = (agent: string) => (e: OperatorEvent) =>
+    e.type === "step" &&
+    (e.data as { step: { id: string; status: string } }).step.id === `install/${agent}` &&
+    (e.data as { step: { status: string } }).step.status === "COMPLETE";
+
+  // Live: the stream is open before the step completes.
+  const live = await withDeadline(
+    readUntil(
+      url,
+      {},
+      (evs, raw) => evs.some(isDone("agent-0")) && raw.includes(": keep-alive"),
+      () => f.platform.release("agent-0"),
+    ),
+    20_000,
+    "the live completion event and a keep-alive",
+  );
+  assert.match(live.contentType ?? "", /^text\/event-stream/);
+  const seen = live.events.find(isDone("agent-0"))!;
+  const ids = live.events.map((e) => e.id);
+  assert.deepEqual(
+    ids,
+    [...ids].sort((a, b) => a - b),
+  );
+
+  // While nobody listens, agent-1's step completes; a reconnect gets it from the buffer.
+  f.platform.release("agent-1");
+  await f.sched.engine.waitFor("deploy", (v) => v.status === "COMPLETE", 20_000);
+  const replay = await withDeadline(
+    readUntil(url, { "last-event-id": String(seen.id) }, (evs) => evs.some(isDone("agent-1"))),
+    20_000,
+    "the replayed completion",
+  );
+  assert.ok(
+    replay.events.every((e) => e.id > seen.id),
+    "only events after Last-Event-ID",
+  );
+  assert.equal(replay.events[0]!.id, seen.id + 1, "nothing skipped");
+  assert.ok(replay.events.some((e) => e.type === "plan"));
+
+  const hist = await withDeadline(
+    readUntil(`${url}?history=3`, {}, (evs) => evs.length >= 3),
+    20_000,
+    "three replayed events",
+  );
+  assert.deepEqual(
+    hist.events.slice(0, 3).map((e) => e.id),
+    f.view.events.recent(3).map((e) => e.id),
+  );
+  const bad = await fetch(`${url}?history=abc`);
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: string }).error, /history/);
+});
+
+test("the event hub keeps the newest events with increasing ids and scrubs secrets", () => {
+  const hub = new EventHub({ capacity: 3, redact: (t) => t.replaceAll("s3cret", "[redacted]") });
+  for (let i = 0; i < 5; i++) hub.log("info", `line ${i} s3cret`);
+  assert.deepEqual(
+    hub.since().map((e) => e.id),
+    [3, 4, 5],
+  );
+  assert.deepEqual(
+    hub.since(4).map((e) => e.id),
+    [5],
+  );
+  assert.deepEqual(
+    hub.recent(2).map((e) => (e.data as { msg: string }).msg),
+    ["line 3 [redacted]", "line 4 [redacted]"],
+  );
+});
