@@ -28,6 +28,8 @@ export interface DemoOptions {
 
 export interface Demo {
   apiUrl: string;
+  /** The demo's working folder (the scheduler's state is in `scheduler-state`). */
+  dir: string;
   cluster: DevCluster;
   emulator: Emulator;
   scheduler: SchedulerHandle;
@@ -159,6 +161,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   })();
   return {
     apiUrl: scheduler.apiUrl,
+    dir,
     cluster,
     emulator,
     scheduler,

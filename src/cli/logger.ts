@@ -1,9 +1,32 @@
-// JSON logs (pino) on stderr. Secrets are kept out by design; as a last line of defence any
-// string that contains a known secret is scrubbed before it is written.
-import { destination, pino, type Logger } from "pino";
+// JSON logs (pino) on stderr. Secrets are kept out by design; as lines of defence, fields
+// named like secrets are censored, and any string that contains a known secret is scrubbed
+// before it is written.
+import { destination, pino, type DestinationStream, type Logger } from "pino";
 import { redactSecrets, type Secret } from "../common/secret.js";
 
-export function createLogger(level: string, secrets: (Secret | undefined)[]): Logger {
+const SECRET_FIELDS = [
+  "password",
+  "adminPassword",
+  "secret",
+  "mesosSecret",
+  "token",
+  "apiToken",
+  "secretToken",
+  "authorization",
+];
+
+export const REDACT_PATHS = [
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((f) => `*.${f}`),
+  "headers.authorization",
+  "req.headers.authorization",
+];
+
+export function createLogger(
+  level: string,
+  secrets: (Secret | undefined)[],
+  dest: DestinationStream = destination(2),
+): Logger {
   const scrub = (v: unknown): unknown => {
     if (typeof v === "string") return redactSecrets(v, secrets);
     if (Array.isArray(v)) return v.map(scrub);
@@ -16,12 +39,13 @@ export function createLogger(level: string, secrets: (Secret | undefined)[]): Lo
     {
       level,
       base: { name: "scaleio-framework" },
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
       hooks: {
         logMethod(args, method) {
           method.apply(this, args.map(scrub) as Parameters<typeof method>);
         },
       },
     },
-    destination(2),
+    dest,
   );
 }
