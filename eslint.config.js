@@ -39,6 +39,8 @@ export default tseslint.config(
           "HTMLElement",
           "CSS",
           "Response",
+          "AbortController",
+          "TextDecoderStream",
         ].map((name) => [name, "readonly"]),
       ),
     },

@@ -139,15 +139,17 @@ const CONNECTION_WORDS = {
   connecting: "Connecting to the scheduler…",
   live: "Live: updates as they happen",
   reconnecting: "Connection lost; reconnecting…",
+  unauthorized: "Not connected: this scheduler wants the API token for reads",
 };
 
 let opened = 0;
-connectEvents("/v1/events", {
+const events = connectEvents("/v1/events", {
   onOpen: () => reload(opened++ === 0),
   onEvent: (type, data) => {
     if (loading) queued.push([type, data]);
     else markDirty(applyEvent(type, data));
   },
+  onRefused: (err) => showNotice(describeFailure(err, "follow the cluster")),
   onState: (s) => {
     const el = $("connection");
     if (el.dataset.state === s) return;
@@ -170,6 +172,8 @@ $("token-form").addEventListener("submit", (e) => {
   showTokenState();
   clearNotice();
   announce(getToken() ? "API token set for this tab." : "API token cleared.");
+  // Reads protected by the token: try again with it now.
+  if ($("connection").dataset.state === "unauthorized") events.reconnect();
 });
 $("token-forget").addEventListener("click", () => {
   tokenInput.value = "";

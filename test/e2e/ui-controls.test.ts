@@ -105,3 +105,41 @@ describe("web UI controls and reconnection", () => {
     assert.deepEqual(pageProblems, []);
   });
 });
+
+describe("web UI when reads need the token", () => {
+  let browser: Browser;
+  let fixture: OperatorFixture;
+
+  before(async () => {
+    [browser, fixture] = await Promise.all([
+      launchChromium(),
+      operatorFixture({ protectReads: true }),
+    ]);
+    await fixture.app.listen({ host: "127.0.0.1", port: 0 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await fixture?.close();
+  });
+
+  it("asks for the token, then follows the stream with it", { timeout: LONG }, async () => {
+    const page = await browser.context.newPage();
+    const port = (fixture.app.server.address() as { port: number }).port;
+    await page.goto(`http://127.0.0.1:${port}/ui/`);
+    await page.locator("#connection[data-state='unauthorized']").waitFor({ timeout: LONG });
+    assert.match(await page.locator("#notice").innerText(), /Not authorized \(401\).*token/s);
+
+    await page.locator("#token").fill(TOKEN);
+    await page.locator("#token").press("Enter");
+    await page.locator("#connection[data-state='live']").waitFor({ timeout: LONG });
+    const row = 'tr[data-step-row="deploy|install/agent-0"]';
+    await page.locator(`${row} .step-status[data-status="IN_PROGRESS"]`).waitFor({
+      timeout: LONG,
+    });
+    // Live through the token-bearing stream: a released step turns complete.
+    fixture.platform.release("agent-0");
+    await page.locator(`${row} .step-status[data-status="COMPLETE"]`).waitFor({ timeout: LONG });
+    assert.equal(await page.locator("#notice").isHidden(), true);
+  });
+});
