@@ -203,14 +203,18 @@ export class OperatorView {
     for (const p of this.source.platform.problems?.() ?? []) problems.push(p);
     for (const a of this.source.agents.all())
       if (a.lostSince !== undefined) problems.push(`agent ${a.hostname} (${a.agentId}) is lost`);
-    const failed = plans.flatMap((p) =>
+    // A failed step that will be retried is part of deploying; one that waits for an
+    // operator (permanent error) makes the cluster degraded or failed.
+    const errored = plans.flatMap((p) =>
       p.phases.flatMap((ph) =>
-        ph.steps
-          .filter((s) => s.status === "ERROR")
-          .map((s) => `${p.id}: ${s.name} failed${s.lastError ? `: ${s.lastError}` : ""}`),
+        ph.steps.filter((s) => s.status === "ERROR").map((s) => ({ plan: p.id, step: s })),
       ),
     );
-    problems.push(...failed);
+    const failed = errored.filter((e) => e.step.retryAt === undefined);
+    for (const { plan, step } of errored)
+      problems.push(
+        `${plan}: ${step.name} failed${step.lastError ? `: ${step.lastError}` : ""}${step.retryAt !== undefined ? " (will retry)" : ""}`,
+      );
     const c = this.cluster;
     if (c) {
       if (c.mdmState && !/normal/i.test(c.mdmState))

@@ -56,3 +56,66 @@ test("warnings and errors of the logger reach the hub once per quiet period, scr
   assert.equal(msgs[0]!.msg, 'agent storage left out: agentId=a1, problems=["no device"]');
   assert.equal(msgs[1]!.msg, "gateway: err=login with [redacted] refused");
 });
+
+test("a step that waits for an operator degrades the cluster; one that will retry does not", async () => {
+  const f = await operatorFixture({ agents: 0 });
+  fixtures.push(f);
+  Object.defineProperty(f.sched, "subscribed", { get: () => true });
+  const { PermanentStepError } = await import("../../../src/framework/plan/types.js");
+  await f.sched.engine.setPlan({
+    id: "flaky",
+    name: "Flaky",
+    strategy: "serial",
+    phases: [
+      {
+        id: "p",
+        name: "p",
+        strategy: "serial",
+        steps: [
+          {
+            id: "again",
+            name: "try again",
+            run: async () => {
+              throw new Error("gateway busy");
+            },
+          },
+        ],
+      },
+    ],
+  });
+  await f.view.refresh();
+  // Read at once: the retry comes within the engine's backoff (at least 50 ms here).
+  await f.sched.engine.waitFor("flaky", (v) => v.status === "ERROR", 20_000);
+  let s = f.view.summary();
+  assert.equal(s.health, "deploying");
+  assert.ok(s.problems.some((p) => /try again failed: gateway busy \(will retry\)/.test(p)));
+  await f.sched.engine.setPlan({
+    id: "flaky",
+    name: "Flaky",
+    strategy: "serial",
+    phases: [
+      {
+        id: "p",
+        name: "p",
+        strategy: "serial",
+        steps: [
+          {
+            id: "again",
+            name: "try again",
+            run: async () => {
+              throw new PermanentStepError("device /dev/sdb holds a file system");
+            },
+          },
+        ],
+      },
+    ],
+  });
+  await f.sched.engine.waitFor(
+    "flaky",
+    (v) => v.phases[0]!.steps[0]!.lastError === "device /dev/sdb holds a file system",
+    20_000,
+  );
+  s = f.view.summary();
+  assert.equal(s.health, "degraded");
+  assert.ok(s.problems.includes("flaky: try again failed: device /dev/sdb holds a file system"));
+});
