@@ -3,7 +3,6 @@ import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../common/paths.js";
-import { preprocessArgs, registerScheduler } from "./scheduler.js";
 import { registerOperatorCommands } from "./operator/commands.js";
 import { EXIT } from "./operator/client.js";
 
@@ -34,12 +33,20 @@ program
     process.exit(await runExecutor());
   });
 
-// The scheduler accepts the 2017 predecessor's flags (e.g. -scaleio.password=...).
-const { argv, notices } =
-  process.argv[2] === "scheduler"
-    ? preprocessArgs(process.argv)
-    : { argv: process.argv, notices: [] };
-registerScheduler(program, pkg.version, notices);
+// The operator verbs start quickly: the scheduler's modules (server, platforms, Mesos) are
+// loaded only when something else is asked for.
+const OPERATOR_VERBS = new Set(["status", "nodes", "plan", "events"]);
+let argv = process.argv;
+if (!OPERATOR_VERBS.has(process.argv[2] ?? "")) {
+  const { preprocessArgs, registerScheduler } = await import("./scheduler.js");
+  // The scheduler accepts the 2017 predecessor's flags (e.g. -scaleio.password=...).
+  const pre =
+    process.argv[2] === "scheduler"
+      ? preprocessArgs(process.argv)
+      : { argv: process.argv, notices: [] };
+  argv = pre.argv;
+  registerScheduler(program, pkg.version, pre.notices);
+}
 registerOperatorCommands(program);
 
 try {

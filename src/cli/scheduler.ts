@@ -8,6 +8,8 @@ import { packageRoot } from "../common/paths.js";
 import { buildApiServer } from "../api/server.js";
 import { Metrics } from "../api/metrics.js";
 import { OperatorView } from "../framework/operator-view.js";
+import { EventHub, teeToHub } from "../framework/events.js";
+import { redactSecrets } from "../common/secret.js";
 import { FrameworkScheduler } from "../framework/scheduler.js";
 import { EXECUTOR_ENV } from "../framework/node-task/protocol.js";
 import { Credential } from "../mesos/credentials.js";
@@ -207,6 +209,8 @@ export async function startScheduler(
       ? detectorSource(createDetector(master))
       : undefined;
   let apiUrl = "";
+  // Warnings and errors of the scheduler's parts reach operators on the event stream too.
+  const hub = new EventHub({ redact: (t) => redactSecrets(t, Object.values(secrets)) });
   const sched: FrameworkScheduler = await FrameworkScheduler.create({
     master: source ?? master,
     frameworkInfo: {
@@ -269,12 +273,12 @@ export async function startScheduler(
         resources: { cpus: res.cpus, memMb: res.memMb },
       };
     },
-    logger: log,
+    logger: teeToHub(log, hub),
     ...(opts.retry ? { retry: opts.retry } : {}),
   });
 
   metrics.countClient(sched.client);
-  const view = new OperatorView(sched);
+  const view = new OperatorView(sched, { events: hub });
   metrics.bindView(view);
   // Operator-relevant happenings of the Mesos subscription go to the event stream too.
   sched.client.on("subscribed", (i) =>

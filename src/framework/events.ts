@@ -75,3 +75,44 @@ export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
     return this.lastId;
   }
 }
+
+interface LevelLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** `msg: key=value, ...` from a structured log call (values shortened). */
+function logText(obj: object, msg?: string): string {
+  const fields = Object.entries(obj)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${(typeof v === "string" ? v : JSON.stringify(v)).slice(0, 300)}`);
+  return [msg ?? "", fields.join(", ")].filter(Boolean).join(": ");
+}
+
+/**
+ * A logger that also publishes warnings and errors on the hub (operators see what went
+ * wrong without reading logs). The same line within `quietMs` is published once.
+ */
+export function teeToHub<L extends LevelLogger>(base: L, hub: EventHub, quietMs = 60_000): L {
+  const last = new Map<string, number>();
+  const publish = (level: "warn" | "error", obj: object, msg?: string) => {
+    const text = logText(obj, msg);
+    const now = Date.now();
+    if ((last.get(text) ?? -Infinity) > now - quietMs) return;
+    last.set(text, now);
+    if (last.size > 1000) last.clear();
+    hub.log(level, text);
+  };
+  return Object.assign(Object.create(base) as L, {
+    warn: (obj: object, msg?: string) => {
+      base.warn(obj, msg);
+      publish("warn", obj, msg);
+    },
+    error: (obj: object, msg?: string) => {
+      base.error(obj, msg);
+      publish("error", obj, msg);
+    },
+  });
+}

@@ -65,6 +65,8 @@ export interface OperatorViewOptions {
   settleMs?: number;
   capacity?: number;
   now?: () => number;
+  /** The hub to publish on (e.g. one the logger already feeds); default: a new one. */
+  events?: EventHub;
 }
 
 export class OperatorView {
@@ -77,16 +79,20 @@ export class OperatorView {
   private settle: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private stopped = false;
+  private lastSummary = "";
+  private lastSummaryAt = 0;
   private readonly detach: (() => void)[] = [];
 
   constructor(src: OperatorSource, opts: OperatorViewOptions = {}) {
     this.source = src;
     this.opts = opts;
-    this.events = new EventHub({
-      redact: (t) => src.redact(t),
-      ...(opts.capacity ? { capacity: opts.capacity } : {}),
-      ...(opts.now ? { now: opts.now } : {}),
-    });
+    this.events =
+      opts.events ??
+      new EventHub({
+        redact: (t) => src.redact(t),
+        ...(opts.capacity ? { capacity: opts.capacity } : {}),
+        ...(opts.now ? { now: opts.now } : {}),
+      });
   }
 
   /** Follows the engine and the agents, and starts reading the platform's cluster. */
@@ -175,7 +181,15 @@ export class OperatorView {
         this.clusterError = msg;
       }
     }
-    if (!this.stopped) this.events.publish("summary", this.summary());
+    if (this.stopped) return;
+    // Unchanged summaries are published once a minute only: the replay buffer is for news.
+    const summary = this.summary();
+    const key = JSON.stringify({ ...summary, cluster: { ...summary.cluster, observedAt: 0 } });
+    const now = this.opts.now?.() ?? Date.now();
+    if (key === this.lastSummary && now - this.lastSummaryAt < 60_000) return;
+    this.lastSummary = key;
+    this.lastSummaryAt = now;
+    this.events.publish("summary", summary);
   }
 
   plans(): PlanView[] {
@@ -189,14 +203,18 @@ export class OperatorView {
     for (const p of this.source.platform.problems?.() ?? []) problems.push(p);
     for (const a of this.source.agents.all())
       if (a.lostSince !== undefined) problems.push(`agent ${a.hostname} (${a.agentId}) is lost`);
-    const failed = plans.flatMap((p) =>
+    // A failed step that will be retried is part of deploying; one that waits for an
+    // operator (permanent error) makes the cluster degraded or failed.
+    const errored = plans.flatMap((p) =>
       p.phases.flatMap((ph) =>
-        ph.steps
-          .filter((s) => s.status === "ERROR")
-          .map((s) => `${p.id}: ${s.name} failed${s.lastError ? `: ${s.lastError}` : ""}`),
+        ph.steps.filter((s) => s.status === "ERROR").map((s) => ({ plan: p.id, step: s })),
       ),
     );
-    problems.push(...failed);
+    const failed = errored.filter((e) => e.step.retryAt === undefined);
+    for (const { plan, step } of errored)
+      problems.push(
+        `${plan}: ${step.name} failed${step.lastError ? `: ${step.lastError}` : ""}${step.retryAt !== undefined ? " (will retry)" : ""}`,
+      );
     const c = this.cluster;
     if (c) {
       if (c.mdmState && !/normal/i.test(c.mdmState))

@@ -1,0 +1,121 @@
+// The operator view's health verdicts and the logger tee that puts warnings on the event
+// stream (once per quiet period, secrets scrubbed).
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { EventHub, teeToHub } from "../../../src/framework/events.js";
+import { silentLogger } from "../../../src/mesos/logger.js";
+import { operatorFixture, type OperatorFixture } from "../../support/operator-fixture.js";
+
+const fixtures: OperatorFixture[] = [];
+after(async () => {
+  for (const f of fixtures) await f.close();
+});
+
+test("health: deploying while steps run, degraded with a lost agent, healthy when done", async () => {
+  const f = await operatorFixture();
+  fixtures.push(f);
+  // Pretend to be subscribed: health also needs Mesos.
+  Object.defineProperty(f.sched, "subscribed", { get: () => true });
+  await f.view.refresh();
+  assert.equal(f.view.summary().health, "deploying");
+  f.platform.release("agent-0");
+  f.platform.release("agent-1");
+  await f.sched.engine.waitFor("deploy", (v) => v.status === "COMPLETE", 20_000);
+  await f.view.refresh();
+  const s = f.view.summary();
+  assert.equal(s.health, "healthy", s.problems.join("; "));
+  assert.deepEqual(s.problems, []);
+  await f.sched.agents.markLost("agent-1");
+  const lost = f.view.summary();
+  assert.equal(lost.health, "degraded");
+  assert.match(lost.problems.join(), /agent host-1 \(agent-1\) is lost/);
+  assert.equal(f.view.node("agent-1")!.lost, true);
+  // Agent events reach the stream.
+  assert.ok(
+    f.view.events
+      .since()
+      .some(
+        (e) => e.type === "log" && /host-1 \(agent-1\) lost/.test((e.data as { msg: string }).msg),
+      ),
+  );
+  assert.ok(f.view.events.since().some((e) => e.type === "node"));
+});
+
+test("warnings and errors of the logger reach the hub once per quiet period, scrubbed", () => {
+  const hub = new EventHub({ redact: (t) => t.replaceAll("pw-123", "[redacted]") });
+  const log = teeToHub(silentLogger, hub, 60_000);
+  log.info({ a: 1 }, "routine");
+  log.warn({ agentId: "a1", problems: ["no device"] }, "agent storage left out");
+  log.warn({ agentId: "a1", problems: ["no device"] }, "agent storage left out");
+  log.error({ err: "login with pw-123 refused" }, "gateway");
+  const msgs = hub.since().map((e) => e.data as { level: string; msg: string });
+  assert.deepEqual(
+    msgs.map((m) => m.level),
+    ["warn", "error"],
+  );
+  assert.equal(msgs[0]!.msg, 'agent storage left out: agentId=a1, problems=["no device"]');
+  assert.equal(msgs[1]!.msg, "gateway: err=login with [redacted] refused");
+});
+
+test("a step that waits for an operator degrades the cluster; one that will retry does not", async () => {
+  const f = await operatorFixture({ agents: 0 });
+  fixtures.push(f);
+  Object.defineProperty(f.sched, "subscribed", { get: () => true });
+  const { PermanentStepError } = await import("../../../src/framework/plan/types.js");
+  await f.sched.engine.setPlan({
+    id: "flaky",
+    name: "Flaky",
+    strategy: "serial",
+    phases: [
+      {
+        id: "p",
+        name: "p",
+        strategy: "serial",
+        steps: [
+          {
+            id: "again",
+            name: "try again",
+            run: async () => {
+              throw new Error("gateway busy");
+            },
+          },
+        ],
+      },
+    ],
+  });
+  await f.view.refresh();
+  // Read at once: the retry comes within the engine's backoff (at least 50 ms here).
+  await f.sched.engine.waitFor("flaky", (v) => v.status === "ERROR", 20_000);
+  let s = f.view.summary();
+  assert.equal(s.health, "deploying");
+  assert.ok(s.problems.some((p) => /try again failed: gateway busy \(will retry\)/.test(p)));
+  await f.sched.engine.setPlan({
+    id: "flaky",
+    name: "Flaky",
+    strategy: "serial",
+    phases: [
+      {
+        id: "p",
+        name: "p",
+        strategy: "serial",
+        steps: [
+          {
+            id: "again",
+            name: "try again",
+            run: async () => {
+              throw new PermanentStepError("device /dev/sdb holds a file system");
+            },
+          },
+        ],
+      },
+    ],
+  });
+  await f.sched.engine.waitFor(
+    "flaky",
+    (v) => v.phases[0]!.steps[0]!.lastError === "device /dev/sdb holds a file system",
+    20_000,
+  );
+  s = f.view.summary();
+  assert.equal(s.health, "degraded");
+  assert.ok(s.problems.includes("flaky: try again failed: device /dev/sdb holds a file system"));
+});
