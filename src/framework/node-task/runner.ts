@@ -97,6 +97,8 @@ export class NodeTaskRunner extends EventEmitter {
   /** Agents whose offers we declined with a filter since the last REVIVE. */
   private readonly filtered = new Set<string>();
   private readonly executorsSeen = new Map<string, string>();
+  /** Lost agents whose return we want to hear of (their offers), even when idle. */
+  private readonly watched = new Set<string>();
   /** Tasks of a previous scheduler process being killed: task id -> agent id and when. */
   private readonly orphans = new Map<string, { agentId: string; since: number }>();
 
@@ -158,11 +160,24 @@ export class NodeTaskRunner extends EventEmitter {
     });
   }
 
+  /**
+   * Keeps offers coming while an agent is lost: its first offer after it returns is how the
+   * framework learns it is back. Off again once it is.
+   */
+  watch(agentId: string, on: boolean): void {
+    if (on === this.watched.has(agentId)) return;
+    if (on) this.watched.add(agentId);
+    else this.watched.delete(agentId);
+    void this.wantOffers();
+  }
+
   private async wantOffers(): Promise<void> {
     const waiting = [...this.pending.values()].filter((p) => !p.launched);
-    const want = waiting.length > 0;
+    const want = waiting.length > 0 || this.watched.size > 0;
     // A decline filter on an agent we now need would withhold its offers: REVIVE clears it.
-    const blocked = waiting.some((p) => this.filtered.has(p.agentId));
+    const blocked =
+      waiting.some((p) => this.filtered.has(p.agentId)) ||
+      [...this.watched].some((a) => this.filtered.has(a));
     try {
       if (want && (this.suppressed || blocked)) {
         this.suppressed = false;
