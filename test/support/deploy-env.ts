@@ -5,7 +5,20 @@
 // and what Mesos has reserved for the framework's role.
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
+import { destination, pino } from "pino";
+import { loadConfig } from "../../src/cli/config/load.js";
+import { startScheduler as runInProcess, type SchedulerHandle } from "../../src/cli/scheduler.js";
+import { GatewayClient } from "../../src/platforms/scaleio/gateway/client.js";
+import { Secret } from "../../src/common/secret.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,6 +88,10 @@ export interface DeployEnv {
   /** Flags every scheduler of this environment gets. */
   flags: string[];
   startScheduler(extra?: string[], env?: Record<string, string>): SchedulerProc;
+  /** The scheduler in this process (its registry, engine and platform at hand). */
+  startInProcess(extra?: string[]): Promise<SchedulerHandle>;
+  /** A gateway client with the admin password. */
+  gateway(): GatewayClient;
   /** Reserved resources of our role per agent, and what Mesos says runs there. */
   mesosState(): Promise<MesosView>;
   stop(): Promise<void>;
@@ -179,6 +196,31 @@ export async function startDeployEnv(o: DeployEnvOptions): Promise<DeployEnv> {
     ...["mdm", "sds", "sdc", "lia", "gateway"].flatMap((c) => [`--package-rpm-${c}`, repo(c)]),
   ];
   const procs: SchedulerProc[] = [];
+  const handles: SchedulerHandle[] = [];
+  const clients: GatewayClient[] = [];
+
+  const startInProcess = async (extra: string[] = []) => {
+    const argv = [...flags, ...extra];
+    const record: Record<string, string> = {};
+    for (let i = 0; i < argv.length; i += 2) record[argv[i]!.replace(/^--/, "")] = argv[i + 1]!;
+    const loaded = loadConfig({ env: { SCALEIO_ADMIN_PASSWORD: password }, flags: record });
+    const h = await runInProcess(loaded, "test", {
+      logger: pino({ level: "info" }, destination(join(dir, `scheduler-${handles.length}.log`))),
+    });
+    handles.push(h);
+    return h;
+  };
+  const gateway = () => {
+    const c = new GatewayClient({
+      url: emulator.gatewayUrl,
+      password: new Secret(password, "test"),
+      ca: readFileSync(emulator.caFile!),
+      insecure: false,
+      apiVersion: "2.0",
+    });
+    clients.push(c);
+    return c;
+  };
 
   const startScheduler = (extra: string[] = [], env: Record<string, string> = {}) => {
     const child = spawn(process.execPath, [BIN, "scheduler", ...flags, ...extra], {
@@ -276,8 +318,12 @@ export async function startDeployEnv(o: DeployEnvOptions): Promise<DeployEnv> {
     cluster,
     flags,
     startScheduler,
+    startInProcess,
+    gateway,
     mesosState,
     stop: async () => {
+      for (const c of clients) await c.close().catch(() => {});
+      for (const h of handles) await h.stop().catch(() => {});
       for (const p of procs) if (p.child.exitCode === null) await p.sigkill();
       await cluster.stop();
       await emulator.close();
