@@ -1,4 +1,5 @@
-// Agents lost: (1) a data agent partitioned away during the deploy is marked lost, the plan
+// Faults during and after a deploy: (0) an executor killed mid-step: the step runs again
+// and succeeds. Agents lost: (1) a data agent partitioned away during the deploy is marked lost, the plan
 // completes for the others and nothing is deployed twice; when it comes back it is
 // reconciled (its installed packages kept), not reinstalled. (2) After the deploy, the
 // machine of an MDM is lost in 3_node mode: the ScaleIO cluster reports degraded and keeps
@@ -8,6 +9,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import type { SchedulerHandle } from "../../src/cli/scheduler.js";
 import type { PlanView, StepView } from "../../src/framework/plan/types.js";
+import type { TaskStatus } from "../../src/mesos/types/common.js";
 import {
   duplicates,
   emulatorObjects,
@@ -48,11 +50,42 @@ test(
     const lostId = ids[3]!;
     const lostAgent = env.cluster.agents[3]!;
 
-    // 1. Partition the data agent once it has been discovered.
-    await waitForEvent<[string, string, StepView]>(engine, "step", {
+    // 0. An executor killed while it runs a step: the step runs again and succeeds.
+    const victim = ids[0]!;
+    const running = await waitForEvent<[TaskStatus]>(h.scheduler.client, "update", {
       timeoutMs: 90_000,
-      filter: (_p, _ph, s) => s.id === `facts/${lostId}` && s.status === "COMPLETE",
+      filter: (st) =>
+        st.state === "TASK_RUNNING" &&
+        st.agent_id?.value === victim &&
+        st.task_id.value.startsWith("deploy_mdm_"),
     });
+    const killedStep = running[0].task_id.value
+      .replace(/^deploy_/, "")
+      .replace(/\.\d+$/, "")
+      .replace("_", "/");
+    assert.equal(
+      await env.cluster.agents[0]!.killExecutor(
+        h.scheduler.client.frameworkId!,
+        `scaleio-${victim}`,
+      ),
+      true,
+    );
+    const rerun = await waitForEvent<[string, string, StepView]>(engine, "step", {
+      timeoutMs: 90_000,
+      filter: (_p, _ph, s) => s.id === killedStep && s.status === "COMPLETE",
+    });
+    assert.ok(rerun[2].attempts >= 2, `${killedStep} ran again (attempts ${rerun[2].attempts})`);
+
+    // 1. Partition the data agent once it has been discovered.
+    await waitUntil(
+      () =>
+        engine
+          .view("deploy")
+          .phases.some((p) =>
+            p.steps.some((s) => s.id === `facts/${lostId}` && s.status === "COMPLETE"),
+          ),
+      { timeoutMs: 90_000, intervalMs: 50, what: "the data agent discovered" },
+    );
     assert.ok(!h.platform.mdms.some((m) => m.agentId === lostId), "the data agent is no MDM");
     await lostAgent.partition();
     await waitUntil(() => h.scheduler.agents.get(lostId)?.lostSince !== undefined, {
