@@ -274,7 +274,10 @@ export async function startScheduler(
       };
     },
     logger: teeToHub(log, hub),
-    ...(opts.retry ? { retry: opts.retry } : {}),
+    retry: opts.retry ?? {
+      initialMs: config.steps.retryInitialMs,
+      maxMs: config.steps.retryMaxMs,
+    },
   });
 
   metrics.countClient(sched.client);
@@ -310,6 +313,31 @@ export async function startScheduler(
     health: { subscribed: () => sched.subscribed, checkStore: () => store.checkWritable() },
     onSecretsIssued: (purpose, names, remote) =>
       log.info({ purpose, names, remote }, "secrets handed to an executor"),
+  });
+  // One line per step transition: operators (and crash tests) follow a deploy from the log.
+  const stepStatus = new Map<string, string>();
+  sched.engine.on("step", (planId, phaseId, s) => {
+    // Progress messages re-emit the step: one line per status change is enough.
+    const key = `${planId}/${s.id}`;
+    if (stepStatus.get(key) === `${s.status}.${s.attempts}`) return;
+    stepStatus.set(key, `${s.status}.${s.attempts}`);
+    log.info(
+      {
+        plan: planId,
+        phase: phaseId,
+        step: s.id,
+        status: s.status,
+        attempts: s.attempts,
+        ...(s.lastError ? { lastError: s.lastError } : {}),
+      },
+      "step",
+    );
+  });
+  const planStatus = new Map<string, string>();
+  sched.engine.on("plan", (v) => {
+    if (planStatus.get(v.id) === v.status) return;
+    planStatus.set(v.id, v.status);
+    log.info({ plan: v.id, status: v.status, ...v.progress }, "plan");
   });
   await app.listen({ host: config.api.address, port: config.api.port });
   const port = (app.server.address() as { port: number }).port;

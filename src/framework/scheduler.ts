@@ -153,8 +153,14 @@ export class FrameworkScheduler {
       opts.logger.error({ err: err.message, code: err.code }, "Mesos subscription ended for good"),
     );
     this.agents.on("changed", () => void this.recompute());
-    this.agents.on("back", () => void this.recompute());
-    this.agents.on("lost", () => void this.recompute());
+    this.agents.on("back", (a) => {
+      this.runner.watch(a.agentId, false);
+      void this.recompute();
+    });
+    this.agents.on("lost", (a) => {
+      this.runner.watch(a.agentId, true);
+      void this.recompute();
+    });
   }
 
   /** Loads persisted state and builds the scheduler (not started). */
@@ -162,6 +168,7 @@ export class FrameworkScheduler {
     const stored = await opts.store.get<{ value: string }>(FRAMEWORK_ID_KEY);
     const s = new FrameworkScheduler(opts, stored?.value);
     await s.agents.load();
+    for (const a of s.agents.all()) if (a.lostSince !== undefined) s.runner.watch(a.agentId, true);
     return s;
   }
 

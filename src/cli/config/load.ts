@@ -73,6 +73,16 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "directory of the embedded state store",
   },
+  "step-retry-initial-ms": {
+    path: ["steps", "retryInitialMs"],
+    kind: "int",
+    description: "first pause (ms) before a failed plan step runs again",
+  },
+  "step-retry-max-ms": {
+    path: ["steps", "retryMaxMs"],
+    kind: "int",
+    description: "longest pause (ms) between retries of a failed plan step",
+  },
   "log-level": {
     path: ["logLevel"],
     kind: "string",

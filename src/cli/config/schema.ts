@@ -78,6 +78,14 @@ export const configSchema = z
       .object({ dir: z.string().min(1).default("./scaleio-framework-state") })
       .strict()
       .prefault({}),
+    /** Retry pauses of failed plan steps: initialMs doubling up to maxMs. */
+    steps: z
+      .object({
+        retryInitialMs: z.number().int().min(10).max(600_000).default(1000),
+        retryMaxMs: z.number().int().min(10).max(3_600_000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
     scaleio: z
       .object({
         clusterName: scaleioName.default("scaleio"),

@@ -34,6 +34,7 @@ export interface RunnerClient extends EventEmitter {
   ): Promise<void>;
   decline(offerIds: { value: string }[], filters?: { refuse_seconds?: number }): Promise<void>;
   kill(taskId: string, agentId?: string): Promise<void>;
+  shutdown(executorId: string, agentId: string): Promise<void>;
   revive(roles?: string[]): Promise<void>;
   suppress(roles?: string[]): Promise<void>;
 }
@@ -96,6 +97,10 @@ export class NodeTaskRunner extends EventEmitter {
   /** Agents whose offers we declined with a filter since the last REVIVE. */
   private readonly filtered = new Set<string>();
   private readonly executorsSeen = new Map<string, string>();
+  /** Lost agents whose return we want to hear of (their offers), even when idle. */
+  private readonly watched = new Set<string>();
+  /** Tasks of a previous scheduler process being killed: task id -> agent id and when. */
+  private readonly orphans = new Map<string, { agentId: string; since: number }>();
 
   constructor(opts: NodeTaskRunnerOptions) {
     super();
@@ -155,11 +160,24 @@ export class NodeTaskRunner extends EventEmitter {
     });
   }
 
+  /**
+   * Keeps offers coming while an agent is lost: its first offer after it returns is how the
+   * framework learns it is back. Off again once it is.
+   */
+  watch(agentId: string, on: boolean): void {
+    if (on === this.watched.has(agentId)) return;
+    if (on) this.watched.add(agentId);
+    else this.watched.delete(agentId);
+    void this.wantOffers();
+  }
+
   private async wantOffers(): Promise<void> {
     const waiting = [...this.pending.values()].filter((p) => !p.launched);
-    const want = waiting.length > 0;
+    const want = waiting.length > 0 || this.watched.size > 0;
     // A decline filter on an agent we now need would withhold its offers: REVIVE clears it.
-    const blocked = waiting.some((p) => this.filtered.has(p.agentId));
+    const blocked =
+      waiting.some((p) => this.filtered.has(p.agentId)) ||
+      [...this.watched].some((a) => this.filtered.has(a));
     try {
       if (want && (this.suppressed || blocked)) {
         this.suppressed = false;
@@ -185,7 +203,9 @@ export class NodeTaskRunner extends EventEmitter {
       const taskId = key.slice("tasks/".length);
       if (this.pending.has(taskId)) continue;
       const rec = await this.opts.store.get<TaskRecord>(key);
-      if (rec) void this.opts.client.kill(taskId, rec.agentId).catch(() => {});
+      if (!rec) continue;
+      this.orphans.set(taskId, { agentId: rec.agentId, since: Date.now() });
+      void this.opts.client.kill(taskId, rec.agentId).catch(() => {});
     }
     await this.wantOffers();
   }
@@ -201,16 +221,21 @@ export class NodeTaskRunner extends EventEmitter {
           .catch(() => {});
         continue;
       }
+      // Claimed before the first await: offers arriving meanwhile must not launch the same
+      // task id a second time (Mesos answers TASK_ERROR "duplicate ID" to the second one).
+      waiting.launched = true;
       try {
-        await this.launch(offer, waiting);
+        if (!(await this.launch(offer, waiting))) waiting.launched = false;
       } catch (err) {
+        waiting.launched = false;
         this.opts.logger?.warn({ err: (err as Error).message, agentId }, "launch failed");
       }
     }
     await this.wantOffers();
   }
 
-  private async launch(offer: Offer, p: Pending): Promise<void> {
+  /** Launches the step's task with this offer; false when the offer cannot hold it. */
+  private async launch(offer: Offer, p: Pending): Promise<boolean> {
     const { role, owner, principal } = this.opts;
     const resources = offer.resources ?? [];
     const exec = this.opts.executorFor(p.agentId);
@@ -229,6 +254,15 @@ export class NodeTaskRunner extends EventEmitter {
         cpus: Math.max(0, need.cpus - have.cpus),
         memMb: Math.max(0, need.memMb - have.memMb),
       };
+      // An orphan still holds our reservation: reserving more now would leave an unused
+      // reservation behind once it ends. Its kill frees it soon (we wait 30 s at most).
+      const orphan = [...this.orphans.values()].some(
+        (o) => o.agentId === p.agentId && Date.now() - o.since < 30_000,
+      );
+      if (orphan) {
+        await this.opts.client.decline([offer.id], { refuse_seconds: 0.5 });
+        return false;
+      }
       const free = amountOf(resources, isUnreserved);
       if (!covers(free, missing)) {
         this.opts.logger?.warn(
@@ -236,7 +270,7 @@ export class NodeTaskRunner extends EventEmitter {
           "agent does not offer enough resources for the step yet",
         );
         await this.opts.client.decline([offer.id], { refuse_seconds: 1 });
-        return;
+        return false;
       }
       operations.push({
         type: "RESERVE",
@@ -266,25 +300,23 @@ export class NodeTaskRunner extends EventEmitter {
       launchedAt: Date.now(),
     };
     await this.opts.store.set(`tasks/${p.taskId}`, rec);
-    p.launched = true;
     this.executorsSeen.set(p.agentId, executorId);
-    try {
-      await this.opts.client.accept([offer.id], operations, { refuse_seconds: 1 });
-    } catch (err) {
-      p.launched = false;
-      throw err;
-    }
+    await this.opts.client.accept([offer.id], operations, { refuse_seconds: 1 });
     this.opts.logger?.info(
       { taskId: p.taskId, agentId: p.agentId, reserve: operations.length > 1 },
       "node step launched",
     );
+    return true;
   }
 
   private async onUpdate(status: TaskStatus): Promise<void> {
     const taskId = status.task_id.value;
     const p = this.pending.get(taskId);
     const terminal = isTerminalTaskState(status.state);
-    if (terminal) await this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
+    if (terminal) {
+      this.orphans.delete(taskId);
+      await this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
+    }
     if (!p) return;
     if (!terminal) {
       if (status.message && (status.state === "TASK_RUNNING" || status.state === "TASK_STARTING")) {
@@ -302,8 +334,18 @@ export class NodeTaskRunner extends EventEmitter {
         (result && !result.ok ? result.error : undefined) ??
         status.message ??
         `${status.state}${status.reason ? ` (${status.reason})` : ""}`;
+      // The agent still runs an executor launched with an older ExecutorInfo (a scheduler
+      // restarted on another address or port, or upgraded): shut it down, and the step's
+      // retry starts a current one.
+      const staleExecutor =
+        status.state === "TASK_ERROR" && /ExecutorInfo is not compatible/.test(message);
+      if (staleExecutor) {
+        const executorId = this.opts.executorFor(p.agentId).info.executor_id.value;
+        this.opts.logger?.warn({ agentId: p.agentId, executorId }, "replacing a stale executor");
+        await this.opts.client.shutdown(executorId, p.agentId).catch(() => {});
+      }
       const permanent =
-        status.state === "TASK_ERROR" ||
+        (status.state === "TASK_ERROR" && !staleExecutor) ||
         (result !== undefined && !result.ok && result.permanent === true);
       const err = new NodeTaskError(message, status.state, permanent);
       p.reject(permanent ? Object.assign(new PermanentStepError(message), { cause: err }) : err);

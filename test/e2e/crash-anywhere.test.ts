@@ -1,0 +1,199 @@
+// Crash anywhere: the real scheduler process is SIGKILLed right after each step of the deploy
+// plan completes (and a few times while a step is in progress), restarted on the same state
+// directory each time, and the deploy still completes with exactly the expected ScaleIO
+// objects (nothing duplicated, no probe volume left) and no reservation Mesos holds for the
+// role that the framework does not use.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  EXECUTOR,
+  duplicates,
+  emulatorObjects,
+  startDeployEnv,
+  type DeployEnv,
+  type SchedulerProc,
+  type StepLine,
+} from "../support/deploy-env.js";
+import { waitUntil } from "../support/wait.js";
+import { createServer } from "node:net";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+let env: DeployEnv | undefined;
+after(async () => {
+  await env?.stop();
+});
+
+/** Steps killed while IN_PROGRESS once each (cluster-side and node-side ones). */
+const MID_STEP = ["mdm-cluster/", "gateway/", "storage/domains", "join-sds/", "verify/"];
+
+type Outcome = { kind: "complete" } | { kind: "boundary" | "mid"; step: string };
+
+/** Resolves at the next kill point of this process, or when the deploy plan is complete. */
+function nextKillPoint(
+  proc: SchedulerProc,
+  completed: Set<string>,
+  midDone: Set<string>,
+): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const done = (o: Outcome) => {
+      clearTimeout(timer);
+      proc.off("step", onStep);
+      proc.off("plan", onPlan);
+      proc.child.off("exit", onExit);
+      resolve(o);
+    };
+    const onStep = (s: StepLine) => {
+      if (s.plan !== "deploy") return;
+      if (s.status === "COMPLETE" && !completed.has(s.step))
+        return done({ kind: "boundary", step: s.step });
+      const mid = MID_STEP.find((p) => s.step.startsWith(p));
+      if (s.status === "IN_PROGRESS" && mid && !midDone.has(mid)) {
+        midDone.add(mid);
+        done({ kind: "mid", step: s.step });
+      }
+    };
+    const onPlan = (p: { plan: string; status: string }) => {
+      if (p.plan === "deploy" && p.status === "COMPLETE") done({ kind: "complete" });
+    };
+    const onExit = () => {
+      clearTimeout(timer);
+      reject(new Error(`scheduler exited on its own:\n${proc.stderr().slice(-4000)}`));
+    };
+    const timer = setTimeout(() => {
+      proc.off("step", onStep);
+      proc.off("plan", onPlan);
+      proc.child.off("exit", onExit);
+      const last = proc.steps.slice(-10).map((s) => `${s.step} ${s.status} ${s.lastError ?? ""}`);
+      reject(new Error(`no progress in 90 s; last steps:\n${last.join("\n")}`));
+    }, 90_000);
+    proc.on("step", onStep);
+    proc.on("plan", onPlan);
+    proc.child.once("exit", onExit);
+  });
+}
+
+test(
+  "SIGKILL of the scheduler at every deploy step boundary: the deploy completes, nothing twice, no orphaned reservation",
+  { timeout: 420_000 },
+  async () => {
+    const started = Date.now();
+    env = await startDeployEnv({ agents: 3 });
+    const completed = new Set<string>();
+    const midDone = new Set<string>();
+    const kills: string[] = [];
+    const cycleMs: number[] = [];
+    let cycleStart = Date.now();
+    // The first process listens on a random port, the later ones on a fixed one: the first
+    // restart finds executors launched with another scheduler URL (stale ExecutorInfo), the
+    // later ones find executors they can keep using.
+    const port = await freePort();
+    let proc = env.startScheduler();
+    let final: SchedulerProc | undefined;
+    for (;;) {
+      const o = await nextKillPoint(proc, completed, midDone).catch((err: Error) => {
+        const tail = proc.stderr().trim().split("\n").slice(-15).join("\n");
+        const stored = JSON.parse(
+          readFileSync(join(env!.stateDir, "plans", "deploy.json"), "utf8"),
+        ) as { steps: Record<string, { status: string; lastError?: string }> };
+        const open = Object.entries(stored.steps)
+          .filter(([, v]) => v.status !== "COMPLETE")
+          .map(([k, v]) => `${k} ${v.status} ${v.lastError ?? ""}`);
+        throw new Error(
+          `${err.message}\nkills so far: ${kills.join(", ")}\nopen steps: ${open.join("; ")}\nlog tail:\n${tail}`,
+        );
+      });
+      if (o.kind === "complete") {
+        final = proc;
+        break;
+      }
+      await proc.sigkill();
+      kills.push(`${o.kind === "mid" ? "during" : "after"} ${o.step}`);
+      cycleMs.push(Date.now() - cycleStart);
+      cycleStart = Date.now();
+      if (process.env.CRASH_LOG_DIR)
+        writeFileSync(join(process.env.CRASH_LOG_DIR, `${kills.length}.log`), proc.stderr());
+      for (const s of proc.steps) if (s.status === "COMPLETE") completed.add(s.step);
+      proc = env.startScheduler(["--api-port", String(port)]);
+    }
+    const deployMs = Date.now() - started;
+
+    // Every step of the final plan was complete when some process was killed, or completed
+    // in the last one; every boundary was a kill point except those that completed together.
+    for (const s of final.steps) if (s.status === "COMPLETE") completed.add(s.step);
+    const boundaries = kills.filter((k) => k.startsWith("after ")).length;
+    const mids = kills.filter((k) => k.startsWith("during ")).length;
+    console.log(
+      `# ${kills.length} SIGKILLs (${boundaries} after a step, ${mids} during one) over ${completed.size} steps; deploy complete in ${(deployMs / 1000).toFixed(1)} s; per restart ${cycleMs.join(" ")} ms`,
+    );
+    assert.ok(boundaries >= 20, `killed at ${boundaries} boundaries only: ${kills.join(", ")}`);
+    assert.equal(mids, MID_STEP.length, `mid-step kills: ${kills.join(", ")}`);
+
+    // Exactly the expected ScaleIO objects.
+    const hosts = env.cluster.agents.map((a) => a.host).sort();
+    const objs = emulatorObjects(env.emulator.sys);
+    assert.equal(objs.mdms.length, 3, JSON.stringify(objs.mdms));
+    assert.deepEqual(objs.mdms.map((m) => m.ip).sort(), hosts, "one MDM on each agent");
+    assert.equal(objs.clusterMode, "3_node");
+    assert.equal(objs.clusterState, "Normal");
+    assert.deepEqual(objs.protectionDomains, ["default"]);
+    assert.deepEqual(objs.pools, ["default/default"]);
+    assert.deepEqual(objs.faultSets, []);
+    assert.deepEqual(objs.sds.map((s) => s.ip).sort(), hosts, "one SDS per agent");
+    assert.deepEqual(duplicates(objs.sds.map((s) => s.name)), []);
+    assert.equal(objs.devices.length, 6, objs.devices.join(", "));
+    assert.deepEqual(duplicates(objs.devices), []);
+    assert.deepEqual(objs.volumes, [], "the verification probe removed itself");
+    assert.deepEqual(objs.sdcs.sort(), hosts, "one SDC per agent");
+    for (const h of hosts) {
+      const pk = objs.packages.get(h) ?? [];
+      for (const c of ["lia", "mdm", "sdc", "sds"]) assert.ok(pk.includes(c), `${c} on ${h}`);
+    }
+    assert.equal([...objs.packages.values()].filter((p) => p.includes("gateway")).length, 1);
+
+    // Mesos: one framework (the id survived every restart), one executor per agent, no step
+    // task left running, and reservations only for what the framework's executors use.
+    const agentIds = await Promise.all(env.cluster.agents.map((a) => a.id()));
+    let tasks: { id: string; state: string }[] = [];
+    await waitUntil(async () => (tasks = (await env!.mesosState()).activeTasks).length === 0, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: "no step task of the framework still running",
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}: ${tasks.map((t) => `${t.id} ${t.state}`).join(", ")}`);
+    });
+    const m = await env.mesosState();
+    assert.equal(m.frameworkIds.length, 1, `frameworks: ${m.frameworkIds.join(", ")}`);
+    for (const id of agentIds) {
+      assert.deepEqual(m.executorsByAgent.get(id), [`scaleio-${id}`], `executor on ${id}`);
+      const r = m.reservedByAgent.get(id);
+      assert.ok(r, `a reservation on ${id}`);
+      // The executor's share, plus at most one step task's worth kept for the next step.
+      const max = {
+        cpus: EXECUTOR.mdm.cpus + EXECUTOR.task.cpus,
+        memMb: EXECUTOR.mdm.memMb + EXECUTOR.task.memMb,
+      };
+      assert.ok(
+        r.cpus >= EXECUTOR.mdm.cpus && r.cpus <= max.cpus + 1e-9,
+        `reserved cpus on ${id}: ${r.cpus} (executor ${EXECUTOR.mdm.cpus}, kills ${kills.length})`,
+      );
+      assert.ok(
+        r.memMb >= EXECUTOR.mdm.memMb && r.memMb <= max.memMb,
+        `reserved mem on ${id}: ${r.memMb} (executor ${EXECUTOR.mdm.memMb})`,
+      );
+    }
+    for (const [id] of m.reservedByAgent) assert.ok(agentIds.includes(id), `reserved on ${id}`);
+    await final.stop();
+  },
+);
