@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { destination, pino } from "pino";
 import { startDevCluster, type DevCluster } from "../mesos/index.js";
+import type { AgentHandle } from "../mesos/cluster.js";
 import { startEmulator, type Emulator } from "../scaleio/emulator.js";
 import { packageFileName, simBinDir } from "../scaleio/node/packages.js";
 import { DEFAULT_VERSION } from "../scaleio/model/versions.js";
@@ -24,6 +25,20 @@ export interface DemoOptions {
   out?: (line: string) => void;
   /** Scheduler logs (JSON) go here; default: discarded. */
   logFile?: string;
+  /** Mesos attributes per agent index (default `rack:r<1..3>`). */
+  attributes?: (index: number) => string;
+  /** How fast the master gives up on a silent agent (tests of lost agents). */
+  agentPingTimeoutMs?: number;
+  /** Called for each node once its disks exist, before the scheduler starts. */
+  prepareNode?: (host: string, index: number, root: string) => void;
+  /** Extra scheduler flags (e.g. strategy imperative). */
+  flags?: Record<string, string>;
+}
+
+export interface AddAgentOptions {
+  /** Raw device files to give the new node (names under its /dev). */
+  devices?: string[];
+  attributes?: string;
 }
 
 export interface Demo {
@@ -33,6 +48,12 @@ export interface Demo {
   scheduler: SchedulerHandle;
   /** Resolves with the plan view once the deploy plan is complete. */
   healthy: Promise<PlanView>;
+  /** Each agent's emulated root folder is `<nodesDir>/<agent address>`. */
+  nodesDir: string;
+  /** A file-backed raw device on a node (a disk plugged in). */
+  addDevice(host: string, name: string, gb?: number): string;
+  /** A new machine joins the Mesos cluster (it is on-boarded without operator action). */
+  addAgent(o?: AddAgentOptions): Promise<AgentHandle>;
   stop(): Promise<void>;
 }
 
@@ -61,9 +82,15 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     workDir: join(dir, "mesos"),
     agentSpecs: Array.from({ length: o.agents }, (_, i) => ({
       resources: "cpus:4;mem:8192;disk:20480;ports:[31000-32000]",
-      attributes: `rack:r${(i % 3) + 1}`,
+      attributes: o.attributes?.(i) ?? `rack:r${(i % 3) + 1}`,
     })),
-    master: { heartbeatIntervalMs: 2000, allocationIntervalMs: 100 },
+    master: {
+      heartbeatIntervalMs: 2000,
+      allocationIntervalMs: 100,
+      ...(o.agentPingTimeoutMs
+        ? { agentPingTimeoutMs: o.agentPingTimeoutMs, maxAgentPingTimeouts: 3 }
+        : {}),
+    },
     agent: {
       statusUpdateRetryMs: 500,
       // Each agent is one emulated ScaleIO node: its tools, its address, its root folder.
@@ -77,16 +104,17 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
       },
     },
   });
-  const deviceBytes = (o.deviceGb ?? 100) * 2 ** 30;
+  const addDevice = (host: string, name: string, gb = o.deviceGb ?? 100): string => {
+    const bytes = gb * 2 ** 30;
+    mkdirSync(join(nodesDir, host, "dev"), { recursive: true });
+    sparseFile(join(nodesDir, host, "dev", name), bytes);
+    emulator.sys.node(host).deviceSizesKb.set(`/dev/${name}`, bytes / 1024);
+    return `/dev/${name}`;
+  };
   for (const [i, a] of cluster.agents.entries()) {
-    const root = join(nodesDir, a.host);
-    mkdirSync(join(root, "dev"), { recursive: true });
-    if (i < (o.storageAgents ?? 3)) {
-      for (const name of ["sdb", "sdc"]) {
-        sparseFile(join(root, "dev", name), deviceBytes);
-        emulator.sys.node(a.host).deviceSizesKb.set(`/dev/${name}`, deviceBytes / 1024);
-      }
-    }
+    mkdirSync(join(nodesDir, a.host, "dev"), { recursive: true });
+    if (i < (o.storageAgents ?? 3)) for (const name of ["sdb", "sdc"]) addDevice(a.host, name);
+    o.prepareNode?.(a.host, i, join(nodesDir, a.host));
   }
   const repo = (c: string) =>
     `${emulator.controlUrl}/repo/${packageFileName(c as never, DEFAULT_VERSION, "rpm")}`;
@@ -106,6 +134,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
       ...Object.fromEntries(
         ["mdm", "sds", "sdc", "lia", "gateway"].map((c) => [`package-rpm-${c}`, repo(c)]),
       ),
+      ...o.flags,
     },
   });
   const logger = pino(
@@ -116,6 +145,8 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   const scheduler = await startScheduler(loaded, "demo", {
     logger,
     retry: { initialMs: 200, maxMs: 2000 },
+    // New and returning agents are noticed within a couple of seconds.
+    discoverAgentsEveryMs: 2000,
   });
   out(`api: ${scheduler.apiUrl}`);
 
@@ -160,6 +191,19 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     emulator,
     scheduler,
     healthy,
+    nodesDir,
+    addDevice,
+    addAgent: async (a: AddAgentOptions = {}) => {
+      const index = cluster.agents.length;
+      // The machine (its root and disks) exists before its Mesos agent starts.
+      const host = cluster.hostFor(index);
+      mkdirSync(join(nodesDir, host, "dev"), { recursive: true });
+      for (const name of a.devices ?? []) addDevice(host, name);
+      return cluster.addAgent({
+        resources: "cpus:4;mem:8192;disk:20480;ports:[31000-32000]",
+        attributes: a.attributes ?? `rack:r${(index % 3) + 1}`,
+      });
+    },
     stop: async () => {
       await scheduler.stop();
       await cluster.stop();

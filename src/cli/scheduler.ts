@@ -8,6 +8,7 @@ import { packageRoot } from "../common/paths.js";
 import { buildApiServer } from "../api/server.js";
 import { FrameworkScheduler } from "../framework/scheduler.js";
 import { EXECUTOR_ENV } from "../framework/node-task/protocol.js";
+import { DEVICE_SCAN_ENV } from "../executor/device-reporter.js";
 import { Credential } from "../mesos/credentials.js";
 import { createDetector } from "../mesos/detector/index.js";
 import { detectorSource } from "../mesos/scheduler/master-source.js";
@@ -111,7 +112,11 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
 export async function startScheduler(
   loaded: LoadedConfig,
   version: string,
-  opts: { logger?: Logger; retry?: { initialMs?: number; maxMs?: number } } = {},
+  opts: {
+    logger?: Logger;
+    retry?: { initialMs?: number; maxMs?: number };
+    discoverAgentsEveryMs?: number;
+  } = {},
 ): Promise<SchedulerHandle> {
   const { config, secrets, notices } = loaded;
   const log = opts.logger ?? createLogger(config.logLevel, Object.values(secrets));
@@ -185,7 +190,7 @@ export async function startScheduler(
     rexray: {
       endpoint: () => `${gatewayUrl()}/api`,
       insecure: sc.gateway.insecure,
-      thinOrThick: "ThinProvisioned",
+      thinOrThick: sc.thinOrThick,
     },
     ...(sc.isolatorBinary
       ? { isolator: { isolatorPath: sc.isolatorBinary, modulesFile: "/usr/lib/dvdi-mod.json" } }
@@ -230,6 +235,7 @@ export async function startScheduler(
       const res = isMdm ? config.executor.mdm : config.executor.other;
       const env = [
         { name: EXECUTOR_ENV.schedulerUrl, value: apiUrl },
+        { name: DEVICE_SCAN_ENV, value: String(config.executor.deviceScanSeconds) },
         ...Object.entries(config.executor.env).map(([name, value]) => ({ name, value })),
       ];
       const command =
@@ -266,6 +272,9 @@ export async function startScheduler(
     },
     logger: log,
     ...(opts.retry ? { retry: opts.retry } : {}),
+    ...(opts.discoverAgentsEveryMs !== undefined
+      ? { discoverAgentsEveryMs: opts.discoverAgentsEveryMs }
+      : {}),
   });
 
   const app = buildApiServer({

@@ -173,6 +173,16 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "REX-Ray version to install",
   },
+  "thin-or-thick": {
+    path: ["scaleio", "thinOrThick"],
+    kind: "string",
+    description: "ThinProvisioned (default) or ThickProvisioned volumes for REX-Ray",
+  },
+  "device-scan-interval": {
+    path: ["executor", "deviceScanSeconds"],
+    kind: "int",
+    description: "seconds between executors' device rescans (0: only on demand; default 300)",
+  },
   "isolator-binary": {
     path: ["scaleio", "isolatorBinary"],
     kind: "string",

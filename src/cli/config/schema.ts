@@ -127,6 +127,8 @@ export const configSchema = z
           .strict()
           .prefault({}),
         rexrayVersion: z.string().min(1).optional(),
+        /** How REX-Ray provisions the volumes it creates. */
+        thinOrThick: z.enum(["ThinProvisioned", "ThickProvisioned"]).default("ThinProvisioned"),
         isolatorBinary: packageUrl.optional(),
       })
       .strict()
@@ -141,6 +143,8 @@ export const configSchema = z
          * self-contained executor the scheduler serves (agents without Node.js).
          */
         launch: z.enum(["node", "artifact"]).default("node"),
+        /** Seconds between the executors' own device rescans (0: only on demand). */
+        deviceScanSeconds: z.number().int().min(0).max(86_400).default(300),
         /** Extra (non-secret) environment for executors, e.g. the development cluster's. */
         env: z
           .record(
