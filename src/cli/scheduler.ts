@@ -13,6 +13,7 @@ import { Credential } from "../mesos/credentials.js";
 import { createDetector } from "../mesos/detector/index.js";
 import { detectorSource } from "../mesos/scheduler/master-source.js";
 import { GatewayClient } from "../platforms/scaleio/gateway/client.js";
+import { MaintenanceClient } from "../mesos/maintenance/client.js";
 import { gatewayClusterOps } from "../platforms/scaleio/gateway-ops.js";
 import { ScaleIOPlatform } from "../platforms/scaleio/platform.js";
 import { parseDeclarativeTopology } from "../platforms/scaleio/topology/declarative.js";
@@ -192,8 +193,32 @@ export async function startScheduler(
       insecure: sc.gateway.insecure,
       thinOrThick: sc.thinOrThick,
     },
-    ...(sc.isolatorBinary
-      ? { isolator: { isolatorPath: sc.isolatorBinary, modulesFile: "/usr/lib/dvdi-mod.json" } }
+    ...(sc.isolatorMode === "docker-volume"
+      ? { isolator: { mode: "docker-volume" as const, restartAgent: sc.isolatorRestartAgent } }
+      : sc.isolatorBinary
+        ? {
+            isolator: {
+              isolatorPath: sc.isolatorBinary,
+              modulesFile: "/usr/lib/dvdi-mod.json",
+              restartAgent: sc.isolatorRestartAgent,
+            },
+          }
+        : {}),
+    ...(sc.isolatorRestartAgent
+      ? {
+          agentRestart: {
+            maintenance: new MaintenanceClient({
+              master: () => sched.client.masterUrl ?? config.mesos.master,
+              ...(config.mesos.principal && secrets.mesosSecret
+                ? {
+                    authorization: () =>
+                      `Basic ${Buffer.from(`${config.mesos.principal}:${secrets.mesosSecret!.reveal()}`).toString("base64")}`,
+                  }
+                : {}),
+            }),
+            frameworkId: () => sched.client.frameworkId,
+          },
+        }
       : {}),
     cluster: gatewayClusterOps({
       client,

@@ -183,6 +183,17 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "int",
     description: "seconds between executors' device rescans (0: only on demand; default 300)",
   },
+  "isolator-mode": {
+    path: ["scaleio", "isolatorMode"],
+    kind: "string",
+    description: "module (mesos-module-dvdi) or docker-volume (Mesos >= 1.0 built-in isolator)",
+  },
+  "isolator-restart-agent": {
+    path: ["scaleio", "isolatorRestartAgent"],
+    kind: "boolean",
+    description:
+      "drain (Mesos maintenance) and restart an agent whose isolator configuration changed (default off; never reboots)",
+  },
   "isolator-binary": {
     path: ["scaleio", "isolatorBinary"],
     kind: "string",

@@ -130,6 +130,10 @@ export const configSchema = z
         /** How REX-Ray provisions the volumes it creates. */
         thinOrThick: z.enum(["ThinProvisioned", "ThickProvisioned"]).default("ThinProvisioned"),
         isolatorBinary: packageUrl.optional(),
+        /** Configure Mesos' built-in docker/volume isolator (dvdcli) instead of the DVDI module. */
+        isolatorMode: z.enum(["module", "docker-volume"]).optional(),
+        /** Restart (after draining) an agent whose isolator configuration changed. Off by default. */
+        isolatorRestartAgent: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

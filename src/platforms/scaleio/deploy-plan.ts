@@ -41,6 +41,8 @@ export interface DeployPorts {
   applyAgent(layout: StorageLayout, agentId: string, ctx: StepContext): Promise<void>;
   /** The cluster serves: state, SDS/SDC connections, a test volume's life cycle. */
   verify(ctx: StepContext): Promise<void>;
+  /** Operator opt-in only: drain the agent, then restart its Mesos agent service. */
+  restartAgent?(agentId: string, ctx: StepContext): Promise<void>;
 }
 
 export interface DeployInput {
@@ -62,7 +64,19 @@ export interface DeployInput {
     insecure: boolean;
     thinOrThick: "ThinProvisioned" | "ThickProvisioned";
   };
-  isolator?: { isolatorPath: string; modulesFile: string };
+  isolator?: IsolatorSettings;
+}
+
+export interface IsolatorSettings {
+  /** `module` (mesos-module-dvdi) or `docker-volume` (Mesos >= 1.0 built-in isolator). */
+  mode?: "module" | "docker-volume";
+  isolatorPath?: string;
+  modulesFile?: string;
+  /**
+   * Restart the agent service when its isolator configuration changed (after draining it).
+   * Off by default: the flags to apply are then only reported in the step's result.
+   */
+  restartAgent?: boolean;
 }
 
 const step = (
@@ -317,7 +331,19 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
             `isolator/${a.agentId}`,
             `DVDI isolator on ${a.hostname}`,
             async (ctx) => {
-              await ports.node(a.agentId, "scaleio.isolator-config", iso, ctx);
+              const { restartAgent, ...params } = iso;
+              const r = (await ports.node(a.agentId, "scaleio.isolator-config", params, ctx)) as {
+                agentRestartRequired?: boolean;
+                agentFlags?: string[];
+              } | null;
+              if (!r?.agentRestartRequired) return;
+              if (restartAgent && ports.restartAgent) {
+                await ports.restartAgent(a.agentId, ctx);
+              } else {
+                ctx.progress(
+                  `${a.hostname}: restart the Mesos agent to apply ${(r.agentFlags ?? []).join(" ")}`,
+                );
+              }
             },
             a.agentId,
           ),

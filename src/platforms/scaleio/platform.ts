@@ -6,7 +6,13 @@
 import type { Platform, PlatformContext } from "../../framework/scheduler.js";
 import type { StepContext } from "../../framework/plan/types.js";
 import type { AgentRecord } from "../../framework/agents.js";
-import { buildDeployPlan, type Component, type HostFacts } from "./deploy-plan.js";
+import {
+  buildDeployPlan,
+  type Component,
+  type HostFacts,
+  type IsolatorSettings,
+} from "./deploy-plan.js";
+import { drainAndRestart, type AgentRestartOptions } from "./agent-restart.js";
 import { placeMdms, type MdmMember } from "./topology/mdm-placement.js";
 import { planStorage, type StorageLayout, type StrategyInput } from "./topology/storage.js";
 import { TopologyError, type AgentFacts, type DeviceFact } from "./topology/facts.js";
@@ -38,8 +44,10 @@ export interface ScaleIOPlatformOptions {
     insecure: boolean;
     thinOrThick: "ThinProvisioned" | "ThickProvisioned";
   };
-  isolator?: { isolatorPath: string; modulesFile: string };
+  isolator?: IsolatorSettings;
   cluster: ClusterOps;
+  /** Needed when `isolator.restartAgent` is on: the master's maintenance API. */
+  agentRestart?: AgentRestartOptions;
 }
 
 const PLACEMENT_KEY = "scaleio/placement";
@@ -176,6 +184,9 @@ export class ScaleIOPlatform implements Platform {
         prepareDomains: (l, ctx) => this.opts.cluster.prepareDomains(l, ctx),
         applyAgent: (l, agentId, ctx) => this.opts.cluster.applyAgent(l, agentId, ipOf, ctx),
         verify: (ctx) => this.opts.cluster.verify(ctx),
+        ...(this.opts.agentRestart
+          ? { restartAgent: (agentId, ctx) => this.restartAgent(agentId, ctx) }
+          : {}),
       },
     );
     await this.ctx.engine.setPlan(plan);
@@ -210,6 +221,19 @@ export class ScaleIOPlatform implements Platform {
         await engine.restartStep(PLAN_ID, `join-sds/${agentId}`);
       }
     }
+  }
+
+  private async restartAgent(agentId: string, ctx: StepContext): Promise<void> {
+    const a = this.ctx.agents.get(agentId);
+    if (!a) throw new Error(`no agent '${agentId}'`);
+    await drainAndRestart(
+      { agentId, hostname: a.hostname, ip: a.ip },
+      async () => {
+        await this.ctx.runNode(agentId, "scaleio.restart-agent", {}, ctx);
+      },
+      this.opts.agentRestart!,
+      ctx,
+    );
   }
 
   private async saveFacts(agentId: string, f: HostFacts): Promise<void> {
