@@ -59,6 +59,11 @@ export interface Demo {
 
 const PASSWORD_ENV = "SCALEIO_ADMIN_PASSWORD";
 
+/** The ScaleIO admin password of the demo (SCALEIO_ADMIN_PASSWORD, else a fixed one). */
+export function demoPassword(): string {
+  return process.env[PASSWORD_ENV] || "Demo-Adm1n-Pass";
+}
+
 function sparseFile(path: string, bytes: number): void {
   const fd = openSync(path, "w");
   ftruncateSync(fd, bytes);
@@ -68,7 +73,7 @@ function sparseFile(path: string, bytes: number): void {
 export async function startDemo(o: DemoOptions): Promise<Demo> {
   const out = o.out ?? ((l: string) => console.log(l));
   const dir = mkdtempSync(join(tmpdir(), "scaleio-demo-"));
-  const password = process.env[PASSWORD_ENV] || "Demo-Adm1n-Pass";
+  const password = demoPassword();
   const emulator = await startEmulator({
     host: "127.0.0.1",
     port: 0,
@@ -216,7 +221,12 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
 export async function runDemo(argv: string[]): Promise<void> {
   const agents = Number(argv[argv.indexOf("--agents") + 1] ?? 5) || 5;
   const exitWhenHealthy = argv.includes("--exit-when-healthy");
-  const demo = await startDemo({ agents, exitWhenHealthy });
+  const demo = await startDemo({
+    agents,
+    exitWhenHealthy,
+    // The failover walk-through kills an agent: let the master notice within seconds.
+    ...(argv.includes("--failover") ? { agentPingTimeoutMs: 1000 } : {}),
+  });
   const started = Date.now();
   try {
     await demo.healthy;
@@ -227,6 +237,20 @@ export async function runDemo(argv: string[]): Promise<void> {
         `${s.sdsConnected}/${s.sdsTotal} SDS connected, raw ${gb(s.rawCapacityKb)}, usable ${gb(s.usableCapacityKb)}, ` +
         `${s.sdcConnected}/${s.sdcTotal} SDC connected`,
     );
+    if (argv.includes("--failover")) {
+      // The walk-through of README "Failover of an application's data".
+      const { runFailover } = await import("./failover.js");
+      const r = await runFailover(demo, { password: demoPassword() });
+      console.log(
+        r.read === r.written
+          ? `failover ok: volume ${r.volumeId} read back on another agent with the same sha256`
+          : `failover FAILED: wrote ${r.written}, read ${r.read}`,
+      );
+      if (r.read !== r.written) {
+        await demo.stop();
+        process.exit(1);
+      }
+    }
     if (exitWhenHealthy) {
       await demo.stop();
       process.exit(0);

@@ -17,7 +17,7 @@ program
   .version(pkg.version, "-V, --version", "print the version")
   .addHelpText(
     "after",
-    "\nDevelopment:\n  dev ...  a Mesos-compatible development cluster and a ScaleIO emulator\n           (see `scaleio-framework dev --help`)\n  demo [--agents N] [--exit-when-healthy]\n           the whole product on this machine: dev cluster, emulator, scheduler",
+    "\nDevelopment:\n  dev ...  a Mesos-compatible development cluster and a ScaleIO emulator\n           (see `scaleio-framework dev --help`)\n  demo [--agents N] [--exit-when-healthy] [--failover]\n           the whole product on this machine: dev cluster, emulator, scheduler",
   );
 
 program
