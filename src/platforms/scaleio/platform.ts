@@ -54,6 +54,8 @@ const PLACEMENT_KEY = "scaleio/placement";
 const FACTS_KEY = "scaleio/facts";
 /** The protection domains and pools last given to the `storage/domains` step. */
 const DOMAINS_KEY = "scaleio/domains";
+/** Agents whose new devices still have to join their SDS (survives a scheduler restart). */
+const DEVICES_CHANGED_KEY = "scaleio/devices-changed";
 const PLAN_ID = "deploy";
 
 export class RescanError extends Error {
@@ -94,6 +96,7 @@ export class ScaleIOPlatform implements Platform {
     this.facts = new Map((await ctx.store.get<[string, HostFacts][]>(FACTS_KEY)) ?? []);
     this.placement = await ctx.store.get<MdmMember[]>(PLACEMENT_KEY);
     this.domainsSignature = await ctx.store.get<string>(DOMAINS_KEY);
+    this.devicesChanged = new Set((await ctx.store.get<string[]>(DEVICES_CHANGED_KEY)) ?? []);
     await this.recompute();
   }
 
@@ -212,15 +215,18 @@ export class ScaleIOPlatform implements Platform {
       this.domainsSignature = signature;
       await this.ctx.store.set(DOMAINS_KEY, signature);
     }
+    const before = this.devicesChanged.size;
     for (const agentId of [...this.devicesChanged]) {
       const st = status(`join-sds/${agentId}`);
       if (st === undefined) continue; // not an SDS (yet): its step, when it comes, is new
-      this.devicesChanged.delete(agentId);
       if (st !== "PENDING") {
         this.ctx.logger.info({ agentId }, "devices changed: joining the new ones");
         await engine.restartStep(PLAN_ID, `join-sds/${agentId}`);
       }
+      this.devicesChanged.delete(agentId);
     }
+    if (this.devicesChanged.size !== before)
+      await this.ctx.store.set(DEVICES_CHANGED_KEY, [...this.devicesChanged]);
   }
 
   private async restartAgent(agentId: string, ctx: StepContext): Promise<void> {
@@ -238,7 +244,10 @@ export class ScaleIOPlatform implements Platform {
 
   private async saveFacts(agentId: string, f: HostFacts): Promise<void> {
     const prev = this.facts.get(agentId);
-    if (prev && !sameUsableDevices(prev.devices, f.devices)) this.devicesChanged.add(agentId);
+    if (prev && !sameUsableDevices(prev.devices, f.devices)) {
+      this.devicesChanged.add(agentId);
+      await this.ctx.store.set(DEVICES_CHANGED_KEY, [...this.devicesChanged]);
+    }
     this.facts.set(agentId, f);
     await this.ctx.store.set(FACTS_KEY, [...this.facts]);
     void this.recompute();
