@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { destination, pino } from "pino";
 import { startDevCluster, type DevCluster } from "../mesos/index.js";
+import type { AgentHandle } from "../mesos/cluster.js";
 import { startEmulator, type Emulator } from "../scaleio/emulator.js";
 import { packageFileName, simBinDir } from "../scaleio/node/packages.js";
 import { DEFAULT_VERSION } from "../scaleio/model/versions.js";
@@ -24,6 +25,20 @@ export interface DemoOptions {
   out?: (line: string) => void;
   /** Scheduler logs (JSON) go here; default: discarded. */
   logFile?: string;
+  /** Mesos attributes per agent index (default `rack:r<1..3>`). */
+  attributes?: (index: number) => string;
+  /** How fast the master gives up on a silent agent (tests of lost agents). */
+  agentPingTimeoutMs?: number;
+  /** Called for each node once its disks exist, before the scheduler starts. */
+  prepareNode?: (host: string, index: number, root: string) => void;
+  /** Extra scheduler flags (e.g. strategy imperative). */
+  flags?: Record<string, string>;
+}
+
+export interface AddAgentOptions {
+  /** Raw device files to give the new node (names under its /dev). */
+  devices?: string[];
+  attributes?: string;
 }
 
 export interface Demo {
@@ -35,11 +50,22 @@ export interface Demo {
   scheduler: SchedulerHandle;
   /** Resolves with the plan view once the deploy plan is complete. */
   healthy: Promise<PlanView>;
+  /** Each agent's emulated root folder is `<nodesDir>/<agent address>`. */
+  nodesDir: string;
+  /** A file-backed raw device on a node (a disk plugged in). */
+  addDevice(host: string, name: string, gb?: number): string;
+  /** A new machine joins the Mesos cluster (it is on-boarded without operator action). */
+  addAgent(o?: AddAgentOptions): Promise<AgentHandle>;
   stop(): Promise<void>;
 }
 
 const PASSWORD_ENV = "SCALEIO_ADMIN_PASSWORD";
 const TOKEN_ENV = "SCALEIO_FRAMEWORK_API_TOKEN";
+
+/** The ScaleIO admin password of the demo (SCALEIO_ADMIN_PASSWORD, else a fixed one). */
+export function demoPassword(): string {
+  return process.env[PASSWORD_ENV] || "Demo-Adm1n-Pass";
+}
 
 function sparseFile(path: string, bytes: number): void {
   const fd = openSync(path, "w");
@@ -50,7 +76,7 @@ function sparseFile(path: string, bytes: number): void {
 export async function startDemo(o: DemoOptions): Promise<Demo> {
   const out = o.out ?? ((l: string) => console.log(l));
   const dir = mkdtempSync(join(tmpdir(), "scaleio-demo-"));
-  const password = process.env[PASSWORD_ENV] || "Demo-Adm1n-Pass";
+  const password = demoPassword();
   // The operator API's token for changes (pause, resume...): the environment's, or the demo's.
   const apiToken = process.env[TOKEN_ENV] || "demo-api-token";
   const emulator = await startEmulator({
@@ -66,9 +92,15 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     workDir: join(dir, "mesos"),
     agentSpecs: Array.from({ length: o.agents }, (_, i) => ({
       resources: "cpus:4;mem:8192;disk:20480;ports:[31000-32000]",
-      attributes: `rack:r${(i % 3) + 1}`,
+      attributes: o.attributes?.(i) ?? `rack:r${(i % 3) + 1}`,
     })),
-    master: { heartbeatIntervalMs: 2000, allocationIntervalMs: 100 },
+    master: {
+      heartbeatIntervalMs: 2000,
+      allocationIntervalMs: 100,
+      ...(o.agentPingTimeoutMs
+        ? { agentPingTimeoutMs: o.agentPingTimeoutMs, maxAgentPingTimeouts: 3 }
+        : {}),
+    },
     agent: {
       statusUpdateRetryMs: 500,
       // Each agent is one emulated ScaleIO node: its tools, its address, its root folder.
@@ -82,16 +114,17 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
       },
     },
   });
-  const deviceBytes = (o.deviceGb ?? 100) * 2 ** 30;
+  const addDevice = (host: string, name: string, gb = o.deviceGb ?? 100): string => {
+    const bytes = gb * 2 ** 30;
+    mkdirSync(join(nodesDir, host, "dev"), { recursive: true });
+    sparseFile(join(nodesDir, host, "dev", name), bytes);
+    emulator.sys.node(host).deviceSizesKb.set(`/dev/${name}`, bytes / 1024);
+    return `/dev/${name}`;
+  };
   for (const [i, a] of cluster.agents.entries()) {
-    const root = join(nodesDir, a.host);
-    mkdirSync(join(root, "dev"), { recursive: true });
-    if (i < (o.storageAgents ?? 3)) {
-      for (const name of ["sdb", "sdc"]) {
-        sparseFile(join(root, "dev", name), deviceBytes);
-        emulator.sys.node(a.host).deviceSizesKb.set(`/dev/${name}`, deviceBytes / 1024);
-      }
-    }
+    mkdirSync(join(nodesDir, a.host, "dev"), { recursive: true });
+    if (i < (o.storageAgents ?? 3)) for (const name of ["sdb", "sdc"]) addDevice(a.host, name);
+    o.prepareNode?.(a.host, i, join(nodesDir, a.host));
   }
   const repo = (c: string) =>
     `${emulator.controlUrl}/repo/${packageFileName(c as never, DEFAULT_VERSION, "rpm")}`;
@@ -111,6 +144,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
       ...Object.fromEntries(
         ["mdm", "sds", "sdc", "lia", "gateway"].map((c) => [`package-rpm-${c}`, repo(c)]),
       ),
+      ...o.flags,
     },
   });
   const logger = pino(
@@ -121,6 +155,8 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   const scheduler = await startScheduler(loaded, "demo", {
     logger,
     retry: { initialMs: 200, maxMs: 2000 },
+    // New and returning agents are noticed within a couple of seconds.
+    discoverAgentsEveryMs: 2000,
   });
   out(`api: ${scheduler.apiUrl}`);
 
@@ -166,6 +202,19 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     emulator,
     scheduler,
     healthy,
+    nodesDir,
+    addDevice,
+    addAgent: async (a: AddAgentOptions = {}) => {
+      const index = cluster.agents.length;
+      // The machine (its root and disks) exists before its Mesos agent starts.
+      const host = cluster.hostFor(index);
+      mkdirSync(join(nodesDir, host, "dev"), { recursive: true });
+      for (const name of a.devices ?? []) addDevice(host, name);
+      return cluster.addAgent({
+        resources: "cpus:4;mem:8192;disk:20480;ports:[31000-32000]",
+        attributes: a.attributes ?? `rack:r${(index % 3) + 1}`,
+      });
+    },
     stop: async () => {
       await scheduler.stop();
       await cluster.stop();
@@ -178,7 +227,12 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
 export async function runDemo(argv: string[]): Promise<void> {
   const agents = Number(argv[argv.indexOf("--agents") + 1] ?? 5) || 5;
   const exitWhenHealthy = argv.includes("--exit-when-healthy");
-  const demo = await startDemo({ agents, exitWhenHealthy });
+  const demo = await startDemo({
+    agents,
+    exitWhenHealthy,
+    // The failover walk-through kills an agent: let the master notice within seconds.
+    ...(argv.includes("--failover") ? { agentPingTimeoutMs: 1000 } : {}),
+  });
   const started = Date.now();
   try {
     await demo.healthy;
@@ -189,6 +243,20 @@ export async function runDemo(argv: string[]): Promise<void> {
         `${s.sdsConnected}/${s.sdsTotal} SDS connected, raw ${gb(s.rawCapacityKb)}, usable ${gb(s.usableCapacityKb)}, ` +
         `${s.sdcConnected}/${s.sdcTotal} SDC connected`,
     );
+    if (argv.includes("--failover")) {
+      // The walk-through of README "Failover of an application's data".
+      const { runFailover } = await import("./failover.js");
+      const r = await runFailover(demo, { password: demoPassword() });
+      console.log(
+        r.read === r.written
+          ? `failover ok: volume ${r.volumeId} read back on another agent with the same sha256`
+          : `failover FAILED: wrote ${r.written}, read ${r.read}`,
+      );
+      if (r.read !== r.written) {
+        await demo.stop();
+        process.exit(1);
+      }
+    }
     if (exitWhenHealthy) {
       await demo.stop();
       process.exit(0);

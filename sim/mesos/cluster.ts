@@ -77,6 +77,10 @@ export interface DevCluster {
   readonly masters: Master[];
   readonly agents: AgentHandle[];
   readonly workDir: string;
+  /** The loopback address agent number `index` gets (also for one not started yet). */
+  hostFor(index: number): string;
+  /** Starts one more agent (its own process and address) that registers with the master. */
+  addAgent(spec?: AgentSpec): Promise<AgentHandle>;
   /** Fail over to a new leader. `redirect`: the old master answers 307; `unavailable`: 503. */
   failoverMaster(mode?: "redirect" | "unavailable"): Promise<Master>;
   /** Drop the next `n` status updates relayed by agents (the agents will retry). */
@@ -145,9 +149,11 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
   let stopping = false;
   const masterUrls = () => masters.map((m) => m.url);
 
-  const specFor = (i: number): AgentOptions => {
-    const spec = opts.agentSpecs?.[i] ?? {};
-    const host = `127.${block}.${1 + Math.floor((i + 2) / 250)}.${2 + ((i + 2) % 250)}`;
+  const hostFor = (i: number) =>
+    `127.${block}.${1 + Math.floor((i + 2) / 250)}.${2 + ((i + 2) % 250)}`;
+  const specFor = (i: number, given?: AgentSpec): AgentOptions => {
+    const spec = given ?? opts.agentSpecs?.[i] ?? {};
+    const host = hostFor(i);
     const dir = join(workDir, "agents", String(i));
     if (spec.attributeFiles) {
       mkdirSync(join(dir, "attributes"), { recursive: true });
@@ -228,9 +234,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
   };
 
   const specs: AgentOptions[] = [];
-  for (let i = 0; i < count; i++) {
-    const spec = specFor(i);
-    specs.push(spec);
+  const makeHandle = (i: number, spec: AgentOptions): AgentHandle => {
     const handle: AgentHandle = {
       index: i,
       host: spec.host,
@@ -273,7 +277,12 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
         (await ask(handle, { op: "kill_executor", framework_id: fid, executor_id: eid })) === true,
       state: async () => (await ask(handle, { op: "state" })) as Record<string, unknown> | null,
     };
-    handles.push(handle);
+    return handle;
+  };
+  for (let i = 0; i < count; i++) {
+    const spec = specFor(i);
+    specs.push(spec);
+    handles.push(makeHandle(i, spec));
   }
   try {
     const groups: Promise<Host>[] = [];
@@ -317,6 +326,16 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
     masters,
     agents: handles,
     workDir,
+    hostFor,
+    async addAgent(spec?: AgentSpec) {
+      const i = handles.length;
+      const options = specFor(i, spec);
+      specs.push(options);
+      const handle = makeHandle(i, options);
+      handles.push(handle);
+      await startHost([options], [handle]);
+      return handle;
+    },
     async failoverMaster(mode = "redirect") {
       const old = current;
       let next: Master;

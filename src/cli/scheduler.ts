@@ -12,10 +12,12 @@ import { EventHub, teeToHub } from "../framework/events.js";
 import { redactSecrets } from "../common/secret.js";
 import { FrameworkScheduler } from "../framework/scheduler.js";
 import { EXECUTOR_ENV } from "../framework/node-task/protocol.js";
+import { DEVICE_SCAN_ENV } from "../executor/device-reporter.js";
 import { Credential } from "../mesos/credentials.js";
 import { createDetector } from "../mesos/detector/index.js";
 import { detectorSource } from "../mesos/scheduler/master-source.js";
 import { GatewayClient } from "../platforms/scaleio/gateway/client.js";
+import { MaintenanceClient } from "../mesos/maintenance/client.js";
 import { gatewayClusterOps } from "../platforms/scaleio/gateway-ops.js";
 import { ScaleIOPlatform } from "../platforms/scaleio/platform.js";
 import { parseDeclarativeTopology } from "../platforms/scaleio/topology/declarative.js";
@@ -117,7 +119,11 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
 export async function startScheduler(
   loaded: LoadedConfig,
   version: string,
-  opts: { logger?: Logger; retry?: { initialMs?: number; maxMs?: number } } = {},
+  opts: {
+    logger?: Logger;
+    retry?: { initialMs?: number; maxMs?: number };
+    discoverAgentsEveryMs?: number;
+  } = {},
 ): Promise<SchedulerHandle> {
   const { config, secrets, notices } = loaded;
   const log = opts.logger ?? createLogger(config.logLevel, Object.values(secrets));
@@ -192,10 +198,34 @@ export async function startScheduler(
     rexray: {
       endpoint: () => `${gatewayUrl()}/api`,
       insecure: sc.gateway.insecure,
-      thinOrThick: "ThinProvisioned",
+      thinOrThick: sc.thinOrThick,
     },
-    ...(sc.isolatorBinary
-      ? { isolator: { isolatorPath: sc.isolatorBinary, modulesFile: "/usr/lib/dvdi-mod.json" } }
+    ...(sc.isolatorMode === "docker-volume"
+      ? { isolator: { mode: "docker-volume" as const, restartAgent: sc.isolatorRestartAgent } }
+      : sc.isolatorBinary
+        ? {
+            isolator: {
+              isolatorPath: sc.isolatorBinary,
+              modulesFile: "/usr/lib/dvdi-mod.json",
+              restartAgent: sc.isolatorRestartAgent,
+            },
+          }
+        : {}),
+    ...(sc.isolatorRestartAgent
+      ? {
+          agentRestart: {
+            maintenance: new MaintenanceClient({
+              master: () => sched.client.masterUrl ?? config.mesos.master,
+              ...(config.mesos.principal && secrets.mesosSecret
+                ? {
+                    authorization: () =>
+                      `Basic ${Buffer.from(`${config.mesos.principal}:${secrets.mesosSecret!.reveal()}`).toString("base64")}`,
+                  }
+                : {}),
+            }),
+            frameworkId: () => sched.client.frameworkId,
+          },
+        }
       : {}),
     cluster: gatewayClusterOps({
       client,
@@ -239,6 +269,7 @@ export async function startScheduler(
       const res = isMdm ? config.executor.mdm : config.executor.other;
       const env = [
         { name: EXECUTOR_ENV.schedulerUrl, value: apiUrl },
+        { name: DEVICE_SCAN_ENV, value: String(config.executor.deviceScanSeconds) },
         ...Object.entries(config.executor.env).map(([name, value]) => ({ name, value })),
       ];
       const command =
@@ -278,6 +309,9 @@ export async function startScheduler(
       initialMs: config.steps.retryInitialMs,
       maxMs: config.steps.retryMaxMs,
     },
+    ...(opts.discoverAgentsEveryMs !== undefined
+      ? { discoverAgentsEveryMs: opts.discoverAgentsEveryMs }
+      : {}),
   });
 
   metrics.countClient(sched.client);

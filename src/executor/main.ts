@@ -10,6 +10,8 @@ import { NodeExecutor } from "./executor.js";
 import { executorLogger } from "./logger.js";
 import { HandlerRegistry } from "./run-step.js";
 import { fetchSecrets } from "./secrets.js";
+import { DeviceReporter, scanIntervalFromEnv } from "./device-reporter.js";
+import { encodeDeviceReport } from "../platforms/scaleio/device-report.js";
 
 /** Runs until SHUTDOWN (exit code 0) or a fatal loss of the agent (1); 2 for a bad environment. */
 export async function runExecutor(env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -28,8 +30,9 @@ export async function runExecutor(env: NodeJS.ProcessEnv = process.env): Promise
   const caFile = env[EXECUTOR_ENV.caFile];
   const ca = caFile ? await readFile(caFile, "utf8").catch(() => undefined) : undefined;
   const schedulerUrl = env[EXECUTOR_ENV.schedulerUrl];
+  const client = new ExecutorClient({ env: mesosEnv });
   const executor = new NodeExecutor({
-    client: new ExecutorClient({ env: mesosEnv }),
+    client,
     registry: new HandlerRegistry(scaleioNodeHandlers),
     host,
     fetchSecrets: (token, signal) =>
@@ -37,6 +40,34 @@ export async function runExecutor(env: NodeJS.ProcessEnv = process.env): Promise
     log,
   });
   log.info({ executor: mesosEnv.executorId, agent: mesosEnv.agentEndpoint }, "executor starting");
+  let interval = 0;
+  try {
+    interval = scanIntervalFromEnv(env);
+  } catch (err) {
+    log.error({ err: (err as Error).message }, "periodic device scan off");
+  }
+  if (!(host instanceof Error) && interval > 0) {
+    const h = host;
+    const reporter = new DeviceReporter({
+      intervalSeconds: interval,
+      scan: async () =>
+        encodeDeviceReport(
+          (await h.discoverDevices()).map((d) => ({
+            path: d.path,
+            sizeBytes: d.sizeBytes,
+            usable: d.usable,
+            ...(d.reason ? { reason: d.reason } : {}),
+          })),
+        ),
+      send: (m) => client.message(m),
+      log,
+    });
+    client.on("subscribed", () => {
+      reporter.forget();
+      reporter.start();
+    });
+    void executor.exited.then(() => reporter.stop());
+  }
   executor.start();
   const code = await executor.exited;
   log.info({ code }, "executor exiting");

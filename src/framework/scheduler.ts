@@ -69,8 +69,11 @@ export interface Platform {
   nodeInfo?(agentId: string): PlatformNodeInfo;
   /** Why the cluster cannot be deployed as asked right now (e.g. waiting for agents). */
   problems?(): string[];
-  /** Rescans an agent's devices and adds new ones per the strategy. */
+  /** Looks again at an agent's devices and adds new ones per the strategy
+   *  (`POST /v1/nodes/{agentId}/rescan`). Rejects for an unknown or lost agent. */
   rescan?(agentId: string): Promise<void>;
+  /** A message an executor sent (Mesos MESSAGE), e.g. its host's devices. */
+  onExecutorMessage?(agentId: string, data: Buffer): void;
 }
 
 export interface FrameworkSchedulerOptions {
@@ -83,6 +86,9 @@ export interface FrameworkSchedulerOptions {
   executorFor: NodeTaskRunnerOptions["executorFor"];
   credential?: Credential;
   logger: MesosLogger;
+  /** How often a suppressed scheduler asks for offers to learn of new or returning agents
+   *  (default 30 s; 0: never). */
+  discoverAgentsEveryMs?: number;
   /** Test knobs. */
   retry?: { initialMs?: number; maxMs?: number };
   mesosBackoff?: { initialMs?: number; maxMs?: number };
@@ -101,6 +107,7 @@ export class FrameworkScheduler {
   readonly frameworkInfo: Omit<FrameworkInfo, "id">;
   private readonly opts: FrameworkSchedulerOptions;
   private readonly reconciler: TaskReconciler;
+  private discoverTimer: NodeJS.Timeout | undefined;
 
   private constructor(opts: FrameworkSchedulerOptions, frameworkId: string | undefined) {
     this.opts = opts;
@@ -148,6 +155,13 @@ export class FrameworkScheduler {
     this.client.on("update", (s) => void this.onUpdate(s));
     this.client.on("failure", (f) => {
       if (f.agent_id && !f.executor_id) void this.agents.markLost(f.agent_id.value);
+    });
+    this.client.on("message", (m) => {
+      try {
+        opts.platform.onExecutorMessage?.(m.agent_id.value, Buffer.from(m.data, "base64"));
+      } catch (err) {
+        opts.logger.warn({ err: (err as Error).message }, "executor message refused");
+      }
     });
     this.client.on("fatal", (err) =>
       opts.logger.error({ err: err.message, code: err.code }, "Mesos subscription ended for good"),
@@ -197,9 +211,18 @@ export class FrameworkScheduler {
     });
     this.engine.start();
     this.client.start();
+    // Mesos sends a suppressed framework no offers, and offers are how agents are learned.
+    const every = this.opts.discoverAgentsEveryMs ?? 30_000;
+    if (every > 0) {
+      this.discoverTimer = setInterval(() => {
+        if (this.subscribed) void this.runner.discover();
+      }, every);
+      this.discoverTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.discoverTimer);
     this.reconciler.cancel();
     await this.engine.stop();
     await this.opts.platform.stop();

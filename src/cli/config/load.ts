@@ -183,6 +183,27 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "REX-Ray version to install",
   },
+  "thin-or-thick": {
+    path: ["scaleio", "thinOrThick"],
+    kind: "string",
+    description: "ThinProvisioned (default) or ThickProvisioned volumes for REX-Ray",
+  },
+  "device-scan-interval": {
+    path: ["executor", "deviceScanSeconds"],
+    kind: "int",
+    description: "seconds between executors' device rescans (0: only on demand; default 300)",
+  },
+  "isolator-mode": {
+    path: ["scaleio", "isolatorMode"],
+    kind: "string",
+    description: "module (mesos-module-dvdi) or docker-volume (Mesos >= 1.0 built-in isolator)",
+  },
+  "isolator-restart-agent": {
+    path: ["scaleio", "isolatorRestartAgent"],
+    kind: "boolean",
+    description:
+      "drain (Mesos maintenance) and restart an agent whose isolator configuration changed (default off; never reboots)",
+  },
   "isolator-binary": {
     path: ["scaleio", "isolatorBinary"],
     kind: "string",

@@ -135,7 +135,13 @@ export const configSchema = z
           .strict()
           .prefault({}),
         rexrayVersion: z.string().min(1).optional(),
+        /** How REX-Ray provisions the volumes it creates. */
+        thinOrThick: z.enum(["ThinProvisioned", "ThickProvisioned"]).default("ThinProvisioned"),
         isolatorBinary: packageUrl.optional(),
+        /** Configure Mesos' built-in docker/volume isolator (dvdcli) instead of the DVDI module. */
+        isolatorMode: z.enum(["module", "docker-volume"]).optional(),
+        /** Restart (after draining) an agent whose isolator configuration changed. Off by default. */
+        isolatorRestartAgent: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
@@ -149,6 +155,8 @@ export const configSchema = z
          * self-contained executor the scheduler serves (agents without Node.js).
          */
         launch: z.enum(["node", "artifact"]).default("node"),
+        /** Seconds between the executors' own device rescans (0: only on demand). */
+        deviceScanSeconds: z.number().int().min(0).max(86_400).default(300),
         /** Extra (non-secret) environment for executors, e.g. the development cluster's. */
         env: z
           .record(

@@ -193,6 +193,17 @@ export class NodeTaskRunner extends EventEmitter {
     }
   }
 
+  /**
+   * Asks Mesos for offers once (REVIVE) so that agents that joined or came back while the
+   * runner was suppressed are seen; with nothing to launch it suppresses again afterwards.
+   */
+  async discover(): Promise<void> {
+    if (!this.suppressed && this.filtered.size === 0) return;
+    this.suppressed = false;
+    this.filtered.clear();
+    await this.opts.client.revive([this.opts.role]).catch(() => {});
+  }
+
   private async onSubscribed(): Promise<void> {
     this.suppressed = false;
     this.filtered.clear();

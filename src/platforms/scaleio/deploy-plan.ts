@@ -41,11 +41,15 @@ export interface DeployPorts {
   applyAgent(layout: StorageLayout, agentId: string, ctx: StepContext): Promise<void>;
   /** The cluster serves: state, SDS/SDC connections, a test volume's life cycle. */
   verify(ctx: StepContext): Promise<void>;
+  /** Operator opt-in only: drain the agent, then restart its Mesos agent service. */
+  restartAgent?(agentId: string, ctx: StepContext): Promise<void>;
 }
 
 export interface DeployInput {
   /** Agents to deploy on (lost agents are left out by the caller). */
   agents: AgentFacts[];
+  /** Addresses of every known agent, lost ones included (an MDM that is away keeps its IP). */
+  addresses?: Map<string, string>;
   facts: Map<string, HostFacts>;
   /** MDM members when provisioning; undefined in existing-cluster mode. */
   mdms?: MdmMember[];
@@ -60,7 +64,19 @@ export interface DeployInput {
     insecure: boolean;
     thinOrThick: "ThinProvisioned" | "ThickProvisioned";
   };
-  isolator?: { isolatorPath: string; modulesFile: string };
+  isolator?: IsolatorSettings;
+}
+
+export interface IsolatorSettings {
+  /** `module` (mesos-module-dvdi) or `docker-volume` (Mesos >= 1.0 built-in isolator). */
+  mode?: "module" | "docker-volume";
+  isolatorPath?: string;
+  modulesFile?: string;
+  /**
+   * Restart the agent service when its isolator configuration changed (after draining it).
+   * Off by default: the flags to apply are then only reported in the step's result.
+   */
+  restartAgent?: boolean;
 }
 
 const step = (
@@ -83,7 +99,8 @@ function needFacts(input: DeployInput, agentId: string): HostFacts {
 
 export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDefinition {
   const byId = new Map(input.agents.map((a) => [a.agentId, a]));
-  const ipOf = (agentId: string) => byId.get(agentId)?.ip ?? agentId;
+  const ipOf = (agentId: string) =>
+    byId.get(agentId)?.ip ?? input.addresses?.get(agentId) ?? agentId;
   const managers = input.mdms
     ? input.mdms.filter((m) => m.role !== "tiebreaker").map((m) => ipOf(m.agentId))
     : (input.existingManagers ?? []);
@@ -157,45 +174,53 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
       name: "Install MDMs",
       strategy: "parallel",
       dependsOn: ["prerequisites"],
-      steps: members.map((m) =>
-        install(m.agentId, "mdm", { mdmRole: m.role === "tiebreaker" ? "tiebreaker" : "manager" }),
-      ),
+      // A member that is away is neither replaced nor waited for; it is checked again on return.
+      steps: members
+        .filter((m) => byId.has(m.agentId))
+        .map((m) =>
+          install(m.agentId, "mdm", {
+            mdmRole: m.role === "tiebreaker" ? "tiebreaker" : "manager",
+          }),
+        ),
     });
     const primary = members.find((m) => m.role === "primary")!;
+    const primaryHere = byId.has(primary.agentId);
     phases.push({
       id: "mdm-cluster",
       name: "Create the MDM cluster",
       strategy: "serial",
       dependsOn: ["mdm-packages"],
-      steps: [
-        step(
-          `mdm-cluster/${primary.agentId}`,
-          `create the ${members.length}-node MDM cluster`,
-          async (ctx) => {
-            const member = (m: MdmMember) => ({ ip: ipOf(m.agentId), name: m.name });
-            await ports.node(
-              primary.agentId,
-              "scaleio.mdm-cluster",
-              {
-                primary: member(primary),
-                secondaries: members.filter((m) => m.role === "secondary").map(member),
-                tiebreakers: members.filter((m) => m.role === "tiebreaker").map(member),
-                systemName: input.systemName,
+      steps: !primaryHere
+        ? []
+        : [
+            step(
+              `mdm-cluster/${primary.agentId}`,
+              `create the ${members.length}-node MDM cluster`,
+              async (ctx) => {
+                const member = (m: MdmMember) => ({ ip: ipOf(m.agentId), name: m.name });
+                await ports.node(
+                  primary.agentId,
+                  "scaleio.mdm-cluster",
+                  {
+                    primary: member(primary),
+                    secondaries: members.filter((m) => m.role === "secondary").map(member),
+                    tiebreakers: members.filter((m) => m.role === "tiebreaker").map(member),
+                    systemName: input.systemName,
+                  },
+                  ctx,
+                  { secrets: ["adminPassword"] },
+                );
               },
-              ctx,
-              { secrets: ["adminPassword"] },
-            );
-          },
-          primary.agentId,
-        ),
-      ],
+              primary.agentId,
+            ),
+          ],
     });
     phases.push({
       id: "gateway",
       name: "Install the gateway",
       strategy: "serial",
       dependsOn: ["mdm-cluster"],
-      steps: [install(primary.agentId, "gateway", {}, ["adminPassword"])],
+      steps: primaryHere ? [install(primary.agentId, "gateway", {}, ["adminPassword"])] : [],
     });
   }
 
@@ -242,6 +267,29 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
       ),
     ),
   });
+  // An agent whose attributes or devices cannot be honoured gets a step that says why, in its
+  // own phase that nothing waits for: the rest of the cluster goes on.
+  const troubled = input.layout.nodes.filter((n) => n.problems.length > 0 && byId.has(n.agentId));
+  if (troubled.length > 0) {
+    phases.push({
+      id: "assignments",
+      name: "Agent storage assignments",
+      strategy: "parallel",
+      steps: troubled.map((n) =>
+        step(
+          `assign/${n.agentId}`,
+          `storage assignment of ${byId.get(n.agentId)!.hostname}`,
+          () =>
+            Promise.reject(
+              new PermanentStepError(
+                `${byId.get(n.agentId)!.hostname}: storage left out: ${n.problems.join("; ")}`,
+              ),
+            ),
+          n.agentId,
+        ),
+      ),
+    });
+  }
   phases.push({
     id: "consumers",
     name: "Configure REX-Ray and the isolator",
@@ -283,7 +331,19 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
             `isolator/${a.agentId}`,
             `DVDI isolator on ${a.hostname}`,
             async (ctx) => {
-              await ports.node(a.agentId, "scaleio.isolator-config", iso, ctx);
+              const { restartAgent, ...params } = iso;
+              const r = (await ports.node(a.agentId, "scaleio.isolator-config", params, ctx)) as {
+                agentRestartRequired?: boolean;
+                agentFlags?: string[];
+              } | null;
+              if (!r?.agentRestartRequired) return;
+              if (restartAgent && ports.restartAgent) {
+                await ports.restartAgent(a.agentId, ctx);
+              } else {
+                ctx.progress(
+                  `${a.hostname}: restart the Mesos agent to apply ${(r.agentFlags ?? []).join(" ")}`,
+                );
+              }
             },
             a.agentId,
           ),

@@ -12,10 +12,17 @@ import type {
 import type { ClusterSummary } from "./cluster/summary.js";
 import type { StepContext } from "../../framework/plan/types.js";
 import type { AgentRecord } from "../../framework/agents.js";
-import { buildDeployPlan, type Component, type HostFacts } from "./deploy-plan.js";
+import {
+  buildDeployPlan,
+  type Component,
+  type HostFacts,
+  type IsolatorSettings,
+} from "./deploy-plan.js";
+import { drainAndRestart, type AgentRestartOptions } from "./agent-restart.js";
 import { placeMdms, type MdmMember } from "./topology/mdm-placement.js";
 import { planStorage, type StorageLayout, type StrategyInput } from "./topology/storage.js";
-import { TopologyError, type AgentFacts } from "./topology/facts.js";
+import { TopologyError, type AgentFacts, type DeviceFact } from "./topology/facts.js";
+import { decodeDeviceReport, sameUsableDevices } from "./device-report.js";
 
 export interface ClusterOps {
   /** Protection domains, fault sets and pools of the layout. */
@@ -51,12 +58,29 @@ export interface ScaleIOPlatformOptions {
     insecure: boolean;
     thinOrThick: "ThinProvisioned" | "ThickProvisioned";
   };
-  isolator?: { isolatorPath: string; modulesFile: string };
+  isolator?: IsolatorSettings;
   cluster: ClusterOps;
+  /** Needed when `isolator.restartAgent` is on: the master's maintenance API. */
+  agentRestart?: AgentRestartOptions;
 }
 
 const PLACEMENT_KEY = "scaleio/placement";
 const FACTS_KEY = "scaleio/facts";
+/** The protection domains and pools last given to the `storage/domains` step. */
+const DOMAINS_KEY = "scaleio/domains";
+/** Agents whose new devices still have to join their SDS (survives a scheduler restart). */
+const DEVICES_CHANGED_KEY = "scaleio/devices-changed";
+const PLAN_ID = "deploy";
+
+export class RescanError extends Error {
+  constructor(
+    readonly code: "UNKNOWN_AGENT" | "AGENT_LOST" | "NOT_READY",
+    message: string,
+  ) {
+    super(message);
+    this.name = "RescanError";
+  }
+}
 
 export interface NodeProblem {
   agentId: string;
@@ -72,6 +96,9 @@ export class ScaleIOPlatform implements Platform {
   private chain: Promise<void> = Promise.resolve();
   private layout: StorageLayout | undefined;
   private sdcStates: SdcState[] = [];
+  /** Agents whose usable devices changed since their SDS step last ran. */
+  private devicesChanged = new Set<string>();
+  private domainsSignature: string | undefined;
   /** Why agents (or the whole cluster) cannot be deployed as asked; shown to operators. */
   agentProblems: NodeProblem[] = [];
   waitingFor: string | undefined;
@@ -84,6 +111,8 @@ export class ScaleIOPlatform implements Platform {
     this.ctx = ctx;
     this.facts = new Map((await ctx.store.get<[string, HostFacts][]>(FACTS_KEY)) ?? []);
     this.placement = await ctx.store.get<MdmMember[]>(PLACEMENT_KEY);
+    this.domainsSignature = await ctx.store.get<string>(DOMAINS_KEY);
+    this.devicesChanged = new Set((await ctx.store.get<string[]>(DEVICES_CHANGED_KEY)) ?? []);
     await this.recompute();
   }
 
@@ -153,10 +182,12 @@ export class ScaleIOPlatform implements Platform {
       .map((n) => ({ agentId: n.agentId, problems: n.problems }));
     for (const p of this.agentProblems)
       this.ctx.logger.warn({ agentId: p.agentId, problems: p.problems }, "agent storage left out");
-    const ipOf = (id: string) => agents.find((a) => a.agentId === id)?.ip ?? id;
+    const addresses = new Map(this.ctx.agents.all().map((a) => [a.agentId, a.ip]));
+    const ipOf = (id: string) => addresses.get(id) ?? id;
     const plan = buildDeployPlan(
       {
         agents,
+        addresses,
         facts: this.facts,
         ...(mdms
           ? { mdms }
@@ -169,17 +200,112 @@ export class ScaleIOPlatform implements Platform {
       },
       {
         node: (agentId, kind, params, ctx, o) => this.ctx.runNode(agentId, kind, params, ctx, o),
-        saveFacts: async (agentId, f) => {
-          this.facts.set(agentId, f);
-          await this.ctx.store.set(FACTS_KEY, [...this.facts]);
-          void this.recompute();
-        },
+        saveFacts: (agentId, f) => this.saveFacts(agentId, f),
         prepareDomains: (l, ctx) => this.opts.cluster.prepareDomains(l, ctx),
         applyAgent: (l, agentId, ctx) => this.opts.cluster.applyAgent(l, agentId, ipOf, ctx),
         verify: (ctx) => this.opts.cluster.verify(ctx),
+        ...(this.opts.agentRestart
+          ? { restartAgent: (agentId, ctx) => this.restartAgent(agentId, ctx) }
+          : {}),
       },
     );
     await this.ctx.engine.setPlan(plan);
+    await this.rerunChanged(layout);
+  }
+
+  /** Steps already done whose inputs grew run again (idempotently): new pools, new devices. */
+  private async rerunChanged(layout: StorageLayout): Promise<void> {
+    const engine = this.ctx.engine;
+    const status = (stepId: string) =>
+      engine
+        .view(PLAN_ID)
+        .phases.flatMap((p) => p.steps)
+        .find((s) => s.id === stepId)?.status;
+    const signature = JSON.stringify(layout.domains);
+    if (signature !== this.domainsSignature) {
+      const st = status("storage/domains");
+      // A run in progress may hold the previous layout: it runs again too.
+      if (st !== undefined && st !== "PENDING") {
+        this.ctx.logger.info({}, "protection domains or pools changed: preparing them again");
+        await engine.restartStep(PLAN_ID, "storage/domains");
+      }
+      this.domainsSignature = signature;
+      await this.ctx.store.set(DOMAINS_KEY, signature);
+    }
+    const before = this.devicesChanged.size;
+    for (const agentId of [...this.devicesChanged]) {
+      const st = status(`join-sds/${agentId}`);
+      if (st === undefined) continue; // not an SDS (yet): its step, when it comes, is new
+      if (st !== "PENDING") {
+        this.ctx.logger.info({ agentId }, "devices changed: joining the new ones");
+        await engine.restartStep(PLAN_ID, `join-sds/${agentId}`);
+      }
+      this.devicesChanged.delete(agentId);
+    }
+    if (this.devicesChanged.size !== before)
+      await this.ctx.store.set(DEVICES_CHANGED_KEY, [...this.devicesChanged]);
+  }
+
+  private async restartAgent(agentId: string, ctx: StepContext): Promise<void> {
+    const a = this.ctx.agents.get(agentId);
+    if (!a) throw new Error(`no agent '${agentId}'`);
+    await drainAndRestart(
+      { agentId, hostname: a.hostname, ip: a.ip },
+      async () => {
+        await this.ctx.runNode(agentId, "scaleio.restart-agent", {}, ctx);
+      },
+      this.opts.agentRestart!,
+      ctx,
+    );
+  }
+
+  private async saveFacts(agentId: string, f: HostFacts): Promise<void> {
+    const prev = this.facts.get(agentId);
+    if (prev && !sameUsableDevices(prev.devices, f.devices)) {
+      this.devicesChanged.add(agentId);
+      await this.ctx.store.set(DEVICES_CHANGED_KEY, [...this.devicesChanged]);
+    }
+    this.facts.set(agentId, f);
+    await this.ctx.store.set(FACTS_KEY, [...this.facts]);
+    void this.recompute();
+  }
+
+  /**
+   * Looks at the agent's devices again (its host-facts step runs again); new usable devices
+   * then join its SDS in the pool the strategy assigns. Rejects for an unknown or lost agent.
+   */
+  async rescan(agentId: string): Promise<void> {
+    const agent = this.ctx.agents.get(agentId);
+    if (!agent) throw new RescanError("UNKNOWN_AGENT", `no agent '${agentId}'`);
+    if (agent.lostSince !== undefined)
+      throw new RescanError("AGENT_LOST", `agent '${agentId}' (${agent.hostname}) is lost`);
+    await this.chain.catch(() => {});
+    const has = this.ctx.engine.planIds().includes(PLAN_ID)
+      ? this.ctx.engine
+          .view(PLAN_ID)
+          .phases.some((p) => p.steps.some((s) => s.id === `facts/${agentId}`))
+      : false;
+    if (!has)
+      throw new RescanError("NOT_READY", `agent '${agentId}' is not part of the deploy plan yet`);
+    this.ctx.logger.info({ agentId }, "device rescan requested");
+    await this.ctx.engine.restartStep(PLAN_ID, `facts/${agentId}`);
+  }
+
+  /** An executor's own report of its host's devices (periodic rescan). */
+  onExecutorMessage(agentId: string, data: Buffer): void {
+    const report = decodeDeviceReport(data);
+    if (!report) return;
+    void this.observeDevices(agentId, report.devices).catch((err: Error) =>
+      this.ctx.logger.warn({ agentId, err: err.message }, "device report not recorded"),
+    );
+  }
+
+  private async observeDevices(agentId: string, devices: DeviceFact[]): Promise<void> {
+    const prev = this.facts.get(agentId);
+    // Before the host-facts step reported, the plan discovers the agent on its own.
+    if (!prev || sameUsableDevices(prev.devices, devices)) return;
+    this.ctx.logger.info({ agentId, devices: devices.length }, "executor reported new devices");
+    await this.saveFacts(agentId, { ...prev, devices });
   }
 
   /** The MDM members (empty until placed, or in existing-cluster mode). */

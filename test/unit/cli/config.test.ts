@@ -35,8 +35,13 @@ test("defaults follow the predecessor: role scaleio, pool and domain 'default', 
     mdm: { cpus: 1.5, memMb: 3072 },
     other: { cpus: 0.5, memMb: 512 },
     launch: "node",
+    deviceScanSeconds: 300,
     env: {},
   });
+  // Growth and volume-driver defaults: thin volumes, no agent restart unless asked.
+  assert.equal(config.scaleio.thinOrThick, "ThinProvisioned");
+  assert.equal(config.scaleio.isolatorRestartAgent, false);
+  assert.equal(config.scaleio.isolatorMode, undefined);
   assert.equal(config.mesos.failoverTimeoutSeconds, 604800);
   assert.equal(config.scaleio.gateway.insecure, false);
   assert.equal(config.api.port, 35000);

@@ -8,6 +8,7 @@ import { isolatorConfig } from "./isolator-config.js";
 import { mdmCluster } from "./mdm-cluster.js";
 import { installPrerequisites } from "./prerequisites.js";
 import { rexrayConfig } from "./rexray-config.js";
+import { restartAgent } from "./restart-agent.js";
 
 export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   hostFacts,
@@ -18,4 +19,5 @@ export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   rexrayConfig,
   isolatorConfig,
   checkNode,
+  restartAgent,
 ];

@@ -17,21 +17,51 @@ const hostPath = z
 
 export const isolatorParams = z
   .object({
+    /**
+     * `module`: the mesos-module-dvdi isolator (Mesos 0.23 … 1.2, reference 7.2);
+     * `docker-volume`: Mesos' built-in docker/volume isolator (Mesos >= 1.0, reference 7.3),
+     * which needs `filesystem/linux,docker/volume` in --isolation and dvdcli on the PATH.
+     */
+    mode: z.enum(["module", "docker-volume"]).default("module"),
     /** The module library, e.g. /usr/lib/libmesos_dvdi_isolator-1.1.0.so. */
-    isolatorPath: hostPath.refine((s) => s.endsWith(".so"), "must be a .so file"),
+    isolatorPath: hostPath.refine((s) => s.endsWith(".so"), "must be a .so file").optional(),
     /** Where the module description goes (default /usr/lib/dvdi-mod.json). */
     modulesFile: hostPath
       .refine((s) => s.endsWith(".json"), "must be a .json file")
       .default("/usr/lib/dvdi-mod.json"),
     isolatorCommand: hostPath.default("/emc/dvdi_isolator"),
   })
-  .strict();
+  .strict()
+  .superRefine((p, issue) => {
+    if (p.mode === "module" && !p.isolatorPath)
+      issue.addIssue({
+        code: "custom",
+        path: ["isolatorPath"],
+        message: "is required with the module isolator",
+      });
+  });
+
+/** Isolators Mesos' built-in docker/volume support needs (reference 7.3). */
+export const DOCKER_VOLUME_ISOLATORS = ["filesystem/linux", "docker/volume"];
+const DVDCLI = ["/usr/bin/dvdcli", "/usr/local/bin/dvdcli"];
+
+/** The isolation list with each wanted isolator present once (the operator's order kept). */
+export function withIsolators(current: string | undefined, wanted: string[]): string {
+  const have = (current ?? "")
+    .trim()
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const out = [...new Set(have)];
+  for (const w of wanted) if (!out.includes(w)) out.push(w);
+  return out.join(",");
+}
 
 export function modulesDocument(p: z.infer<typeof isolatorParams>): string {
   const doc = {
     libraries: [
       {
-        file: p.isolatorPath,
+        file: p.isolatorPath!,
         modules: [
           {
             name: DVDI_ISOLATOR,
@@ -60,6 +90,23 @@ export const isolatorConfig = defineHandler({
   async run(p, ctx) {
     const root = ctx.host.root;
     const changed: string[] = [];
+    const dvdcliPresent = (await Promise.all(DVDCLI.map((f) => root.exists(f)))).some(Boolean);
+    if (p.mode === "docker-volume") {
+      const current = await root.readText(ISOLATION);
+      const isolation = withIsolators(current, DOCKER_VOLUME_ISOLATORS);
+      if (
+        isolation !== (current ?? "").trim() &&
+        (await root.writeAtomic(ISOLATION, `${isolation}\n`))
+      )
+        changed.push(ISOLATION);
+      return {
+        mode: p.mode,
+        changed,
+        dvdcliPresent,
+        agentFlags: [`--isolation=${isolation}`],
+        agentRestartRequired: changed.length > 0,
+      };
+    }
     if (await root.writeAtomic(p.modulesFile, modulesDocument(p))) changed.push(p.modulesFile);
     const modulesFlag = `file://${p.modulesFile}`;
     if (await root.writeAtomic(MODULES, `${modulesFlag}\n`)) changed.push(MODULES);
@@ -72,8 +119,10 @@ export const isolatorConfig = defineHandler({
     const isolation = listed ? current!.trim() : prependIsolator(current);
     if (!listed && (await root.writeAtomic(ISOLATION, `${isolation}\n`))) changed.push(ISOLATION);
     return {
+      mode: p.mode,
       changed,
-      isolatorPresent: await root.exists(p.isolatorPath),
+      dvdcliPresent,
+      isolatorPresent: await root.exists(p.isolatorPath!),
       agentFlags: [`--modules=${modulesFlag}`, `--isolation=${isolation}`],
       agentRestartRequired: changed.length > 0,
     };

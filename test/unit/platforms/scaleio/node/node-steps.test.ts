@@ -274,6 +274,45 @@ test("isolator files follow reference 7.2; isolation is prepended once; the agen
   }
 });
 
+test("docker/volume mode (reference 7.3): filesystem/linux and docker/volume added once to --isolation; dvdcli looked for", async () => {
+  const n = await startEmuNodes();
+  try {
+    const ip = "10.50.0.52";
+    const root = n.rootOf(ip);
+    mkdirSync(join(root, "etc/mesos-slave"), { recursive: true });
+    writeFileSync(join(root, "etc/mesos-slave/isolation"), "cgroups/cpu,filesystem/linux\n");
+    type R = {
+      mode: string;
+      changed: string[];
+      dvdcliPresent: boolean;
+      agentFlags: string[];
+      agentRestartRequired: boolean;
+    };
+    const r = data<R>(await step(n, ip, "scaleio.isolator-config", { mode: "docker-volume" }));
+    const isolation = "cgroups/cpu,filesystem/linux,docker/volume";
+    assert.deepEqual(r, {
+      mode: "docker-volume",
+      changed: ["/etc/mesos-slave/isolation"],
+      dvdcliPresent: false,
+      agentFlags: [`--isolation=${isolation}`],
+      agentRestartRequired: true,
+    });
+    assert.equal(readFileSync(join(root, "etc/mesos-slave/isolation"), "utf8"), `${isolation}\n`);
+    mkdirSync(join(root, "usr/bin"), { recursive: true });
+    writeFileSync(join(root, "usr/bin/dvdcli"), "");
+    const again = data<R>(await step(n, ip, "scaleio.isolator-config", { mode: "docker-volume" }));
+    assert.deepEqual(again.changed, []);
+    assert.equal(again.agentRestartRequired, false);
+    assert.equal(again.dvdcliPresent, true);
+    // The module mode still needs its library.
+    const bad = await step(n, ip, "scaleio.isolator-config", { mode: "module" });
+    assert.equal((bad.result as { permanent?: boolean }).permanent, true);
+    assert.match((bad.result as { error: string }).error, /isolatorPath/);
+  } finally {
+    await n.close();
+  }
+});
+
 test("unknown kinds are permanent failures naming what this executor runs", async () => {
   const n = await startEmuNodes();
   try {

@@ -1,0 +1,250 @@
+// The data-failover scenario on the demo cluster: an application task on agent A writes to a
+// ScaleIO volume mapped to A's SDC, agent A dies, the volume is unmapped from A and mapped to
+// B's SDC, and a task on B reads the same bytes back (compared by SHA-256). The application
+// is a second Mesos framework running plain command tasks, as any user's would. In the
+// development cluster a mapped volume is the emulator's device file
+// <node root>/dev/disk/by-id/emc-vol-<system>-<volume>.
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { userInfo } from "node:os";
+import { join } from "node:path";
+import { SchedulerClient } from "../../src/mesos/scheduler/client.js";
+import type { Offer, TaskStatus } from "../../src/mesos/types/common.js";
+import { GatewayClient } from "../../src/platforms/scaleio/gateway/client.js";
+import { Secret } from "../../src/common/secret.js";
+import type { Demo } from "./demo.js";
+
+export interface FailoverOptions {
+  /** Agent indexes in the dev cluster (default: the last two agents). */
+  from?: number;
+  to?: number;
+  /** Bytes the application writes (default 1 MiB). */
+  bytes?: number;
+  password: string;
+  out?: (line: string) => void;
+  timeoutMs?: number;
+}
+
+export interface FailoverResult {
+  volumeId: string;
+  written: string;
+  read: string;
+  fromAgent: string;
+  toAgent: string;
+}
+
+const TERMINAL = new Set([
+  "TASK_FINISHED",
+  "TASK_FAILED",
+  "TASK_KILLED",
+  "TASK_ERROR",
+  "TASK_LOST",
+  "TASK_DROPPED",
+  "TASK_GONE",
+]);
+
+/** A minimal application framework: runs one shell command task on a chosen agent. */
+class App {
+  private readonly client: SchedulerClient;
+  private readonly offers = new Map<string, Offer>();
+  private readonly waiters = new Set<() => void>();
+  private readonly updates: TaskStatus[] = [];
+  private seq = 0;
+  private problem: string | undefined;
+
+  constructor(masterUrl: string) {
+    this.client = new SchedulerClient({
+      master: masterUrl,
+      frameworkInfo: {
+        user: userInfo().username,
+        name: "failover-app",
+        roles: ["*"],
+        capabilities: [{ type: "MULTI_ROLE" }],
+      },
+      persistFrameworkId: () => undefined,
+      backoff: { initialMs: 200, maxMs: 1000 },
+    });
+    this.client.on("offers", (list) => {
+      for (const o of list) this.offers.set(o.id.value, o);
+      this.wake();
+    });
+    this.client.on("rescind", (id) => this.offers.delete(id.value));
+    this.client.on("fatal", (err) => {
+      this.problem = err.message;
+      this.wake();
+    });
+    this.client.on("update", (s) => {
+      this.updates.push(s);
+      void this.client.acknowledgeIfNeeded(s).catch(() => undefined);
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private until<T>(get: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.problem) {
+          cleanup();
+          reject(new Error(`the application framework stopped: ${this.problem}`));
+          return;
+        }
+        const v = get();
+        if (v === undefined) return;
+        cleanup();
+        resolve(v);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  start(): void {
+    this.client.start();
+  }
+
+  /** Runs `sh -c command` on the agent; resolves with its final status (throws unless FINISHED). */
+  async run(agentId: string, command: string, timeoutMs: number): Promise<TaskStatus> {
+    await this.client.revive().catch(() => undefined);
+    const offer = await this.until(
+      () => [...this.offers.values()].find((o) => o.agent_id.value === agentId),
+      timeoutMs,
+      `an offer from agent ${agentId}`,
+    );
+    this.offers.delete(offer.id.value);
+    const taskId = `failover-app-${Date.now()}-${this.seq++}`;
+    await this.client.accept(
+      [offer.id],
+      [
+        {
+          type: "LAUNCH",
+          launch: {
+            task_infos: [
+              {
+                name: taskId,
+                task_id: { value: taskId },
+                agent_id: offer.agent_id,
+                resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 0.1 } }],
+                command: { shell: true, value: command },
+              },
+            ],
+          },
+        },
+      ],
+      { refuse_seconds: 0 },
+    );
+    const end = await this.until(
+      () => this.updates.find((u) => u.task_id.value === taskId && TERMINAL.has(u.state)),
+      timeoutMs,
+      `task ${taskId} to end`,
+    );
+    if (end.state !== "TASK_FINISHED")
+      throw new Error(`task on ${agentId} ended ${end.state}: ${end.message ?? ""}`);
+    return end;
+  }
+
+  async stop(): Promise<void> {
+    await this.client.teardown().catch(() => this.client.stop());
+  }
+}
+
+/** The first bytes of a (large, sparse) device file. */
+function headOf(path: string, bytes: number): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(bytes);
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export async function runFailover(demo: Demo, o: FailoverOptions): Promise<FailoverResult> {
+  const out = o.out ?? ((l: string) => console.log(l));
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  const agents = demo.cluster.agents;
+  const a = agents[o.from ?? agents.length - 2]!;
+  const b = agents[o.to ?? agents.length - 1]!;
+  const [aId, bId] = [await a.id(), await b.id()];
+  const bytes = o.bytes ?? 1 << 20;
+  const gw = new GatewayClient({
+    url: demo.emulator.gatewayUrl,
+    password: new Secret(o.password, "demo"),
+    ...(demo.emulator.caFile ? { ca: readFileSync(demo.emulator.caFile) } : {}),
+  });
+  const app = new App(demo.cluster.masterUrl);
+  app.start();
+  try {
+    const [system] = await gw.systems();
+    const pool = (await gw.allStoragePools())[0];
+    if (!system || !pool) throw new Error("no ScaleIO system or storage pool yet");
+    const sdcOf = async (ip: string) => {
+      const sdc = (await gw.allSdcs()).find((s) => s.sdcIp === ip);
+      if (!sdc) throw new Error(`no SDC at ${ip}`);
+      return sdc.id;
+    };
+    const volumeId = await gw.createVolume({
+      name: `failover-${Date.now() % 1e9}`,
+      sizeInKb: 8 * 1024 * 1024,
+      storagePoolId: pool.id,
+      thin: true,
+    });
+    out(`1. volume ${volumeId} created in pool ${pool.name ?? pool.id}`);
+    await gw.mapVolume(volumeId, await sdcOf(a.host));
+    const deviceOn = (host: string) =>
+      join(demo.nodesDir, host, "dev", "disk", "by-id", `emc-vol-${system.id}-${volumeId}`);
+    out(`2. mapped to the SDC of agent A (${a.host}): ${deviceOn(a.host)}`);
+
+    // The application writes random bytes and records their checksum, on A.
+    const devA = deviceOn(a.host);
+    const sumA = join(demo.nodesDir, a.host, "written.sha256");
+    await app.run(
+      aId,
+      `head -c ${bytes} /dev/urandom > ${q(`${devA}.tmp`)} && ` +
+        `dd if=${q(`${devA}.tmp`)} of=${q(devA)} bs=65536 conv=notrunc,fsync 2>/dev/null && ` +
+        `rm -f ${q(`${devA}.tmp`)} && ` +
+        `head -c ${bytes} ${q(devA)} | sha256sum | cut -d' ' -f1 > ${q(sumA)}`,
+      timeoutMs,
+    );
+    const written = readFileSync(sumA, "utf8").trim();
+    out(`3. a task on A wrote ${bytes} bytes, sha256 ${written}`);
+
+    await a.kill();
+    out(`4. agent A killed`);
+    await gw.unmapVolume(volumeId, await sdcOf(a.host));
+    await gw.mapVolume(volumeId, await sdcOf(b.host));
+    out(`5. volume unmapped from A and mapped to the SDC of agent B (${b.host})`);
+
+    const devB = deviceOn(b.host);
+    const sumB = join(demo.nodesDir, b.host, "read.sha256");
+    await app.run(
+      bId,
+      `head -c ${bytes} ${q(devB)} | sha256sum | cut -d' ' -f1 > ${q(sumB)}`,
+      timeoutMs,
+    );
+    const read = readFileSync(sumB, "utf8").trim();
+    out(`6. a task on B read sha256 ${read}: ${read === written ? "same bytes" : "DIFFERENT"}`);
+    // Independent check from outside Mesos.
+    const direct = createHash("sha256").update(headOf(devB, bytes)).digest("hex");
+    if (direct !== read)
+      throw new Error(`the task on B reported ${read}, the device holds ${direct}`);
+    return { volumeId, written, read, fromAgent: aId, toAgent: bId };
+  } finally {
+    await app.stop();
+    await gw.close();
+  }
+}
