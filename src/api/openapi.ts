@@ -329,6 +329,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             }),
             "401": err("missing or wrong bearer token"),
             "404": err("unknown agent"),
+            "409": err("the agent is lost or not deployed yet"),
             "501": err("the platform cannot rescan"),
           },
         },

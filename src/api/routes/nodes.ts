@@ -27,11 +27,17 @@ export function nodeRoutes(
       const platform = view.source.platform;
       if (!platform.rescan)
         throw new ApiError(501, `the ${platform.name} platform cannot rescan devices`);
+      // Refusals (agent lost, not deployed yet) carry a 4xx statusCode and answer as such; the
+      // rescan itself then runs as plan work, its outcome in the plans and the event stream.
+      try {
+        await platform.rescan(agentId);
+      } catch (err) {
+        const e = err as Error & { statusCode?: number };
+        if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)
+          throw new ApiError(e.statusCode, e.message);
+        throw err;
+      }
       view.events.log("info", `operator asked to rescan the devices of ${node.hostname}`);
-      // The rescan runs as plan work; its outcome shows in the plans and the event stream.
-      platform.rescan(agentId).catch((err: Error) => {
-        view.events.log("error", `rescan of ${node.hostname} failed: ${err.message}`);
-      });
       return reply.code(202).send({ accepted: true });
     },
   );

@@ -73,12 +73,15 @@ const DEVICES_CHANGED_KEY = "scaleio/devices-changed";
 const PLAN_ID = "deploy";
 
 export class RescanError extends Error {
+  /** How the operator API answers it: unknown agent 404, otherwise a conflict (409). */
+  readonly statusCode: number;
   constructor(
     readonly code: "UNKNOWN_AGENT" | "AGENT_LOST" | "NOT_READY",
     message: string,
   ) {
     super(message);
     this.name = "RescanError";
+    this.statusCode = code === "UNKNOWN_AGENT" ? 404 : 409;
   }
 }
 

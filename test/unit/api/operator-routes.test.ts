@@ -214,6 +214,17 @@ test("rescan: 202 when the platform can, 501 when it cannot, 404 for unknown age
   assert.match(no.json().error, /cannot rescan/);
 });
 
+test("rescan: a platform's refusal (agent lost) answers 409 with its reason", async () => {
+  const { app, platform } = await setup({ withRescan: true });
+  platform.rescan = () =>
+    Promise.reject(
+      Object.assign(new Error("agent 'agent-1' (host-1) is lost"), { statusCode: 409 }),
+    );
+  const r = await app.inject({ method: "POST", url: "/v1/nodes/agent-1/rescan", headers: auth() });
+  assert.equal(r.statusCode, 409);
+  assert.match(r.json().error, /is lost/);
+});
+
 test("--api-protect-reads: reads need the token; health and version stay open", async () => {
   const { app } = await setup({ protectReads: true });
   for (const url of [
