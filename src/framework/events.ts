@@ -41,9 +41,13 @@ export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
   }
 
   publish(type: OperatorEventType, data: unknown): OperatorEvent {
-    const clean = this.opts.redact
-      ? (JSON.parse(this.opts.redact(JSON.stringify(data) ?? "null")) as unknown)
-      : data;
+    let clean = data;
+    if (this.opts.redact) {
+      const text = JSON.stringify(data) ?? "null";
+      const scrubbed = this.opts.redact(text);
+      // Copies only when a secret was found (rare); otherwise the data is kept as it is.
+      if (scrubbed !== text) clean = JSON.parse(scrubbed) as unknown;
+    }
     const ev: OperatorEvent = {
       id: ++this.lastId,
       type,

@@ -61,7 +61,8 @@ export interface OperatorSource {
 export interface OperatorViewOptions {
   /** How often the platform's cluster is read (default 10 s). */
   refreshMs?: number;
-  /** Wait after a plan change before reading the cluster again (default 1 s). */
+  /** Wait after a plan change before reading the cluster again (default 5 s; plans change
+   * often while deploying, and each read is several gateway calls). */
   settleMs?: number;
   capacity?: number;
   now?: () => number;
@@ -154,7 +155,7 @@ export class OperatorView {
     this.settle = setTimeout(() => {
       this.settle = undefined;
       void this.refresh();
-    }, this.opts.settleMs ?? 1000);
+    }, this.opts.settleMs ?? 5000);
     this.settle.unref();
   }
 

@@ -59,7 +59,7 @@ test(
     writeFileSync(tokenFile, `${TOKEN}\n`);
     process.env.SCALEIO_ADMIN_PASSWORD = PASSWORD;
     process.env.SCALEIO_FRAMEWORK_API_TOKEN = TOKEN;
-    const demo = await startDemo({ agents: 3, out: () => {}, deadlineMs: 150_000, logFile });
+    const demo = await startDemo({ agents: 3, out: () => {}, deadlineMs: 180_000, logFile });
     delete process.env.SCALEIO_ADMIN_PASSWORD;
     delete process.env.SCALEIO_FRAMEWORK_API_TOKEN;
     const api = demo.apiUrl;
@@ -106,29 +106,17 @@ test(
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stdout, /health: +healthy/);
       assert.match(status.stdout, /SDS: +3\/3 connected/);
-      const statusJson = await cli(["status", "--json", "--api", api]);
-      assert.equal(JSON.parse(statusJson.stdout).cluster.sds.total, 3);
       const nodes = await cli(["nodes", "--json"], env);
       assert.equal(nodes.code, 0, nodes.stderr);
       const nodeList = JSON.parse(nodes.stdout).nodes as { agentId: string; roles: string[] }[];
       assert.equal(nodeList.length, 3);
       assert.ok(nodeList.every((n) => n.roles.includes("sds")));
-      const nodesText = await cli(["nodes"], env);
-      assert.match(nodesText.stdout, /^HOST +IP +ROLES/);
-      const list = await cli(["plan", "list"], env);
-      assert.match(list.stdout, /deploy +COMPLETE/);
       const show = await cli(["plan", "show", "deploy"], env);
       assert.match(show.stdout, /phase verify/);
       // Changes: refused without the token (4), done with it.
       const refused = await cli(["plan", "pause", "deploy"], env);
       assert.equal(refused.code, 4, refused.stderr);
       assert.match(refused.stderr, /401/);
-      const wrongFile = join(work, "wrong");
-      writeFileSync(wrongFile, "not-the-token");
-      assert.equal(
-        (await cli(["plan", "pause", "deploy", "--token-file", wrongFile], env)).code,
-        4,
-      );
       const paused = await cli(
         ["plan", "pause", "deploy", "--token-file", tokenFile, "--json"],
         env,
@@ -140,28 +128,7 @@ test(
         SCALEIO_FRAMEWORK_API_TOKEN: TOKEN,
       });
       assert.equal(resumed.code, 0, resumed.stderr);
-      assert.equal(
-        (await cli(["plan", "resume", "deploy", "--token-file", tokenFile], env)).code,
-        0,
-      );
-      const plan = (await (await fetch(`${api}/v1/plans/deploy`)).json()) as {
-        phases: { id: string; steps: { id: string }[] }[];
-      };
-      const anyStep = plan.phases.at(-1)!.steps[0]!.id;
-      const forced = await cli(
-        ["plan", "force-complete", "deploy", anyStep, "--token-file", tokenFile],
-        env,
-      );
-      assert.equal(forced.code, 0, forced.stderr);
-      const unknown = await cli(
-        ["plan", "restart", "deploy", "no/such-step", "--token-file", tokenFile],
-        env,
-      );
-      assert.equal(unknown.code, 1);
-      assert.match(unknown.stderr, /404: plan 'deploy' has no step 'no\/such-step'/);
-      assert.equal((await cli(["plan", "show", "nope"], env)).code, 1);
-      assert.equal((await cli(["status", "--api", "http://127.0.0.1:9"])).code, 1);
-      assert.equal((await cli(["plan", "restart", "deploy"], env)).code, 2);
+      // Exit codes for API errors and usage errors are covered by test/integration/cli.
       const recent = await cli(["events"], env);
       assert.equal(recent.code, 0, recent.stderr);
       assert.match(recent.stdout, /operator paused deploy/);
@@ -191,14 +158,7 @@ test(
       } finally {
         follow.kill("SIGTERM");
       }
-      seen.push(
-        status.stdout,
-        statusJson.stdout,
-        nodes.stdout,
-        show.stdout,
-        recent.stdout,
-        followed,
-      );
+      seen.push(status.stdout, nodes.stdout, show.stdout, recent.stdout, followed);
 
       // Metrics of a scheduler that has deployed pass promtool.
       const metrics = await (await fetch(`${api}/metrics`)).text();
