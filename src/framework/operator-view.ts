@@ -79,6 +79,9 @@ export class OperatorView {
   private timer: NodeJS.Timeout | undefined;
   private settle: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  /** When the plans last changed, and when the latest successful cluster read began. */
+  private plansChangedAt = 0;
+  private clusterReadAt = 0;
   private stopped = false;
   private lastSummary = "";
   private lastSummaryAt = 0;
@@ -100,6 +103,7 @@ export class OperatorView {
   start(): void {
     const { engine, agents } = this.source;
     const onPlan = (v: PlanView) => {
+      this.plansChangedAt = this.now();
       this.events.publish("plan", v);
       this.refreshSoon();
     };
@@ -170,11 +174,17 @@ export class OperatorView {
     return this.refreshing;
   }
 
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
   private async doRefresh(): Promise<void> {
     const read = this.source.platform.summary;
     if (read && !this.stopped) {
+      const startedAt = this.now();
       try {
         this.cluster = await read.call(this.source.platform);
+        this.clusterReadAt = startedAt;
         this.clusterError = undefined;
       } catch (err) {
         const msg = this.source.redact((err as Error).message);
@@ -236,7 +246,12 @@ export class OperatorView {
     else if (failed.length > 0) health = c ? "degraded" : "failed";
     else if (!allDone) health = "deploying";
     else if (this.source.platform.summary && !c) health = "unknown";
-    else health = problems.length === 0 ? "healthy" : "degraded";
+    else if (this.source.platform.summary && this.clusterReadAt < this.plansChangedAt) {
+      // The cluster was read before the plans last moved: it may not show their work yet.
+      health = "deploying";
+      problems.push("waiting for a read of the cluster made after the plans last changed");
+      this.refreshSoon();
+    } else health = problems.length === 0 ? "healthy" : "degraded";
     const fwId = this.source.frameworkId;
     return {
       platform: this.source.platform.name,

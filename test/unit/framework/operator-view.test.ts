@@ -119,3 +119,34 @@ test("a step that waits for an operator degrades the cluster; one that will retr
   assert.equal(s.health, "degraded");
   assert.ok(s.problems.includes("flaky: try again failed: device /dev/sdb holds a file system"));
 });
+
+test("health: a cluster read made before the plans finished does not count as healthy", async () => {
+  const f = await operatorFixture();
+  fixtures.push(f);
+  Object.defineProperty(f.sched, "subscribed", { get: () => true });
+  let sds = 0;
+  const read = async () => ({
+    systemId: "s1",
+    systemName: "scaleio",
+    mdmMode: "3_node",
+    mdmState: "ClusteredNormal",
+    sds: { total: sds, connected: sds },
+    sdc: { total: 2, connected: 2 },
+    capacity: { rawBytes: 0, usableBytes: 0, freeBytes: 0 },
+    alerts: [],
+    observedAt: Date.now(),
+  });
+  Object.assign(f.platform, { summary: read });
+  await f.view.refresh(); // read while the deploy runs: no SDS yet
+  f.platform.release("agent-0");
+  f.platform.release("agent-1");
+  await f.sched.engine.waitFor("deploy", (v) => v.status === "COMPLETE", 20_000);
+  const stale = f.view.summary();
+  assert.equal(stale.health, "deploying");
+  assert.match(stale.problems.join(), /waiting for a read of the cluster/);
+  sds = 2;
+  await f.view.refresh();
+  const fresh = f.view.summary();
+  assert.equal(fresh.health, "healthy", fresh.problems.join("; "));
+  assert.equal(fresh.cluster?.sds.connected, 2);
+});
