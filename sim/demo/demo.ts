@@ -4,7 +4,8 @@
 // 3-node MDM cluster and every agent; prints progress and a summary once healthy.
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { destination, pino } from "pino";
 import { startDevCluster, type DevCluster } from "../mesos/index.js";
 import { startEmulator, type Emulator } from "../scaleio/emulator.js";
@@ -24,6 +25,23 @@ export interface DemoOptions {
   out?: (line: string) => void;
   /** Scheduler logs (JSON) go here; default: discarded. */
   logFile?: string;
+  /**
+   * Node steps cost (almost) nothing outside the framework: executors run inside the agent
+   * processes and the emulator's tools answer over loopback HTTP (in-process-executor.ts).
+   */
+  zeroLatency?: boolean;
+  /** Agents per agent host process (many-agents mode; zero-latency mode only). */
+  agentsPerProcess?: number;
+}
+
+/** The development world without the scheduler: Mesos, the emulator, the scheduler's config. */
+export interface DemoWorld {
+  dir: string;
+  cluster: DevCluster;
+  emulator: Emulator;
+  /** What `loadConfig` needs to start the scheduler against this world. */
+  schedulerConfig: { env: Record<string, string>; flags: Record<string, string | undefined> };
+  stop(): Promise<void>;
 }
 
 export interface Demo {
@@ -44,8 +62,11 @@ function sparseFile(path: string, bytes: number): void {
   closeSync(fd);
 }
 
-export async function startDemo(o: DemoOptions): Promise<Demo> {
-  const out = o.out ?? ((l: string) => console.log(l));
+const inProcessExecutor = fileURLToPath(
+  new URL(`./in-process-executor${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
+
+export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
   const dir = mkdtempSync(join(tmpdir(), "scaleio-demo-"));
   const password = process.env[PASSWORD_ENV] || "Demo-Adm1n-Pass";
   const emulator = await startEmulator({
@@ -63,9 +84,11 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
       resources: "cpus:4;mem:8192;disk:20480;ports:[31000-32000]",
       attributes: `rack:r${(i % 3) + 1}`,
     })),
+    ...(o.zeroLatency && o.agentsPerProcess ? { agentsPerProcess: o.agentsPerProcess } : {}),
     master: { heartbeatIntervalMs: 2000, allocationIntervalMs: 100 },
     agent: {
       statusUpdateRetryMs: 500,
+      ...(o.zeroLatency ? { inProcessExecutorModule: inProcessExecutor } : {}),
       // Each agent is one emulated ScaleIO node: its tools, its address, its root folder.
       executorEnv: {
         PATH: `${simBinDir()}:\${PATH}`,
@@ -90,7 +113,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   }
   const repo = (c: string) =>
     `${emulator.controlUrl}/repo/${packageFileName(c as never, DEFAULT_VERSION, "rpm")}`;
-  const loaded = loadConfig({
+  const schedulerConfig = {
     env: { [PASSWORD_ENV]: password },
     flags: {
       master: cluster.masterUrl,
@@ -107,7 +130,25 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
         ["mdm", "sds", "sdc", "lia", "gateway"].map((c) => [`package-rpm-${c}`, repo(c)]),
       ),
     },
-  });
+  };
+  return {
+    dir,
+    cluster,
+    emulator,
+    schedulerConfig,
+    stop: async () => {
+      await cluster.stop();
+      await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startDemo(o: DemoOptions): Promise<Demo> {
+  const out = o.out ?? ((l: string) => console.log(l));
+  const world = await startDemoWorld(o);
+  const { cluster, emulator } = world;
+  const loaded = loadConfig(world.schedulerConfig);
   const logger = pino(
     { level: "info" },
     o.logFile ? destination(o.logFile) : destination("/dev/null"),
@@ -162,9 +203,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     healthy,
     stop: async () => {
       await scheduler.stop();
-      await cluster.stop();
-      await emulator.close();
-      rmSync(dir, { recursive: true, force: true });
+      await world.stop();
     },
   };
 }
