@@ -10,6 +10,7 @@ import { buildDeployPlan, type Component, type HostFacts } from "./deploy-plan.j
 import { placeMdms, type MdmMember } from "./topology/mdm-placement.js";
 import { planStorage, type StorageLayout, type StrategyInput } from "./topology/storage.js";
 import { TopologyError, type AgentFacts } from "./topology/facts.js";
+import { LatestWriter } from "../../store/latest-writer.js";
 
 export interface ClusterOps {
   /** Protection domains, fault sets and pools of the layout. */
@@ -56,6 +57,9 @@ export class ScaleIOPlatform implements Platform {
   private facts = new Map<string, HostFacts>();
   private placement: MdmMember[] | undefined;
   private chain: Promise<void> = Promise.resolve();
+  /** A recomputation asked for and not begun yet: later requests share it. */
+  private queued: Promise<void> | undefined;
+  private factsWriter!: LatestWriter;
   /** Why agents (or the whole cluster) cannot be deployed as asked; shown to operators. */
   problems: NodeProblem[] = [];
   waitingFor: string | undefined;
@@ -67,6 +71,7 @@ export class ScaleIOPlatform implements Platform {
   async start(ctx: PlatformContext): Promise<void> {
     this.ctx = ctx;
     this.facts = new Map((await ctx.store.get<[string, HostFacts][]>(FACTS_KEY)) ?? []);
+    this.factsWriter = new LatestWriter(ctx.store, FACTS_KEY, () => [...this.facts]);
     this.placement = await ctx.store.get<MdmMember[]>(PLACEMENT_KEY);
     await this.recompute();
   }
@@ -75,9 +80,20 @@ export class ScaleIOPlatform implements Platform {
     await this.chain.catch(() => {});
   }
 
-  /** Recomputations are serialised: each sees the state left by the previous one. */
+  /**
+   * Recomputations are serialised: each sees the state left by the previous one. Requests
+   * made before the queued one begins share it (a burst of new agents or facts costs one
+   * plan computation, not one per agent).
+   */
   recompute(): Promise<void> {
-    const next = this.chain.catch(() => {}).then(() => this.doRecompute());
+    if (this.queued) return this.queued;
+    const next = this.chain
+      .catch(() => {})
+      .then(() => {
+        this.queued = undefined;
+        return this.doRecompute();
+      });
+    this.queued = next;
     this.chain = next;
     return next;
   }
@@ -154,7 +170,7 @@ export class ScaleIOPlatform implements Platform {
         node: (agentId, kind, params, ctx, o) => this.ctx.runNode(agentId, kind, params, ctx, o),
         saveFacts: async (agentId, f) => {
           this.facts.set(agentId, f);
-          await this.ctx.store.set(FACTS_KEY, [...this.facts]);
+          await this.factsWriter.save();
           void this.recompute();
         },
         prepareDomains: (l, ctx) => this.opts.cluster.prepareDomains(l, ctx),
