@@ -75,6 +75,8 @@ interface Pending {
   agentId: string;
   spec: NodeTaskSpec;
   launched: boolean;
+  /** An offer is being used for it right now (recording the launch, accepting). */
+  claimed?: boolean;
   resolve(data: unknown): void;
   reject(err: Error): void;
   progress?: (message: string) => void;
@@ -89,6 +91,12 @@ interface TaskRecord {
 
 const TASK_ID_SAFE = /[^A-Za-z0-9_.-]/g;
 
+/**
+ * How long an offer of an agent is kept after its last step ended, for the next step of
+ * the same agent (plan steps of one agent follow each other within milliseconds).
+ */
+const HOLD_IDLE_MS = 1000;
+
 export class NodeTaskRunner extends EventEmitter {
   private readonly opts: NodeTaskRunnerOptions;
   private readonly pending = new Map<string, Pending>();
@@ -96,6 +104,14 @@ export class NodeTaskRunner extends EventEmitter {
   /** Agents whose offers we declined with a filter since the last REVIVE. */
   private readonly filtered = new Set<string>();
   private readonly executorsSeen = new Map<string, string>();
+  /**
+   * One offer per agent that is busy with one of our steps, kept for its next step: so the
+   * next step launches at once instead of waiting for a REVIVE and a new round of offers
+   * from every agent. Dropped when rescinded, declined once the agent stays idle.
+   */
+  private readonly held = new Map<string, { offer: Offer; idle?: NodeJS.Timeout }>();
+  /** DECLINEs with a filter not yet answered: a REVIVE must not overtake them. */
+  private readonly declining = new Set<Promise<void>>();
 
   constructor(opts: NodeTaskRunnerOptions) {
     super();
@@ -103,6 +119,13 @@ export class NodeTaskRunner extends EventEmitter {
     opts.client.on("offers", (offers: Offer[]) => void this.onOffers(offers));
     opts.client.on("update", (s: TaskStatus) => void this.onUpdate(s));
     opts.client.on("subscribed", () => void this.onSubscribed());
+    opts.client.on("rescind", (id: { value: string }) => {
+      for (const [agentId, h] of this.held) {
+        if (h.offer.id.value !== id.value) continue;
+        clearTimeout(h.idle);
+        this.held.delete(agentId);
+      }
+    });
   }
 
   private get taskResources(): Amount {
@@ -137,6 +160,7 @@ export class NodeTaskRunner extends EventEmitter {
       };
       const abort = () => {
         this.pending.delete(taskId);
+        this.releaseWhenIdle(agentId);
         if (p.launched) void this.opts.client.kill(taskId, agentId).catch(() => {});
         reject(opts.signal!.reason);
       };
@@ -151,12 +175,21 @@ export class NodeTaskRunner extends EventEmitter {
       p.resolve = settle(resolve);
       p.reject = settle(reject);
       this.pending.set(taskId, p);
+      const h = this.held.get(agentId);
+      if (h) {
+        // This agent's offer was kept for exactly this: launch at once.
+        clearTimeout(h.idle);
+        this.held.delete(agentId);
+        void this.launchClaimed(h.offer, p);
+      }
       void this.wantOffers();
     });
   }
 
   private async wantOffers(): Promise<void> {
-    const waiting = [...this.pending.values()].filter((p) => !p.launched);
+    // A REVIVE sent while a DECLINE is on its way would be undone by it (for 120 s).
+    while (this.declining.size > 0) await Promise.all([...this.declining]);
+    const waiting = [...this.pending.values()].filter((p) => !p.launched && !p.claimed);
     const want = waiting.length > 0;
     // A decline filter on an agent we now need would withhold its offers: REVIVE clears it.
     const blocked = waiting.some((p) => this.filtered.has(p.agentId));
@@ -178,6 +211,9 @@ export class NodeTaskRunner extends EventEmitter {
   private async onSubscribed(): Promise<void> {
     this.suppressed = false;
     this.filtered.clear();
+    // Offers of the previous subscription are void.
+    for (const h of this.held.values()) clearTimeout(h.idle);
+    this.held.clear();
     // Launches of a previous scheduler process that nobody waits for any more are killed:
     // their steps run again under new task ids.
     const records = await this.opts.store.list("tasks").catch(() => [] as string[]);
@@ -191,23 +227,67 @@ export class NodeTaskRunner extends EventEmitter {
   }
 
   private async onOffers(offers: Offer[]): Promise<void> {
+    // Offers of different agents are answered side by side (each launch waits for its
+    // record to be durable); the runner's state is claimed synchronously first.
+    const work: Promise<void>[] = [];
     for (const offer of offers) {
       const agentId = offer.agent_id.value;
-      const waiting = [...this.pending.values()].find((p) => p.agentId === agentId && !p.launched);
-      if (!waiting) {
-        this.filtered.add(agentId);
-        await this.opts.client
-          .decline([offer.id], { refuse_seconds: this.opts.declineSeconds ?? 120 })
-          .catch(() => {});
-        continue;
+      let waiting: Pending | undefined;
+      let busy = false;
+      for (const p of this.pending.values()) {
+        if (p.agentId !== agentId) continue;
+        if (!p.launched && !p.claimed) {
+          waiting = p;
+          break;
+        }
+        busy = true;
       }
-      try {
-        await this.launch(offer, waiting);
-      } catch (err) {
-        this.opts.logger?.warn({ err: (err as Error).message, agentId }, "launch failed");
+      if (waiting) {
+        work.push(this.launchClaimed(offer, waiting));
+      } else if (busy && !this.held.has(agentId)) {
+        this.held.set(agentId, { offer });
+      } else {
+        work.push(this.declineIdle(offer));
       }
     }
+    await Promise.all(work);
     await this.wantOffers();
+  }
+
+  private declineIdle(offer: Offer): Promise<void> {
+    this.filtered.add(offer.agent_id.value);
+    const sent: Promise<void> = this.opts.client
+      .decline([offer.id], { refuse_seconds: this.opts.declineSeconds ?? 120 })
+      .catch(() => {})
+      .finally(() => this.declining.delete(sent));
+    this.declining.add(sent);
+    return sent;
+  }
+
+  /** Launches p with the offer; on failure p waits for another offer. */
+  private async launchClaimed(offer: Offer, p: Pending): Promise<void> {
+    p.claimed = true;
+    try {
+      await this.launch(offer, p);
+    } catch (err) {
+      this.opts.logger?.warn({ err: (err as Error).message, agentId: p.agentId }, "launch failed");
+    } finally {
+      p.claimed = false;
+    }
+    if (!p.launched) void this.wantOffers();
+  }
+
+  /** The agent's last step ended: its kept offer goes back unless a next step comes soon. */
+  private releaseWhenIdle(agentId: string): void {
+    const h = this.held.get(agentId);
+    if (!h || h.idle) return;
+    for (const p of this.pending.values()) if (p.agentId === agentId) return;
+    h.idle = setTimeout(() => {
+      if (this.held.get(agentId) !== h) return;
+      this.held.delete(agentId);
+      void this.declineIdle(h.offer);
+    }, HOLD_IDLE_MS);
+    h.idle.unref();
   }
 
   private async launch(offer: Offer, p: Pending): Promise<void> {
@@ -269,7 +349,8 @@ export class NodeTaskRunner extends EventEmitter {
     p.launched = true;
     this.executorsSeen.set(p.agentId, executorId);
     try {
-      await this.opts.client.accept([offer.id], operations, { refuse_seconds: 1 });
+      // No filter on what is left: it comes back at once and is kept for the next step.
+      await this.opts.client.accept([offer.id], operations, { refuse_seconds: 0 });
     } catch (err) {
       p.launched = false;
       throw err;
@@ -284,7 +365,9 @@ export class NodeTaskRunner extends EventEmitter {
     const taskId = status.task_id.value;
     const p = this.pending.get(taskId);
     const terminal = isTerminalTaskState(status.state);
-    if (terminal) await this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
+    // The record goes without holding up the step's outcome: a record left by a crash only
+    // means one KILL of an already finished task after the restart.
+    if (terminal) void this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
     if (!p) return;
     if (!terminal) {
       if (status.message && (status.state === "TASK_RUNNING" || status.state === "TASK_STARTING")) {
@@ -293,6 +376,7 @@ export class NodeTaskRunner extends EventEmitter {
       return;
     }
     this.pending.delete(taskId);
+    this.releaseWhenIdle(p.agentId);
     const result = decodeResult(status.data);
     if (status.state === "TASK_FINISHED") {
       if (result && result.ok) p.resolve(result.data);
