@@ -77,6 +77,8 @@ interface Pending {
   launched: boolean;
   /** An offer is being used for it right now (recording the launch, accepting). */
   claimed?: boolean;
+  /** Uuids of the updates seen: Mesos may deliver one twice (at least once). */
+  seen?: Set<string>;
   resolve(data: unknown): void;
   reject(err: Error): void;
   progress?: (message: string) => void;
@@ -91,12 +93,6 @@ interface TaskRecord {
 
 const TASK_ID_SAFE = /[^A-Za-z0-9_.-]/g;
 
-/**
- * How long an offer of an agent is kept after its last step ended, for the next step of
- * the same agent (plan steps of one agent follow each other within milliseconds).
- */
-const HOLD_IDLE_MS = 1000;
-
 export class NodeTaskRunner extends EventEmitter {
   private readonly opts: NodeTaskRunnerOptions;
   private readonly pending = new Map<string, Pending>();
@@ -105,11 +101,12 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly filtered = new Set<string>();
   private readonly executorsSeen = new Map<string, string>();
   /**
-   * One offer per agent that is busy with one of our steps, kept for its next step: so the
-   * next step launches at once instead of waiting for a REVIVE and a new round of offers
-   * from every agent. Dropped when rescinded, declined once the agent stays idle.
+   * One offer per agent busy with one of our steps, kept rather than declined with a long
+   * filter: when the step ends it goes back without a filter, so the agent is offered again
+   * at once for its next step, with no REVIVE (and no round of offers from every agent).
+   * Dropped when rescinded or on resubscription.
    */
-  private readonly held = new Map<string, { offer: Offer; idle?: NodeJS.Timeout }>();
+  private readonly held = new Map<string, { offer: Offer }>();
   /** DECLINEs with a filter not yet answered: a REVIVE must not overtake them. */
   private readonly declining = new Set<Promise<void>>();
 
@@ -122,7 +119,6 @@ export class NodeTaskRunner extends EventEmitter {
     opts.client.on("rescind", (id: { value: string }) => {
       for (const [agentId, h] of this.held) {
         if (h.offer.id.value !== id.value) continue;
-        clearTimeout(h.idle);
         this.held.delete(agentId);
       }
     });
@@ -160,7 +156,7 @@ export class NodeTaskRunner extends EventEmitter {
       };
       const abort = () => {
         this.pending.delete(taskId);
-        this.releaseWhenIdle(agentId);
+        this.releaseHeld(agentId);
         if (p.launched) void this.opts.client.kill(taskId, agentId).catch(() => {});
         reject(opts.signal!.reason);
       };
@@ -175,13 +171,6 @@ export class NodeTaskRunner extends EventEmitter {
       p.resolve = settle(resolve);
       p.reject = settle(reject);
       this.pending.set(taskId, p);
-      const h = this.held.get(agentId);
-      if (h) {
-        // This agent's offer was kept for exactly this: launch at once.
-        clearTimeout(h.idle);
-        this.held.delete(agentId);
-        void this.launchClaimed(h.offer, p);
-      }
       void this.wantOffers();
     });
   }
@@ -212,7 +201,6 @@ export class NodeTaskRunner extends EventEmitter {
     this.suppressed = false;
     this.filtered.clear();
     // Offers of the previous subscription are void.
-    for (const h of this.held.values()) clearTimeout(h.idle);
     this.held.clear();
     // Launches of a previous scheduler process that nobody waits for any more are killed:
     // their steps run again under new task ids.
@@ -277,17 +265,16 @@ export class NodeTaskRunner extends EventEmitter {
     if (!p.launched) void this.wantOffers();
   }
 
-  /** The agent's last step ended: its kept offer goes back unless a next step comes soon. */
-  private releaseWhenIdle(agentId: string): void {
+  /**
+   * The agent's step ended: its kept offer predates the resources the task just freed (and
+   * may lack the executor), so it goes back without a filter; Mesos offers the agent again
+   * at once, with those resources, for its next step.
+   */
+  private releaseHeld(agentId: string): void {
     const h = this.held.get(agentId);
-    if (!h || h.idle) return;
-    for (const p of this.pending.values()) if (p.agentId === agentId) return;
-    h.idle = setTimeout(() => {
-      if (this.held.get(agentId) !== h) return;
-      this.held.delete(agentId);
-      void this.declineIdle(h.offer);
-    }, HOLD_IDLE_MS);
-    h.idle.unref();
+    if (!h) return;
+    this.held.delete(agentId);
+    void this.opts.client.decline([h.offer.id], { refuse_seconds: 0 }).catch(() => {});
   }
 
   private async launch(offer: Offer, p: Pending): Promise<void> {
@@ -365,18 +352,21 @@ export class NodeTaskRunner extends EventEmitter {
     const taskId = status.task_id.value;
     const p = this.pending.get(taskId);
     const terminal = isTerminalTaskState(status.state);
-    // The record goes without holding up the step's outcome: a record left by a crash only
-    // means one KILL of an already finished task after the restart.
-    if (terminal) void this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
+    if (terminal) await this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
     if (!p) return;
     if (!terminal) {
+      if (status.uuid) {
+        p.seen ??= new Set();
+        if (p.seen.has(status.uuid)) return;
+        p.seen.add(status.uuid);
+      }
       if (status.message && (status.state === "TASK_RUNNING" || status.state === "TASK_STARTING")) {
         p.progress?.(status.message);
       }
       return;
     }
     this.pending.delete(taskId);
-    this.releaseWhenIdle(p.agentId);
+    this.releaseHeld(p.agentId);
     const result = decodeResult(status.data);
     if (status.state === "TASK_FINISHED") {
       if (result && result.ok) p.resolve(result.data);

@@ -114,7 +114,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       def.phases.some((ph) => ph.id === p),
     );
     await this.persist(live);
-    this.emit("plan", this.view(def.id));
+    this.emitPlan(def.id);
     this.tick();
   }
 
@@ -178,7 +178,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       if (!live.progress.pausedPhases.includes(phaseId)) live.progress.pausedPhases.push(phaseId);
     }
     await this.persist(live);
-    this.emit("plan", this.view(planId));
+    this.emitPlan(planId);
   }
 
   async resume(planId: string, phaseId?: string): Promise<void> {
@@ -193,7 +193,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       live.progress.pausedPhases = live.progress.pausedPhases.filter((p) => p !== phaseId);
     }
     await this.persist(live);
-    this.emit("plan", this.view(planId));
+    this.emitPlan(planId);
     this.tick();
   }
 
@@ -467,7 +467,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       this.emit("error", err as Error);
     }
     this.emitStep(live, step.id);
-    this.emit("plan", this.view(live.def.id));
+    this.emitPlan(live.def.id);
   }
 
   private retryDelay(attempts: number): number {
@@ -478,6 +478,11 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
 
   private redact(text: string): string {
     return this.opts.redact ? this.opts.redact(text) : text;
+  }
+
+  /** A plan view costs O(steps): built only when someone listens (not per step for nothing). */
+  private emitPlan(planId: string): void {
+    if (this.listenerCount("plan") > 0) this.emit("plan", this.view(planId));
   }
 
   private emitStep(live: LivePlan, stepId: string): void {
