@@ -40,14 +40,24 @@ async function zeroLatency(agents: number, deadlineMs: number): Promise<Schedule
     agentsPerProcess: Math.max(5, Math.ceil(agents / 4)),
   });
   try {
+    const { env, flags } = world.schedulerConfig;
     const args: SchedulerProcessArgs = {
-      ...world.schedulerConfig,
+      env,
+      // BENCH_STATE_DIR=<dir>: the scheduler's state elsewhere (e.g. tmpfs, to see what
+      // fsync latency on this disk costs).
+      flags: process.env.BENCH_STATE_DIR
+        ? { ...flags, "state-dir": `${process.env.BENCH_STATE_DIR}/state-${agents}-${Date.now()}` }
+        : flags,
       agents,
       deadlineMs,
       ...(logDir ? { logFile: join(logDir, `scheduler-${agents}.log`) } : {}),
     };
     const child = fork(schedulerScript, [JSON.stringify(args)], {
-      execArgv: [], // plain node on dist/: no tsx loader in the measured process
+      // Plain node on dist/: no tsx loader in the measured process. BENCH_CPU_PROF=<dir>
+      // writes a CPU profile of the scheduler there.
+      execArgv: process.env.BENCH_CPU_PROF
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : [],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const report = await new Promise<SchedulerProcessReport>((resolve, reject) => {
@@ -64,6 +74,7 @@ async function zeroLatency(agents: number, deadlineMs: number): Promise<Schedule
 }
 
 const mb = (n: number) => `${n.toFixed(0)} MB`;
+const cpuS = () => (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
 const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
 
 function printDeploy(label: string, r: SchedulerProcessReport, targetS: number): void {
@@ -75,7 +86,8 @@ function printDeploy(label: string, r: SchedulerProcessReport, targetS: number):
   console.log(
     `${label}: ${s.toFixed(2)} s scheduler start to deploy complete, ${r.steps} steps ` +
       `(target <= ${targetS} s: ${verdict(s <= targetS)}); process start to complete ${(r.processMs / 1000).toFixed(2)} s; ` +
-      `scheduler heap peak ${mb(r.heapPeakMb)}, rss peak ${mb(r.rssPeakMb)}`,
+      `scheduler heap peak ${mb(r.heapPeakMb)}, rss peak ${mb(r.rssPeakMb)}, cpu ${r.cpuS.toFixed(1)} s ` +
+      `(master and emulator process: cpu ${cpuS().toFixed(1)} s so far)`,
   );
 }
 
