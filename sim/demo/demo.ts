@@ -4,8 +4,7 @@
 // 3-node MDM cluster and every agent; prints progress and a summary once healthy.
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { extname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { destination, pino } from "pino";
 import { startDevCluster, type DevCluster } from "../mesos/index.js";
 import type { AgentHandle } from "../mesos/cluster.js";
@@ -34,33 +33,12 @@ export interface DemoOptions {
   prepareNode?: (host: string, index: number, root: string) => void;
   /** Extra scheduler flags (e.g. strategy imperative). */
   flags?: Record<string, string>;
-  /**
-   * Node steps cost (almost) nothing outside the framework: executors run inside the agent
-   * processes and the emulator's tools answer over loopback HTTP (in-process-executor.ts).
-   */
-  zeroLatency?: boolean;
-  /** Agents per agent host process (many-agents mode; zero-latency mode only). */
-  agentsPerProcess?: number;
 }
 
 export interface AddAgentOptions {
   /** Raw device files to give the new node (names under its /dev). */
   devices?: string[];
   attributes?: string;
-}
-
-/** The development world without the scheduler: Mesos, the emulator, the scheduler's config. */
-export interface DemoWorld {
-  dir: string;
-  cluster: DevCluster;
-  emulator: Emulator;
-  /** What `loadConfig` needs to start the scheduler against this world. */
-  schedulerConfig: { env: Record<string, string>; flags: Record<string, string | undefined> };
-  /** Each agent's emulated root folder is `<nodesDir>/<agent address>`. */
-  nodesDir: string;
-  /** Gives a node a new file-backed raw device; returns its path on the node. */
-  addDevice(host: string, name: string, gb?: number): string;
-  stop(): Promise<void>;
 }
 
 export interface Demo {
@@ -95,11 +73,8 @@ function sparseFile(path: string, bytes: number): void {
   closeSync(fd);
 }
 
-const inProcessExecutor = fileURLToPath(
-  new URL(`./in-process-executor${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
-);
-
-export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
+export async function startDemo(o: DemoOptions): Promise<Demo> {
+  const out = o.out ?? ((l: string) => console.log(l));
   const dir = mkdtempSync(join(tmpdir(), "scaleio-demo-"));
   const password = demoPassword();
   // The operator API's token for changes (pause, resume...): the environment's, or the demo's.
@@ -119,7 +94,6 @@ export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
       resources: "cpus:4;mem:8192;disk:20480;ports:[31000-32000]",
       attributes: o.attributes?.(i) ?? `rack:r${(i % 3) + 1}`,
     })),
-    ...(o.zeroLatency && o.agentsPerProcess ? { agentsPerProcess: o.agentsPerProcess } : {}),
     master: {
       heartbeatIntervalMs: 2000,
       allocationIntervalMs: 100,
@@ -129,7 +103,6 @@ export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
     },
     agent: {
       statusUpdateRetryMs: 500,
-      ...(o.zeroLatency ? { inProcessExecutorModule: inProcessExecutor } : {}),
       // Each agent is one emulated ScaleIO node: its tools, its address, its root folder.
       executorEnv: {
         PATH: `${simBinDir()}:\${PATH}`,
@@ -155,7 +128,7 @@ export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
   }
   const repo = (c: string) =>
     `${emulator.controlUrl}/repo/${packageFileName(c as never, DEFAULT_VERSION, "rpm")}`;
-  const schedulerConfig = {
+  const loaded = loadConfig({
     env: { [PASSWORD_ENV]: password, [TOKEN_ENV]: apiToken },
     flags: {
       master: cluster.masterUrl,
@@ -173,27 +146,7 @@ export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
       ),
       ...o.flags,
     },
-  };
-  return {
-    dir,
-    cluster,
-    emulator,
-    schedulerConfig,
-    nodesDir,
-    addDevice,
-    stop: async () => {
-      await cluster.stop();
-      await emulator.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export async function startDemo(o: DemoOptions): Promise<Demo> {
-  const out = o.out ?? ((l: string) => console.log(l));
-  const world = await startDemoWorld(o);
-  const { cluster, emulator, dir, nodesDir, addDevice } = world;
-  const loaded = loadConfig(world.schedulerConfig);
+  });
   const logger = pino(
     { level: "info" },
     o.logFile ? destination(o.logFile) : destination("/dev/null"),
@@ -264,7 +217,9 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     },
     stop: async () => {
       await scheduler.stop();
-      await world.stop();
+      await cluster.stop();
+      await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -205,7 +205,7 @@ export async function startScheduler(
       : sc.isolatorBinary
         ? {
             isolator: {
-              isolatorUrl: sc.isolatorBinary,
+              isolatorPath: sc.isolatorBinary,
               modulesFile: "/usr/lib/dvdi-mod.json",
               restartAgent: sc.isolatorRestartAgent,
             },

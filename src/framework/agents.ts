@@ -4,7 +4,6 @@
 import { EventEmitter } from "node:events";
 import type { Offer } from "../mesos/types/common.js";
 import type { StateStore } from "../store/store.js";
-import { LatestWriter } from "../store/latest-writer.js";
 import {
   amountOf,
   attributesAsText,
@@ -40,13 +39,11 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
   private readonly agents = new Map<string, AgentRecord>();
   private readonly store: StateStore;
   private readonly now: () => number;
-  private readonly writer: LatestWriter;
 
   constructor(store: StateStore, now: () => number = Date.now) {
     super();
     this.store = store;
     this.now = now;
-    this.writer = new LatestWriter(store, KEY, () => [...this.agents.values()]);
   }
 
   async load(): Promise<void> {
@@ -54,12 +51,15 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
     for (const a of saved) this.agents.set(a.agentId, a);
   }
 
-  /**
-   * Writes one at a time, each of the latest snapshot, so the last one always wins; the
-   * agents learned from one burst of offers share one write.
-   */
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Writes are chained and each writes the latest snapshot, so the last one always wins. */
   private save(): Promise<void> {
-    return this.writer.save();
+    const next = this.saving
+      .catch(() => {})
+      .then(() => this.store.set(KEY, [...this.agents.values()]));
+    this.saving = next;
+    return next;
   }
 
   get(agentId: string): AgentRecord | undefined {

@@ -76,10 +76,6 @@ interface Pending {
   agentId: string;
   spec: NodeTaskSpec;
   launched: boolean;
-  /** An offer is being used for it right now (recording the launch, accepting). */
-  claimed?: boolean;
-  /** Uuids of the updates seen: Mesos may deliver one twice (at least once). */
-  seen?: Set<string>;
   resolve(data: unknown): void;
   reject(err: Error): void;
   progress?: (message: string) => void;
@@ -105,15 +101,6 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly watched = new Set<string>();
   /** Tasks of a previous scheduler process being killed: task id -> agent id and when. */
   private readonly orphans = new Map<string, { agentId: string; since: number }>();
-  /**
-   * One offer per agent busy with one of our steps, kept rather than declined with a long
-   * filter: when the step ends it goes back without a filter, so the agent is offered again
-   * at once for its next step, with no REVIVE (and no round of offers from every agent).
-   * Dropped when rescinded or on resubscription.
-   */
-  private readonly held = new Map<string, { offer: Offer }>();
-  /** DECLINEs with a filter not yet answered: a REVIVE must not overtake them. */
-  private readonly declining = new Set<Promise<void>>();
 
   constructor(opts: NodeTaskRunnerOptions) {
     super();
@@ -121,12 +108,6 @@ export class NodeTaskRunner extends EventEmitter {
     opts.client.on("offers", (offers: Offer[]) => void this.onOffers(offers));
     opts.client.on("update", (s: TaskStatus) => void this.onUpdate(s));
     opts.client.on("subscribed", () => void this.onSubscribed());
-    opts.client.on("rescind", (id: { value: string }) => {
-      for (const [agentId, h] of this.held) {
-        if (h.offer.id.value !== id.value) continue;
-        this.held.delete(agentId);
-      }
-    });
   }
 
   private get taskResources(): Amount {
@@ -161,7 +142,6 @@ export class NodeTaskRunner extends EventEmitter {
       };
       const abort = () => {
         this.pending.delete(taskId);
-        this.releaseHeld(agentId);
         if (p.launched) void this.opts.client.kill(taskId, agentId).catch(() => {});
         reject(opts.signal!.reason);
       };
@@ -192,9 +172,7 @@ export class NodeTaskRunner extends EventEmitter {
   }
 
   private async wantOffers(): Promise<void> {
-    // A REVIVE sent while a DECLINE is on its way would be undone by it (for 120 s).
-    while (this.declining.size > 0) await Promise.all([...this.declining]);
-    const waiting = [...this.pending.values()].filter((p) => !p.launched && !p.claimed);
+    const waiting = [...this.pending.values()].filter((p) => !p.launched);
     const want = waiting.length > 0 || this.watched.size > 0;
     // A decline filter on an agent we now need would withhold its offers: REVIVE clears it.
     const blocked =
@@ -229,8 +207,6 @@ export class NodeTaskRunner extends EventEmitter {
   private async onSubscribed(): Promise<void> {
     this.suppressed = false;
     this.filtered.clear();
-    // Offers of the previous subscription are void.
-    this.held.clear();
     // Launches of a previous scheduler process that nobody waits for any more are killed:
     // their steps run again under new task ids.
     const records = await this.opts.store.list("tasks").catch(() => [] as string[]);
@@ -246,69 +222,31 @@ export class NodeTaskRunner extends EventEmitter {
   }
 
   private async onOffers(offers: Offer[]): Promise<void> {
-    // Offers of different agents are answered side by side (each launch waits for its
-    // record to be durable); the runner's state is claimed synchronously first.
-    const work: Promise<void>[] = [];
     for (const offer of offers) {
       const agentId = offer.agent_id.value;
-      let waiting: Pending | undefined;
-      let busy = false;
-      for (const p of this.pending.values()) {
-        if (p.agentId !== agentId) continue;
-        if (!p.launched && !p.claimed) {
-          waiting = p;
-          break;
-        }
-        busy = true;
+      const waiting = [...this.pending.values()].find((p) => p.agentId === agentId && !p.launched);
+      if (!waiting) {
+        this.filtered.add(agentId);
+        await this.opts.client
+          .decline([offer.id], { refuse_seconds: this.opts.declineSeconds ?? 120 })
+          .catch(() => {});
+        continue;
       }
-      if (waiting) {
-        work.push(this.launchClaimed(offer, waiting));
-      } else if (busy && !this.held.has(agentId)) {
-        this.held.set(agentId, { offer });
-      } else {
-        work.push(this.declineIdle(offer));
+      // Claimed before the first await: offers arriving meanwhile must not launch the same
+      // task id a second time (Mesos answers TASK_ERROR "duplicate ID" to the second one).
+      waiting.launched = true;
+      try {
+        if (!(await this.launch(offer, waiting))) waiting.launched = false;
+      } catch (err) {
+        waiting.launched = false;
+        this.opts.logger?.warn({ err: (err as Error).message, agentId }, "launch failed");
       }
     }
-    await Promise.all(work);
     await this.wantOffers();
   }
 
-  private declineIdle(offer: Offer): Promise<void> {
-    this.filtered.add(offer.agent_id.value);
-    const sent: Promise<void> = this.opts.client
-      .decline([offer.id], { refuse_seconds: this.opts.declineSeconds ?? 120 })
-      .catch(() => {})
-      .finally(() => this.declining.delete(sent));
-    this.declining.add(sent);
-    return sent;
-  }
-
-  /** Launches p with the offer; on failure p waits for another offer. */
-  private async launchClaimed(offer: Offer, p: Pending): Promise<void> {
-    p.claimed = true;
-    try {
-      await this.launch(offer, p);
-    } catch (err) {
-      this.opts.logger?.warn({ err: (err as Error).message, agentId: p.agentId }, "launch failed");
-    } finally {
-      p.claimed = false;
-    }
-    if (!p.launched) void this.wantOffers();
-  }
-
-  /**
-   * The agent's step ended: its kept offer predates the resources the task just freed (and
-   * may lack the executor), so it goes back without a filter; Mesos offers the agent again
-   * at once, with those resources, for its next step.
-   */
-  private releaseHeld(agentId: string): void {
-    const h = this.held.get(agentId);
-    if (!h) return;
-    this.held.delete(agentId);
-    void this.opts.client.decline([h.offer.id], { refuse_seconds: 0 }).catch(() => {});
-  }
-
-  private async launch(offer: Offer, p: Pending): Promise<void> {
+  /** Launches the step's task with this offer; false when the offer cannot hold it. */
+  private async launch(offer: Offer, p: Pending): Promise<boolean> {
     const { role, owner, principal } = this.opts;
     const resources = offer.resources ?? [];
     const exec = this.opts.executorFor(p.agentId);
@@ -334,7 +272,7 @@ export class NodeTaskRunner extends EventEmitter {
       );
       if (orphan) {
         await this.opts.client.decline([offer.id], { refuse_seconds: 0.5 });
-        return;
+        return false;
       }
       const free = amountOf(resources, isUnreserved);
       if (!covers(free, missing)) {
@@ -343,7 +281,7 @@ export class NodeTaskRunner extends EventEmitter {
           "agent does not offer enough resources for the step yet",
         );
         await this.opts.client.decline([offer.id], { refuse_seconds: 1 });
-        return;
+        return false;
       }
       operations.push({
         type: "RESERVE",
@@ -373,19 +311,13 @@ export class NodeTaskRunner extends EventEmitter {
       launchedAt: Date.now(),
     };
     await this.opts.store.set(`tasks/${p.taskId}`, rec);
-    p.launched = true;
     this.executorsSeen.set(p.agentId, executorId);
-    try {
-      // No filter on what is left: it comes back at once and is kept for the next step.
-      await this.opts.client.accept([offer.id], operations, { refuse_seconds: 0 });
-    } catch (err) {
-      p.launched = false;
-      throw err;
-    }
+    await this.opts.client.accept([offer.id], operations, { refuse_seconds: 1 });
     this.opts.logger?.info(
       { taskId: p.taskId, agentId: p.agentId, reserve: operations.length > 1 },
       "node step launched",
     );
+    return true;
   }
 
   private async onUpdate(status: TaskStatus): Promise<void> {
@@ -398,18 +330,12 @@ export class NodeTaskRunner extends EventEmitter {
     }
     if (!p) return;
     if (!terminal) {
-      if (status.uuid) {
-        p.seen ??= new Set();
-        if (p.seen.has(status.uuid)) return;
-        p.seen.add(status.uuid);
-      }
       if (status.message && (status.state === "TASK_RUNNING" || status.state === "TASK_STARTING")) {
         p.progress?.(status.message);
       }
       return;
     }
     this.pending.delete(taskId);
-    this.releaseHeld(p.agentId);
     const result = decodeResult(status.data);
     if (status.state === "TASK_FINISHED") {
       if (result && result.ok) p.resolve(result.data);

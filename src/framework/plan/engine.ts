@@ -4,7 +4,6 @@
 // was in progress is simply run again: steps are idempotent by contract.
 import { EventEmitter } from "node:events";
 import type { StateStore } from "../../store/store.js";
-import { LatestWriter } from "../../store/latest-writer.js";
 import {
   PermanentStepError,
   PlanError,
@@ -48,10 +47,7 @@ interface LivePlan {
   def: PlanDefinition;
   progress: PlanProgress;
   running: Map<string, AbortController>;
-  /** Progress writes: one at a time, a burst of changes shares the next one. */
-  writer: LatestWriter;
-  /** Step id -> its phase and definition, so per-step work does not scan the whole plan. */
-  stepOf: Map<string, { phase: PhaseDefinition; step: StepDefinition }>;
+  save: Promise<void>;
 }
 
 const storeKey = (planId: string) => `plans/${planId}`;
@@ -95,14 +91,10 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       for (const p of Object.values(progress.steps)) {
         if (p.status === "IN_PROGRESS") p.status = "PENDING";
       }
-      const writer = new LatestWriter(this.opts.store, storeKey(def.id), () => progress);
-      live = { def, progress, running: new Map(), writer, stepOf: new Map() };
+      live = { def, progress, running: new Map(), save: Promise.resolve() };
       this.plans.set(def.id, live);
     }
     live.def = def;
-    live.stepOf = new Map(
-      def.phases.flatMap((phase) => phase.steps.map((step) => [step.id, { phase, step }] as const)),
-    );
     const ids = new Set(def.phases.flatMap((ph) => ph.steps.map((s) => s.id)));
     for (const id of Object.keys(live.progress.steps)) {
       if (!ids.has(id) && !live.running.has(id)) delete live.progress.steps[id];
@@ -114,7 +106,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       def.phases.some((ph) => ph.id === p),
     );
     await this.persist(live);
-    this.emitPlan(def.id);
+    this.emit("plan", this.view(def.id));
     this.tick();
   }
 
@@ -124,7 +116,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     if (!live) return;
     for (const ac of live.running.values()) ac.abort(new Interrupt("stop", "plan removed"));
     this.plans.delete(planId);
-    await live.writer.settled();
+    await live.save;
     await this.opts.store.delete(storeKey(planId));
   }
 
@@ -149,7 +141,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       for (const ac of live.running.values()) ac.abort(new Interrupt("stop", "engine stopped"));
     }
     await Promise.allSettled([...this.inflight]);
-    await Promise.allSettled([...this.plans.values()].map((p) => p.writer.settled()));
+    await Promise.allSettled([...this.plans.values()].map((p) => p.save));
     this.started = false;
   }
 
@@ -178,7 +170,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       if (!live.progress.pausedPhases.includes(phaseId)) live.progress.pausedPhases.push(phaseId);
     }
     await this.persist(live);
-    this.emitPlan(planId);
+    this.emit("plan", this.view(planId));
   }
 
   async resume(planId: string, phaseId?: string): Promise<void> {
@@ -193,7 +185,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       live.progress.pausedPhases = live.progress.pausedPhases.filter((p) => p !== phaseId);
     }
     await this.persist(live);
-    this.emitPlan(planId);
+    this.emit("plan", this.view(planId));
     this.tick();
   }
 
@@ -467,7 +459,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       this.emit("error", err as Error);
     }
     this.emitStep(live, step.id);
-    this.emitPlan(live.def.id);
+    this.emit("plan", this.view(live.def.id));
   }
 
   private retryDelay(attempts: number): number {
@@ -480,15 +472,9 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     return this.opts.redact ? this.opts.redact(text) : text;
   }
 
-  /** A plan view costs O(steps): built only when someone listens (not per step for nothing). */
-  private emitPlan(planId: string): void {
-    if (this.listenerCount("plan") > 0) this.emit("plan", this.view(planId));
-  }
-
   private emitStep(live: LivePlan, stepId: string): void {
-    const found = live.stepOf.get(stepId);
-    const phase = found?.phase;
-    const def = found?.step;
+    const phase = live.def.phases.find((ph) => ph.steps.some((s) => s.id === stepId));
+    const def = phase?.steps.find((s) => s.id === stepId);
     const p = live.progress.steps[stepId];
     if (!phase || !def || !p) return;
     this.emit("step", live.def.id, phase.id, {
@@ -499,12 +485,13 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     });
   }
 
-  /**
-   * Writes the plan's progress; writes of one plan are strictly ordered, and changes made
-   * while a write is in flight share the next one (one fsync per burst, not per step).
-   */
+  /** Writes the plan's progress; writes of one plan are strictly ordered. */
   private persist(live: LivePlan): Promise<void> {
-    return live.writer.save();
+    const next = live.save
+      .catch(() => {})
+      .then(() => this.opts.store.set(storeKey(live.def.id), live.progress));
+    live.save = next;
+    return next;
   }
 }
 

@@ -1,8 +1,7 @@
 // Running scli on the node and reading its answers: argument arrays only, the admin
 // password redacted from every error, and the `--query_cluster` layout of reference 3.3
 // parsed into members.
-import { run as spawnProgram } from "../../../host/process.js";
-import type { ProgramRunner } from "../../../host/profile.js";
+import { run } from "../../../host/process.js";
 
 export const SCLI_TIMEOUT_MS = 120_000;
 
@@ -18,9 +17,9 @@ export interface ScliOutcome {
  */
 export async function scli(
   args: string[],
-  opts: { signal: AbortSignal; redact?: string[]; run?: ProgramRunner },
+  opts: { signal: AbortSignal; redact?: string[] },
 ): Promise<ScliOutcome> {
-  const r = await (opts.run ?? spawnProgram)("scli", args, {
+  const r = await run("scli", args, {
     check: false,
     timeoutMs: SCLI_TIMEOUT_MS,
     signal: opts.signal,
