@@ -205,7 +205,7 @@ export async function startScheduler(
       : sc.isolatorBinary
         ? {
             isolator: {
-              isolatorPath: sc.isolatorBinary,
+              isolatorUrl: sc.isolatorBinary,
               modulesFile: "/usr/lib/dvdi-mod.json",
               restartAgent: sc.isolatorRestartAgent,
             },

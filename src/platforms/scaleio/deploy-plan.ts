@@ -71,6 +71,8 @@ export interface IsolatorSettings {
   /** `module` (mesos-module-dvdi) or `docker-volume` (Mesos >= 1.0 built-in isolator). */
   mode?: "module" | "docker-volume";
   isolatorPath?: string;
+  /** Where the executor fetches the module library from (installed under /usr/lib). */
+  isolatorUrl?: string;
   modulesFile?: string;
   /**
    * Restart the agent service when its isolator configuration changed (after draining it).

@@ -2,8 +2,14 @@
 // description JSON, /etc/mesos-slave/modules and /etc/mesos-slave/isolation (the isolator
 // prepended, never duplicated). It never restarts the agent nor reboots: it returns the
 // flags an operator must apply and whether a restart is needed.
+import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { defineHandler } from "../../../framework/node-task/handler.js";
+import {
+  defineHandler,
+  StepError,
+  type StepContext,
+} from "../../../framework/node-task/handler.js";
+import { download, DownloadError, fileNameOf, parseDownloadUrl } from "../../../host/download.js";
 
 export const DVDI_ISOLATOR = "com_emccode_mesos_DockerVolumeDriverIsolator";
 const MODULES = "/etc/mesos-slave/modules";
@@ -25,6 +31,11 @@ export const isolatorParams = z
     mode: z.enum(["module", "docker-volume"]).default("module"),
     /** The module library, e.g. /usr/lib/libmesos_dvdi_isolator-1.1.0.so. */
     isolatorPath: hostPath.refine((s) => s.endsWith(".so"), "must be a .so file").optional(),
+    /**
+     * Where to fetch the module library from (`--isolator-binary`); it is installed as
+     * /usr/lib/<its file name>, which then is the isolatorPath.
+     */
+    isolatorUrl: z.string().max(2000).optional(),
     /** Where the module description goes (default /usr/lib/dvdi-mod.json). */
     modulesFile: hostPath
       .refine((s) => s.endsWith(".json"), "must be a .json file")
@@ -33,11 +44,11 @@ export const isolatorParams = z
   })
   .strict()
   .superRefine((p, issue) => {
-    if (p.mode === "module" && !p.isolatorPath)
+    if (p.mode === "module" && !p.isolatorPath && !p.isolatorUrl)
       issue.addIssue({
         code: "custom",
         path: ["isolatorPath"],
-        message: "is required with the module isolator",
+        message: "is required with the module isolator (or isolatorUrl)",
       });
   });
 
@@ -87,7 +98,8 @@ export function prependIsolator(current: string | undefined): string {
 export const isolatorConfig = defineHandler({
   kind: "scaleio.isolator-config",
   params: isolatorParams,
-  async run(p, ctx) {
+  async run(params, ctx) {
+    let p = params;
     const root = ctx.host.root;
     const changed: string[] = [];
     const dvdcliPresent = (await Promise.all(DVDCLI.map((f) => root.exists(f)))).some(Boolean);
@@ -106,6 +118,11 @@ export const isolatorConfig = defineHandler({
         agentFlags: [`--isolation=${isolation}`],
         agentRestartRequired: changed.length > 0,
       };
+    }
+    if (p.isolatorUrl) {
+      const installed = await installLibrary(p.isolatorUrl, ctx);
+      if (installed.changed) changed.push(installed.path);
+      p = { ...p, isolatorPath: installed.path };
     }
     if (await root.writeAtomic(p.modulesFile, modulesDocument(p))) changed.push(p.modulesFile);
     const modulesFlag = `file://${p.modulesFile}`;
@@ -128,3 +145,30 @@ export const isolatorConfig = defineHandler({
     };
   },
 });
+
+/** Fetches the module library (cached) and installs it under /usr/lib, once. */
+async function installLibrary(
+  raw: string,
+  ctx: StepContext,
+): Promise<{ path: string; changed: boolean }> {
+  let local: string;
+  let name: string;
+  try {
+    const url = parseDownloadUrl(raw);
+    name = fileNameOf(url);
+    if (!name.endsWith(".so")) throw new DownloadError(`${url.href} is not a .so library`, true);
+    ctx.progress(`downloading ${name}`);
+    local = await download(url.href, {
+      cacheDir: ctx.host.cacheDir,
+      signal: ctx.signal,
+      ...(ctx.host.ca ? { ca: ctx.host.ca } : {}),
+    });
+  } catch (err) {
+    if (err instanceof DownloadError)
+      throw new StepError(`isolator library: ${err.message}`, { permanent: err.permanent });
+    throw err;
+  }
+  const path = `/usr/lib/${name}`;
+  const changed = await ctx.host.root.writeAtomic(path, await readFile(local), { mode: 0o755 });
+  return { path, changed };
+}

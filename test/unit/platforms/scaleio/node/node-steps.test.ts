@@ -3,7 +3,9 @@
 // the documented formats (reference 7.1, 7.2), node check, hostile params.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { pathToFileURL } from "node:url";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { startEmuNodes } from "../../../../support/scaleio-node.js";
@@ -270,6 +272,44 @@ test("isolator files follow reference 7.2; isolation is prepended once; the agen
     });
     assert.equal((bad.result as { permanent?: boolean }).permanent, true);
   } finally {
+    await n.close();
+  }
+});
+
+test("module isolator from --isolator-binary: the library is fetched, installed under /usr/lib once, and named in the modules file", async () => {
+  const n = await startEmuNodes();
+  const src = mkdtempSync(join(tmpdir(), "dvdi-"));
+  try {
+    const ip = "10.50.0.53";
+    const root = n.rootOf(ip);
+    const lib = join(src, "libmesos_dvdi_isolator-1.1.0.so");
+    writeFileSync(lib, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3]));
+    const params = { isolatorUrl: pathToFileURL(lib).href };
+    const r = data<{ changed: string[] }>(await step(n, ip, "scaleio.isolator-config", params));
+    const installed = join(root, "usr/lib/libmesos_dvdi_isolator-1.1.0.so");
+    assert.deepEqual(readFileSync(installed), readFileSync(lib));
+    assert.equal(statSync(installed).mode & 0o777, 0o755);
+    assert.ok(r.changed.includes("/usr/lib/libmesos_dvdi_isolator-1.1.0.so"));
+    const doc = JSON.parse(readFileSync(join(root, "usr/lib/dvdi-mod.json"), "utf8")) as {
+      libraries: { file: string }[];
+    };
+    assert.equal(doc.libraries[0]!.file, "/usr/lib/libmesos_dvdi_isolator-1.1.0.so");
+    const again = data<{ changed: string[] }>(await step(n, ip, "scaleio.isolator-config", params));
+    assert.deepEqual(again.changed, []);
+    // Not a library, or nothing there: a permanent error that says so, nothing written.
+    const txt = join(src, "isolator.txt");
+    writeFileSync(txt, "x");
+    const notSo = await step(n, ip, "scaleio.isolator-config", {
+      isolatorUrl: pathToFileURL(txt).href,
+    });
+    assert.equal((notSo.result as { permanent?: boolean }).permanent, true);
+    assert.match((notSo.result as { error: string }).error, /not a \.so library/);
+    const missing = await step(n, ip, "scaleio.isolator-config", {
+      isolatorUrl: pathToFileURL(join(src, "gone-1.0.so")).href,
+    });
+    assert.equal(missing.result && (missing.result as { ok?: boolean }).ok, false);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
     await n.close();
   }
 });
