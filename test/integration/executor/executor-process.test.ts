@@ -156,9 +156,18 @@ test(
         { refuse_seconds: 0.05 },
       );
     };
+    let launching: Promise<unknown> = Promise.resolve();
     client.on("offers", (offers: Offer[]) => {
       for (const offer of offers) {
-        if (pending.length > 0) void launch(offer).catch(() => {});
+        // One ACCEPT at a time: two in flight could each count a new executor's resources.
+        if (pending.length > 0)
+          launching = launching
+            .then(() =>
+              pending.length > 0
+                ? launch(offer)
+                : client!.decline([offer.id], { refuse_seconds: 0.05 }),
+            )
+            .catch(() => {});
         else void client!.decline([offer.id], { refuse_seconds: 0.05 }).catch(() => {});
       }
     });
