@@ -58,13 +58,15 @@ export interface DeployInput {
   layout: StorageLayout;
   systemName: string;
   packageUrl(format: "deb" | "rpm", component: Component): string;
-  /** Where REX-Ray reaches the gateway, and how it trusts it. */
-  rexray: {
-    endpoint: string | (() => string);
-    insecure: boolean;
-    thinOrThick: "ThinProvisioned" | "ThickProvisioned";
-  };
+  rexray: RexraySettings;
   isolator?: IsolatorSettings;
+}
+
+/** Where REX-Ray reaches the gateway, how it trusts it, and how it provisions volumes. */
+export interface RexraySettings {
+  endpoint: string | (() => string);
+  insecure: boolean;
+  thinOrThick: "ThinProvisioned" | "ThickProvisioned";
 }
 
 export interface IsolatorSettings {

@@ -17,6 +17,7 @@ import {
   type Component,
   type HostFacts,
   type IsolatorSettings,
+  type RexraySettings,
 } from "./deploy-plan.js";
 import { drainAndRestart, type AgentRestartOptions } from "./agent-restart.js";
 import { placeMdms, type MdmMember } from "./topology/mdm-placement.js";
@@ -53,11 +54,7 @@ export interface ScaleIOPlatformOptions {
   strategy: StrategyInput;
   systemName: string;
   packageUrl(format: "deb" | "rpm", component: Component): string;
-  rexray: {
-    endpoint: string | (() => string);
-    insecure: boolean;
-    thinOrThick: "ThinProvisioned" | "ThickProvisioned";
-  };
+  rexray: RexraySettings;
   isolator?: IsolatorSettings;
   cluster: ClusterOps;
   /** Needed when `isolator.restartAgent` is on: the master's maintenance API. */
