@@ -463,6 +463,8 @@ export class Agent {
           fw.info = fi;
           this.checkpoints.writeFramework(fi);
         }
+        // The framework (re)subscribed: its pending updates go out now (Slave::updateFramework).
+        this.updates.flush(fi.id!.value);
         return;
       }
       case "shutdown":

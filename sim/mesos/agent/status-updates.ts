@@ -83,6 +83,15 @@ export class StatusUpdateManager {
     }
   }
 
+  /** Re-sends a framework's pending heads now, backoff reset (it re-subscribed). */
+  flush(frameworkId: string): void {
+    for (const s of this.streams.values()) {
+      if (s.frameworkId !== frameworkId || s.pending.length === 0) continue;
+      s.retryMs = this.opts.retryMs;
+      this.send(s);
+    }
+  }
+
   dropFramework(frameworkId: string): void {
     for (const [k, s] of [...this.streams]) {
       if (s.frameworkId !== frameworkId) continue;

@@ -226,6 +226,7 @@ function subscribe(m: Master, res: ServerResponse, sub: SubscribeBody): void {
   if (fw?.removed || (id && m.removedFrameworks.has(id))) {
     return refuse("Framework has been removed");
   }
+  const resubscribing = fw !== undefined;
   if (fw) {
     if ((fw.info.principal ?? "") !== (info.principal ?? "")) {
       return refuse("Changing framework's principal is not allowed");
@@ -264,6 +265,14 @@ function subscribe(m: Master, res: ServerResponse, sub: SubscribeBody): void {
   });
   stream.startHeartbeat(m.opts.heartbeatIntervalMs);
   m.log(`framework ${fw.id} (${info.name}) subscribed, stream ${streamId}`);
+  if (resubscribing) {
+    // As Mesos's UpdateFrameworkMessage on failover: agents resend the framework's pending
+    // status updates at once instead of waiting out their retry backoff.
+    const framework_info = m.frameworkInfoFor(fw);
+    for (const a of m.agents.values()) {
+      if (a.state === "active") sendToAgent(m, a, "update_framework", { framework_info });
+    }
+  }
   m.maintenance.sendInverseOffers(fw);
   m.allocateSoon();
 }
