@@ -395,16 +395,27 @@ export class Master {
     fw.failoverTimer = undefined;
     fw.stream = stream;
     fw.connected = true;
+    this.clearFilters(fw);
     this.discardOffers(fw);
     stream.res.on("close", () => {
       if (fw.stream === stream) this.disconnectFramework(fw);
     });
   }
 
+  /**
+   * Refuse filters do not outlive a subscription: Mesos's allocator drops them when the
+   * framework is deactivated (disconnect, failover), so a successor is offered everything.
+   */
+  private clearFilters(fw: Framework): void {
+    for (const f of fw.filters.values()) clearTimeout(f.timer);
+    fw.filters.clear();
+  }
+
   disconnectFramework(fw: Framework): void {
     if (!fw.connected) return;
     fw.connected = false;
     fw.stream = undefined;
+    this.clearFilters(fw);
     this.discardOffers(fw);
     const ms = Math.max(0, (fw.info.failover_timeout ?? 0) * 1000);
     this.log(`framework ${fw.id} disconnected; failover timeout ${ms} ms`);

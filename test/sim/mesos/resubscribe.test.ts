@@ -1,7 +1,8 @@
-// A framework that fails over gets its unacknowledged status updates at once, as Mesos's
-// agents do on UpdateFrameworkMessage (Slave::updateFramework flushes the status update
-// manager), not after the agent's retry backoff. The backoff here is a minute, the deadline
-// a few seconds: only the flush can deliver in time.
+// What a framework that fails over (re-subscribes with its id) gets at once, as in Mesos:
+// its unacknowledged status updates (agents flush them on UpdateFrameworkMessage, not after
+// their retry backoff, a minute here) and offers its predecessor declined with a long filter
+// (the allocator drops filters when a framework is deactivated). Deadlines are a few
+// seconds: only the behaviour under test can meet them.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/cluster.js";
@@ -68,6 +69,29 @@ test("a terminal update left unacknowledged by a killed scheduler reaches its su
     );
     assert.equal(again.uuid, finished.uuid, "the same update, re-sent");
     await s.ack(again);
+  } finally {
+    await s.call("TEARDOWN");
+    s.close();
+  }
+});
+
+test("refuse filters end with the subscription: a successor is offered what its predecessor declined", async () => {
+  let s = await Scheduler.subscribe(c.masterUrl, { ...FRAMEWORK, failover_timeout: 60 });
+  try {
+    const [offer] = await s.offers(1);
+    const r = await s.call("DECLINE", {
+      offer_ids: [offer!.id],
+      filters: { refuse_seconds: 600 },
+    });
+    assert.equal(r.status, 202);
+    s.close();
+    s = await Scheduler.subscribe(c.masterUrl, {
+      ...FRAMEWORK,
+      failover_timeout: 60,
+      id: { value: s.frameworkId },
+    });
+    const [again] = await s.offers(1, 5_000);
+    assert.equal(again!.agent_id.value, agentId);
   } finally {
     await s.call("TEARDOWN");
     s.close();
