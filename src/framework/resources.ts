@@ -81,6 +81,36 @@ export function reservedResources(
   return out;
 }
 
+/** Amount in `a` beyond `b`, per resource (never negative). */
+export function excessOf(a: Amount, b: Amount): Amount {
+  return {
+    cpus: round3(Math.max(0, a.cpus - b.cpus)),
+    memMb: round3(Math.max(0, a.memMb - b.memMb)),
+  };
+}
+
+/**
+ * `amount` cut from the offer's resources that `pick` selects, each piece a copy of an
+ * offered resource (same reservation stack, labels and allocation), as UNRESERVE needs.
+ */
+export function takeFrom(
+  resources: Resource[],
+  pick: (r: Resource) => boolean,
+  amount: Amount,
+): Resource[] {
+  const out: Resource[] = [];
+  const left: Record<string, number> = { cpus: amount.cpus, mem: amount.memMb };
+  for (const r of resources) {
+    const want = left[r.name];
+    if (want === undefined || want <= 1e-9 || r.type !== "SCALAR" || !pick(r)) continue;
+    const value = round3(Math.min(want, r.scalar?.value ?? 0));
+    if (value <= 0) continue;
+    out.push({ ...r, scalar: { value } });
+    left[r.name] = round3(want - value);
+  }
+  return out;
+}
+
 /** Mesos attributes as text, the way operators write them (`--attributes`). */
 export function attributesAsText(attributes: Attribute[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};

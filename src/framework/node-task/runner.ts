@@ -3,7 +3,14 @@
 // first use (labelled, so they are recognised after any restart), records every launch
 // before sending it, and turns status updates into step outcomes. Each agent runs one
 // executor with an identical ExecutorInfo for all its tasks, as Mesos requires.
+//
+// One step task per agent at a time: package managers on a host do not run side by side,
+// and it bounds what is reserved on an agent to the executor plus one task, whatever a crash
+// left behind. A task of a killed scheduler process (an orphan) or an aborted one keeps its
+// agent busy until it ends (30 s at most); reserved resources an offer shows beyond what the
+// launch needs are unreserved in the same ACCEPT.
 import { EventEmitter } from "node:events";
+import { createHash } from "node:crypto";
 import type { StateStore } from "../../store/store.js";
 import type {
   ExecutorInfo,
@@ -18,9 +25,11 @@ import { PermanentStepError } from "../plan/types.js";
 import {
   amountOf,
   covers,
+  excessOf,
   isOurs,
   isUnreserved,
   reservedResources,
+  takeFrom,
   type Amount,
 } from "../resources.js";
 import { NODE_TASK_PROTOCOL, decodeResult, encodeSpec, type NodeTaskSpec } from "./protocol.js";
@@ -88,7 +97,36 @@ interface TaskRecord {
   launchedAt: number;
 }
 
+/** A task of ours Mesos may still run: launched and not yet ended. */
+interface LiveTask {
+  agentId: string;
+  /** Set when we asked for it to end (orphan of a previous process, aborted step). */
+  killedAt?: number;
+}
+
 const TASK_ID_SAFE = /[^A-Za-z0-9_.-]/g;
+/** How long a killed task keeps its agent busy before we stop waiting for its end. */
+const KILL_WAIT_MS = 30_000;
+/** Offers of an agent busy with one of our tasks come back this soon. */
+const BUSY_REFUSE_SECONDS = 0.25;
+
+/** Identity of an ExecutorInfo: Mesos refuses a task whose executor differs from the running one. */
+export function executorFingerprint(info: object): string {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canon)
+      : v && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash("sha256")
+    .update(JSON.stringify(canon(info)))
+    .digest("hex")
+    .slice(0, 16);
+}
 
 export class NodeTaskRunner extends EventEmitter {
   private readonly opts: NodeTaskRunnerOptions;
@@ -96,11 +134,14 @@ export class NodeTaskRunner extends EventEmitter {
   private suppressed = false;
   /** Agents whose offers we declined with a filter since the last REVIVE. */
   private readonly filtered = new Set<string>();
-  private readonly executorsSeen = new Map<string, string>();
   /** Lost agents whose return we want to hear of (their offers), even when idle. */
   private readonly watched = new Set<string>();
-  /** Tasks of a previous scheduler process being killed: task id -> agent id and when. */
-  private readonly orphans = new Map<string, { agentId: string; since: number }>();
+  /** Our tasks that may still hold resources, this process's and a previous one's. */
+  private readonly live = new Map<string, LiveTask>();
+  /** Fingerprint of the ExecutorInfo last launched on each agent (persisted). */
+  private readonly executorFps = new Map<string, string>();
+  /** Agents whose outdated executor we asked to shut down, and when. */
+  private readonly replacing = new Map<string, number>();
 
   constructor(opts: NodeTaskRunnerOptions) {
     super();
@@ -142,7 +183,11 @@ export class NodeTaskRunner extends EventEmitter {
       };
       const abort = () => {
         this.pending.delete(taskId);
-        if (p.launched) void this.opts.client.kill(taskId, agentId).catch(() => {});
+        if (p.launched) {
+          const t = this.live.get(taskId);
+          if (t) t.killedAt = Date.now();
+          void this.opts.client.kill(taskId, agentId).catch(() => {});
+        }
         reject(opts.signal!.reason);
       };
       if (opts.signal?.aborted) return reject(opts.signal.reason);
@@ -215,8 +260,12 @@ export class NodeTaskRunner extends EventEmitter {
       if (this.pending.has(taskId)) continue;
       const rec = await this.opts.store.get<TaskRecord>(key);
       if (!rec) continue;
-      this.orphans.set(taskId, { agentId: rec.agentId, since: Date.now() });
+      this.live.set(taskId, { agentId: rec.agentId, killedAt: Date.now() });
       void this.opts.client.kill(taskId, rec.agentId).catch(() => {});
+    }
+    for (const key of await this.opts.store.list("executors").catch(() => [] as string[])) {
+      const fp = await this.opts.store.get<string>(key).catch(() => undefined);
+      if (typeof fp === "string") this.executorFps.set(key.slice("executors/".length), fp);
     }
     await this.wantOffers();
   }
@@ -225,6 +274,12 @@ export class NodeTaskRunner extends EventEmitter {
     for (const offer of offers) {
       const agentId = offer.agent_id.value;
       const waiting = [...this.pending.values()].find((p) => p.agentId === agentId && !p.launched);
+      if (waiting && this.busy(agentId)) {
+        await this.opts.client
+          .decline([offer.id], { refuse_seconds: BUSY_REFUSE_SECONDS })
+          .catch(() => {});
+        continue;
+      }
       if (!waiting) {
         this.filtered.add(agentId);
         await this.opts.client
@@ -245,35 +300,56 @@ export class NodeTaskRunner extends EventEmitter {
     await this.wantOffers();
   }
 
+  /** One of our tasks runs on the agent, or a killed one has not ended yet (for a while). */
+  private busy(agentId: string): boolean {
+    const now = Date.now();
+    for (const t of this.live.values()) {
+      if (t.agentId !== agentId) continue;
+      if (t.killedAt === undefined || now - t.killedAt < KILL_WAIT_MS) return true;
+    }
+    return false;
+  }
+
   /** Launches the step's task with this offer; false when the offer cannot hold it. */
   private async launch(offer: Offer, p: Pending): Promise<boolean> {
     const { role, owner, principal } = this.opts;
     const resources = offer.resources ?? [];
     const exec = this.opts.executorFor(p.agentId);
     const executorId = exec.info.executor_id.value;
+    const fp = executorFingerprint(exec.info);
     const running = (offer.executor_ids ?? []).some((e) => e.value === executorId);
+    const known = this.executorFps.get(p.agentId);
+    if (running && known !== undefined && known !== fp) {
+      // The agent runs our executor as an older scheduler launched it (another address or
+      // version): Mesos would refuse the task. Shut it down and launch once it has gone.
+      const asked = this.replacing.get(p.agentId);
+      if (asked === undefined || Date.now() - asked > KILL_WAIT_MS) {
+        this.replacing.set(p.agentId, Date.now());
+        this.opts.logger?.warn(
+          { agentId: p.agentId, executorId },
+          "replacing an outdated executor",
+        );
+        await this.opts.client.shutdown(executorId, p.agentId).catch(() => {});
+      }
+      await this.opts.client.decline([offer.id], { refuse_seconds: BUSY_REFUSE_SECONDS });
+      return false;
+    }
+    if (!running) this.replacing.delete(p.agentId);
     const need: Amount = running
       ? this.taskResources
       : {
           cpus: exec.resources.cpus + this.taskResources.cpus,
           memMb: exec.resources.memMb + this.taskResources.memMb,
         };
-    const have = amountOf(resources, (r) => isOurs(r, role, owner));
+    const mine = (r: Resource) => isOurs(r, role, owner);
+    const have = amountOf(resources, mine);
     const operations: Operation[] = [];
+    // Nothing else of ours runs here (one task per agent): reserved resources on offer
+    // beyond this launch are left over from a crash or an older layout. Give them back.
+    const extra = takeFrom(resources, mine, excessOf(have, need));
+    if (extra.length > 0) operations.push({ type: "UNRESERVE", unreserve: { resources: extra } });
     if (!covers(have, need)) {
-      const missing: Amount = {
-        cpus: Math.max(0, need.cpus - have.cpus),
-        memMb: Math.max(0, need.memMb - have.memMb),
-      };
-      // An orphan still holds our reservation: reserving more now would leave an unused
-      // reservation behind once it ends. Its kill frees it soon (we wait 30 s at most).
-      const orphan = [...this.orphans.values()].some(
-        (o) => o.agentId === p.agentId && Date.now() - o.since < 30_000,
-      );
-      if (orphan) {
-        await this.opts.client.decline([offer.id], { refuse_seconds: 0.5 });
-        return false;
-      }
+      const missing = excessOf(need, have);
       const free = amountOf(resources, isUnreserved);
       if (!covers(free, missing)) {
         this.opts.logger?.warn(
@@ -311,10 +387,23 @@ export class NodeTaskRunner extends EventEmitter {
       launchedAt: Date.now(),
     };
     await this.opts.store.set(`tasks/${p.taskId}`, rec);
-    this.executorsSeen.set(p.agentId, executorId);
-    await this.opts.client.accept([offer.id], operations, { refuse_seconds: 1 });
+    if (known !== fp) {
+      await this.opts.store.set(`executors/${p.agentId}`, fp);
+      this.executorFps.set(p.agentId, fp);
+    }
+    this.live.set(p.taskId, { agentId: p.agentId });
+    try {
+      await this.opts.client.accept([offer.id], operations, { refuse_seconds: 1 });
+    } catch (err) {
+      this.live.delete(p.taskId);
+      throw err;
+    }
     this.opts.logger?.info(
-      { taskId: p.taskId, agentId: p.agentId, reserve: operations.length > 1 },
+      {
+        taskId: p.taskId,
+        agentId: p.agentId,
+        ops: operations.map((o) => o.type).join("+"),
+      },
       "node step launched",
     );
     return true;
@@ -325,10 +414,14 @@ export class NodeTaskRunner extends EventEmitter {
     const p = this.pending.get(taskId);
     const terminal = isTerminalTaskState(status.state);
     if (terminal) {
-      this.orphans.delete(taskId);
+      this.live.delete(taskId);
       await this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
     }
-    if (!p) return;
+    if (!p) {
+      // The agent is free again: a step waiting for it asks for its offer.
+      if (terminal) void this.wantOffers();
+      return;
+    }
     if (!terminal) {
       if (status.message && (status.state === "TASK_RUNNING" || status.state === "TASK_STARTING")) {
         p.progress?.(status.message);
@@ -353,6 +446,9 @@ export class NodeTaskRunner extends EventEmitter {
       if (staleExecutor) {
         const executorId = this.opts.executorFor(p.agentId).info.executor_id.value;
         this.opts.logger?.warn({ agentId: p.agentId, executorId }, "replacing a stale executor");
+        // Until it has gone, offers still list it: launch nothing there meanwhile.
+        this.executorFps.set(p.agentId, "outdated");
+        this.replacing.set(p.agentId, Date.now());
         await this.opts.client.shutdown(executorId, p.agentId).catch(() => {});
       }
       const permanent =

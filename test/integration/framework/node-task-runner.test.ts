@@ -1,6 +1,8 @@
 // Node steps as Mesos tasks on the development cluster: reservations on first use, one
 // executor per agent reused by later steps, results and failures carried by status
-// updates, SUPPRESS when idle, kill on abort, launch intents recorded before ACCEPT.
+// updates, SUPPRESS when idle, kill on abort, launch intents recorded before ACCEPT; one
+// step task per agent at a time, leftover reservations given back, an executor launched
+// with an older ExecutorInfo replaced before the next launch.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -13,6 +15,7 @@ import { FileStateStore } from "../../../src/store/file-store.js";
 import { NodeTaskError, NodeTaskRunner } from "../../../src/framework/node-task/runner.js";
 import { PermanentStepError } from "../../../src/framework/plan/types.js";
 import { waitForEvent } from "../../support/wait.js";
+import { Scheduler as RawScheduler } from "../../sim/mesos/helpers.js";
 
 const script = fileURLToPath(new URL("./fixtures/protocol-executor.ts", import.meta.url));
 const tsx = import.meta.resolve("tsx");
@@ -21,6 +24,8 @@ let client: SchedulerClient;
 let store: FileStateStore;
 let runner: NodeTaskRunner;
 const calls: string[] = [];
+/** Part of the executor's environment: changing it makes a new, incompatible ExecutorInfo. */
+let executorVersion = "1";
 
 before(async () => {
   cluster = await startDevCluster({
@@ -71,6 +76,7 @@ before(async () => {
           shell: false,
           value: process.execPath,
           arguments: [process.execPath, "--import", tsx, script],
+          environment: { variables: [{ name: "EXECUTOR_VERSION", value: executorVersion }] },
         },
       },
       resources: { cpus: 0.5, memMb: 128 },
@@ -193,3 +199,148 @@ test("aborting a running step kills its task", { timeout: 60_000 }, async () => 
   await assert.rejects(p, /operator restarted the step/);
   await killed;
 });
+
+type Status = { task_id: { value: string }; state: string; agent_id?: { value: string } };
+
+/** Our role's reservations on an agent, from the master's state. */
+async function reservedOn(agentId: string): Promise<{ cpus: number; memMb: number }> {
+  const state = (await (await fetch(`${cluster.masterUrl}/state`)).json()) as {
+    slaves: {
+      id: string;
+      reserved_resources_full?: Record<string, { name: string; scalar?: { value: number } }[]>;
+    }[];
+  };
+  const rs = state.slaves.find((a) => a.id === agentId)?.reserved_resources_full?.scaleio ?? [];
+  const sum = (n: string) =>
+    Math.round(
+      rs.filter((r) => r.name === n).reduce((t, r) => t + (r.scalar?.value ?? 0), 0) * 1000,
+    ) / 1000;
+  return { cpus: sum("cpus"), memMb: sum("mem") };
+}
+
+test(
+  "two steps for one agent run one after the other; the reservation stays the executor's plus one task's",
+  { timeout: 60_000 },
+  async () => {
+    const [a0] = await agentIds();
+    const ac = new AbortController();
+    const running = waitForEvent<[Status]>(client, "update", {
+      timeoutMs: 20_000,
+      filter: (s) => s.task_id.value === "serial_hang.1" && s.state === "TASK_RUNNING",
+    });
+    const hang = runner.run(
+      a0!,
+      { stepId: "serial/hang", attempt: 1, kind: "test.hang", params: {} },
+      { signal: ac.signal },
+    );
+    await running;
+    const launchesBefore = calls.filter((c) => c.startsWith("accept")).length;
+    const echo = runner.run(a0!, {
+      stepId: "serial/echo",
+      attempt: 1,
+      kind: "test.echo",
+      params: 1,
+    });
+    // Offers of the busy agent keep coming and are turned down; nothing launches beside it.
+    for (let i = 0; i < 3; i++) {
+      await waitForEvent<[{ agent_id: { value: string } }[]]>(client, "offers", {
+        timeoutMs: 10_000,
+        filter: (offers) => offers.some((o) => o.agent_id.value === a0),
+      });
+    }
+    assert.equal(calls.filter((c) => c.startsWith("accept")).length, launchesBefore);
+    assert.deepEqual(await store.list("tasks"), ["tasks/serial_hang.1"]);
+    ac.abort(new Error("done waiting"));
+    await assert.rejects(hang, /done waiting/);
+    assert.equal(((await echo) as { params: unknown }).params, 1);
+    assert.deepEqual(await reservedOn(a0!), { cpus: 0.55, memMb: 160 });
+  },
+);
+
+test(
+  "reserved resources left over beyond the executor and one task are given back with the next launch",
+  { timeout: 60_000 },
+  async () => {
+    const [, a1] = await agentIds();
+    await runner.run(a1!, { stepId: "extra/first", attempt: 1, kind: "test.echo", params: 0 });
+    // Another subscriber of the role leaves a reservation labelled as ours (as a scheduler
+    // process killed between its RESERVE and its launch would).
+    const other = await RawScheduler.subscribe(cluster.masterUrl, {
+      user: "root",
+      name: "leftover-maker",
+      roles: ["scaleio"],
+      principal: "scaleio-fw",
+      checkpoint: true,
+      capabilities: [{ type: "MULTI_ROLE" }, { type: "RESERVATION_REFINEMENT" }],
+    });
+    try {
+      const offer = (await other.offers(2)).find((o) => o.agent_id.value === a1);
+      assert.ok(offer, "an offer for the agent");
+      const extra = [
+        { name: "cpus", value: 0.3 },
+        { name: "mem", value: 64 },
+      ].map(({ name, value }) => ({
+        name,
+        type: "SCALAR",
+        scalar: { value },
+        allocation_info: { role: "scaleio" },
+        reservations: [
+          {
+            type: "DYNAMIC",
+            role: "scaleio",
+            principal: "scaleio-fw",
+            labels: { labels: [{ key: "scaleio-framework", value: "runner-test" }] },
+          },
+        ],
+      }));
+      const r = await other.call("ACCEPT", {
+        offer_ids: [offer.id],
+        operations: [{ type: "RESERVE", reserve: { resources: extra } }],
+        filters: { refuse_seconds: 60 },
+      });
+      assert.equal(r.status, 202);
+    } finally {
+      await other.call("TEARDOWN");
+      other.close();
+    }
+    assert.deepEqual(await reservedOn(a1!), { cpus: 0.85, memMb: 224 });
+    await runner.run(a1!, { stepId: "extra/second", attempt: 1, kind: "test.echo", params: 0 });
+    assert.equal(calls.filter((c) => c.startsWith("accept")).at(-1), "accept:UNRESERVE+LAUNCH");
+    assert.deepEqual(await reservedOn(a1!), { cpus: 0.55, memMb: 160 });
+  },
+);
+
+test(
+  "an executor launched with an older ExecutorInfo is shut down and replaced before the next step",
+  { timeout: 60_000 },
+  async () => {
+    const [a0] = await agentIds();
+    const first = (await runner.run(a0!, {
+      stepId: "upgrade/before",
+      attempt: 1,
+      kind: "test.echo",
+      params: 0,
+    })) as { pid: number };
+    const errors: string[] = [];
+    const onUpdate = (s: Status) => {
+      if (s.state === "TASK_ERROR") errors.push(s.task_id.value);
+    };
+    client.on("update", onUpdate);
+    const fpBefore = await store.get("executors/" + a0);
+    executorVersion = "2";
+    try {
+      const second = (await runner.run(a0!, {
+        stepId: "upgrade/after",
+        attempt: 1,
+        kind: "test.echo",
+        params: 0,
+      })) as { pid: number };
+      assert.notEqual(second.pid, first.pid, "a new executor process ran the step");
+      assert.deepEqual(errors, [], "Mesos never refused a task for an incompatible executor");
+      assert.notEqual(await store.get("executors/" + a0), fpBefore, "the new one is remembered");
+    } finally {
+      client.off("update", onUpdate);
+      executorVersion = "1";
+    }
+  },
+);
