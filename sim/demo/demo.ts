@@ -4,7 +4,8 @@
 // 3-node MDM cluster and every agent; prints progress and a summary once healthy.
 import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { destination, pino } from "pino";
 import { startDevCluster, type DevCluster } from "../mesos/index.js";
 import type { AgentHandle } from "../mesos/cluster.js";
@@ -33,12 +34,33 @@ export interface DemoOptions {
   prepareNode?: (host: string, index: number, root: string) => void;
   /** Extra scheduler flags (e.g. strategy imperative). */
   flags?: Record<string, string>;
+  /**
+   * Node steps cost (almost) nothing outside the framework: executors run inside the agent
+   * processes and the emulator's tools answer over loopback HTTP (in-process-executor.ts).
+   */
+  zeroLatency?: boolean;
+  /** Agents per agent host process (many-agents mode; zero-latency mode only). */
+  agentsPerProcess?: number;
 }
 
 export interface AddAgentOptions {
   /** Raw device files to give the new node (names under its /dev). */
   devices?: string[];
   attributes?: string;
+}
+
+/** The development world without the scheduler: Mesos, the emulator, the scheduler's config. */
+export interface DemoWorld {
+  dir: string;
+  cluster: DevCluster;
+  emulator: Emulator;
+  /** What `loadConfig` needs to start the scheduler against this world. */
+  schedulerConfig: { env: Record<string, string>; flags: Record<string, string | undefined> };
+  /** Each agent's emulated root folder is `<nodesDir>/<agent address>`. */
+  nodesDir: string;
+  /** Gives a node a new file-backed raw device; returns its path on the node. */
+  addDevice(host: string, name: string, gb?: number): string;
+  stop(): Promise<void>;
 }
 
 export interface Demo {
@@ -73,8 +95,11 @@ function sparseFile(path: string, bytes: number): void {
   closeSync(fd);
 }
 
-export async function startDemo(o: DemoOptions): Promise<Demo> {
-  const out = o.out ?? ((l: string) => console.log(l));
+const inProcessExecutor = fileURLToPath(
+  new URL(`./in-process-executor${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
+
+export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
   const dir = mkdtempSync(join(tmpdir(), "scaleio-demo-"));
   const password = demoPassword();
   // The operator API's token for changes (pause, resume...): the environment's, or the demo's.
@@ -94,6 +119,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
       resources: "cpus:4;mem:8192;disk:20480;ports:[31000-32000]",
       attributes: o.attributes?.(i) ?? `rack:r${(i % 3) + 1}`,
     })),
+    ...(o.zeroLatency && o.agentsPerProcess ? { agentsPerProcess: o.agentsPerProcess } : {}),
     master: {
       heartbeatIntervalMs: 2000,
       allocationIntervalMs: 100,
@@ -103,6 +129,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     },
     agent: {
       statusUpdateRetryMs: 500,
+      ...(o.zeroLatency ? { inProcessExecutorModule: inProcessExecutor } : {}),
       // Each agent is one emulated ScaleIO node: its tools, its address, its root folder.
       executorEnv: {
         PATH: `${simBinDir()}:\${PATH}`,
@@ -128,7 +155,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   }
   const repo = (c: string) =>
     `${emulator.controlUrl}/repo/${packageFileName(c as never, DEFAULT_VERSION, "rpm")}`;
-  const loaded = loadConfig({
+  const schedulerConfig = {
     env: { [PASSWORD_ENV]: password, [TOKEN_ENV]: apiToken },
     flags: {
       master: cluster.masterUrl,
@@ -146,7 +173,27 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
       ),
       ...o.flags,
     },
-  });
+  };
+  return {
+    dir,
+    cluster,
+    emulator,
+    schedulerConfig,
+    nodesDir,
+    addDevice,
+    stop: async () => {
+      await cluster.stop();
+      await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startDemo(o: DemoOptions): Promise<Demo> {
+  const out = o.out ?? ((l: string) => console.log(l));
+  const world = await startDemoWorld(o);
+  const { cluster, emulator, dir, nodesDir, addDevice } = world;
+  const loaded = loadConfig(world.schedulerConfig);
   const logger = pino(
     { level: "info" },
     o.logFile ? destination(o.logFile) : destination("/dev/null"),
@@ -217,9 +264,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     },
     stop: async () => {
       await scheduler.stop();
-      await cluster.stop();
-      await emulator.close();
-      rmSync(dir, { recursive: true, force: true });
+      await world.stop();
     },
   };
 }

@@ -32,6 +32,8 @@ interface Running {
 
 export class NodeExecutor {
   private readonly running = new Map<string, Running>();
+  /** Per running task: the newest progress line not sent yet (see execute()). */
+  private readonly heldProgress = new Map<string, string>();
   private exitResolve!: (code: number) => void;
   /** Resolves with the process exit code once the executor is finished. */
   readonly exited = new Promise<number>((r) => (this.exitResolve = r));
@@ -45,6 +47,7 @@ export class NodeExecutor {
       ),
     );
     client.on("launch", (task) => this.launch(task));
+    client.on("acknowledged", ({ taskId }) => this.sendHeldProgress(taskId.value));
     client.on("launchGroup", (tasks) => tasks.forEach((t) => this.launch(t)));
     client.on("kill", ({ taskId }) => this.kill(taskId.value, "killed by the scheduler"));
     client.on("shutdown", () => void this.shutdown());
@@ -102,14 +105,20 @@ export class NodeExecutor {
       });
       return;
     }
+    // The agent forwards a task's updates one at a time, each after the previous one was
+    // acknowledged: progress lines sent while one is in flight would each cost the step a
+    // round trip to the scheduler. So only the newest waiting line is kept, and dropped
+    // once the step ends (the terminal update never waits behind stale progress).
     const progress = (message: string) => {
       if (controller.signal.aborted) return;
       log.info({ ...fields, progress: message }, "step progress");
-      client
-        .update({ task_id, state: "TASK_RUNNING", message: message.slice(0, 500) })
-        .catch((err: unknown) => log.warn({ err: (err as Error).message }, "progress not sent"));
+      this.heldProgress.set(task_id.value, message);
+      this.sendHeldProgress(task_id.value);
     };
-    progress(`running ${spec.kind}`);
+    // TASK_RUNNING always follows TASK_STARTING; the handler's own lines are coalesced.
+    client
+      .update({ task_id, state: "TASK_RUNNING", message: `running ${spec.kind}` })
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, "progress not sent"));
     const started = Date.now();
     const result = await runStep(this.o.registry, spec, {
       host: this.o.host,
@@ -118,6 +127,7 @@ export class NodeExecutor {
       signal: controller.signal,
     });
     const ms = Date.now() - started;
+    this.heldProgress.delete(task_id.value);
     if (controller.signal.aborted) {
       const why = (controller.signal.reason as Error | undefined)?.message ?? "killed";
       log.info({ ...fields, ms, why }, "step killed");
@@ -134,6 +144,18 @@ export class NodeExecutor {
       log.warn({ ...fields, ms, error: result.error, permanent: result.permanent }, "step failed");
       await this.fail(task, result);
     }
+  }
+
+  /** Sends the task's held progress line unless an update of the task awaits its ACK. */
+  private sendHeldProgress(taskId: string): void {
+    const message = this.heldProgress.get(taskId);
+    if (message === undefined) return;
+    const { client, log } = this.o;
+    if (client.unacknowledgedUpdates().some((u) => u.task_id.value === taskId)) return;
+    this.heldProgress.delete(taskId);
+    client
+      .update({ task_id: { value: taskId }, state: "TASK_RUNNING", message: message.slice(0, 500) })
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, "progress not sent"));
   }
 
   private async fail(task: TaskInfo, result: Extract<NodeTaskResult, { ok: false }>) {

@@ -4,6 +4,7 @@
 import { EventEmitter } from "node:events";
 import type { Offer } from "../mesos/types/common.js";
 import type { StateStore } from "../store/store.js";
+import { LatestWriter } from "../store/latest-writer.js";
 import {
   amountOf,
   attributesAsText,
@@ -39,11 +40,13 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
   private readonly agents = new Map<string, AgentRecord>();
   private readonly store: StateStore;
   private readonly now: () => number;
+  private readonly writer: LatestWriter;
 
   constructor(store: StateStore, now: () => number = Date.now) {
     super();
     this.store = store;
     this.now = now;
+    this.writer = new LatestWriter(store, KEY, () => [...this.agents.values()]);
   }
 
   async load(): Promise<void> {
@@ -51,15 +54,12 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
     for (const a of saved) this.agents.set(a.agentId, a);
   }
 
-  private saving: Promise<void> = Promise.resolve();
-
-  /** Writes are chained and each writes the latest snapshot, so the last one always wins. */
+  /**
+   * Writes one at a time, each of the latest snapshot, so the last one always wins; the
+   * agents learned from one burst of offers share one write.
+   */
   private save(): Promise<void> {
-    const next = this.saving
-      .catch(() => {})
-      .then(() => this.store.set(KEY, [...this.agents.values()]));
-    this.saving = next;
-    return next;
+    return this.writer.save();
   }
 
   get(agentId: string): AgentRecord | undefined {

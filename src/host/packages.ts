@@ -1,7 +1,7 @@
 // Generic deb/rpm package handling: which format the host uses, the installed version of a
 // package, installing a package file (with the install-time environment some packages read)
 // and OS packages from the distribution's repositories. Every call is an argument array.
-import { run, type RunResult } from "./process.js";
+import { run as spawnProgram, type RunOptions, type RunResult } from "./process.js";
 import type { HostRoot } from "./files.js";
 
 export type PackageFormat = "deb" | "rpm";
@@ -37,6 +37,12 @@ export class PackageManager {
     readonly format: PackageFormat,
     /** Environment added to every call (the development profile points tools at the emulator). */
     private readonly baseEnv: Record<string, string> = {},
+    /** Runs the package tools (default: child processes). */
+    private readonly run: (
+      program: string,
+      args: string[],
+      opts?: RunOptions,
+    ) => Promise<RunResult> = spawnProgram,
   ) {}
 
   /** The installed version (`2.0-6035.0`, rpm's `.el7` dist tag dropped), or undefined. */
@@ -44,12 +50,12 @@ export class PackageManager {
     checkPackageName(name);
     const r =
       this.format === "deb"
-        ? await run(
+        ? await this.run(
             "dpkg-query",
             ["-W", "-f=${Version}", name],
             this.opts(opts, QUERY_TIMEOUT_MS, false),
           )
-        : await run(
+        : await this.run(
             "rpm",
             ["-q", "--qf", "%{VERSION}-%{RELEASE}", name],
             this.opts(opts, QUERY_TIMEOUT_MS, false),
@@ -65,8 +71,8 @@ export class PackageManager {
     if (!path.startsWith("/"))
       throw new PackageError(`package file '${path}' is not an absolute path`);
     return this.format === "deb"
-      ? run("dpkg", ["-i", path], this.opts(opts, INSTALL_TIMEOUT_MS, true))
-      : run("rpm", ["-Uvh", path], this.opts(opts, INSTALL_TIMEOUT_MS, true));
+      ? this.run("dpkg", ["-i", path], this.opts(opts, INSTALL_TIMEOUT_MS, true))
+      : this.run("rpm", ["-Uvh", path], this.opts(opts, INSTALL_TIMEOUT_MS, true));
   }
 
   /** `apt-get install -y ...` / `yum install -y ...`. */
@@ -75,11 +81,11 @@ export class PackageManager {
     names.forEach(checkPackageName);
     const o = this.opts(opts, INSTALL_TIMEOUT_MS, true);
     return this.format === "deb"
-      ? run("apt-get", ["install", "-y", ...names], {
+      ? this.run("apt-get", ["install", "-y", ...names], {
           ...o,
           env: { DEBIAN_FRONTEND: "noninteractive", ...o.env },
         })
-      : run("yum", ["install", "-y", ...names], o);
+      : this.run("yum", ["install", "-y", ...names], o);
   }
 
   /** `dpkg -P` / `rpm -e`; a package that is not installed is not an error. */
@@ -87,8 +93,8 @@ export class PackageManager {
     checkPackageName(name);
     if ((await this.installedVersion(name, opts)) === undefined) return false;
     if (this.format === "deb")
-      await run("dpkg", ["-P", name], this.opts(opts, INSTALL_TIMEOUT_MS, true));
-    else await run("rpm", ["-e", name], this.opts(opts, INSTALL_TIMEOUT_MS, true));
+      await this.run("dpkg", ["-P", name], this.opts(opts, INSTALL_TIMEOUT_MS, true));
+    else await this.run("rpm", ["-e", name], this.opts(opts, INSTALL_TIMEOUT_MS, true));
     return true;
   }
 

@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { discoverBlockDevices, discoverFileDevices, type DiscoveredDevice } from "./devices.js";
 import { HostRoot } from "./files.js";
 import { PackageManager, detectPackageFormat } from "./packages.js";
+import { run as spawnProgram, type RunOptions, type RunResult } from "./process.js";
 
 export const HOST_ENV = {
   profile: "SCALEIO_FRAMEWORK_HOST_PROFILE",
@@ -21,6 +22,13 @@ export const HOST_ENV = {
 
 export type HostProfileName = "linux" | "dev";
 
+/** Runs a program on the host: an argument array, never a shell string. */
+export type ProgramRunner = (
+  program: string,
+  args: string[],
+  opts?: RunOptions,
+) => Promise<RunResult>;
+
 export interface HostProfile {
   readonly name: HostProfileName;
   readonly root: HostRoot;
@@ -33,6 +41,8 @@ export interface HostProfile {
   discoverDevices(): Promise<DiscoveredDevice[]>;
   /** How to run drv_cfg: its documented path under the root, else `drv_cfg` on PATH. */
   drvCfgCommand(): Promise<string>;
+  /** Runs a program on this host (a child process, unless the profile was given a stand-in). */
+  readonly run: ProgramRunner;
 }
 
 export class HostProfileError extends Error {
@@ -51,6 +61,7 @@ class Profile implements HostProfile {
     readonly packages: PackageManager,
     readonly cacheDir: string,
     readonly ca: string | undefined,
+    readonly run: ProgramRunner,
   ) {}
 
   async discoverDevices(): Promise<DiscoveredDevice[]> {
@@ -65,9 +76,13 @@ class Profile implements HostProfile {
   }
 }
 
-/** Builds the profile from the environment (default `process.env`). */
+/**
+ * Builds the profile from the environment (default `process.env`). `run` replaces spawning
+ * programs; the development cluster's zero-latency mode answers them in-process.
+ */
 export async function hostProfileFromEnv(
   env: Record<string, string | undefined> = process.env,
+  opts: { run?: ProgramRunner } = {},
 ): Promise<HostProfile> {
   const name = env[HOST_ENV.profile] || "linux";
   if (name !== "linux" && name !== "dev") {
@@ -96,5 +111,6 @@ export async function hostProfileFromEnv(
   const cacheDir = env[HOST_ENV.cacheDir] || root.resolve("/var/cache/scaleio-framework");
   const caFile = env[HOST_ENV.caFile];
   const ca = caFile ? await readFile(caFile, "utf8") : undefined;
-  return new Profile(name, root, new PackageManager(format), join(cacheDir), ca);
+  const run = opts.run ?? spawnProgram;
+  return new Profile(name, root, new PackageManager(format, {}, run), join(cacheDir), ca, run);
 }

@@ -11,6 +11,7 @@ import {
 import { randomUUID } from "node:crypto";
 import { mkdirSync, rmSync, symlinkSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { AddressInfo, Socket } from "node:net";
 import type {
   AgentInfo,
@@ -84,7 +85,26 @@ export interface AgentOptions {
    * the agent's own environment are substituted, so one setting serves every agent.
    */
   executorEnv?: Record<string, string>;
+  /**
+   * Many-agents mode: run custom executors inside the agent process instead of spawning
+   * their command. The module (a path) exports `startExecutor(env)` (InProcessExecutorModule);
+   * it gets the environment the process would have had and speaks the same executor HTTP
+   * API. Such executors die with their agent (no kill/restart of the agent alone).
+   */
+  inProcessExecutorModule?: string;
   log?: (line: string) => void;
+}
+
+/** An executor run inside the agent process (see AgentOptions.inProcessExecutorModule). */
+export interface InProcessExecutor {
+  /** Resolves with the exit code once the executor is finished. */
+  exited: Promise<number>;
+  /** Stops it at once, like SIGKILL: no more updates, running steps abandoned. */
+  kill(): void;
+}
+
+export interface InProcessExecutorModule {
+  startExecutor(env: Record<string, string>): InProcessExecutor;
 }
 
 export type TaskPhase = "queued" | "delivered";
@@ -104,6 +124,8 @@ export interface Executor {
   containerId: string;
   sandbox: string;
   pid?: number;
+  /** Set instead of pid for an executor run inside the agent process. */
+  inProcess?: InProcessExecutor;
   state: "launching" | "registering" | "running" | "terminating" | "terminated";
   stream?: ServerResponse;
   tasks: Map<string, AgentTask>;
@@ -192,6 +214,8 @@ export class Agent {
 
   /** Recovers checkpointed state, listens, and registers with the master. */
   async start(): Promise<void> {
+    // Loaded before the agent registers, as an executor binary would already be on the host.
+    if (this.opts.inProcessExecutorModule) await this.inProcessModule();
     const meta = this.checkpoints.readAgent();
     if (meta) {
       this.id = meta.agent_id;
@@ -644,6 +668,10 @@ export class Agent {
       return;
     }
     if (e.state === "terminated" || this.stopped) return;
+    if (this.opts.inProcessExecutorModule) {
+      await this.launchInProcess(e, fi);
+      return;
+    }
     const child = spawnCommand(e.info.command ?? {}, e.sandbox, this.executorEnv(e, fi));
     e.state = "registering";
     if (child.pid === undefined) {
@@ -655,6 +683,32 @@ export class Agent {
     child.on("error", () => undefined);
     child.on("exit", (code, signal) => this.onExecutorExit(e, waitStatus(code, signal)));
     this.checkpointExecutor(e);
+    const timeout = setTimeout(() => {
+      if (e.state !== "registering") return;
+      this.log(`executor ${e.info.executor_id.value} did not subscribe in time`);
+      e.registrationTimedOut = true;
+      this.killProcesses(e);
+    }, this.opts.executorRegistrationTimeoutMs ?? 60_000);
+    timeout.unref();
+    e.timers.push(timeout);
+  }
+
+  private inProcessModule(): Promise<InProcessExecutorModule> {
+    return import(
+      pathToFileURL(this.opts.inProcessExecutorModule!).href
+    ) as Promise<InProcessExecutorModule>;
+  }
+
+  private async launchInProcess(e: Executor, fi: FrameworkInfo): Promise<void> {
+    const mod = await this.inProcessModule();
+    if (e.state === "terminated" || this.stopped) return;
+    const h = mod.startExecutor(this.executorEnv(e, fi));
+    e.inProcess = h;
+    e.state = "registering";
+    void h.exited.then(
+      (code) => this.onExecutorExit(e, waitStatus(code, null)),
+      () => this.onExecutorExit(e, waitStatus(1, null)),
+    );
     const timeout = setTimeout(() => {
       if (e.state !== "registering") return;
       this.log(`executor ${e.info.executor_id.value} did not subscribe in time`);
@@ -1000,6 +1054,7 @@ export class Agent {
   }
 
   killProcesses(e: Executor): void {
+    e.inProcess?.kill();
     if (e.pid !== undefined) killGroup(e.pid, "SIGKILL");
     for (const pid of e.commandPids.values()) killGroup(pid, "SIGKILL");
   }
@@ -1007,6 +1062,10 @@ export class Agent {
   /** Kills an executor's process group (fault injection). */
   killExecutor(frameworkId: string, executorId: string): boolean {
     const e = this.frameworks.get(frameworkId)?.executors.get(executorId);
+    if (e?.inProcess && e.state !== "terminated") {
+      e.inProcess.kill();
+      return true;
+    }
     if (!e || e.pid === undefined) return false;
     return killGroup(e.pid, "SIGKILL");
   }

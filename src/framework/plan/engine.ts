@@ -4,6 +4,7 @@
 // was in progress is simply run again: steps are idempotent by contract.
 import { EventEmitter } from "node:events";
 import type { StateStore } from "../../store/store.js";
+import { LatestWriter } from "../../store/latest-writer.js";
 import {
   PermanentStepError,
   PlanError,
@@ -47,7 +48,10 @@ interface LivePlan {
   def: PlanDefinition;
   progress: PlanProgress;
   running: Map<string, AbortController>;
-  save: Promise<void>;
+  /** Progress writes: one at a time, a burst of changes shares the next one. */
+  writer: LatestWriter;
+  /** Step id -> its phase and definition, so per-step work does not scan the whole plan. */
+  stepOf: Map<string, { phase: PhaseDefinition; step: StepDefinition }>;
 }
 
 const storeKey = (planId: string) => `plans/${planId}`;
@@ -91,10 +95,14 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       for (const p of Object.values(progress.steps)) {
         if (p.status === "IN_PROGRESS") p.status = "PENDING";
       }
-      live = { def, progress, running: new Map(), save: Promise.resolve() };
+      const writer = new LatestWriter(this.opts.store, storeKey(def.id), () => progress);
+      live = { def, progress, running: new Map(), writer, stepOf: new Map() };
       this.plans.set(def.id, live);
     }
     live.def = def;
+    live.stepOf = new Map(
+      def.phases.flatMap((phase) => phase.steps.map((step) => [step.id, { phase, step }] as const)),
+    );
     const ids = new Set(def.phases.flatMap((ph) => ph.steps.map((s) => s.id)));
     for (const id of Object.keys(live.progress.steps)) {
       if (!ids.has(id) && !live.running.has(id)) delete live.progress.steps[id];
@@ -106,7 +114,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       def.phases.some((ph) => ph.id === p),
     );
     await this.persist(live);
-    this.emit("plan", this.view(def.id));
+    this.emitPlan(def.id);
     this.tick();
   }
 
@@ -116,7 +124,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     if (!live) return;
     for (const ac of live.running.values()) ac.abort(new Interrupt("stop", "plan removed"));
     this.plans.delete(planId);
-    await live.save;
+    await live.writer.settled();
     await this.opts.store.delete(storeKey(planId));
   }
 
@@ -141,7 +149,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       for (const ac of live.running.values()) ac.abort(new Interrupt("stop", "engine stopped"));
     }
     await Promise.allSettled([...this.inflight]);
-    await Promise.allSettled([...this.plans.values()].map((p) => p.save));
+    await Promise.allSettled([...this.plans.values()].map((p) => p.writer.settled()));
     this.started = false;
   }
 
@@ -170,7 +178,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       if (!live.progress.pausedPhases.includes(phaseId)) live.progress.pausedPhases.push(phaseId);
     }
     await this.persist(live);
-    this.emit("plan", this.view(planId));
+    this.emitPlan(planId);
   }
 
   async resume(planId: string, phaseId?: string): Promise<void> {
@@ -185,7 +193,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       live.progress.pausedPhases = live.progress.pausedPhases.filter((p) => p !== phaseId);
     }
     await this.persist(live);
-    this.emit("plan", this.view(planId));
+    this.emitPlan(planId);
     this.tick();
   }
 
@@ -459,7 +467,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       this.emit("error", err as Error);
     }
     this.emitStep(live, step.id);
-    this.emit("plan", this.view(live.def.id));
+    this.emitPlan(live.def.id);
   }
 
   private retryDelay(attempts: number): number {
@@ -472,9 +480,15 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     return this.opts.redact ? this.opts.redact(text) : text;
   }
 
+  /** A plan view costs O(steps): built only when someone listens (not per step for nothing). */
+  private emitPlan(planId: string): void {
+    if (this.listenerCount("plan") > 0) this.emit("plan", this.view(planId));
+  }
+
   private emitStep(live: LivePlan, stepId: string): void {
-    const phase = live.def.phases.find((ph) => ph.steps.some((s) => s.id === stepId));
-    const def = phase?.steps.find((s) => s.id === stepId);
+    const found = live.stepOf.get(stepId);
+    const phase = found?.phase;
+    const def = found?.step;
     const p = live.progress.steps[stepId];
     if (!phase || !def || !p) return;
     this.emit("step", live.def.id, phase.id, {
@@ -485,13 +499,12 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     });
   }
 
-  /** Writes the plan's progress; writes of one plan are strictly ordered. */
+  /**
+   * Writes the plan's progress; writes of one plan are strictly ordered, and changes made
+   * while a write is in flight share the next one (one fsync per burst, not per step).
+   */
   private persist(live: LivePlan): Promise<void> {
-    const next = live.save
-      .catch(() => {})
-      .then(() => this.opts.store.set(storeKey(live.def.id), live.progress));
-    live.save = next;
-    return next;
+    return live.writer.save();
   }
 }
 

@@ -24,6 +24,7 @@ import { placeMdms, type MdmMember } from "./topology/mdm-placement.js";
 import { planStorage, type StorageLayout, type StrategyInput } from "./topology/storage.js";
 import { TopologyError, type AgentFacts, type DeviceFact } from "./topology/facts.js";
 import { decodeDeviceReport, sameUsableDevices } from "./device-report.js";
+import { LatestWriter } from "../../store/latest-writer.js";
 
 export interface ClusterOps {
   /** Protection domains, fault sets and pools of the layout. */
@@ -99,6 +100,9 @@ export class ScaleIOPlatform implements Platform {
   /** Agents whose usable devices changed since their SDS step last ran. */
   private devicesChanged = new Set<string>();
   private domainsSignature: string | undefined;
+  /** A recomputation asked for and not begun yet: later requests share it. */
+  private queued: Promise<void> | undefined;
+  private factsWriter!: LatestWriter;
   /** Why agents (or the whole cluster) cannot be deployed as asked; shown to operators. */
   agentProblems: NodeProblem[] = [];
   waitingFor: string | undefined;
@@ -110,6 +114,7 @@ export class ScaleIOPlatform implements Platform {
   async start(ctx: PlatformContext): Promise<void> {
     this.ctx = ctx;
     this.facts = new Map((await ctx.store.get<[string, HostFacts][]>(FACTS_KEY)) ?? []);
+    this.factsWriter = new LatestWriter(ctx.store, FACTS_KEY, () => [...this.facts]);
     this.placement = await ctx.store.get<MdmMember[]>(PLACEMENT_KEY);
     this.domainsSignature = await ctx.store.get<string>(DOMAINS_KEY);
     this.devicesChanged = new Set((await ctx.store.get<string[]>(DEVICES_CHANGED_KEY)) ?? []);
@@ -120,9 +125,20 @@ export class ScaleIOPlatform implements Platform {
     await this.chain.catch(() => {});
   }
 
-  /** Recomputations are serialised: each sees the state left by the previous one. */
+  /**
+   * Recomputations are serialised: each sees the state left by the previous one. Requests
+   * made before the queued one begins share it (a burst of new agents or facts costs one
+   * plan computation, not one per agent).
+   */
   recompute(): Promise<void> {
-    const next = this.chain.catch(() => {}).then(() => this.doRecompute());
+    if (this.queued) return this.queued;
+    const next = this.chain
+      .catch(() => {})
+      .then(() => {
+        this.queued = undefined;
+        return this.doRecompute();
+      });
+    this.queued = next;
     this.chain = next;
     return next;
   }
@@ -266,7 +282,7 @@ export class ScaleIOPlatform implements Platform {
       await this.ctx.store.set(DEVICES_CHANGED_KEY, [...this.devicesChanged]);
     }
     this.facts.set(agentId, f);
-    await this.ctx.store.set(FACTS_KEY, [...this.facts]);
+    await this.factsWriter.save();
     void this.recompute();
   }
 

@@ -3,7 +3,6 @@
 // MDMs it knows. It changes nothing.
 import { z } from "zod";
 import { defineHandler } from "../../../framework/node-task/handler.js";
-import { run } from "../../../host/process.js";
 import { componentSchema, packageName, type Component } from "./common.js";
 import { parseQueryMdms } from "./configure-sdc.js";
 import { querySdcGuid } from "./host-facts.js";
@@ -40,7 +39,7 @@ export const checkNode = defineHandler({
         check.running = guid !== undefined;
         if (guid) {
           check.sdcGuid = guid;
-          const q = await run(await host.drvCfgCommand(), ["--query_mdms"], {
+          const q = await host.run(await host.drvCfgCommand(), ["--query_mdms"], {
             check: false,
             timeoutMs: 30_000,
             signal,

@@ -3,7 +3,6 @@
 // the scheduler matches against the gateway's `sdcGuid`.
 import { z } from "zod";
 import { defineHandler, StepError } from "../../../framework/node-task/handler.js";
-import { run } from "../../../host/process.js";
 import { ipSchema, tail } from "./common.js";
 import { querySdcGuid } from "./host-facts.js";
 
@@ -25,7 +24,7 @@ export const configureSdc = defineHandler({
   async run(p, ctx) {
     const drvCfg = await ctx.host.drvCfgCommand();
     const opts = { check: false, timeoutMs: 30_000, signal: ctx.signal };
-    const q = await run(drvCfg, ["--query_mdms"], opts);
+    const q = await ctx.host.run(drvCfg, ["--query_mdms"], opts);
     if (q.exitCode !== 0) {
       throw new StepError(
         `the SDC driver does not answer (is the SDC package installed and scini loaded?): ${tail(q.stderr || q.stdout)}`,
@@ -35,7 +34,7 @@ export const configureSdc = defineHandler({
     const missing = p.mdmIps.filter((ip) => !known.includes(ip));
     if (missing.length > 0) {
       ctx.progress(`adding MDMs ${missing.join(",")} to the SDC`);
-      const r = await run(
+      const r = await ctx.host.run(
         drvCfg,
         ["--add_mdm", "--ip", missing.join(","), "--file", DRV_CFG_TXT],
         opts,

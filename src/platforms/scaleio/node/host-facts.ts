@@ -1,8 +1,8 @@
 // scaleio.host-facts: what the scheduler needs to plan this node: package format, raw
 // devices (usable or not, with the reason), installed ScaleIO components and the SDC GUID.
 import { z } from "zod";
-import { run } from "../../../host/process.js";
 import type { PackageFormat } from "../../../host/packages.js";
+import type { HostProfile } from "../../../host/profile.js";
 import { defineHandler } from "../../../framework/node-task/handler.js";
 import type { DeviceFact } from "../topology/facts.js";
 import { COMPONENTS, packageName, type Component } from "./common.js";
@@ -46,10 +46,10 @@ export const hostFacts = defineHandler({
 
 /** `drv_cfg --query_guid`, or undefined when the SDC driver does not answer. */
 export async function querySdcGuid(
-  host: { drvCfgCommand(): Promise<string> },
+  host: Pick<HostProfile, "drvCfgCommand" | "run">,
   signal: AbortSignal,
 ): Promise<string | undefined> {
-  const r = await run(await host.drvCfgCommand(), ["--query_guid"], {
+  const r = await host.run(await host.drvCfgCommand(), ["--query_guid"], {
     check: false,
     timeoutMs: 30_000,
     signal,

@@ -59,7 +59,7 @@ export const mdmCluster = defineHandler({
     const done: string[] = [];
     const call = async (args: string[]): Promise<ScliOutcome> => {
       ctx.signal.throwIfAborted();
-      return scli(args, { signal: ctx.signal, redact });
+      return scli(args, { signal: ctx.signal, redact, run: ctx.host.run });
     };
     const must = async (what: string, args: string[]): Promise<string> => {
       ctx.progress(what);

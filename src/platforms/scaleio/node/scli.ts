@@ -1,7 +1,8 @@
 // Running scli on the node and reading its answers: argument arrays only, the admin
 // password redacted from every error, and the `--query_cluster` layout of reference 3.3
 // parsed into members.
-import { run } from "../../../host/process.js";
+import { run as spawnProgram } from "../../../host/process.js";
+import type { ProgramRunner } from "../../../host/profile.js";
 
 export const SCLI_TIMEOUT_MS = 120_000;
 
@@ -17,9 +18,9 @@ export interface ScliOutcome {
  */
 export async function scli(
   args: string[],
-  opts: { signal: AbortSignal; redact?: string[] },
+  opts: { signal: AbortSignal; redact?: string[]; run?: ProgramRunner },
 ): Promise<ScliOutcome> {
-  const r = await run("scli", args, {
+  const r = await (opts.run ?? spawnProgram)("scli", args, {
     check: false,
     timeoutMs: SCLI_TIMEOUT_MS,
     signal: opts.signal,
