@@ -94,11 +94,34 @@ export class FileStateStore implements StateStore {
     }
   }
 
+  /** The last write or delete of each key: the next one of that key starts after it. */
+  private readonly tails = new Map<string, Promise<void>>();
+
+  /**
+   * Writes and deletes of one key apply in call order: two writes in flight at once could
+   * otherwise rename in either order, and an older value would win.
+   */
+  private inOrder(key: string, op: () => Promise<void>): Promise<void> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(op);
+    this.tails.set(key, next);
+    const forget = () => {
+      if (this.tails.get(key) === next) this.tails.delete(key);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
   async set(key: string, value: unknown): Promise<void> {
     this.ensureOpen();
     const path = this.path(key);
+    // Serialized now: the value as it is at the call, whatever it becomes meanwhile.
     const text = JSON.stringify(value);
     if (text === undefined) throw new StoreError("BAD_VALUE", `value for ${key} is not JSON`);
+    return this.inOrder(key, () => this.write(path, text));
+  }
+
+  private async write(path: string, text: string): Promise<void> {
     const dir = dirname(path);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
@@ -120,6 +143,10 @@ export class FileStateStore implements StateStore {
 
   async delete(key: string): Promise<void> {
     this.ensureOpen();
+    return this.inOrder(key, () => this.remove(key));
+  }
+
+  private async remove(key: string): Promise<void> {
     try {
       await unlink(this.path(key));
       await fsyncDir(dirname(this.path(key)));
@@ -162,6 +189,8 @@ export class FileStateStore implements StateStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Writes already asked for finish before the lock goes.
+    await Promise.allSettled([...this.tails.values()]);
     try {
       if (readFileSync(this.lockPath, "utf8").trim() === String(process.pid))
         unlinkSync(this.lockPath);

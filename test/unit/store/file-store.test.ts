@@ -25,6 +25,26 @@ test("set, get, list and delete JSON values under path keys", async () => {
   await s.close();
 });
 
+test("writes of one key in flight together apply in call order; the last one called wins", async () => {
+  const dir = tmp();
+  const s = await FileStateStore.open(dir);
+  // Big values of different sizes make the writes take different times.
+  const value = (i: number) => ({ i, pad: "x".repeat((20 - i) * 50_000) });
+  await Promise.all(Array.from({ length: 20 }, (_, i) => s.set("facts", value(i))));
+  assert.equal((await s.get<{ i: number }>("facts"))!.i, 19);
+  // A delete called after a write is not undone by it; a write after the delete is kept.
+  const w = s.set("k", { v: 1 });
+  const d = s.delete("k");
+  await Promise.all([w, d]);
+  assert.equal(await s.get("k"), undefined);
+  // close() lets writes already asked for finish.
+  void s.set("late", { v: 2 });
+  await s.close();
+  const again = await FileStateStore.open(dir);
+  assert.deepEqual(await again.get("late"), { v: 2 });
+  await again.close();
+});
+
 test("files are private to the owner", async () => {
   const dir = tmp();
   const s = await FileStateStore.open(join(dir, "state"));
