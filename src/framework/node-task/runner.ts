@@ -140,6 +140,8 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly live = new Map<string, LiveTask>();
   /** Fingerprint of the ExecutorInfo last launched on each agent (persisted). */
   private readonly executorFps = new Map<string, string>();
+  /** DECLINEs with a long filter on their way: a REVIVE must not overtake them. */
+  private readonly declining = new Set<Promise<void>>();
   /** Agents whose outdated executor we asked to shut down, and when. */
   private readonly replacing = new Map<string, number>();
 
@@ -217,6 +219,8 @@ export class NodeTaskRunner extends EventEmitter {
   }
 
   private async wantOffers(): Promise<void> {
+    // A REVIVE the master handled before a DECLINE sent earlier would be undone by it.
+    while (this.declining.size > 0) await Promise.all([...this.declining]);
     const waiting = [...this.pending.values()].filter((p) => !p.launched);
     const want = waiting.length > 0 || this.watched.size > 0;
     // A decline filter on an agent we now need would withhold its offers: REVIVE clears it.
@@ -271,37 +275,66 @@ export class NodeTaskRunner extends EventEmitter {
   }
 
   private async onOffers(offers: Offer[]): Promise<void> {
+    // Offers of different agents are answered side by side (each launch waits for its record
+    // to be durable); what each offer is for is decided synchronously first.
+    const work: Promise<void>[] = [];
+    const idle: Offer[] = [];
+    const busy: Offer[] = [];
     for (const offer of offers) {
       const agentId = offer.agent_id.value;
       const waiting = [...this.pending.values()].find((p) => p.agentId === agentId && !p.launched);
-      if (waiting && this.busy(agentId)) {
-        await this.opts.client
-          .decline([offer.id], { refuse_seconds: BUSY_REFUSE_SECONDS })
-          .catch(() => {});
-        continue;
-      }
-      if (!waiting) {
-        this.filtered.add(agentId);
-        await this.opts.client
-          .decline([offer.id], { refuse_seconds: this.opts.declineSeconds ?? 120 })
-          .catch(() => {});
-        continue;
-      }
-      // Claimed before the first await: offers arriving meanwhile must not launch the same
-      // task id a second time (Mesos answers TASK_ERROR "duplicate ID" to the second one).
-      waiting.launched = true;
-      try {
-        if (!(await this.launch(offer, waiting))) waiting.launched = false;
-      } catch (err) {
-        waiting.launched = false;
-        this.opts.logger?.warn({ err: (err as Error).message, agentId }, "launch failed");
+      if (!waiting) idle.push(offer);
+      else if (this.busy(agentId)) busy.push(offer);
+      else {
+        // Claimed before the first await: offers arriving meanwhile must not launch the same
+        // task id a second time (Mesos answers TASK_ERROR "duplicate ID" to the second one).
+        waiting.launched = true;
+        work.push(
+          this.launch(offer, waiting).then(
+            (launched) => {
+              if (!launched) waiting.launched = false;
+            },
+            (err: Error) => {
+              waiting.launched = false;
+              this.opts.logger?.warn({ err: err.message, agentId }, "launch failed");
+            },
+          ),
+        );
       }
     }
+    if (busy.length > 0) {
+      // Back soon: the running task's resources join the offer once it ends.
+      work.push(
+        this.opts.client
+          .decline(
+            busy.map((o) => o.id),
+            { refuse_seconds: BUSY_REFUSE_SECONDS },
+          )
+          .catch(() => {}),
+      );
+    }
+    if (idle.length > 0) {
+      for (const o of idle) this.filtered.add(o.agent_id.value);
+      const sent: Promise<void> = this.opts.client
+        .decline(
+          idle.map((o) => o.id),
+          { refuse_seconds: this.opts.declineSeconds ?? 120 },
+        )
+        .catch(() => {})
+        .finally(() => this.declining.delete(sent));
+      this.declining.add(sent);
+      work.push(sent);
+    }
+    await Promise.all(work);
     await this.wantOffers();
   }
 
-  /** One of our tasks runs on the agent, or a killed one has not ended yet (for a while). */
+  /**
+   * One of our tasks runs on the agent or is being launched there, or a killed one has not
+   * ended yet (for a while).
+   */
   private busy(agentId: string): boolean {
+    for (const p of this.pending.values()) if (p.agentId === agentId && p.launched) return true;
     const now = Date.now();
     for (const t of this.live.values()) {
       if (t.agentId !== agentId) continue;
