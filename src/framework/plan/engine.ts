@@ -25,6 +25,12 @@ export interface PlanEngineOptions {
   /** Scrubs secrets out of error messages before they are stored or shown. */
   redact?: (text: string) => string;
   now?: () => number;
+  /**
+   * Plan views that a finishing step triggers are sent at most this often per plan, the
+   * latest one last (default 100 ms): a view is the whole plan, and thousands of steps end
+   * in a large deploy. Operator actions send theirs at once.
+   */
+  planEventIntervalMs?: number;
 }
 
 export interface PlanEngineEvents {
@@ -61,6 +67,9 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   private readonly plans = new Map<string, LivePlan>();
   private readonly busyAssets = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Throttled plan views waiting to be sent, and when each plan's last one went. */
+  private readonly planEmits = new Map<string, NodeJS.Timeout>();
+  private readonly lastPlanEmit = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
   private started = false;
   private stopping = false;
@@ -145,6 +154,11 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     this.stopping = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    for (const [planId, t] of this.planEmits) {
+      clearTimeout(t);
+      this.planEmits.delete(planId);
+      if (this.plans.has(planId)) this.emitPlan(planId);
+    }
     for (const live of this.plans.values()) {
       for (const ac of live.running.values()) ac.abort(new Interrupt("stop", "engine stopped"));
     }
@@ -467,7 +481,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       this.emit("error", err as Error);
     }
     this.emitStep(live, step.id);
-    this.emitPlan(live.def.id);
+    this.emitPlan(live.def.id, true);
   }
 
   private retryDelay(attempts: number): number {
@@ -481,8 +495,24 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   }
 
   /** A plan view costs O(steps): built only when someone listens (not per step for nothing). */
-  private emitPlan(planId: string): void {
-    if (this.listenerCount("plan") > 0) this.emit("plan", this.view(planId));
+  private emitPlan(planId: string, soon = false): void {
+    if (this.listenerCount("plan") === 0) return;
+    const interval = this.opts.planEventIntervalMs ?? 100;
+    const pending = this.planEmits.get(planId);
+    if (!soon || interval <= 0) {
+      if (pending) clearTimeout(pending);
+      this.planEmits.delete(planId);
+      this.lastPlanEmit.set(planId, Date.now());
+      this.emit("plan", this.view(planId));
+      return;
+    }
+    if (pending) return;
+    const wait = Math.max(0, (this.lastPlanEmit.get(planId) ?? 0) + interval - Date.now());
+    const timer = setTimeout(() => {
+      this.planEmits.delete(planId);
+      if (this.plans.has(planId)) this.emitPlan(planId);
+    }, wait);
+    this.planEmits.set(planId, timer);
   }
 
   private emitStep(live: LivePlan, stepId: string): void {
