@@ -1,5 +1,7 @@
-// The node executor: for each LAUNCH, decode the node-step spec, report TASK_STARTING, run
-// the step (progress as TASK_RUNNING messages), and end with exactly one terminal update:
+// The node executor: for each LAUNCH, decode the node-step spec, run the step (TASK_RUNNING
+// with its progress once it has run for a moment: a step that ends sooner sends only its
+// terminal update, each update being a round trip through the agent, the master and the
+// scheduler's acknowledgement), and end with exactly one terminal update:
 // TASK_FINISHED with the encoded result, TASK_FAILED with the error (permanent when
 // retrying cannot help), or TASK_KILLED after a KILL or SHUTDOWN aborted it.
 // It holds no cluster-wide knowledge: everything it needs is in the task.
@@ -23,6 +25,8 @@ export interface NodeExecutorOptions {
   host: HostProfile | Error;
   fetchSecrets: (token: string, signal: AbortSignal) => Promise<NodeSecrets>;
   log: Logger;
+  /** A step still running after this long reports TASK_RUNNING (default 250 ms). */
+  runningAfterMs?: number;
 }
 
 interface Running {
@@ -96,7 +100,6 @@ export class NodeExecutor {
       attempt: spec.attempt,
     };
     log.info(fields, "step starting");
-    await client.update({ task_id, state: "TASK_STARTING", message: `starting ${spec.kind}` });
     if (this.o.host instanceof Error) {
       await this.fail(task, {
         ok: false,
@@ -109,23 +112,26 @@ export class NodeExecutor {
     // acknowledged: progress lines sent while one is in flight would each cost the step a
     // round trip to the scheduler. So only the newest waiting line is kept, and dropped
     // once the step ends (the terminal update never waits behind stale progress).
+    const id = task_id.value;
+    this.heldProgress.set(id, `running ${spec.kind}`);
+    let announced = false;
+    const announce = setTimeout(() => {
+      announced = true;
+      if (!controller.signal.aborted) this.sendHeldProgress(id);
+    }, this.o.runningAfterMs ?? 250);
     const progress = (message: string) => {
       if (controller.signal.aborted) return;
       log.info({ ...fields, progress: message }, "step progress");
-      this.heldProgress.set(task_id.value, message);
-      this.sendHeldProgress(task_id.value);
+      this.heldProgress.set(id, message);
+      if (announced) this.sendHeldProgress(id);
     };
-    // TASK_RUNNING always follows TASK_STARTING; the handler's own lines are coalesced.
-    client
-      .update({ task_id, state: "TASK_RUNNING", message: `running ${spec.kind}` })
-      .catch((err: unknown) => log.warn({ err: (err as Error).message }, "progress not sent"));
     const started = Date.now();
     const result = await runStep(this.o.registry, spec, {
       host: this.o.host,
       fetchSecrets: this.o.fetchSecrets,
       progress,
       signal: controller.signal,
-    });
+    }).finally(() => clearTimeout(announce));
     const ms = Date.now() - started;
     this.heldProgress.delete(task_id.value);
     if (controller.signal.aborted) {

@@ -31,6 +31,7 @@ export async function runExecutor(env: NodeJS.ProcessEnv = process.env): Promise
   const ca = caFile ? await readFile(caFile, "utf8").catch(() => undefined) : undefined;
   const schedulerUrl = env[EXECUTOR_ENV.schedulerUrl];
   const client = new ExecutorClient({ env: mesosEnv });
+  const runningAfter = Number(env.SCALEIO_FRAMEWORK_RUNNING_AFTER_MS);
   const executor = new NodeExecutor({
     client,
     registry: new HandlerRegistry(scaleioNodeHandlers),
@@ -38,6 +39,7 @@ export async function runExecutor(env: NodeJS.ProcessEnv = process.env): Promise
     fetchSecrets: (token, signal) =>
       fetchSecrets(schedulerUrl, token, { signal, ...(ca ? { ca } : {}) }),
     log,
+    ...(Number.isFinite(runningAfter) && runningAfter >= 0 ? { runningAfterMs: runningAfter } : {}),
   });
   log.info({ executor: mesosEnv.executorId, agent: mesosEnv.agentEndpoint }, "executor starting");
   let interval = 0;

@@ -38,6 +38,8 @@ test(
   { timeout: 300_000 },
   async () => {
     env = await startDeployEnv({
+      // The executor killed mid-step is found by its TASK_RUNNING: reported at once.
+      runningAfterMs: 0,
       agents: 4,
       // The fourth agent (no devices, fewer resources) is never an MDM: a data/client node.
       agentSpec: (i) =>

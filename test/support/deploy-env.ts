@@ -41,6 +41,8 @@ export const EXECUTOR = {
 
 export interface DeployEnvOptions {
   agents: number;
+  /** The executors report TASK_RUNNING after this long (their default: 250 ms). */
+  runningAfterMs?: number;
   /** The first N agents get two raw devices each (default 3). */
   storageAgents?: number;
   deviceGb?: number;
@@ -146,6 +148,9 @@ export async function startDeployEnv(o: DeployEnvOptions): Promise<DeployEnv> {
           SCALEIO_FRAMEWORK_HOST_PROFILE: "dev",
           SCALEIO_FRAMEWORK_PACKAGE_FORMAT: "rpm",
           SCALEIO_FRAMEWORK_LOG_LEVEL: "warn",
+          ...(o.runningAfterMs !== undefined
+            ? { SCALEIO_FRAMEWORK_RUNNING_AFTER_MS: String(o.runningAfterMs) }
+            : {}),
         },
       },
     });

@@ -206,7 +206,8 @@ test(
     };
     client.start();
 
-    // 1. host facts: TASK_STARTING, TASK_RUNNING, then TASK_FINISHED with the decoded result
+    // 1. host facts: TASK_FINISHED with the decoded result (TASK_RUNNING before it only if
+    //    the step took longer than 250 ms)
     const facts = submit(spec("scaleio.host-facts", {}));
     const done = await terminal(facts);
     assert.equal(done.state, "TASK_FINISHED", done.message);
@@ -219,7 +220,11 @@ test(
       ["/dev/sdb"],
     );
     const states = statuses.get(facts)!.map((s) => s.state);
-    assert.deepEqual(states.slice(0, 2), ["TASK_STARTING", "TASK_RUNNING"]);
+    assert.equal(states.at(-1), "TASK_FINISHED");
+    assert.ok(
+      states.slice(0, -1).every((s) => s === "TASK_RUNNING"),
+      states.join(", "),
+    );
 
     // 2. bad params and a task that is not a node step: TASK_FAILED, permanent, clear message
     const bad = submit(spec("scaleio.install-package", { component: "nope", url: "x" }));
