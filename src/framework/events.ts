@@ -54,6 +54,15 @@ export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
       time: this.opts.now?.() ?? Date.now(),
       data: clean,
     };
+    // A plan, node or summary event is the whole current state of its object: the buffer
+    // keeps only the newest of each (a plan view of a large cluster is megabytes, and
+    // hundreds of them would otherwise sit in the buffer). Replays still end in the latest
+    // state of everything they cover.
+    const key = stateKey(type, clean);
+    if (key !== undefined) {
+      const i = this.buffer.findIndex((e) => stateKey(e.type, e.data) === key);
+      if (i >= 0) this.buffer.splice(i, 1);
+    }
     this.buffer.push(ev);
     if (this.buffer.length > this.capacity)
       this.buffer.splice(0, this.buffer.length - this.capacity);
@@ -78,6 +87,15 @@ export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
   get latestId(): number {
     return this.lastId;
   }
+}
+
+/** What a state event replaces: the same plan, node or the summary. */
+function stateKey(type: OperatorEventType, data: unknown): string | undefined {
+  const d = data as { id?: unknown; agentId?: unknown } | null;
+  if (type === "summary") return "summary";
+  if (type === "plan" && typeof d?.id === "string") return `plan:${d.id}`;
+  if (type === "node" && typeof d?.agentId === "string") return `node:${d.agentId}`;
+  return undefined;
 }
 
 interface LevelLogger {

@@ -119,3 +119,26 @@ test("the event hub keeps the newest events with increasing ids and scrubs secre
     ["line 3 [redacted]", "line 4 [redacted]"],
   );
 });
+
+test("the buffer keeps only the newest plan, node and summary event of each object", () => {
+  const hub = new EventHub({ capacity: 100 });
+  hub.publish("plan", { id: "deploy", status: "PENDING" });
+  hub.publish("node", { agentId: "a1", lost: false });
+  hub.publish("step", { planId: "deploy", step: { id: "s1" } });
+  hub.publish("plan", { id: "other", status: "PENDING" });
+  hub.publish("plan", { id: "deploy", status: "IN_PROGRESS" });
+  hub.publish("summary", { health: "deploying" });
+  hub.publish("node", { agentId: "a1", lost: true });
+  hub.publish("summary", { health: "healthy" });
+  assert.deepEqual(
+    hub.since().map((e) => [e.id, e.type]),
+    [
+      [3, "step"],
+      [4, "plan"],
+      [5, "plan"],
+      [7, "node"],
+      [8, "summary"],
+    ],
+  );
+  assert.equal((hub.since(4)[0]!.data as { status: string }).status, "IN_PROGRESS");
+});
