@@ -8,7 +8,10 @@
 // and it bounds what is reserved on an agent to the executor plus one task, whatever a crash
 // left behind. A task of a killed scheduler process (an orphan) or an aborted one keeps its
 // agent busy until it ends (30 s at most); reserved resources an offer shows beyond what the
-// launch needs are unreserved in the same ACCEPT.
+// launch needs are unreserved in the same ACCEPT. The offer of a busy agent with a step
+// waiting is kept, not declined, and handed back without a filter when the agent is free:
+// Mesos then offers it again at once with what the task freed, with no offer churn while
+// it is busy and no REVIVE per step.
 import { EventEmitter } from "node:events";
 import { createHash } from "node:crypto";
 import type { StateStore } from "../../store/store.js";
@@ -80,6 +83,9 @@ export class NodeTaskError extends Error {
   }
 }
 
+/** An ACCEPT that failed without an answer: Mesos may or may not have launched the task. */
+class LaunchUnconfirmed extends Error {}
+
 interface Pending {
   taskId: string;
   agentId: string;
@@ -107,7 +113,7 @@ interface LiveTask {
 const TASK_ID_SAFE = /[^A-Za-z0-9_.-]/g;
 /** How long a killed task keeps its agent busy before we stop waiting for its end. */
 const KILL_WAIT_MS = 30_000;
-/** Offers of an agent busy with one of our tasks come back this soon. */
+/** Offers refused for a moment (an outdated executor on its way out) come back this soon. */
 const BUSY_REFUSE_SECONDS = 0.25;
 
 /** Identity of an ExecutorInfo: Mesos refuses a task whose executor differs from the running one. */
@@ -142,6 +148,8 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly executorFps = new Map<string, string>();
   /** DECLINEs with a long filter on their way: a REVIVE must not overtake them. */
   private readonly declining = new Set<Promise<void>>();
+  /** One offer per busy agent with a step waiting, kept until the agent is free. */
+  private readonly held = new Map<string, { offer: Offer; timer?: NodeJS.Timeout }>();
   /** Agents whose outdated executor we asked to shut down, and when. */
   private readonly replacing = new Map<string, number>();
 
@@ -151,6 +159,13 @@ export class NodeTaskRunner extends EventEmitter {
     opts.client.on("offers", (offers: Offer[]) => void this.onOffers(offers));
     opts.client.on("update", (s: TaskStatus) => void this.onUpdate(s));
     opts.client.on("subscribed", () => void this.onSubscribed());
+    opts.client.on("rescind", (id: { value: string }) => {
+      for (const [agentId, h] of this.held) {
+        if (h.offer.id.value !== id.value) continue;
+        clearTimeout(h.timer);
+        this.held.delete(agentId);
+      }
+    });
   }
 
   private get taskResources(): Amount {
@@ -256,6 +271,9 @@ export class NodeTaskRunner extends EventEmitter {
   private async onSubscribed(): Promise<void> {
     this.suppressed = false;
     this.filtered.clear();
+    // Offers of the previous subscription are void.
+    for (const h of this.held.values()) clearTimeout(h.timer);
+    this.held.clear();
     // Launches of a previous scheduler process that nobody waits for any more are killed:
     // their steps run again under new task ids.
     const records = await this.opts.store.list("tasks").catch(() => [] as string[]);
@@ -280,6 +298,8 @@ export class NodeTaskRunner extends EventEmitter {
     const work: Promise<void>[] = [];
     const idle: Offer[] = [];
     const busy: Offer[] = [];
+    /** Offers beyond the one kept per agent (rare: Mesos sends one per agent and role). */
+    const extra: Offer[] = [];
     for (const offer of offers) {
       const agentId = offer.agent_id.value;
       const waiting = [...this.pending.values()].find((p) => p.agentId === agentId && !p.launched);
@@ -295,20 +315,29 @@ export class NodeTaskRunner extends EventEmitter {
               if (!launched) waiting.launched = false;
             },
             (err: Error) => {
-              waiting.launched = false;
               this.opts.logger?.warn({ err: err.message, agentId }, "launch failed");
+              if (!(err instanceof LaunchUnconfirmed)) {
+                waiting.launched = false;
+                return;
+              }
+              // Mesos may have the task: its id is never used again. The step's next attempt
+              // runs under a new one once the kill of this one has settled.
+              if (this.pending.get(waiting.taskId) !== waiting) return;
+              this.pending.delete(waiting.taskId);
+              waiting.reject(new NodeTaskError(err.message, "TASK_ERROR", false));
             },
           ),
         );
       }
     }
-    if (busy.length > 0) {
-      // Back soon: the running task's resources join the offer once it ends.
+    // Decline nothing of a busy agent: its offer is kept for the step that waits for it.
+    for (const offer of busy) this.hold(offer, extra);
+    if (extra.length > 0) {
       work.push(
         this.opts.client
           .decline(
-            busy.map((o) => o.id),
-            { refuse_seconds: BUSY_REFUSE_SECONDS },
+            extra.map((o) => o.id),
+            { refuse_seconds: 0 },
           )
           .catch(() => {}),
       );
@@ -341,6 +370,37 @@ export class NodeTaskRunner extends EventEmitter {
       if (t.killedAt === undefined || now - t.killedAt < KILL_WAIT_MS) return true;
     }
     return false;
+  }
+
+  /** Keeps a busy agent's offer; a killed task that never ends frees it when the wait ends. */
+  private hold(offer: Offer, extra: Offer[]): void {
+    const agentId = offer.agent_id.value;
+    if (this.held.has(agentId)) {
+      extra.push(offer);
+      return;
+    }
+    const h: { offer: Offer; timer?: NodeJS.Timeout } = { offer };
+    const ours = [...this.live.values()].filter((t) => t.agentId === agentId);
+    const launching = [...this.pending.values()].some((p) => p.agentId === agentId && p.launched);
+    if (!launching && ours.length > 0 && ours.every((t) => t.killedAt !== undefined)) {
+      const until = Math.max(...ours.map((t) => t.killedAt! + KILL_WAIT_MS));
+      h.timer = setTimeout(() => this.release(agentId), Math.max(0, until - Date.now()) + 10);
+      h.timer.unref();
+    }
+    this.held.set(agentId, h);
+    this.emit("held", agentId);
+  }
+
+  /**
+   * The agent is free: its kept offer predates what the task freed, so it goes back without
+   * a filter and Mesos offers the agent again at once, whole, for the step that waits.
+   */
+  private release(agentId: string): void {
+    const h = this.held.get(agentId);
+    if (!h) return;
+    clearTimeout(h.timer);
+    this.held.delete(agentId);
+    void this.opts.client.decline([h.offer.id], { refuse_seconds: 0 }).catch(() => {});
   }
 
   /** Launches the step's task with this offer; false when the offer cannot hold it. */
@@ -428,8 +488,13 @@ export class NodeTaskRunner extends EventEmitter {
     try {
       await this.opts.client.accept([offer.id], operations, { refuse_seconds: 1 });
     } catch (err) {
-      this.live.delete(p.taskId);
-      throw err;
+      // Sent but unanswered (a timeout, a dropped connection): it may have launched.
+      const t = this.live.get(p.taskId);
+      if (t) t.killedAt = Date.now();
+      void this.opts.client.kill(p.taskId, p.agentId).catch(() => {});
+      throw new LaunchUnconfirmed(
+        `launch of ${p.taskId} not confirmed by Mesos: ${(err as Error).message}`,
+      );
     }
     this.opts.logger?.info(
       {
@@ -447,7 +512,10 @@ export class NodeTaskRunner extends EventEmitter {
     const p = this.pending.get(taskId);
     const terminal = isTerminalTaskState(status.state);
     if (terminal) {
+      const agentId = this.live.get(taskId)?.agentId ?? p?.agentId;
       this.live.delete(taskId);
+      this.pending.delete(taskId);
+      if (agentId !== undefined && !this.busy(agentId)) this.release(agentId);
       await this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
     }
     if (!p) {
@@ -484,9 +552,11 @@ export class NodeTaskRunner extends EventEmitter {
         this.replacing.set(p.agentId, Date.now());
         await this.opts.client.shutdown(executorId, p.agentId).catch(() => {});
       }
-      const permanent =
-        (status.state === "TASK_ERROR" && !staleExecutor) ||
-        (result !== undefined && !result.ok && result.permanent === true);
+      // Mesos refusing a launch (TASK_ERROR) is retried too: the runner builds every task
+      // itself, so a refusal comes from a race (the executor ended between the offer and
+      // the ACCEPT, resources moved), which the next attempt, under a new task id, avoids.
+      // Only the step itself says when retrying cannot help.
+      const permanent = result !== undefined && !result.ok && result.permanent === true;
       const err = new NodeTaskError(message, status.state, permanent);
       p.reject(permanent ? Object.assign(new PermanentStepError(message), { cause: err }) : err);
     }

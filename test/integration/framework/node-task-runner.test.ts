@@ -241,13 +241,11 @@ test(
       kind: "test.echo",
       params: 1,
     });
-    // Offers of the busy agent keep coming and are turned down; nothing launches beside it.
-    for (let i = 0; i < 3; i++) {
-      await waitForEvent<[{ agent_id: { value: string } }[]]>(client, "offers", {
-        timeoutMs: 10_000,
-        filter: (offers) => offers.some((o) => o.agent_id.value === a0),
-      });
-    }
+    // The busy agent's next offer is kept for the waiting step; nothing launches beside it.
+    await waitForEvent<[string]>(runner, "held", {
+      timeoutMs: 10_000,
+      filter: (agentId) => agentId === a0,
+    });
     assert.equal(calls.filter((c) => c.startsWith("accept")).length, launchesBefore);
     assert.deepEqual(await store.list("tasks"), ["tasks/serial_hang.1"]);
     ac.abort(new Error("done waiting"));
@@ -341,6 +339,49 @@ test(
     } finally {
       client.off("update", onUpdate);
       executorVersion = "1";
+    }
+  },
+);
+
+test(
+  "an ACCEPT left unanswered fails the attempt, not the step: the retry runs under a new task id",
+  { timeout: 60_000 },
+  async () => {
+    const [, a1] = await agentIds();
+    const accept = client.accept.bind(client);
+    let answered = false;
+    client.accept = async (...args: Parameters<typeof client.accept>) => {
+      await accept(...args);
+      if (answered) return;
+      answered = true;
+      // Delivered, but the answer is lost (as with a timeout on a busy master).
+      throw new Error("POST /api/v1/scheduler timed out after 75000 ms");
+    };
+    try {
+      await assert.rejects(
+        runner.run(a1!, { stepId: "unanswered/a1", attempt: 1, kind: "test.echo", params: 1 }),
+        (e: unknown) =>
+          e instanceof NodeTaskError && !e.permanent && /not confirmed by Mesos/.test(e.message),
+      );
+    } finally {
+      client.accept = accept;
+    }
+    const errors: string[] = [];
+    const onUpdate = (s: Status) => {
+      if (s.state === "TASK_ERROR") errors.push(`${s.task_id.value}`);
+    };
+    client.on("update", onUpdate);
+    try {
+      const r = (await runner.run(a1!, {
+        stepId: "unanswered/a1",
+        attempt: 2,
+        kind: "test.echo",
+        params: 2,
+      })) as { params: unknown };
+      assert.equal(r.params, 2);
+      assert.deepEqual(errors, [], "no duplicate task id");
+    } finally {
+      client.off("update", onUpdate);
     }
   },
 );
