@@ -145,6 +145,10 @@ export class DataMovement {
   }
 
   stepPool(pool: StoragePool, seconds: number): void {
+    // No data and no job: nothing to move (and the capacity figures, which cost a pass over
+    // every device, are not needed). The common case while a cluster is being built.
+    if (!this.sys.jobs.some((j) => j.storagePoolId === pool.id) && !this.sys.poolHasData(pool.id))
+      return;
     const c = this.sys.poolCapacity(pool.id);
     const budget = c.rateKbPerSec * seconds;
     if (c.fwdRebuildRemainingKb > 0) this.forwardRebuild(pool.id, budget);

@@ -526,7 +526,7 @@ export class ScaleioSystem {
     const nodeIp = sds.ipList.find((i) => this.nodes.has(i.ip))?.ip;
     const sizeKb =
       (nodeIp && this.nodes.get(nodeIp)?.deviceSizesKb.get(path)) || this.opts.defaultDeviceSizeKb;
-    const hadData = this.poolCapacity(poolId).capacityInUseInKb > 0;
+    const hadData = this.poolHasData(poolId);
     const d: Device = {
       id: this.ids.next("dev"),
       name: name || path,
@@ -971,6 +971,15 @@ export class ScaleioSystem {
     kind: Job["kind"],
   ): { total: number; active: number; pending: number } {
     return this.movement.jobTotals(poolIds, kind);
+  }
+
+  /** Some volume of the pool has data placed: what rebalance and rebuild would move. */
+  poolHasData(poolId: string): boolean {
+    for (const v of this.volumes.values()) {
+      if (v.storagePoolId !== poolId) continue;
+      for (const x of v.placement.values()) if (x > 0) return true;
+    }
+    return false;
   }
 
   poolCapacity(poolId: string): PoolCapacity {
