@@ -85,6 +85,8 @@ export interface DevCluster {
   failoverMaster(mode?: "redirect" | "unavailable"): Promise<Master>;
   /** Drop the next `n` status updates relayed by agents (the agents will retry). */
   dropStatusUpdates(n: number): void;
+  /** The next n launches never reach their agent (the tasks stay TASK_STAGING). */
+  dropLaunches(n: number): void;
   delayStatusUpdates(ms: number): void;
   stop(): Promise<void>;
 }
@@ -377,6 +379,9 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
     },
     delayStatusUpdates(ms) {
       current.faults.delayUpdatesMs = ms;
+    },
+    dropLaunches(n) {
+      current.faults.dropLaunches = n;
     },
     stop: stopAll,
   };

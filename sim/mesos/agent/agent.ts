@@ -683,6 +683,11 @@ export class Agent {
     child.on("error", () => undefined);
     child.on("exit", (code, signal) => this.onExecutorExit(e, waitStatus(code, signal)));
     this.checkpointExecutor(e);
+    this.armRegistrationTimeout(e);
+  }
+
+  /** An executor that has not subscribed in time is destroyed (process or in-process). */
+  private armRegistrationTimeout(e: Executor): void {
     const timeout = setTimeout(() => {
       if (e.state !== "registering") return;
       this.log(`executor ${e.info.executor_id.value} did not subscribe in time`);
@@ -709,14 +714,7 @@ export class Agent {
       (code) => this.onExecutorExit(e, waitStatus(code, null)),
       () => this.onExecutorExit(e, waitStatus(1, null)),
     );
-    const timeout = setTimeout(() => {
-      if (e.state !== "registering") return;
-      this.log(`executor ${e.info.executor_id.value} did not subscribe in time`);
-      e.registrationTimedOut = true;
-      this.killProcesses(e);
-    }, this.opts.executorRegistrationTimeoutMs ?? 60_000);
-    timeout.unref();
-    e.timers.push(timeout);
+    this.armRegistrationTimeout(e);
   }
 
   private cacheDir(): string {

@@ -277,6 +277,11 @@ function recoverFramework(m: Master, fi: FrameworkInfo): void {
 
 /** Queues one master->agent message; delivery is ordered, loss is tolerated like Mesos'. */
 export function sendToAgent(m: Master, agent: Agent, op: string, body: unknown): void {
+  if (op === "run_task" && m.faults.dropLaunches > 0) {
+    m.faults.dropLaunches--;
+    m.log(`message ${op} to agent ${agent.id} lost (fault injection)`);
+    return;
+  }
   const payload = stringifyMesosJson(body);
   agent.queue = agent.queue.then(() =>
     post(agent.endpoint, `/internal/master/${op}`, payload, m.id, m.opts.agentPingTimeoutMs).then(

@@ -60,6 +60,8 @@ export interface MasterOptions {
 interface Faults {
   dropUpdates: number;
   delayUpdatesMs: number;
+  /** Launches whose message to the agent is lost (the task stays TASK_STAGING). */
+  dropLaunches: number;
 }
 
 export class Master {
@@ -81,7 +83,7 @@ export class Master {
   readonly offers = new Map<string, Offer>();
   readonly inverseOffers = new Map<string, InverseOffer>();
   readonly maintenance = new Maintenance(this);
-  readonly faults: Faults = { dropUpdates: 0, delayUpdatesMs: 0 };
+  readonly faults: Faults = { dropUpdates: 0, delayUpdatesMs: 0, dropLaunches: 0 };
   /** Agent ids the operator marked gone (reconciliation case 5). */
   readonly goneAgents = new Set<string>();
   /** Framework ids torn down or timed out: their SUBSCRIBE gets "Framework has been removed". */

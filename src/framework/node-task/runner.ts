@@ -69,6 +69,12 @@ export interface NodeTaskRunnerOptions {
   taskResources?: Amount;
   /** Seconds Mesos withholds offers we do not need. */
   declineSeconds?: number;
+  /**
+   * A launched task Mesos says nothing of for this long (no update at all: the launch was
+   * lost between the master and the agent) is killed and the attempt fails, to be retried
+   * under a new task id (default 120 s; Mesos gives an executor 60 s to register).
+   */
+  launchTimeoutMs?: number;
   logger?: RunnerLogger;
 }
 
@@ -94,6 +100,8 @@ interface Pending {
   resolve(data: unknown): void;
   reject(err: Error): void;
   progress?: (message: string) => void;
+  /** Armed at launch until Mesos's first word about the task. */
+  silence?: NodeJS.Timeout;
 }
 
 interface TaskRecord {
@@ -200,6 +208,7 @@ export class NodeTaskRunner extends EventEmitter {
       };
       const abort = () => {
         this.pending.delete(taskId);
+        clearTimeout(p.silence);
         if (p.launched) {
           const t = this.live.get(taskId);
           if (t) t.killedAt = Date.now();
@@ -504,7 +513,27 @@ export class NodeTaskRunner extends EventEmitter {
       },
       "node step launched",
     );
+    p.silence = setTimeout(() => this.launchLost(p), this.opts.launchTimeoutMs ?? 120_000);
+    p.silence.unref();
     return true;
+  }
+
+  /** Mesos never said a word about a launched task: give up on it, retry the step. */
+  private launchLost(p: Pending): void {
+    if (this.pending.get(p.taskId) !== p) return;
+    const seconds = Math.round((this.opts.launchTimeoutMs ?? 120_000) / 1000);
+    this.opts.logger?.warn({ taskId: p.taskId, agentId: p.agentId }, "no word of a launched task");
+    this.pending.delete(p.taskId);
+    const t = this.live.get(p.taskId);
+    if (t) t.killedAt = Date.now();
+    void this.opts.client.kill(p.taskId, p.agentId).catch(() => {});
+    p.reject(
+      new NodeTaskError(
+        `no status update for ${p.taskId} in ${seconds} s after its launch (still staging)`,
+        "TASK_STAGING",
+        false,
+      ),
+    );
   }
 
   private async onUpdate(status: TaskStatus): Promise<void> {
@@ -517,6 +546,10 @@ export class NodeTaskRunner extends EventEmitter {
       this.pending.delete(taskId);
       if (agentId !== undefined && !this.busy(agentId)) this.release(agentId);
       await this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
+    }
+    if (p?.silence) {
+      clearTimeout(p.silence);
+      delete p.silence;
     }
     if (!p) {
       // The agent is free again: a step waiting for it asks for its offer.

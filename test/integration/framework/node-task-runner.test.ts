@@ -68,6 +68,7 @@ before(async () => {
     role: "scaleio",
     principal: "scaleio-fw",
     owner: "runner-test",
+    launchTimeoutMs: 3000,
     executorFor: (agentId) => ({
       info: {
         executor_id: { value: `scaleio-${agentId}` },
@@ -383,5 +384,25 @@ test(
     } finally {
       client.off("update", onUpdate);
     }
+  },
+);
+
+test(
+  "a launch Mesos never reports on (lost on its way to the agent) is given up and retried",
+  { timeout: 60_000 },
+  async () => {
+    const [a0] = await agentIds();
+    cluster.dropLaunches(1);
+    await assert.rejects(
+      runner.run(a0!, { stepId: "lost/a0", attempt: 1, kind: "test.echo", params: 1 }),
+      (e: unknown) => e instanceof NodeTaskError && !e.permanent && /still staging/.test(e.message),
+    );
+    const r = (await runner.run(a0!, {
+      stepId: "lost/a0",
+      attempt: 2,
+      kind: "test.echo",
+      params: 2,
+    })) as { params: unknown };
+    assert.equal(r.params, 2);
   },
 );
