@@ -30,6 +30,9 @@ const only = argv.includes("--only") ? Number(argv[argv.indexOf("--only") + 1]) 
 const logDir = argv.includes("--log-dir") ? argv[argv.indexOf("--log-dir") + 1] : undefined;
 const root = fileURLToPath(new URL("..", import.meta.url));
 const schedulerScript = join(root, "dist", "sim", "demo", "scheduler-process.js");
+// Node flags of the measured scheduler process (BENCH_SCHEDULER_FLAGS, space-separated), e.g.
+// a heap cap as deploy/marathon.json sets one.
+const schedulerNodeFlags = (process.env.BENCH_SCHEDULER_FLAGS ?? "").split(/\s+/).filter(Boolean);
 
 async function zeroLatency(agents: number, deadlineMs: number): Promise<SchedulerProcessReport> {
   const world = await startDemoWorld({
@@ -55,9 +58,12 @@ async function zeroLatency(agents: number, deadlineMs: number): Promise<Schedule
     const child = fork(schedulerScript, [JSON.stringify(args)], {
       // Plain node on dist/: no tsx loader in the measured process. BENCH_CPU_PROF=<dir>
       // writes a CPU profile of the scheduler there.
-      execArgv: process.env.BENCH_CPU_PROF
-        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-        : [],
+      execArgv: [
+        ...schedulerNodeFlags,
+        ...(process.env.BENCH_CPU_PROF
+          ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+          : []),
+      ],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const report = await new Promise<SchedulerProcessReport>((resolve, reject) => {

@@ -4,7 +4,7 @@
 // is complete, then stops on {stop: true}.
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { getHeapStatistics } from "node:v8";
+import { getHeapStatistics, writeHeapSnapshot } from "node:v8";
 import { destination, pino } from "pino";
 import { loadConfig } from "../../src/cli/config/load.js";
 import { startScheduler } from "../../src/cli/scheduler.js";
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
   }
   const report = (ok: boolean, steps: number, error?: string) => {
     sample();
+    // BENCH_HEAP_SNAPSHOT=<file>: what the scheduler holds once the deploy is over.
+    if (process.env.BENCH_HEAP_SNAPSHOT) writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT);
     const r: SchedulerProcessReport = {
       ok,
       ...(error ? { error } : {}),

@@ -22,6 +22,12 @@ export interface HttpTransportOptions {
   tls?: TlsOptions;
   /** Header timeout for the SUBSCRIBE response (the body itself has no timeout). */
   subscribeTimeoutMs?: number;
+  /**
+   * Connections per master (default 16, the event stream's included): calls beyond them
+   * wait their turn instead of opening hundreds of sockets when a large cluster makes the
+   * scheduler answer many offers and updates at once.
+   */
+  maxConnections?: number;
 }
 
 export interface HttpAnswer {
@@ -96,6 +102,7 @@ export class HttpTransport {
     // Pipelining 1 (undici's default) keeps calls off the busy subscription connection.
     this.dispatcher = new Agent({
       keepAliveTimeout: 30_000,
+      connections: Math.max(2, opts.maxConnections ?? 16),
       connect: {
         ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : {}),
         rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
