@@ -944,6 +944,10 @@ export class Agent {
     if (!isTerminalTaskState(status.state)) return;
     // The terminal update is acknowledged: the task can be forgotten.
     const fw = this.frameworks.get(fid);
+    if (![...(fw?.executors.values() ?? [])].some((e) => e.tasks.has(status.task_id.value))) {
+      this.updates.forget(fid, status.task_id.value);
+      return;
+    }
     for (const e of fw?.executors.values() ?? []) {
       const t = e.tasks.get(status.task_id.value);
       if (!t) continue;
@@ -1022,6 +1026,21 @@ export class Agent {
       });
       return;
     }
+    // No executor here has it (its launch never arrived): as Mesos's agent, report it
+    // dropped, or lost to a framework that is not partition-aware. Kills for a framework
+    // the agent does not know are ignored.
+    if (!fw) return;
+    const partitionAware = fw.info.capabilities?.some((c) => c.type === "PARTITION_AWARE");
+    this.updates.add(msg.framework_id, {
+      task_id: { value: msg.task_id },
+      state: partitionAware ? "TASK_DROPPED" : "TASK_LOST",
+      source: "SOURCE_AGENT",
+      reason: "REASON_EXECUTOR_TERMINATED",
+      message: "Cannot find executor",
+      agent_id: { value: this.id ?? "" },
+      uuid: newStatusUuid(),
+      timestamp: Date.now() / 1000,
+    });
   }
 
   shutdownExecutor(e: Executor): void {

@@ -198,6 +198,26 @@ test("status updates dropped by the master are re-sent by the agent; delays are 
   await s.terminal("delay-t", 10_000, m2);
 });
 
+test("a launch lost on its way to the agent stays staging; a KILL then gets TASK_DROPPED from the agent", async () => {
+  c.dropLaunches(1);
+  const mark = s.stream.events.length;
+  await launchCommand(s, 1, "lost-launch-t", "sleep 30");
+  const state = (await (await fetch(`${c.masterUrl}/state`)).json()) as {
+    frameworks: { tasks: { id: string; state: string }[] }[];
+  };
+  const t = state.frameworks.flatMap((f) => f.tasks).find((x) => x.id === "lost-launch-t");
+  assert.equal(t?.state, "TASK_STAGING");
+  const r = await s.call("KILL", {
+    task_id: { value: "lost-launch-t" },
+    agent_id: { value: ids[1] },
+  });
+  assert.equal(r.status, 202);
+  const end = await s.terminal("lost-launch-t", 10_000, mark);
+  assert.equal(end.state, "TASK_DROPPED");
+  assert.equal(end.source, "SOURCE_AGENT");
+  assert.equal(end.message, "Cannot find executor");
+});
+
 test("11.6: a checkpointing framework's tasks survive an agent crash; a legacy one gets TASK_LOST", async () => {
   const legacy = await Scheduler.subscribe(c.masterUrl, {
     user: "u",
