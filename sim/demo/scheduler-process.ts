@@ -45,7 +45,18 @@ async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2]!) as SchedulerProcessArgs;
   let heapPeak = 0;
   // Cheap (no RSS read): the peak RSS comes from the kernel's high-water mark at the end.
-  const sample = () => (heapPeak = Math.max(heapPeak, heapUsed()));
+  // BENCH_HEAP_SNAPSHOT_OVER_MB=N (with BENCH_HEAP_SNAPSHOT=<file>.over): one snapshot the
+  // first time the used heap passes N MB (a snapshot collects garbage first: what is live).
+  const overMb = Number(process.env.BENCH_HEAP_SNAPSHOT_OVER_MB ?? 0);
+  let overTaken = false;
+  const sample = () => {
+    const used = heapUsed();
+    heapPeak = Math.max(heapPeak, used);
+    if (overMb > 0 && !overTaken && used > overMb * 2 ** 20 && process.env.BENCH_HEAP_SNAPSHOT) {
+      overTaken = true;
+      writeHeapSnapshot(`${process.env.BENCH_HEAP_SNAPSHOT}.over`);
+    }
+  };
   const sampler = setInterval(sample, 50);
   const logger = pino({ level: "info" }, destination(args.logFile ?? "/dev/null"));
   const t0 = performance.now();
