@@ -51,9 +51,6 @@ import { fixedMaster, type MasterSource } from "./master-source.js";
 
 type IdLike = string | { value: string };
 
-/** ACKNOWLEDGE calls in flight at once; the rest wait in order. */
-const ACK_CONCURRENCY = 8;
-
 export interface SchedulerClientOptions {
   /** A master URL (`http://host:5050`) or a detector of the leading master. */
   master: string | MasterSource;
@@ -479,34 +476,9 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
   /** Acknowledges when the update carries a uuid; resolves false when there was nothing to do. */
   acknowledgeIfNeeded = async (status: TaskStatus): Promise<boolean> => {
     if (!status.uuid) return false;
-    // Built now (validated, and only ids and uuid kept: not the update's data), sent with
-    // at most ACK_CONCURRENCY in flight, so a burst of updates from a large cluster waits
-    // as small records rather than as hundreds of open HTTP requests.
-    const call = calls.acknowledge(status);
-    await new Promise<void>((resolve, reject) => {
-      this.ackQueue.push({ call, resolve, reject });
-      this.pumpAcks();
-    });
+    await this.call(calls.acknowledge(status));
     return true;
   };
-  private readonly ackQueue: {
-    call: SchedulerCall;
-    resolve: () => void;
-    reject: (err: unknown) => void;
-  }[] = [];
-  private acksInFlight = 0;
-  private pumpAcks(): void {
-    while (this.acksInFlight < ACK_CONCURRENCY && this.ackQueue.length > 0) {
-      const a = this.ackQueue.shift()!;
-      this.acksInFlight++;
-      this.call(a.call)
-        .then(a.resolve, a.reject)
-        .finally(() => {
-          this.acksInFlight--;
-          this.pumpAcks();
-        });
-    }
-  }
   acknowledgeOperationStatus = (agentId: IdLike | undefined, operationId: IdLike, uuid: string) =>
     this.call(calls.acknowledgeOperationStatus(agentId, operationId, uuid));
   reconcile = (tasks: { taskId: IdLike; agentId?: IdLike }[] = []) =>

@@ -19,7 +19,7 @@ import {
 import { loadCredential } from "../../../src/mesos/credentials.js";
 import type { MesosLogger } from "../../../src/mesos/logger.js";
 import type { Offer, TaskStatus } from "../../../src/mesos/types/index.js";
-import { ScriptedMaster, subscribedEvent, type Pending } from "../../support/scripted-master.js";
+import { ScriptedMaster, subscribedEvent } from "../../support/scripted-master.js";
 import { waitForEvent, withDeadline } from "../../support/wait.js";
 
 const FID = "7c1e4f52-93ab-4d0e-8f6b-1a2b3c4d5e6f-0007";
@@ -474,42 +474,4 @@ test("acknowledge echoes the uuid unchanged and refuses updates without one", as
   });
   assert.equal(await client.acknowledgeIfNeeded({ ...status, uuid: undefined }), false);
   assert.throws(() => client.acknowledge({ ...status, uuid: undefined }), MesosProtocolError);
-});
-
-test("acknowledgements go out at most eight at a time, every one of them, in order", async () => {
-  const { master, client } = await setup();
-  client.start();
-  await subscribe(master, client);
-  master.holdCalls = true;
-  const acks = Array.from({ length: 20 }, (_, i) =>
-    client.acknowledgeIfNeeded({
-      task_id: { value: `t${i}` },
-      agent_id: { value: "a1" },
-      state: "TASK_FINISHED",
-      uuid: "mz5afCHQT26KGyw9Tl9gcQ==",
-      data: "eyJiaWciOiJyZXN1bHQifQ==",
-    }),
-  );
-  // A later call is not stuck behind the unanswered acknowledgements.
-  const revive = client.revive();
-  const r = await master.next("REVIVE");
-  r.res.writeHead(202).end();
-  await revive;
-  const seen: string[] = [];
-  const open: Pending[] = [];
-  for (let i = 0; i < 8; i++) open.push(await master.next("ACKNOWLEDGE"));
-  // Each answer lets exactly one more go.
-  while (seen.length < 20) {
-    const p = open.shift()!;
-    const ack = p.json.acknowledge as { task_id: { value: string }; uuid: string };
-    assert.equal("data" in (p.json.acknowledge as object), false, "only ids and uuid are sent");
-    seen.push(ack.task_id.value);
-    p.res.writeHead(202).end();
-    if (seen.length + open.length < 20) open.push(await master.next("ACKNOWLEDGE"));
-  }
-  assert.deepEqual(
-    seen,
-    Array.from({ length: 20 }, (_, i) => `t${i}`),
-  );
-  assert.deepEqual(await Promise.all(acks), Array(20).fill(true));
 });
