@@ -19,7 +19,7 @@ import { destination, pino } from "pino";
 import { startDevCluster, type DevCluster } from "../mesos/index.js";
 import type { AgentHandle } from "../mesos/cluster.js";
 import { startEmulator, type Emulator } from "../scaleio/emulator.js";
-import { packageFileName, simBinDir } from "../scaleio/node/packages.js";
+import { emulatedNodeEnv, packageFileName } from "../scaleio/node/packages.js";
 import { DEFAULT_VERSION } from "../scaleio/model/versions.js";
 import { loadConfig } from "../../src/cli/config/load.js";
 import { startScheduler, type SchedulerHandle } from "../../src/cli/scheduler.js";
@@ -155,12 +155,7 @@ export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
       ...(o.zeroLatency ? { inProcessExecutorModule: inProcessExecutor } : {}),
       // Each agent is one emulated ScaleIO node: its tools, its address, its root folder.
       executorEnv: {
-        PATH: `${simBinDir()}:\${PATH}`,
-        SCALEIO_SIM_CONTROL: emulator.controlUrl,
-        SCALEIO_SIM_NODE_IP: "${AGENT_IP}",
-        SCALEIO_SIM_ROOT: `${nodesDir}/\${AGENT_IP}`,
-        SCALEIO_FRAMEWORK_HOST_PROFILE: "dev",
-        SCALEIO_FRAMEWORK_PACKAGE_FORMAT: "rpm",
+        ...emulatedNodeEnv(emulator.controlUrl, nodesDir),
       },
     },
   });

@@ -9,7 +9,7 @@ import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { SchedulerClient } from "../../src/mesos/scheduler/client.js";
-import type { Offer, TaskStatus } from "../../src/mesos/types/common.js";
+import { isTerminalTaskState, type Offer, type TaskStatus } from "../../src/mesos/types/common.js";
 import { GatewayClient } from "../../src/platforms/scaleio/gateway/client.js";
 import { Secret } from "../../src/common/secret.js";
 import type { Demo } from "./demo.js";
@@ -32,16 +32,6 @@ export interface FailoverResult {
   fromAgent: string;
   toAgent: string;
 }
-
-const TERMINAL = new Set([
-  "TASK_FINISHED",
-  "TASK_FAILED",
-  "TASK_KILLED",
-  "TASK_ERROR",
-  "TASK_LOST",
-  "TASK_DROPPED",
-  "TASK_GONE",
-]);
 
 /** A minimal application framework: runs one shell command task on a chosen agent. */
 class App {
@@ -145,7 +135,7 @@ class App {
       { refuse_seconds: 0 },
     );
     const end = await this.until(
-      () => this.updates.find((u) => u.task_id.value === taskId && TERMINAL.has(u.state)),
+      () => this.updates.find((u) => u.task_id.value === taskId && isTerminalTaskState(u.state)),
       timeoutMs,
       `task ${taskId} to end`,
     );

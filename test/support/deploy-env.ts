@@ -26,7 +26,7 @@ import { startDevCluster, type DevCluster } from "../../sim/mesos/index.js";
 import type { AgentSpec } from "../../sim/mesos/cluster.js";
 import { startEmulator, type Emulator } from "../../sim/scaleio/emulator.js";
 import type { BootstrapOptions } from "../../sim/scaleio/model/bootstrap.js";
-import { packageFileName, simBinDir } from "../../sim/scaleio/node/packages.js";
+import { emulatedNodeEnv, packageFileName } from "../../sim/scaleio/node/packages.js";
 import { DEFAULT_VERSION } from "../../sim/scaleio/model/versions.js";
 import type { ScaleioSystem } from "../../sim/scaleio/model/system.js";
 
@@ -141,12 +141,7 @@ export async function startDeployEnv(o: DeployEnvOptions): Promise<DeployEnv> {
         statusUpdateRetryMs: 500,
         registrationBackoffMs: 200,
         executorEnv: {
-          PATH: `${simBinDir()}:\${PATH}`,
-          SCALEIO_SIM_CONTROL: emulator.controlUrl,
-          SCALEIO_SIM_NODE_IP: "${AGENT_IP}",
-          SCALEIO_SIM_ROOT: `${nodesDir}/\${AGENT_IP}`,
-          SCALEIO_FRAMEWORK_HOST_PROFILE: "dev",
-          SCALEIO_FRAMEWORK_PACKAGE_FORMAT: "rpm",
+          ...emulatedNodeEnv(emulator.controlUrl, nodesDir),
           SCALEIO_FRAMEWORK_LOG_LEVEL: "warn",
           ...(o.runningAfterMs !== undefined
             ? { SCALEIO_FRAMEWORK_RUNNING_AFTER_MS: String(o.runningAfterMs) }

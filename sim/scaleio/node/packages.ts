@@ -31,6 +31,22 @@ export function simBinDir(): string {
   return join(dir, "sim", "scaleio", "bin");
 }
 
+/**
+ * The executor environment that makes each Mesos agent one emulated ScaleIO node: its tools
+ * first on PATH, the emulator to talk to, its address and its root folder
+ * (`<nodesDir>/<agent address>`; the agent expands `${AGENT_IP}`).
+ */
+export function emulatedNodeEnv(controlUrl: string, nodesDir: string): Record<string, string> {
+  return {
+    PATH: `${simBinDir()}:\${PATH}`,
+    SCALEIO_SIM_CONTROL: controlUrl,
+    SCALEIO_SIM_NODE_IP: "${AGENT_IP}",
+    SCALEIO_SIM_ROOT: `${nodesDir}/\${AGENT_IP}`,
+    SCALEIO_FRAMEWORK_HOST_PROFILE: "dev",
+    SCALEIO_FRAMEWORK_PACKAGE_FORMAT: "rpm",
+  };
+}
+
 function componentOf(name: string): Component | undefined {
   const m = /^(?:EMC-ScaleIO|emc-scaleio)-(mdm|sds|sdc|lia|gateway)$/i.exec(name);
   return m ? (m[1]!.toLowerCase() as Component) : undefined;
