@@ -123,6 +123,8 @@ const TASK_ID_SAFE = /[^A-Za-z0-9_.-]/g;
 const KILL_WAIT_MS = 30_000;
 /** Offers refused for a moment (an outdated executor on its way out) come back this soon. */
 const BUSY_REFUSE_SECONDS = 0.25;
+/** How often a kept offer is checked against its agent still being busy. */
+const HELD_CHECK_MS = 1000;
 
 /** Identity of an ExecutorInfo: Mesos refuses a task whose executor differs from the running one. */
 export function executorFingerprint(info: object): string {
@@ -321,12 +323,16 @@ export class NodeTaskRunner extends EventEmitter {
         work.push(
           this.launch(offer, waiting).then(
             (launched) => {
-              if (!launched) waiting.launched = false;
+              if (launched) return;
+              waiting.launched = false;
+              // An offer kept meanwhile for this step is what it needs now.
+              if (!this.busy(agentId)) this.release(agentId);
             },
             (err: Error) => {
               this.opts.logger?.warn({ err: err.message, agentId }, "launch failed");
               if (!(err instanceof LaunchUnconfirmed)) {
                 waiting.launched = false;
+                if (!this.busy(agentId)) this.release(agentId);
                 return;
               }
               // Mesos may have the task: its id is never used again. The step's next attempt
@@ -389,13 +395,17 @@ export class NodeTaskRunner extends EventEmitter {
       return;
     }
     const h: { offer: Offer; timer?: NodeJS.Timeout } = { offer };
-    const ours = [...this.live.values()].filter((t) => t.agentId === agentId);
-    const launching = [...this.pending.values()].some((p) => p.agentId === agentId && p.launched);
-    if (!launching && ours.length > 0 && ours.every((t) => t.killedAt !== undefined)) {
-      const until = Math.max(...ours.map((t) => t.killedAt! + KILL_WAIT_MS));
-      h.timer = setTimeout(() => this.release(agentId), Math.max(0, until - Date.now()) + 10);
+    // The task ending is what normally frees the offer; this also catches an agent that
+    // stops being busy otherwise (a claimed launch that did not happen, a killed task that
+    // never reports): the offer must not stay kept while its step waits for one.
+    const check = () => {
+      if (this.held.get(agentId) !== h) return;
+      if (!this.busy(agentId)) return this.release(agentId);
+      h.timer = setTimeout(check, HELD_CHECK_MS);
       h.timer.unref();
-    }
+    };
+    h.timer = setTimeout(check, HELD_CHECK_MS);
+    h.timer.unref();
     this.held.set(agentId, h);
     this.emit("held", agentId);
   }
