@@ -9,9 +9,7 @@
 // left behind. A task of a killed scheduler process (an orphan) or an aborted one keeps its
 // agent busy until it ends (30 s at most); reserved resources an offer shows beyond what the
 // launch needs are unreserved in the same ACCEPT. The offer of a busy agent with a step
-// waiting is kept, not declined, and handed back without a filter when the agent is free:
-// Mesos then offers it again at once with what the task freed, with no offer churn while
-// it is busy and no REVIVE per step.
+// waiting is declined with a short filter: it comes back soon, with what the task freed.
 import { EventEmitter } from "node:events";
 import { createHash } from "node:crypto";
 import type { StateStore } from "../../store/store.js";
@@ -121,10 +119,8 @@ interface LiveTask {
 const TASK_ID_SAFE = /[^A-Za-z0-9_.-]/g;
 /** How long a killed task keeps its agent busy before we stop waiting for its end. */
 const KILL_WAIT_MS = 30_000;
-/** Offers refused for a moment (an outdated executor on its way out) come back this soon. */
+/** Offers refused for a moment (a busy agent, an outdated executor on its way out) come back this soon. */
 const BUSY_REFUSE_SECONDS = 0.25;
-/** How often a kept offer is checked against its agent still being busy. */
-const HELD_CHECK_MS = 1000;
 
 /** Identity of an ExecutorInfo: Mesos refuses a task whose executor differs from the running one. */
 export function executorFingerprint(info: object): string {
@@ -158,8 +154,6 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly executorFps = new Map<string, string>();
   /** DECLINEs with a long filter on their way: a REVIVE must not overtake them. */
   private readonly declining = new Set<Promise<void>>();
-  /** One offer per busy agent with a step waiting, kept until the agent is free. */
-  private readonly held = new Map<string, { offer: Offer; timer?: NodeJS.Timeout }>();
   /** Agents whose outdated executor we asked to shut down, and when. */
   private readonly replacing = new Map<string, number>();
 
@@ -169,13 +163,6 @@ export class NodeTaskRunner extends EventEmitter {
     opts.client.on("offers", (offers: Offer[]) => void this.onOffers(offers));
     opts.client.on("update", (s: TaskStatus) => void this.onUpdate(s));
     opts.client.on("subscribed", () => void this.onSubscribed());
-    opts.client.on("rescind", (id: { value: string }) => {
-      for (const [agentId, h] of this.held) {
-        if (h.offer.id.value !== id.value) continue;
-        clearTimeout(h.timer);
-        this.held.delete(agentId);
-      }
-    });
   }
 
   private get taskResources(): Amount {
@@ -282,9 +269,6 @@ export class NodeTaskRunner extends EventEmitter {
   private async onSubscribed(): Promise<void> {
     this.suppressed = false;
     this.filtered.clear();
-    // Offers of the previous subscription are void.
-    for (const h of this.held.values()) clearTimeout(h.timer);
-    this.held.clear();
     // Launches of a previous scheduler process that nobody waits for any more are killed:
     // their steps run again under new task ids.
     const records = await this.opts.store.list("tasks").catch(() => [] as string[]);
@@ -309,8 +293,6 @@ export class NodeTaskRunner extends EventEmitter {
     const work: Promise<void>[] = [];
     const idle: Offer[] = [];
     const busy: Offer[] = [];
-    /** Offers beyond the one kept per agent (rare: Mesos sends one per agent and role). */
-    const extra: Offer[] = [];
     for (const offer of offers) {
       const agentId = offer.agent_id.value;
       const waiting = [...this.pending.values()].find((p) => p.agentId === agentId && !p.launched);
@@ -323,16 +305,12 @@ export class NodeTaskRunner extends EventEmitter {
         work.push(
           this.launch(offer, waiting).then(
             (launched) => {
-              if (launched) return;
-              waiting.launched = false;
-              // An offer kept meanwhile for this step is what it needs now.
-              if (!this.busy(agentId)) this.release(agentId);
+              if (!launched) waiting.launched = false;
             },
             (err: Error) => {
               this.opts.logger?.warn({ err: err.message, agentId }, "launch failed");
               if (!(err instanceof LaunchUnconfirmed)) {
                 waiting.launched = false;
-                if (!this.busy(agentId)) this.release(agentId);
                 return;
               }
               // Mesos may have the task: its id is never used again. The step's next attempt
@@ -345,14 +323,13 @@ export class NodeTaskRunner extends EventEmitter {
         );
       }
     }
-    // Decline nothing of a busy agent: its offer is kept for the step that waits for it.
-    for (const offer of busy) this.hold(offer, extra);
-    if (extra.length > 0) {
+    if (busy.length > 0) {
+      // Back soon: the running task's resources join the offer once it ends.
       work.push(
         this.opts.client
           .decline(
-            extra.map((o) => o.id),
-            { refuse_seconds: 0 },
+            busy.map((o) => o.id),
+            { refuse_seconds: BUSY_REFUSE_SECONDS },
           )
           .catch(() => {}),
       );
@@ -385,41 +362,6 @@ export class NodeTaskRunner extends EventEmitter {
       if (t.killedAt === undefined || now - t.killedAt < KILL_WAIT_MS) return true;
     }
     return false;
-  }
-
-  /** Keeps a busy agent's offer; a killed task that never ends frees it when the wait ends. */
-  private hold(offer: Offer, extra: Offer[]): void {
-    const agentId = offer.agent_id.value;
-    if (this.held.has(agentId)) {
-      extra.push(offer);
-      return;
-    }
-    const h: { offer: Offer; timer?: NodeJS.Timeout } = { offer };
-    // The task ending is what normally frees the offer; this also catches an agent that
-    // stops being busy otherwise (a claimed launch that did not happen, a killed task that
-    // never reports): the offer must not stay kept while its step waits for one.
-    const check = () => {
-      if (this.held.get(agentId) !== h) return;
-      if (!this.busy(agentId)) return this.release(agentId);
-      h.timer = setTimeout(check, HELD_CHECK_MS);
-      h.timer.unref();
-    };
-    h.timer = setTimeout(check, HELD_CHECK_MS);
-    h.timer.unref();
-    this.held.set(agentId, h);
-    this.emit("held", agentId);
-  }
-
-  /**
-   * The agent is free: its kept offer predates what the task freed, so it goes back without
-   * a filter and Mesos offers the agent again at once, whole, for the step that waits.
-   */
-  private release(agentId: string): void {
-    const h = this.held.get(agentId);
-    if (!h) return;
-    clearTimeout(h.timer);
-    this.held.delete(agentId);
-    void this.opts.client.decline([h.offer.id], { refuse_seconds: 0 }).catch(() => {});
   }
 
   /** Launches the step's task with this offer; false when the offer cannot hold it. */
@@ -551,10 +493,8 @@ export class NodeTaskRunner extends EventEmitter {
     const p = this.pending.get(taskId);
     const terminal = isTerminalTaskState(status.state);
     if (terminal) {
-      const agentId = this.live.get(taskId)?.agentId ?? p?.agentId;
       this.live.delete(taskId);
       this.pending.delete(taskId);
-      if (agentId !== undefined && !this.busy(agentId)) this.release(agentId);
       await this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
     }
     if (p?.silence) {

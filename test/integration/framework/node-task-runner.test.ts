@@ -242,11 +242,13 @@ test(
       kind: "test.echo",
       params: 1,
     });
-    // The busy agent's next offer is kept for the waiting step; nothing launches beside it.
-    await waitForEvent<[string]>(runner, "held", {
-      timeoutMs: 10_000,
-      filter: (agentId) => agentId === a0,
-    });
+    // Offers of the busy agent keep coming and are turned down; nothing launches beside it.
+    for (let i = 0; i < 3; i++) {
+      await waitForEvent<[{ agent_id: { value: string } }[]]>(client, "offers", {
+        timeoutMs: 10_000,
+        filter: (offers) => offers.some((o) => o.agent_id.value === a0),
+      });
+    }
     assert.equal(calls.filter((c) => c.startsWith("accept")).length, launchesBefore);
     assert.deepEqual(await store.list("tasks"), ["tasks/serial_hang.1"]);
     ac.abort(new Error("done waiting"));
