@@ -108,6 +108,8 @@ export class OperatorView {
       this.refreshSoon();
     };
     const onStep = (planId: string, phaseId: string, step: PlanView["phases"][0]["steps"][0]) => {
+      // A step's change is a plan change (plan events come throttled, after their steps').
+      this.plansChangedAt = this.now();
       this.events.publish("step", { planId, phaseId, step });
       if (step.status === "ERROR" && step.lastError)
         this.events.log("warn", `${planId}: ${step.name} failed: ${step.lastError}`);
