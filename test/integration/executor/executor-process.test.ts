@@ -156,6 +156,15 @@ test(
         { refuse_seconds: 0.05 },
       );
     };
+    // Room for a new executor and a batch of tasks. An offer can be smaller: when a task
+    // ends, its own resources come back in an offer of their own before the executor's do.
+    const fits = (offer: Offer) => {
+      const has = (name: string, need: number) =>
+        (offer.resources ?? [])
+          .filter((r) => r.name === name)
+          .reduce((sum, r) => sum + (r.scalar?.value ?? 0), 0) >= need;
+      return has("cpus", 0.05 + 0.01 * pending.length) && has("mem", 64 + 8 * pending.length);
+    };
     let launching: Promise<unknown> = Promise.resolve();
     client.on("offers", (offers: Offer[]) => {
       for (const offer of offers) {
@@ -163,7 +172,7 @@ test(
         if (pending.length > 0)
           launching = launching
             .then(() =>
-              pending.length > 0
+              pending.length > 0 && fits(offer)
                 ? launch(offer)
                 : client!.decline([offer.id], { refuse_seconds: 0.05 }),
             )
