@@ -17,6 +17,7 @@
 //
 // Usage: npm run bench:deploy [-- --no-real] [-- --only 5|203|1000]
 import { fork } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startDemo, startDemoWorld } from "../sim/demo/demo.js";
@@ -28,6 +29,7 @@ import type {
 const argv = process.argv.slice(2);
 const only = argv.includes("--only") ? Number(argv[argv.indexOf("--only") + 1]) : undefined;
 const logDir = argv.includes("--log-dir") ? argv[argv.indexOf("--log-dir") + 1] : undefined;
+if (logDir) mkdirSync(logDir, { recursive: true });
 const root = fileURLToPath(new URL("..", import.meta.url));
 const schedulerScript = join(root, "dist", "sim", "demo", "scheduler-process.js");
 // Node flags of the measured scheduler process (BENCH_SCHEDULER_FLAGS, space-separated), e.g.
