@@ -41,13 +41,7 @@ export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
   }
 
   publish(type: OperatorEventType, data: unknown): OperatorEvent {
-    let clean = data;
-    if (this.opts.redact) {
-      const text = JSON.stringify(data) ?? "null";
-      const scrubbed = this.opts.redact(text);
-      // Copies only when a secret was found (rare); otherwise the data is kept as it is.
-      if (scrubbed !== text) clean = JSON.parse(scrubbed) as unknown;
-    }
+    const clean = this.opts.redact ? scrub(data, this.opts.redact) : data;
     const ev: OperatorEvent = {
       id: ++this.lastId,
       type,
@@ -87,6 +81,39 @@ export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
   get latestId(): number {
     return this.lastId;
   }
+}
+
+/**
+ * The data with every string (values and keys) passed through `redact`. Copies only what
+ * changed (a secret is rare) and never serialises the whole value: a plan view of a large
+ * cluster is megabytes of JSON, published several times a second while it deploys.
+ */
+function scrub(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === "string") return redact(value);
+  if (value === null || typeof value !== "object") return value;
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    // What JSON would show of it (a Secret shows "[redacted]", a Date its ISO text).
+    return scrub((value as { toJSON: () => unknown }).toJSON(), redact);
+  }
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((v, i) => {
+      const c = scrub(v, redact);
+      if (c !== v) (out ??= value.slice())[i] = c;
+    });
+    return out ?? value;
+  }
+  let out: Record<string, unknown> | undefined;
+  const entries = Object.entries(value);
+  for (const [k, v] of entries) {
+    const c = scrub(v, redact);
+    const key = redact(k);
+    if (c !== v || key !== k) {
+      out ??= Object.fromEntries(entries.slice(0, entries.findIndex(([x]) => x === k)));
+      out[key] = c;
+    } else if (out) out[k] = v;
+  }
+  return out ?? value;
 }
 
 /** What a state event replaces: the same plan, node or the summary. */

@@ -91,18 +91,70 @@ function translate(err: unknown, what: string, timeoutMs: number, signal?: Abort
   return err;
 }
 
+/** At most `limit` holders at once; the others wait in line (first come, first served). */
+class Gate {
+  private active = 0;
+  private readonly waiting: { go: () => void; fail: (err: Error) => void }[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  /** Resolves when it is the caller's turn; rejects on abort, after `timeoutMs`, or on close. */
+  acquire(timeoutMs: number, timedOut: () => Error, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    if (this.active < this.limit) {
+      this.active += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const leave = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) this.waiting.splice(i, 1);
+      };
+      const entry = {
+        go: () => {
+          leave();
+          resolve();
+        },
+        fail: (err: Error) => {
+          leave();
+          reject(err);
+        },
+      };
+      const onAbort = () => entry.fail(signal!.reason as Error);
+      const timer = setTimeout(() => entry.fail(timedOut()), timeoutMs);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiting.push(entry);
+    });
+  }
+
+  release(): void {
+    const next = this.waiting[0];
+    if (next) next.go(); // the slot passes on
+    else this.active -= 1;
+  }
+
+  close(err: Error): void {
+    for (const w of [...this.waiting]) w.fail(err);
+  }
+}
+
 export class HttpTransport {
   private readonly dispatcher: Agent;
   private readonly opts: HttpTransportOptions;
+  private readonly connections: number;
+  private readonly gates = new Map<string, Gate>();
   readonly callTimeoutMs: number;
 
   constructor(opts: HttpTransportOptions = {}) {
     this.opts = opts;
     this.callTimeoutMs = opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.connections = Math.max(2, opts.maxConnections ?? 16);
     // Pipelining 1 (undici's default) keeps calls off the busy subscription connection.
     this.dispatcher = new Agent({
       keepAliveTimeout: 30_000,
-      connections: Math.max(2, opts.maxConnections ?? 16),
+      connections: this.connections,
       connect: {
         ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : {}),
         rejectUnauthorized: opts.tls?.rejectUnauthorized ?? true,
@@ -129,25 +181,55 @@ export class HttpTransport {
     opts: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<HttpAnswer> {
     const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+    const deadline = Date.now() + timeoutMs;
+    const timedOut = () => new MesosTimeoutError(`POST ${url} timed out after ${timeoutMs} ms`);
+    // Waiting for a connection counts against the call's time, but costs only a queue
+    // entry: a large cluster can make thousands of calls wait while the master is busy.
+    const gate = this.gateOf(url);
+    await gate.acquire(timeoutMs, timedOut, opts.signal).catch((err: unknown) => {
+      throw translate(err, `POST ${url}`, timeoutMs, opts.signal);
+    });
+    // One timer and signal per call, released when it ends (AbortSignal.timeout would keep
+    // both alive for the whole timeout after the call is done).
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(opts.signal?.reason);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const remaining = deadline - Date.now();
+    const timer = setTimeout(() => controller.abort(timedOut()), Math.max(0, remaining));
     try {
+      if (remaining <= 0) throw timedOut();
+      if (opts.signal?.aborted) onAbort();
       const res = await request(url, {
         method: "POST",
         body,
         headers: this.headers(extraHeaders),
         dispatcher: this.dispatcher,
-        signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        signal: controller.signal,
+        headersTimeout: remaining,
+        bodyTimeout: remaining,
       });
       const text = await res.body.text();
       return { status: res.statusCode, headers: res.headers, text };
     } catch (err) {
-      if (timeout.aborted)
-        throw new MesosTimeoutError(`POST ${url} timed out after ${timeoutMs} ms`);
+      if (err instanceof MesosTimeoutError || controller.signal.reason instanceof MesosTimeoutError)
+        throw timedOut();
       throw translate(err, `POST ${url}`, timeoutMs, opts.signal);
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      gate.release();
     }
+  }
+
+  private gateOf(url: string): Gate {
+    const origin = new URL(url).origin;
+    let gate = this.gates.get(origin);
+    if (!gate) {
+      // One connection stays for the event stream.
+      gate = new Gate(Math.max(1, this.connections - 1));
+      this.gates.set(origin, gate);
+    }
+    return gate;
   }
 
   /** Opens a streaming POST (SUBSCRIBE). The body has no timeout: liveness is the caller's job. */
@@ -202,6 +284,8 @@ export class HttpTransport {
   }
 
   async close(): Promise<void> {
+    for (const g of this.gates.values())
+      g.close(new MesosConnectionError("the HTTP transport was closed"));
     await this.dispatcher.destroy();
   }
 }

@@ -123,9 +123,13 @@ export class FileStateStore implements StateStore {
 
   private async write(path: string, text: string): Promise<void> {
     const dir = dirname(path);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
-    const fh = await open(tmp, "w", 0o600);
+    // The folder usually exists: create it only when opening says it does not.
+    const fh = await open(tmp, "w", 0o600).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      return open(tmp, "w", 0o600);
+    });
     try {
       await fh.writeFile(text, "utf8");
       await fh.sync();

@@ -16,7 +16,7 @@ import {
 } from "../support/deploy-env.js";
 import { waitUntil } from "../support/wait.js";
 import { createServer } from "node:net";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 function freePort(): Promise<number> {
@@ -104,10 +104,7 @@ test(
     for (;;) {
       const o = await nextKillPoint(proc, completed, midDone).catch((err: Error) => {
         const tail = proc.stderr().trim().split("\n").slice(-15).join("\n");
-        const stored = JSON.parse(
-          readFileSync(join(env!.stateDir, "plans", "deploy.json"), "utf8"),
-        ) as { steps: Record<string, { status: string; lastError?: string }> };
-        const open = Object.entries(stored.steps)
+        const open = Object.entries(storedSteps(env!.stateDir))
           .filter(([, v]) => v.status !== "COMPLETE")
           .map(([k, v]) => `${k} ${v.status} ${v.lastError ?? ""}`);
         throw new Error(
@@ -197,3 +194,12 @@ test(
     await final.stop();
   },
 );
+
+/** The deploy plan's stored step progress, read from the state directory's shard files. */
+function storedSteps(stateDir: string): Record<string, { status: string; lastError?: string }> {
+  const dir = join(stateDir, "plans", "deploy", "steps");
+  const out = {};
+  for (const f of existsSync(dir) ? readdirSync(dir) : [])
+    if (f.endsWith(".json")) Object.assign(out, JSON.parse(readFileSync(join(dir, f), "utf8")));
+  return out;
+}

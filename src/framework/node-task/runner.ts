@@ -234,12 +234,19 @@ export class NodeTaskRunner extends EventEmitter {
   private async wantOffers(): Promise<void> {
     // A REVIVE the master handled before a DECLINE sent earlier would be undone by it.
     while (this.declining.size > 0) await Promise.all([...this.declining]);
-    const waiting = [...this.pending.values()].filter((p) => !p.launched);
-    const want = waiting.length > 0 || this.watched.size > 0;
-    // A decline filter on an agent we now need would withhold its offers: REVIVE clears it.
-    const blocked =
-      waiting.some((p) => this.filtered.has(p.agentId)) ||
-      [...this.watched].some((a) => this.filtered.has(a));
+    let waiting = false;
+    let blocked = false;
+    for (const p of this.pending.values()) {
+      if (p.launched) continue;
+      waiting = true;
+      // A decline filter on an agent we now need would withhold its offers: REVIVE clears it.
+      if (this.filtered.has(p.agentId)) {
+        blocked = true;
+        break;
+      }
+    }
+    const want = waiting || this.watched.size > 0;
+    if (!blocked) for (const a of this.watched) if (this.filtered.has(a)) blocked = true;
     try {
       if (want && (this.suppressed || blocked)) {
         this.suppressed = false;
@@ -293,12 +300,20 @@ export class NodeTaskRunner extends EventEmitter {
     const work: Promise<void>[] = [];
     const idle: Offer[] = [];
     const busy: Offer[] = [];
+    // One pass over the tasks for the whole batch: a large cluster sends offers of
+    // hundreds of agents at once while as many steps wait.
+    const waitingOn = new Map<string, Pending>();
+    const busyAgents = this.busyAgents();
+    for (const p of this.pending.values()) {
+      if (!p.launched && !waitingOn.has(p.agentId)) waitingOn.set(p.agentId, p);
+    }
     for (const offer of offers) {
       const agentId = offer.agent_id.value;
-      const waiting = [...this.pending.values()].find((p) => p.agentId === agentId && !p.launched);
+      const waiting = waitingOn.get(agentId);
       if (!waiting) idle.push(offer);
-      else if (this.busy(agentId)) busy.push(offer);
+      else if (busyAgents.has(agentId)) busy.push(offer);
       else {
+        busyAgents.add(agentId); // a second offer of this agent in the batch waits
         // Claimed before the first await: offers arriving meanwhile must not launch the same
         // task id a second time (Mesos answers TASK_ERROR "duplicate ID" to the second one).
         waiting.launched = true;
@@ -351,17 +366,17 @@ export class NodeTaskRunner extends EventEmitter {
   }
 
   /**
-   * One of our tasks runs on the agent or is being launched there, or a killed one has not
-   * ended yet (for a while).
+   * The agents where one of our tasks runs or is being launched, or where a killed one has
+   * not ended yet (for a while).
    */
-  private busy(agentId: string): boolean {
-    for (const p of this.pending.values()) if (p.agentId === agentId && p.launched) return true;
+  private busyAgents(): Set<string> {
+    const out = new Set<string>();
+    for (const p of this.pending.values()) if (p.launched) out.add(p.agentId);
     const now = Date.now();
     for (const t of this.live.values()) {
-      if (t.agentId !== agentId) continue;
-      if (t.killedAt === undefined || now - t.killedAt < KILL_WAIT_MS) return true;
+      if (t.killedAt === undefined || now - t.killedAt < KILL_WAIT_MS) out.add(t.agentId);
     }
-    return false;
+    return out;
   }
 
   /** Launches the step's task with this offer; false when the offer cannot hold it. */

@@ -4,7 +4,7 @@
 // was in progress is simply run again: steps are idempotent by contract.
 import { EventEmitter } from "node:events";
 import type { StateStore } from "../../store/store.js";
-import { LatestWriter } from "../../store/latest-writer.js";
+import { PlanProgressStore } from "./progress-store.js";
 import {
   PermanentStepError,
   PlanError,
@@ -27,8 +27,9 @@ export interface PlanEngineOptions {
   now?: () => number;
   /**
    * Plan views that a finishing step triggers are sent at most this often per plan, the
-   * latest one last (default 100 ms): a view is the whole plan, and thousands of steps end
-   * in a large deploy. Operator actions send theirs at once.
+   * latest one last (default 100 ms, longer for plans of more than 800 steps: 1 ms per 8
+   * steps): a view is the whole plan, and thousands of steps end in a large deploy.
+   * Operator actions send theirs at once. 0 sends every view at once.
    */
   planEventIntervalMs?: number;
 }
@@ -54,13 +55,11 @@ interface LivePlan {
   def: PlanDefinition;
   progress: PlanProgress;
   running: Map<string, AbortController>;
-  /** Progress writes: one at a time, a burst of changes shares the next one. */
-  writer: LatestWriter;
+  /** Progress writes: per key one at a time, a burst of changes shares the next one. */
+  writer: PlanProgressStore;
   /** Step id -> its phase and definition, so per-step work does not scan the whole plan. */
   stepOf: Map<string, { phase: PhaseDefinition; step: StepDefinition }>;
 }
-
-const storeKey = (planId: string) => `plans/${planId}`;
 
 export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   private readonly opts: PlanEngineOptions;
@@ -93,7 +92,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     validate(def);
     let live = this.plans.get(def.id);
     if (!live) {
-      const stored = await this.opts.store.get<PlanProgress>(storeKey(def.id));
+      const stored = await PlanProgressStore.load(this.opts.store, def.id);
       const progress: PlanProgress = stored ?? {
         id: def.id,
         paused: false,
@@ -104,7 +103,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       for (const p of Object.values(progress.steps)) {
         if (p.status === "IN_PROGRESS") p.status = "PENDING";
       }
-      const writer = new LatestWriter(this.opts.store, storeKey(def.id), () => progress);
+      const writer = new PlanProgressStore(this.opts.store, progress);
       live = { def, progress, running: new Map(), writer, stepOf: new Map() };
       this.plans.set(def.id, live);
     }
@@ -122,7 +121,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     live.progress.pausedPhases = live.progress.pausedPhases.filter((p) =>
       def.phases.some((ph) => ph.id === p),
     );
-    await this.persist(live);
+    await live.writer.saveAll();
     this.emitPlan(def.id);
     this.tick();
   }
@@ -133,8 +132,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     if (!live) return;
     for (const ac of live.running.values()) ac.abort(new Interrupt("stop", "plan removed"));
     this.plans.delete(planId);
-    await live.writer.settled();
-    await this.opts.store.delete(storeKey(planId));
+    await live.writer.remove();
   }
 
   planIds(): string[] {
@@ -191,7 +189,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       }
       if (!live.progress.pausedPhases.includes(phaseId)) live.progress.pausedPhases.push(phaseId);
     }
-    await this.persist(live);
+    await live.writer.saveHeader();
     this.emitPlan(planId);
   }
 
@@ -206,7 +204,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       }
       live.progress.pausedPhases = live.progress.pausedPhases.filter((p) => p !== phaseId);
     }
-    await this.persist(live);
+    await live.writer.saveHeader();
     this.emitPlan(planId);
     this.tick();
   }
@@ -222,7 +220,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     delete p.forced;
     delete p.message;
     this.clearTimer(planId, stepId);
-    await this.persist(live);
+    await this.persist(live, stepId);
     this.emitStep(live, stepId);
     this.tick();
   }
@@ -235,7 +233,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     Object.assign(p, { status: "COMPLETE", forced: true, updatedAt: this.now() });
     delete p.retryAt;
     this.clearTimer(planId, stepId);
-    await this.persist(live);
+    await this.persist(live, stepId);
     this.emitStep(live, stepId);
     this.tick();
   }
@@ -418,7 +416,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     delete p.message;
     try {
       // Persisted before the work starts, so a crash from here on means "run it again".
-      await this.persist(live);
+      await this.persist(live, step.id);
     } catch (err) {
       p.status = "ERROR";
       p.attempts -= 1;
@@ -476,7 +474,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       else p.retryAt = end + this.retryDelay(p.attempts);
     }
     try {
-      await this.persist(live);
+      await this.persist(live, step.id);
     } catch (err) {
       this.emit("error", err as Error);
     }
@@ -497,9 +495,12 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   /** A plan view costs O(steps): built only when someone listens (not per step for nothing). */
   private emitPlan(planId: string, soon = false): void {
     if (this.listenerCount("plan") === 0) return;
-    const interval = this.opts.planEventIntervalMs ?? 100;
+    // A view costs O(steps) to build and to send: a large plan is viewed less often (a
+    // 7,000-step deploy about once a second), so its cost per second stays flat.
+    const steps = this.plans.get(planId)?.stepOf.size ?? 0;
+    const interval = Math.max(this.opts.planEventIntervalMs ?? 100, steps / 8);
     const pending = this.planEmits.get(planId);
-    if (!soon || interval <= 0) {
+    if (!soon || (this.opts.planEventIntervalMs ?? 100) <= 0) {
       if (pending) clearTimeout(pending);
       this.planEmits.delete(planId);
       this.lastPlanEmit.set(planId, Date.now());
@@ -530,11 +531,11 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   }
 
   /**
-   * Writes the plan's progress; writes of one plan are strictly ordered, and changes made
+   * Writes a step's progress; writes of one key are strictly ordered, and changes made
    * while a write is in flight share the next one (one fsync per burst, not per step).
    */
-  private persist(live: LivePlan): Promise<void> {
-    return live.writer.save();
+  private persist(live: LivePlan, stepId: string): Promise<void> {
+    return live.writer.saveSteps(stepId);
   }
 }
 

@@ -128,6 +128,8 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
   private readonly backoff: Backoff;
   private readonly log: MesosLogger;
   private frameworkIdValue: string | undefined;
+  /** Acknowledgements in flight (agent/task/uuid). */
+  private readonly acknowledging = new Set<string>();
   private persistedId: string | undefined;
   private subscription: Subscription | undefined;
   private abort = new AbortController();
@@ -473,10 +475,22 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
     this.call(calls.shutdown(executorId, agentId));
   /** Acknowledges an update; throws for updates without uuid (which must not be acknowledged). */
   acknowledge = (status: TaskStatus) => this.call(calls.acknowledge(status));
-  /** Acknowledges when the update carries a uuid; resolves false when there was nothing to do. */
+  /**
+   * Acknowledges when the update carries a uuid; resolves false when there was nothing to
+   * do: no uuid, or the same update's acknowledgement is already on its way. (An agent
+   * resends an update until acknowledged; on a busy master the copies can arrive while the
+   * first acknowledgement waits, and acknowledging each again only adds to the wait.)
+   */
   acknowledgeIfNeeded = async (status: TaskStatus): Promise<boolean> => {
     if (!status.uuid) return false;
-    await this.call(calls.acknowledge(status));
+    const key = `${status.agent_id?.value}/${status.task_id.value}/${status.uuid}`;
+    if (this.acknowledging.has(key)) return false;
+    this.acknowledging.add(key);
+    try {
+      await this.call(calls.acknowledge(status));
+    } finally {
+      this.acknowledging.delete(key);
+    }
     return true;
   };
   acknowledgeOperationStatus = (agentId: IdLike | undefined, operationId: IdLike, uuid: string) =>

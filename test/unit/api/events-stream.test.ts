@@ -120,6 +120,35 @@ test("the event hub keeps the newest events with increasing ids and scrubs secre
   );
 });
 
+test("secrets deep inside an event are scrubbed; the publisher's object is left as it was", () => {
+  const hub = new EventHub({ redact: (t) => t.replaceAll("s3cret", "[redacted]") });
+  const step = { id: "a", lastError: "login with s3cret refused", attempts: 2 };
+  const plan = {
+    id: "deploy",
+    phases: [{ id: "p", steps: [{ id: "b", status: "COMPLETE" }, step] }],
+    extra: { "key-s3cret": 1, when: new Date(0) },
+  };
+  const ev = hub.publish("plan", plan);
+  const out = JSON.stringify(ev.data);
+  assert.ok(!out.includes("s3cret"), out);
+  assert.deepEqual(JSON.parse(out), {
+    id: "deploy",
+    phases: [
+      {
+        id: "p",
+        steps: [
+          { id: "b", status: "COMPLETE" },
+          { id: "a", lastError: "login with [redacted] refused", attempts: 2 },
+        ],
+      },
+    ],
+    extra: { "key-[redacted]": 1, when: "1970-01-01T00:00:00.000Z" },
+  });
+  assert.equal(step.lastError, "login with s3cret refused");
+  const clean = { id: "deploy", phases: [{ id: "p", steps: [{ id: "b" }] }] };
+  assert.equal(hub.publish("plan", clean).data, clean, "nothing to scrub: no copy");
+});
+
 test("the buffer keeps only the newest plan, node and summary event of each object", () => {
   const hub = new EventHub({ capacity: 100 });
   hub.publish("plan", { id: "deploy", status: "PENDING" });

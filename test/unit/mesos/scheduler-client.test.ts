@@ -475,3 +475,30 @@ test("acknowledge echoes the uuid unchanged and refuses updates without one", as
   assert.equal(await client.acknowledgeIfNeeded({ ...status, uuid: undefined }), false);
   assert.throws(() => client.acknowledge({ ...status, uuid: undefined }), MesosProtocolError);
 });
+
+test("a resent update is not acknowledged again while its acknowledgement is on its way", async () => {
+  const { master, client } = await setup();
+  client.start();
+  await subscribe(master, client);
+  const status: TaskStatus = {
+    task_id: { value: "t1" },
+    agent_id: { value: "a1" },
+    state: "TASK_FINISHED",
+    uuid: "mz5afCHQT26KGyw9Tl9gcQ==",
+  };
+  master.holdCalls = true;
+  const first = client.acknowledgeIfNeeded(status);
+  const held = await master.next("ACKNOWLEDGE");
+  assert.equal(held.json.type, "ACKNOWLEDGE");
+  assert.equal(await client.acknowledgeIfNeeded({ ...status }), false, "copy while in flight");
+  const other = client.acknowledgeIfNeeded({ ...status, uuid: "AAAAAAAAAAAAAAAAAAAAAA==" });
+  const second = await master.next("ACKNOWLEDGE");
+  assert.equal((second.json.acknowledge as { uuid: string }).uuid, "AAAAAAAAAAAAAAAAAAAAAA==");
+  held.res.writeHead(202).end();
+  second.res.writeHead(202).end();
+  assert.equal(await first, true);
+  assert.equal(await other, true);
+  // Once answered, a later copy (the answer got lost, the agent resent) is acknowledged again.
+  master.holdCalls = false;
+  assert.equal(await client.acknowledgeIfNeeded({ ...status }), true);
+});
