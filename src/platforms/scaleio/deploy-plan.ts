@@ -237,15 +237,21 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     dependsOn: ["prerequisites"],
     steps: sdsAgents.map((id) => install(id, "sds")),
   });
+  // The LIA needs no MDM: it installs while the MDM cluster forms. The SDC is given the
+  // managers' addresses, so it waits for the cluster.
+  phases.push({
+    id: "lia-packages",
+    name: "Install LIAs",
+    strategy: "parallel",
+    dependsOn: ["prerequisites"],
+    steps: input.agents.map((a) => install(a.agentId, "lia", {}, ["adminPassword"])),
+  });
   phases.push({
     id: "clients",
-    name: "Install SDCs and LIAs",
+    name: "Install SDCs",
     strategy: "parallel",
     dependsOn: clusterReady,
-    steps: input.agents.flatMap((a) => [
-      install(a.agentId, "sdc", { mdmIps: managers }),
-      install(a.agentId, "lia", {}, ["adminPassword"]),
-    ]),
+    steps: input.agents.map((a) => install(a.agentId, "sdc", { mdmIps: managers })),
   });
   phases.push({
     id: "storage",
@@ -298,7 +304,7 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     id: "consumers",
     name: "Configure REX-Ray and the isolator",
     strategy: "parallel",
-    dependsOn: ["clients", "sds"],
+    dependsOn: ["clients", "lia-packages", "sds"],
     steps: input.layout.nodes.flatMap((n) => {
       const a = byId.get(n.agentId);
       if (!a) return [];

@@ -133,6 +133,7 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
       "mdm-cluster",
       "gateway",
       "sds-packages",
+      "lia-packages",
       "clients",
       "storage",
       "sds",
@@ -140,6 +141,10 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
       "verify",
     ],
   );
+  // LIAs do not wait for the MDM cluster; SDCs (given the managers' addresses) do.
+  const deps = (id: string) => v.phases.find((p) => p.id === id)!.dependsOn;
+  assert.deepEqual(deps("lia-packages"), ["prerequisites"]);
+  assert.deepEqual(deps("clients"), ["gateway"]);
   const idx = (s: string) => order.indexOf(s);
   const primary = mdms!.find((m) => m.role === "primary")!.agentId;
   for (const a of agents)
