@@ -154,6 +154,9 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly executorFps = new Map<string, string>();
   /** DECLINEs with a long filter on their way: a REVIVE must not overtake them. */
   private readonly declining = new Set<Promise<void>>();
+  /** wantOffers(): the run waiting to start, and the latest run. */
+  private wantQueued: Promise<void> | undefined;
+  private wantTail: Promise<void> = Promise.resolve();
   /** Agents whose outdated executor we asked to shut down, and when. */
   private readonly replacing = new Map<string, number>();
 
@@ -231,7 +234,25 @@ export class NodeTaskRunner extends EventEmitter {
     void this.wantOffers();
   }
 
-  private async wantOffers(): Promise<void> {
+  /**
+   * Revives or suppresses offers as the waiting steps need. Calls made while one is queued
+   * share it (it reads the state when it runs): each caller waiting on the declines in
+   * flight by itself piled up thousands of waiters on a busy master.
+   */
+  private wantOffers(): Promise<void> {
+    if (this.wantQueued) return this.wantQueued;
+    const next = this.wantTail
+      .catch(() => {})
+      .then(() => {
+        this.wantQueued = undefined;
+        return this.reviveOrSuppress();
+      });
+    this.wantQueued = next;
+    this.wantTail = next;
+    return next;
+  }
+
+  private async reviveOrSuppress(): Promise<void> {
     // A REVIVE the master handled before a DECLINE sent earlier would be undone by it.
     while (this.declining.size > 0) await Promise.all([...this.declining]);
     let waiting = false;
