@@ -35,6 +35,12 @@ test("the Marathon app keeps the predecessor's essentials", () => {
   ]);
 });
 
+test("the scheduler runs with a heap budget (the memory figure the benchmark measures)", () => {
+  const words = app.cmd.split(/\s+/);
+  const nodeFlags = words.slice(words.indexOf("node") + 1, words.indexOf("scheduler") - 1);
+  assert.deepEqual(nodeFlags, ["--max-old-space-size=128", "--max-semi-space-size=4"]);
+});
+
 test("the scheduler's configuration parser accepts the app's arguments", () => {
   const words = app.cmd.split(/\s+/);
   const args = words.slice(words.indexOf("scheduler") + 1);
