@@ -91,28 +91,43 @@ function translate(err: unknown, what: string, timeoutMs: number, signal?: Abort
   return err;
 }
 
-/** At most `limit` holders at once; the others wait in line (first come, first served). */
+interface Waiter {
+  go: () => void;
+  fail: (err: Error) => void;
+}
+
+/**
+ * At most `limit` holders at once; the others wait in line, first come first served, those
+ * marked urgent ahead of the rest.
+ */
 class Gate {
   private active = 0;
-  private readonly waiting: { go: () => void; fail: (err: Error) => void }[] = [];
+  private readonly urgent: Waiter[] = [];
+  private readonly normal: Waiter[] = [];
 
   constructor(private readonly limit: number) {}
 
   /** Resolves when it is the caller's turn; rejects on abort, after `timeoutMs`, or on close. */
-  acquire(timeoutMs: number, timedOut: () => Error, signal?: AbortSignal): Promise<void> {
+  acquire(
+    timeoutMs: number,
+    timedOut: () => Error,
+    signal?: AbortSignal,
+    urgent = false,
+  ): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     if (this.active < this.limit) {
       this.active += 1;
       return Promise.resolve();
     }
+    const line = urgent ? this.urgent : this.normal;
     return new Promise((resolve, reject) => {
       const leave = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
-        const i = this.waiting.indexOf(entry);
-        if (i >= 0) this.waiting.splice(i, 1);
+        const i = line.indexOf(entry);
+        if (i >= 0) line.splice(i, 1);
       };
-      const entry = {
+      const entry: Waiter = {
         go: () => {
           leave();
           resolve();
@@ -125,18 +140,19 @@ class Gate {
       const onAbort = () => entry.fail(signal!.reason as Error);
       const timer = setTimeout(() => entry.fail(timedOut()), timeoutMs);
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiting.push(entry);
+      line.push(entry);
     });
   }
 
   release(): void {
-    const next = this.waiting[0];
-    if (next) next.go(); // the slot passes on
+    const next = this.urgent[0] ?? this.normal[0];
+    if (next)
+      next.go(); // the slot passes on
     else this.active -= 1;
   }
 
   close(err: Error): void {
-    for (const w of [...this.waiting]) w.fail(err);
+    for (const w of [...this.urgent, ...this.normal]) w.fail(err);
   }
 }
 
@@ -178,7 +194,12 @@ export class HttpTransport {
     url: string,
     body: string,
     extraHeaders: Record<string, string> = {},
-    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+    opts: {
+      timeoutMs?: number;
+      signal?: AbortSignal;
+      /** Goes ahead of the other calls waiting for a connection. */
+      urgent?: boolean;
+    } = {},
   ): Promise<HttpAnswer> {
     const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
     const deadline = Date.now() + timeoutMs;
@@ -186,7 +207,7 @@ export class HttpTransport {
     // Waiting for a connection counts against the call's time, but costs only a queue
     // entry: a large cluster can make thousands of calls wait while the master is busy.
     const gate = this.gateOf(url);
-    await gate.acquire(timeoutMs, timedOut, opts.signal).catch((err: unknown) => {
+    await gate.acquire(timeoutMs, timedOut, opts.signal, opts.urgent).catch((err: unknown) => {
       throw translate(err, `POST ${url}`, timeoutMs, opts.signal);
     });
     // One timer and signal per call, released when it ends (AbortSignal.timeout would keep

@@ -441,7 +441,15 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
     if (!sub) throw new NotSubscribedError(call.type);
     const body = stringifyMesosJson({ framework_id: { value: sub.frameworkId }, ...call });
     const url = new URL("/api/v1/scheduler", sub.masterUrl).toString();
-    const answer = await this.transport.post(url, body, { "mesos-stream-id": sub.streamId });
+    // An acknowledgement lets the agent send the task's next update (often its end): it
+    // goes ahead of launches and declines waiting for a connection.
+    const urgent = call.type === "ACKNOWLEDGE" || call.type === "ACKNOWLEDGE_OPERATION_STATUS";
+    const answer = await this.transport.post(
+      url,
+      body,
+      { "mesos-stream-id": sub.streamId },
+      { urgent },
+    );
     if (answer.status === 202 || (answer.status === 200 && call.type === "UPDATE_FRAMEWORK")) {
       return;
     }

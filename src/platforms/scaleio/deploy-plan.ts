@@ -230,22 +230,47 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
 
   const clusterReady = input.mdms ? ["gateway"] : ["prerequisites"];
   const sdsAgents = input.layout.nodes.filter((n) => n.sds).map((n) => n.agentId);
+  // An agent runs one node step at a time. The MDM nodes form the cluster (MDM install,
+  // cluster, gateway: the deploy's critical path), so their SDS and LIA come after the
+  // gateway; elsewhere both install while the cluster forms (neither needs an MDM). The SDC
+  // is given the managers' addresses, so it waits for the cluster everywhere.
+  const mdmAgents = new Set((input.mdms ?? []).map((m) => m.agentId));
+  const early = (id: string) => !mdmAgents.has(id);
   phases.push({
     id: "sds-packages",
     name: "Install SDSs",
     strategy: "parallel",
     dependsOn: ["prerequisites"],
-    steps: sdsAgents.map((id) => install(id, "sds")),
+    steps: sdsAgents.filter(early).map((id) => install(id, "sds")),
   });
-  // The LIA needs no MDM: it installs while the MDM cluster forms. The SDC is given the
-  // managers' addresses, so it waits for the cluster.
   phases.push({
     id: "lia-packages",
     name: "Install LIAs",
     strategy: "parallel",
     dependsOn: ["prerequisites"],
-    steps: input.agents.map((a) => install(a.agentId, "lia", {}, ["adminPassword"])),
+    steps: input.agents
+      .filter((a) => early(a.agentId))
+      .map((a) => install(a.agentId, "lia", {}, ["adminPassword"])),
   });
+  if (mdmAgents.size > 0) {
+    phases.push({
+      id: "mdm-node-packages",
+      name: "Install SDS and LIA on the MDM nodes",
+      strategy: "parallel",
+      dependsOn: clusterReady,
+      steps: input.agents
+        .filter((a) => !early(a.agentId))
+        .flatMap((a) => [
+          ...(sdsAgents.includes(a.agentId) ? [install(a.agentId, "sds")] : []),
+          install(a.agentId, "lia", {}, ["adminPassword"]),
+        ]),
+    });
+  }
+  const packagesDone = [
+    "sds-packages",
+    "lia-packages",
+    ...(mdmAgents.size > 0 ? ["mdm-node-packages"] : []),
+  ];
   phases.push({
     id: "clients",
     name: "Install SDCs",
@@ -257,7 +282,11 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     id: "storage",
     name: "Create protection domains and pools",
     strategy: "serial",
-    dependsOn: ["sds-packages", ...clusterReady],
+    dependsOn: [
+      "sds-packages",
+      ...(mdmAgents.size > 0 ? ["mdm-node-packages"] : []),
+      ...clusterReady,
+    ],
     steps: [
       step("storage/domains", "protection domains, fault sets and pools", async (ctx) => {
         // The layout depends on every agent's devices; the plan is recomputed once they are known.
@@ -304,7 +333,7 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     id: "consumers",
     name: "Configure REX-Ray and the isolator",
     strategy: "parallel",
-    dependsOn: ["clients", "lia-packages", "sds"],
+    dependsOn: ["clients", ...packagesDone, "sds"],
     steps: input.layout.nodes.flatMap((n) => {
       const a = byId.get(n.agentId);
       if (!a) return [];

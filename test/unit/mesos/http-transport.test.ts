@@ -11,8 +11,10 @@ const held: ServerResponse[] = [];
 let seen = 0;
 let concurrent = 0;
 let maxConcurrent = 0;
+const order: string[] = [];
 const server = createServer((req, res) => {
   seen += 1;
+  order.push(String(req.headers["x-call"]));
   concurrent += 1;
   maxConcurrent = Math.max(maxConcurrent, concurrent);
   res.on("close", () => (concurrent -= 1));
@@ -36,6 +38,7 @@ async function heldCount(n: number): Promise<void> {
 
 function reset() {
   held.splice(0);
+  order.splice(0);
   seen = 0;
   maxConcurrent = 0;
 }
@@ -90,4 +93,19 @@ test("closing the transport fails the calls still waiting", async () => {
   await t.close();
   assert.ok((await waiting) instanceof MesosConnectionError);
   assert.ok((await first) instanceof Error);
+});
+
+test("urgent calls (acknowledgements) go ahead of the others waiting", async () => {
+  reset();
+  const t = new HttpTransport({ maxConnections: 2, callTimeoutMs: 10_000 });
+  const post = (name: string, urgent = false) => t.post(url, "{}", { "x-call": name }, { urgent });
+  const calls = [post("first"), post("accept-1"), post("accept-2"), post("ack", true)];
+  await heldCount(1);
+  for (let i = 0; i < 4; i++) {
+    await heldCount(1);
+    held.shift()!.end("ok");
+  }
+  await Promise.all(calls);
+  assert.deepEqual(order, ["first", "ack", "accept-1", "accept-2"]);
+  await t.close();
 });

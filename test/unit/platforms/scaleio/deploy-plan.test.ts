@@ -134,6 +134,7 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
       "gateway",
       "sds-packages",
       "lia-packages",
+      "mdm-node-packages",
       "clients",
       "storage",
       "sds",
@@ -141,10 +142,23 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
       "verify",
     ],
   );
-  // LIAs do not wait for the MDM cluster; SDCs (given the managers' addresses) do.
-  const deps = (id: string) => v.phases.find((p) => p.id === id)!.dependsOn;
-  assert.deepEqual(deps("lia-packages"), ["prerequisites"]);
-  assert.deepEqual(deps("clients"), ["gateway"]);
+  // SDS and LIA do not wait for the MDM cluster, except on the MDM nodes (busy forming it);
+  // SDCs (given the managers' addresses) do.
+  const phase = (id: string) => v.phases.find((p) => p.id === id)!;
+  assert.deepEqual(phase("sds-packages").dependsOn, ["prerequisites"]);
+  assert.deepEqual(phase("lia-packages").dependsOn, ["prerequisites"]);
+  assert.deepEqual(phase("mdm-node-packages").dependsOn, ["gateway"]);
+  assert.deepEqual(phase("clients").dependsOn, ["gateway"]);
+  const onMdms = phase("mdm-node-packages").steps.map((s) => s.id);
+  for (const m of mdms!) assert.ok(onMdms.includes(`lia/${m.agentId}`), `lia/${m.agentId}`);
+  for (const p of ["sds-packages", "lia-packages"])
+    for (const s of phase(p).steps)
+      assert.ok(!mdms!.some((m) => s.id.endsWith(m.agentId)), `${s.id} waits on an MDM node`);
+  assert.equal(
+    phase("lia-packages").steps.length + onMdms.filter((i) => i.startsWith("lia/")).length,
+    5,
+  );
+  assert.ok(phase("storage").dependsOn.includes("mdm-node-packages"));
   const idx = (s: string) => order.indexOf(s);
   const primary = mdms!.find((m) => m.role === "primary")!.agentId;
   for (const a of agents)
