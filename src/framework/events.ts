@@ -109,7 +109,12 @@ function scrub(value: unknown, redact: (text: string) => string): unknown {
     const c = scrub(v, redact);
     const key = redact(k);
     if (c !== v || key !== k) {
-      out ??= Object.fromEntries(entries.slice(0, entries.findIndex(([x]) => x === k)));
+      out ??= Object.fromEntries(
+        entries.slice(
+          0,
+          entries.findIndex(([x]) => x === k),
+        ),
+      );
       out[key] = c;
     } else if (out) out[k] = v;
   }
