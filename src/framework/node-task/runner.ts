@@ -34,6 +34,7 @@ import {
   type Amount,
 } from "../resources.js";
 import { NODE_TASK_PROTOCOL, decodeResult, encodeSpec, type NodeTaskSpec } from "./protocol.js";
+import { CoalescedRunner } from "../../common/coalesced-runner.js";
 
 /** What the runner needs of the scheduler client. */
 export interface RunnerClient extends EventEmitter {
@@ -154,9 +155,12 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly executorFps = new Map<string, string>();
   /** DECLINEs with a long filter on their way: a REVIVE must not overtake them. */
   private readonly declining = new Set<Promise<void>>();
-  /** wantOffers(): the run waiting to start, and the latest run. */
-  private wantQueued: Promise<void> | undefined;
-  private wantTail: Promise<void> = Promise.resolve();
+  /**
+   * Revives or suppresses offers as the waiting steps need. Calls made while one is queued
+   * share it (it reads the state when it runs): each caller waiting on the declines in
+   * flight by itself piled up thousands of waiters on a busy master.
+   */
+  private readonly offerWants = new CoalescedRunner(() => this.reviveOrSuppress());
   /** Agents whose outdated executor we asked to shut down, and when. */
   private readonly replacing = new Map<string, number>();
 
@@ -234,22 +238,8 @@ export class NodeTaskRunner extends EventEmitter {
     void this.wantOffers();
   }
 
-  /**
-   * Revives or suppresses offers as the waiting steps need. Calls made while one is queued
-   * share it (it reads the state when it runs): each caller waiting on the declines in
-   * flight by itself piled up thousands of waiters on a busy master.
-   */
   private wantOffers(): Promise<void> {
-    if (this.wantQueued) return this.wantQueued;
-    const next = this.wantTail
-      .catch(() => {})
-      .then(() => {
-        this.wantQueued = undefined;
-        return this.reviveOrSuppress();
-      });
-    this.wantQueued = next;
-    this.wantTail = next;
-    return next;
+    return this.offerWants.run();
   }
 
   private async reviveOrSuppress(): Promise<void> {

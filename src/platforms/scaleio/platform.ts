@@ -25,6 +25,7 @@ import { planStorage, type StorageLayout, type StrategyInput } from "./topology/
 import { TopologyError, type AgentFacts, type DeviceFact } from "./topology/facts.js";
 import { decodeDeviceReport, sameUsableDevices } from "./device-report.js";
 import { LatestWriter } from "../../store/latest-writer.js";
+import { CoalescedRunner } from "../../common/coalesced-runner.js";
 
 export interface ClusterOps {
   /** Protection domains, fault sets and pools of the layout. */
@@ -94,14 +95,13 @@ export class ScaleIOPlatform implements Platform {
   private readonly opts: ScaleIOPlatformOptions;
   private facts = new Map<string, HostFacts>();
   private placement: MdmMember[] | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  /** Plan recomputations: serialised, and requests made before one begins share it. */
+  private readonly recomputer = new CoalescedRunner(() => this.doRecompute());
   private layout: StorageLayout | undefined;
   private sdcStates: SdcState[] = [];
   /** Agents whose usable devices changed since their SDS step last ran. */
   private devicesChanged = new Set<string>();
   private domainsSignature: string | undefined;
-  /** A recomputation asked for and not begun yet: later requests share it. */
-  private queued: Promise<void> | undefined;
   private factsWriter!: LatestWriter;
   /** Why agents (or the whole cluster) cannot be deployed as asked; shown to operators. */
   agentProblems: NodeProblem[] = [];
@@ -122,7 +122,7 @@ export class ScaleIOPlatform implements Platform {
   }
 
   async stop(): Promise<void> {
-    await this.chain.catch(() => {});
+    await this.recomputer.settled();
   }
 
   /**
@@ -131,16 +131,7 @@ export class ScaleIOPlatform implements Platform {
    * plan computation, not one per agent).
    */
   recompute(): Promise<void> {
-    if (this.queued) return this.queued;
-    const next = this.chain
-      .catch(() => {})
-      .then(() => {
-        this.queued = undefined;
-        return this.doRecompute();
-      });
-    this.queued = next;
-    this.chain = next;
-    return next;
+    return this.recomputer.run();
   }
 
   private toFacts(a: AgentRecord): AgentFacts {
@@ -295,7 +286,7 @@ export class ScaleIOPlatform implements Platform {
     if (!agent) throw new RescanError("UNKNOWN_AGENT", `no agent '${agentId}'`);
     if (agent.lostSince !== undefined)
       throw new RescanError("AGENT_LOST", `agent '${agentId}' (${agent.hostname}) is lost`);
-    await this.chain.catch(() => {});
+    await this.recomputer.settled();
     const has = this.ctx.engine.planIds().includes(PLAN_ID)
       ? this.ctx.engine
           .view(PLAN_ID)

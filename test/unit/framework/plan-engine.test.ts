@@ -44,6 +44,12 @@ class Gate {
       await withDeadline(new Promise<void>((r) => this.started.push(r)), 5000, `run #${n}`);
     }
   }
+  /** Ends the run of that step (parallel steps start in no particular order). */
+  releaseStep(stepId: string, err?: Error) {
+    const i = this.runs.findIndex((r) => r.stepId === stepId);
+    assert.ok(i >= 0, `${stepId} has not started`);
+    this.release(i, err);
+  }
   release(i: number, err?: Error) {
     const w = this.waiters[i]!;
     if (err) w.reject(err);
@@ -148,12 +154,12 @@ test("phase dependencies: with a parallel plan, independent phases overlap and d
   await gate.running(2);
   assert.equal(engine.view("deploy").phases[2]!.status, "PENDING");
   assert.deepEqual(engine.view("deploy").phases[2]!.dependsOn, ["a", "b"]);
-  gate.release(0);
+  gate.releaseStep("a1");
   await engine.waitFor("deploy", (v) => v.phases[0]!.status === "COMPLETE", 5000);
   assert.equal(gate.runs.length, 2, "c must wait for b too");
-  gate.release(1);
+  gate.releaseStep("b1");
   await gate.running(3);
-  gate.release(2);
+  gate.releaseStep("c1");
   await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
 });
 
