@@ -210,6 +210,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             id: str,
             name: str,
             asset: str,
+            after: { type: "array", items: str },
             status: stepStatus,
             attempts: { type: "integer" },
             lastError: str,

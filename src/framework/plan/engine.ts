@@ -248,6 +248,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
         id: s.id,
         name: s.name,
         ...(s.asset !== undefined ? { asset: s.asset } : {}),
+        ...(s.after?.length ? { after: s.after } : {}),
         ...progress.steps[s.id]!,
       }));
       const paused = progress.pausedPhases.includes(ph.id);
@@ -361,6 +362,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
         }
       }
       if (step.asset !== undefined && this.busyAssets.has(step.asset)) continue;
+      if (step.after?.some((id) => live.progress.steps[id]?.status !== "COMPLETE")) continue;
       slots -= 1;
       this.launch(live, phase, step);
     }
@@ -569,6 +571,16 @@ function validate(def: PlanDefinition): void {
       }
     }
   }
+  for (const ph of def.phases) {
+    for (const s of ph.steps) {
+      for (const a of s.after ?? []) {
+        if (!stepIds.has(a)) {
+          throw new PlanError("INVALID_PLAN", `step '${s.id}' waits for unknown step '${a}'`);
+        }
+      }
+    }
+  }
+  checkStepCycles(def);
   // Cycle check over explicit dependencies (serial order only points backwards).
   const state = new Map<string, 1 | 2>();
   const byId = new Map(def.phases.map((p) => [p.id, p]));
@@ -582,4 +594,22 @@ function validate(def: PlanDefinition): void {
     state.set(id, 2);
   };
   for (const ph of def.phases) visit(ph.id, []);
+}
+
+/** A step that (through others) waits for itself would never start: refused. */
+function checkStepCycles(def: PlanDefinition): void {
+  const after = new Map<string, string[]>();
+  for (const ph of def.phases)
+    for (const s of ph.steps) if (s.after?.length) after.set(s.id, s.after);
+  const state = new Map<string, 1 | 2>();
+  const visit = (id: string, path: string[]): void => {
+    if (state.get(id) === 2) return;
+    if (state.get(id) === 1) {
+      throw new PlanError("INVALID_PLAN", `step dependency cycle: ${[...path, id].join(" -> ")}`);
+    }
+    state.set(id, 1);
+    for (const d of after.get(id) ?? []) visit(d, [...path, id]);
+    state.set(id, 2);
+  };
+  for (const id of after.keys()) visit(id, []);
 }

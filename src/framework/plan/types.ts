@@ -31,6 +31,12 @@ export interface StepDefinition {
   asset?: string;
   /** A run that takes longer fails with a timeout (then retried). */
   timeoutMs?: number;
+  /**
+   * Steps of this plan that must be complete before this one starts: a dependency finer
+   * than a phase's `dependsOn` (an agent's next step waits for its own previous one, not
+   * for every agent's).
+   */
+  after?: string[];
 }
 
 export interface PhaseDefinition {
@@ -78,6 +84,7 @@ export interface StepView extends StepProgress {
   id: string;
   name: string;
   asset?: string;
+  after?: string[];
 }
 
 export interface PhaseView {

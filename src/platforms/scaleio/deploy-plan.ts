@@ -110,26 +110,36 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     : (input.existingManagers ?? []);
   const haveAllFacts = input.agents.every((a) => input.facts.has(a.agentId));
 
+  // Per-agent order: an agent's next step waits for its own previous one, not for every
+  // agent's (a phase barrier would hold the MDM nodes, the critical path, for the slowest).
+  const after = (def: StepDefinition, ...stepIds: string[]): StepDefinition => ({
+    ...def,
+    after: stepIds,
+  });
+  // Every package needs the agent's prerequisites.
   const install = (
     agentId: string,
     component: Component,
     extra: Record<string, unknown> = {},
     secrets?: string[],
   ) =>
-    step(
-      `${component}/${agentId}`,
-      `install ${component} on ${byId.get(agentId)?.hostname ?? agentId}`,
-      async (ctx) => {
-        const facts = needFacts(input, agentId);
-        await ports.node(
-          agentId,
-          "scaleio.install-package",
-          { component, url: input.packageUrl(facts.packageFormat, component), ...extra },
-          ctx,
-          secrets ? { secrets } : undefined,
-        );
-      },
-      agentId,
+    after(
+      step(
+        `${component}/${agentId}`,
+        `install ${component} on ${byId.get(agentId)?.hostname ?? agentId}`,
+        async (ctx) => {
+          const facts = needFacts(input, agentId);
+          await ports.node(
+            agentId,
+            "scaleio.install-package",
+            { component, url: input.packageUrl(facts.packageFormat, component), ...extra },
+            ctx,
+            secrets ? { secrets } : undefined,
+          );
+        },
+        agentId,
+      ),
+      `prereq/${agentId}`,
     );
 
   const phases: PhaseDefinition[] = [];
@@ -158,15 +168,17 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     id: "prerequisites",
     name: "Install prerequisites",
     strategy: "parallel",
-    dependsOn: ["facts"],
     steps: input.agents.map((a) =>
-      step(
-        `prereq/${a.agentId}`,
-        `prerequisites on ${a.hostname}`,
-        async (ctx) => {
-          await ports.node(a.agentId, "scaleio.install-prerequisites", {}, ctx);
-        },
-        a.agentId,
+      after(
+        step(
+          `prereq/${a.agentId}`,
+          `prerequisites on ${a.hostname}`,
+          async (ctx) => {
+            await ports.node(a.agentId, "scaleio.install-prerequisites", {}, ctx);
+          },
+          a.agentId,
+        ),
+        `facts/${a.agentId}`,
       ),
     ),
   });
@@ -177,7 +189,6 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
       id: "mdm-packages",
       name: "Install MDMs",
       strategy: "parallel",
-      dependsOn: ["prerequisites"],
       // A member that is away is neither replaced nor waited for; it is checked again on return.
       steps: members
         .filter((m) => byId.has(m.agentId))
@@ -240,14 +251,12 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     id: "sds-packages",
     name: "Install SDSs",
     strategy: "parallel",
-    dependsOn: ["prerequisites"],
     steps: sdsAgents.filter(early).map((id) => install(id, "sds")),
   });
   phases.push({
     id: "lia-packages",
     name: "Install LIAs",
     strategy: "parallel",
-    dependsOn: ["prerequisites"],
     steps: input.agents
       .filter((a) => early(a.agentId))
       .map((a) => install(a.agentId, "lia", {}, ["adminPassword"])),

@@ -163,6 +163,44 @@ test("phase dependencies: with a parallel plan, independent phases overlap and d
   await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
 });
 
+test("a step waits for the steps it is after, not for their whole phase", async () => {
+  const { engine } = await setup();
+  const gate = new Gate();
+  await engine.setPlan(
+    plan(
+      [
+        { id: "a", name: "A", strategy: "parallel", steps: [gate.step("a1"), gate.step("a2")] },
+        { id: "b", name: "B", strategy: "parallel", steps: [gate.step("b1", { after: ["a1"] })] },
+      ],
+      "parallel",
+    ),
+  );
+  engine.start();
+  await gate.running(2);
+  assert.deepEqual(gate.runs.map((r) => r.stepId).sort(), ["a1", "a2"]);
+  assert.deepEqual(engine.view("deploy").phases[1]!.steps[0]!.after, ["a1"]);
+  gate.releaseStep("a1");
+  await gate.running(3);
+  assert.equal(gate.runs[2]!.stepId, "b1", "b1 starts while a2 still runs");
+  assert.equal(engine.view("deploy").phases[0]!.steps[1]!.status, "IN_PROGRESS");
+  gate.releaseStep("a2");
+  gate.releaseStep("b1");
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  const bad = (after: string[]) =>
+    engine.setPlan(
+      plan([
+        {
+          id: "x",
+          name: "X",
+          strategy: "parallel",
+          steps: [gate.step("x1", { after }), gate.step("x2", { after: ["x1"] })],
+        },
+      ]),
+    );
+  await assert.rejects(bad(["nope"]), /waits for unknown step 'nope'/);
+  await assert.rejects(bad(["x2"]), /step dependency cycle: x1 -> x2 -> x1/);
+});
+
 test("a failing step shows its error, is retried with backoff, and its attempts are counted", async () => {
   const { engine } = await setup();
   let n = 0;

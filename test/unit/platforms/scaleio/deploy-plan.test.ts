@@ -145,8 +145,16 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
   // SDS and LIA do not wait for the MDM cluster, except on the MDM nodes (busy forming it);
   // SDCs (given the managers' addresses) do.
   const phase = (id: string) => v.phases.find((p) => p.id === id)!;
-  assert.deepEqual(phase("sds-packages").dependsOn, ["prerequisites"]);
-  assert.deepEqual(phase("lia-packages").dependsOn, ["prerequisites"]);
+  // Per agent, not per phase: a package waits for that agent's prerequisites, which wait
+  // for its facts.
+  assert.deepEqual(phase("sds-packages").dependsOn, []);
+  assert.deepEqual(phase("lia-packages").dependsOn, []);
+  assert.deepEqual(phase("prerequisites").dependsOn, []);
+  for (const s of phase("prerequisites").steps)
+    assert.deepEqual(s.after, [s.id.replace("prereq/", "facts/")]);
+  for (const p of ["mdm-packages", "sds-packages", "lia-packages", "mdm-node-packages", "clients"])
+    for (const s of phase(p).steps)
+      assert.deepEqual(s.after, [`prereq/${s.id.slice(s.id.indexOf("/") + 1)}`], s.id);
   assert.deepEqual(phase("mdm-node-packages").dependsOn, ["gateway"]);
   assert.deepEqual(phase("clients").dependsOn, ["gateway"]);
   const onMdms = phase("mdm-node-packages").steps.map((s) => s.id);
