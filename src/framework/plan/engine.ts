@@ -70,6 +70,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   private readonly planEmits = new Map<string, NodeJS.Timeout>();
   private readonly lastPlanEmit = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
+  private tickPending: NodeJS.Immediate | undefined;
   private started = false;
   private stopping = false;
 
@@ -150,6 +151,8 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   /** Interrupts running steps (they stay in progress in the store) and waits for them. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.tickPending) clearImmediate(this.tickPending);
+    this.tickPending = undefined;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     for (const [planId, t] of this.planEmits) {
@@ -323,7 +326,19 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     return [...deps];
   }
 
+  /**
+   * Starts what is eligible, soon: a look at every plan costs O(steps), and a large deploy
+   * ends hundreds of steps in one burst of status updates, which share one look.
+   */
   private tick(): void {
+    if (this.tickPending) return;
+    this.tickPending = setImmediate(() => {
+      this.tickPending = undefined;
+      this.startAllEligible();
+    });
+  }
+
+  private startAllEligible(): void {
     if (!this.started || this.stopping) return;
     for (const live of this.plans.values()) {
       if (live.progress.paused) continue;
@@ -364,7 +379,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       if (step.asset !== undefined && this.busyAssets.has(step.asset)) continue;
       if (step.after?.some((id) => live.progress.steps[id]?.status !== "COMPLETE")) continue;
       slots -= 1;
-      this.launch(live, phase, step);
+      this.launch(live, step);
     }
   }
 
@@ -387,11 +402,11 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     this.timers.delete(key);
   }
 
-  private launch(live: LivePlan, phase: PhaseDefinition, step: StepDefinition): void {
+  private launch(live: LivePlan, step: StepDefinition): void {
     const ac = new AbortController();
     live.running.set(step.id, ac);
     if (step.asset !== undefined) this.busyAssets.add(step.asset);
-    const run = this.execute(live, phase, step, ac).finally(() => {
+    const run = this.execute(live, step, ac).finally(() => {
       this.inflight.delete(run);
       if (live.running.get(step.id) === ac) live.running.delete(step.id);
       if (step.asset !== undefined) this.busyAssets.delete(step.asset);
@@ -400,12 +415,9 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     this.inflight.add(run);
   }
 
-  private async execute(
-    live: LivePlan,
-    phase: PhaseDefinition,
-    step: StepDefinition,
-    ac: AbortController,
-  ): Promise<void> {
+  // Not given the phase: a running step would keep its phase's definition (a thousand
+  // steps, from a plan recomputed since) alive until it ends.
+  private async execute(live: LivePlan, step: StepDefinition, ac: AbortController): Promise<void> {
     const p = live.progress.steps[step.id]!;
     const now = this.now();
     Object.assign(p, {

@@ -37,3 +37,19 @@ test("a run that fails rejects its callers; the next run still happens", async (
   assert.equal(n, 2);
   await r.settled();
 });
+
+test("with a gap, the next run starts no sooner than the gap after the previous one ended", async () => {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const r = new CoalescedRunner(
+    async () => {
+      starts.push(Date.now());
+      ends.push(Date.now());
+    },
+    () => 60,
+  );
+  await r.run();
+  await Promise.all([r.run(), r.run(), r.run()]);
+  assert.equal(starts.length, 2, "the three calls shared one run");
+  assert.ok(starts[1]! - ends[0]! >= 55, `${starts[1]! - ends[0]!} ms apart`);
+});
