@@ -124,7 +124,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     );
     await live.writer.saveAll();
     this.emitPlan(def.id);
-    this.tick();
+    this.startAllEligible();
   }
 
   /** Forgets a plan (its running steps are interrupted) and its stored progress. */
@@ -145,7 +145,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   start(): void {
     this.started = true;
     this.stopping = false;
-    this.tick();
+    this.startAllEligible();
   }
 
   /** Interrupts running steps (they stay in progress in the store) and waits for them. */
@@ -209,7 +209,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     }
     await live.writer.saveHeader();
     this.emitPlan(planId);
-    this.tick();
+    this.startAllEligible();
   }
 
   /** Runs a step again from scratch (interrupting it if it is running). */
@@ -225,7 +225,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     this.clearTimer(planId, stepId);
     await this.persist(live, stepId);
     this.emitStep(live, stepId);
-    this.tick();
+    this.startAllEligible();
   }
 
   /** Marks a step complete without running it (interrupting it if it is running). */
@@ -238,7 +238,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     this.clearTimer(planId, stepId);
     await this.persist(live, stepId);
     this.emitStep(live, stepId);
-    this.tick();
+    this.startAllEligible();
   }
 
   // ---- views -----------------------------------------------------------------------------
@@ -328,7 +328,8 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
 
   /**
    * Starts what is eligible, soon: a look at every plan costs O(steps), and a large deploy
-   * ends hundreds of steps in one burst of status updates, which share one look.
+   * ends hundreds of steps in one burst of status updates, which share one look. (Starting,
+   * a new plan and operator actions look at once.)
    */
   private tick(): void {
     if (this.tickPending) return;
