@@ -130,6 +130,8 @@ function indivisible(r: Res): boolean {
 /** A multiset of resources with Mesos semantics (add merges equal identities). */
 export class Resources {
   list: Res[];
+  /** Bumped by every change (add, subtract): lets the allocator skip unchanged agents. */
+  version = 0;
   constructor(list: Res[] = []) {
     this.list = [];
     for (const r of list) this.add(r);
@@ -147,6 +149,7 @@ export class Resources {
 
   add(r: Res): this {
     if (isEmpty(r)) return this;
+    this.version += 1;
     const k = keyOf(r);
     const same = indivisible(r) ? undefined : this.list.find((x) => keyOf(x) === k);
     if (!same) {
@@ -203,6 +206,7 @@ export class Resources {
       (x) => keyOf(x) === k && (!indivisible(r) || quantityEqual(x, r)),
     );
     if (idx < 0) return this;
+    this.version += 1;
     const same = this.list[idx]!;
     if (indivisible(r)) this.list.splice(idx, 1);
     else if (r.type === "SCALAR")

@@ -33,6 +33,35 @@ function fullyAllocated(a: Agent): boolean {
   return true;
 }
 
+/**
+ * What an agent looked like when a cycle offered it to nobody: until it changes (its
+ * resources, the candidates, their filters) or the first of those filters expires, later
+ * cycles skip it. Real Mesos allocates from sorted state in C++; this keeps a cycle over a
+ * thousand idle agents from costing the development master a core.
+ */
+interface Unoffered {
+  total: Resources;
+  used: Resources;
+  offered: Resources;
+  versions: string;
+  candidates: string;
+  filters: unknown[];
+  until: number;
+}
+const unoffered = new WeakMap<Agent, Unoffered>();
+
+function versionsOf(a: Agent): string {
+  return `${a.total.version}/${a.used.version}/${a.offered.version}`;
+}
+
+function stillUnoffered(a: Agent, cands: Candidate[], sig: string, now: number): boolean {
+  const u = unoffered.get(a);
+  if (!u || now >= u.until || u.candidates !== sig) return false;
+  if (u.total !== a.total || u.used !== a.used || u.offered !== a.offered) return false;
+  if (u.versions !== versionsOf(a)) return false;
+  return cands.every((c, i) => c.fw.filters.get(`${a.id} ${c.role}`) === u.filters[i]);
+}
+
 export function allocate(m: Master): void {
   const frameworks = [...m.frameworks.values()].filter((f) => f.connected && !f.removed);
   if (frameworks.length === 0) return;
@@ -80,14 +109,37 @@ export function allocate(m: Master): void {
 
   const now = Date.now();
   const batches = new Map<string, object[]>();
+  // In a fixed order for the memo (the loop below sorts its own copy by share).
+  const sig = candidates.map((c) => `${c.fw.id} ${c.role}`).join(",");
+  const byShare = [...candidates];
   for (const agent of agents) {
-    if (fullyAllocated(agent)) continue;
+    if (stillUnoffered(agent, candidates, sig, now)) continue;
+    let until = Number.POSITIVE_INFINITY;
+    const remember = () =>
+      unoffered.set(agent, {
+        total: agent.total,
+        used: agent.used,
+        offered: agent.offered,
+        versions: versionsOf(agent),
+        candidates: sig,
+        filters: candidates.map((c) => c.fw.filters.get(`${agent.id} ${c.role}`)),
+        until,
+      });
+    unoffered.delete(agent);
+    if (fullyAllocated(agent)) {
+      remember();
+      continue;
+    }
     let free = agent.total.copy();
     if (!agent.used.empty) free.subtractAll(agent.used.list);
     if (!agent.offered.empty) free.subtractAll(agent.offered.list);
-    if (free.empty) continue;
-    if (candidates.length > 1) candidates.sort((a, b) => a.share - b.share);
-    for (const c of candidates) {
+    if (free.empty) {
+      remember();
+      continue;
+    }
+    if (byShare.length > 1) byShare.sort((a, b) => a.share - b.share);
+    let offeredAny = false;
+    for (const c of byShare) {
       if (free.empty) break;
       if (!m.regionVisible(agent, c.fw)) continue;
       let offerable = free.filter((r) => allocatableTo(r, c.role));
@@ -96,7 +148,11 @@ export function allocate(m: Master): void {
       if (!c.fw.capabilities.has("GPU_RESOURCES") && agent.total.scalar("gpus") > 0) continue;
       if (offerable.empty) continue;
       const filter = c.fw.filters.get(`${agent.id} ${c.role}`);
-      if (filter && filter.expires > now && filter.resources.contains(offerable.list)) continue;
+      if (filter && filter.expires > now && filter.resources.contains(offerable.list)) {
+        until = Math.min(until, filter.expires);
+        continue;
+      }
+      offeredAny = true;
       const offer = m.createOffer(c.fw, agent, c.role, offerable);
       // Everything allocatable to this role went into the offer.
       free = free.filter(
@@ -112,6 +168,7 @@ export function allocate(m: Master): void {
       usage.set(c.fw.id, u);
       for (const other of candidates) if (other.fw === c.fw) other.share = shareOf(c.fw.id);
     }
+    if (!offeredAny) remember();
   }
   for (const [fwId, offers] of batches) {
     const fw = m.frameworks.get(fwId)!;
