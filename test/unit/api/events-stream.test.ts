@@ -89,15 +89,24 @@ test("events arrive live as steps complete; Last-Event-ID replays what was misse
   assert.equal(replay.events[0]!.id, seen.id + 1, "nothing skipped");
   assert.ok(replay.events.some((e) => e.type === "plan"));
 
+  // The newest three when the request was served. (A throttled plan view or a summary can
+  // still be published meanwhile: the window is checked against what was kept, not "now".)
+  const latestBefore = f.view.events.latestId;
   const hist = await withDeadline(
     readUntil(`${url}?history=3`, {}, (evs) => evs.length >= 3),
     20_000,
     "three replayed events",
   );
+  const window = hist.events.slice(0, 3).map((e) => e.id);
   assert.deepEqual(
-    hist.events.slice(0, 3).map((e) => e.id),
-    f.view.events.recent(3).map((e) => e.id),
+    window,
+    [...window].sort((a, b) => a - b),
   );
+  assert.ok(window[2]! >= latestBefore, `${window} ends at or after ${latestBefore}`);
+  const keptBetween = f.view.events
+    .since(window[0]!)
+    .filter((e) => e.id < window[2]! && !window.includes(e.id));
+  assert.deepEqual(keptBetween, [], "no kept event was left out of the window");
   const bad = await fetch(`${url}?history=abc`);
   assert.equal(bad.status, 400);
   assert.match(((await bad.json()) as { error: string }).error, /history/);
