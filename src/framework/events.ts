@@ -105,19 +105,13 @@ function scrub(value: unknown, redact: (text: string) => string): unknown {
   }
   let out: Record<string, unknown> | undefined;
   const entries = Object.entries(value);
-  for (const [k, v] of entries) {
+  entries.forEach(([k, v], i) => {
     const c = scrub(v, redact);
     const key = redact(k);
-    if (c !== v || key !== k) {
-      out ??= Object.fromEntries(
-        entries.slice(
-          0,
-          entries.findIndex(([x]) => x === k),
-        ),
-      );
-      out[key] = c;
-    } else if (out) out[k] = v;
-  }
+    // The first change copies the entries before it; later ones are copied as they come.
+    if (c !== v || key !== k) (out ??= Object.fromEntries(entries.slice(0, i)))[key] = c;
+    else if (out) out[k] = v;
+  });
   return out ?? value;
 }
 

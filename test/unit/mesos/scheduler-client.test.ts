@@ -456,16 +456,22 @@ test("stop() closes the stream and ends the loop", async () => {
   await assert.rejects(client.decline(["o"]), NotSubscribedError);
 });
 
-test("acknowledge echoes the uuid unchanged and refuses updates without one", async () => {
+/** A subscribed client and an update of task t1 on agent a1 to acknowledge. */
+async function subscribedWithUpdate(state: TaskStatus["state"]) {
   const { master, client } = await setup();
   client.start();
   await subscribe(master, client);
   const status: TaskStatus = {
     task_id: { value: "t1" },
     agent_id: { value: "a1" },
-    state: "TASK_RUNNING",
+    state,
     uuid: "mz5afCHQT26KGyw9Tl9gcQ==",
   };
+  return { master, client, status };
+}
+
+test("acknowledge echoes the uuid unchanged and refuses updates without one", async () => {
+  const { master, client, status } = await subscribedWithUpdate("TASK_RUNNING");
   await client.acknowledge(status);
   assert.deepEqual(master.calls.at(-1)!.json.acknowledge, {
     agent_id: { value: "a1" },
@@ -477,15 +483,7 @@ test("acknowledge echoes the uuid unchanged and refuses updates without one", as
 });
 
 test("a resent update is not acknowledged again while its acknowledgement is on its way", async () => {
-  const { master, client } = await setup();
-  client.start();
-  await subscribe(master, client);
-  const status: TaskStatus = {
-    task_id: { value: "t1" },
-    agent_id: { value: "a1" },
-    state: "TASK_FINISHED",
-    uuid: "mz5afCHQT26KGyw9Tl9gcQ==",
-  };
+  const { master, client, status } = await subscribedWithUpdate("TASK_FINISHED");
   master.holdCalls = true;
   const first = client.acknowledgeIfNeeded(status);
   const held = await master.next("ACKNOWLEDGE");
