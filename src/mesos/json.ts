@@ -26,6 +26,14 @@ export function parseMesosJson(text: string): unknown {
 
 /** Serialises to Mesos JSON; bigint values are written as bare JSON numbers. */
 export function stringifyMesosJson(value: unknown): string {
+  // Fast path: most messages hold no bigint, and JSON.stringify is several times faster
+  // than lossless-json's. It throws a TypeError at the first bigint; then the slow path.
+  try {
+    const fast = JSON.stringify(value) as string | undefined;
+    if (fast !== undefined) return fast;
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+  }
   const out = losslessStringify(value, undefined, undefined, [
     { test: (v: unknown) => typeof v === "bigint", stringify: (v: unknown) => String(v) },
   ]);
