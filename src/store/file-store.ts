@@ -7,6 +7,7 @@ import { openSync, closeSync, writeSync, readFileSync, unlinkSync, constants } f
 import { dirname, join, relative, sep } from "node:path";
 import { randomBytes } from "node:crypto";
 import { checkKey, StoreError, type StateStore } from "./store.js";
+import { CoalescedRunner } from "../common/coalesced-runner.js";
 
 const SUFFIX = ".json";
 
@@ -32,6 +33,12 @@ export class FileStateStore implements StateStore {
   readonly dir: string;
   private readonly lockPath: string;
   private closed = false;
+  /**
+   * One directory fsync per folder at a time, shared by every rename made before it starts
+   * (group commit): a burst of writes into one folder (hundreds of task records or plan
+   * shards at once) costs a few directory syncs, not one each.
+   */
+  private readonly dirSyncs = new Map<string, CoalescedRunner>();
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -142,7 +149,16 @@ export class FileStateStore implements StateStore {
       await rm(tmp, { force: true });
       throw err;
     }
-    await fsyncDir(dir);
+    await this.syncDir(dir);
+  }
+
+  private syncDir(dir: string): Promise<void> {
+    let runner = this.dirSyncs.get(dir);
+    if (!runner) {
+      runner = new CoalescedRunner(() => fsyncDir(dir));
+      this.dirSyncs.set(dir, runner);
+    }
+    return runner.run();
   }
 
   async delete(key: string): Promise<void> {
@@ -153,7 +169,7 @@ export class FileStateStore implements StateStore {
   private async remove(key: string): Promise<void> {
     try {
       await unlink(this.path(key));
-      await fsyncDir(dirname(this.path(key)));
+      await this.syncDir(dirname(this.path(key)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
