@@ -27,8 +27,9 @@ export interface PlanEngineOptions {
   now?: () => number;
   /**
    * Plan views that a finishing step triggers are sent at most this often per plan, the
-   * latest one last (default 100 ms, longer for plans of more than 800 steps: 1 ms per 8
-   * steps): a view is the whole plan, and thousands of steps end in a large deploy.
+   * latest one last (default 100 ms, longer for plans of more than 200 steps: 1 ms per 2
+   * steps, at most 2 s): a view is the whole plan, and thousands of steps end in a large
+   * deploy.
    * Operator actions send theirs at once. 0 sends every view at once.
    */
   planEventIntervalMs?: number;
@@ -510,10 +511,11 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   /** A plan view costs O(steps): built only when someone listens (not per step for nothing). */
   private emitPlan(planId: string, soon = false): void {
     if (this.listenerCount("plan") === 0) return;
-    // A view costs O(steps) to build and to send: a large plan is viewed less often (a
-    // 7,000-step deploy about once a second), so its cost per second stays flat.
+    // A view costs O(steps) to build, scrub and send, and every step change has its own
+    // event already: a large plan is viewed less often (steps/2 ms, at most every 2 s; a
+    // 1,400-step deploy about every 0.7 s), so its cost per second stays flat and small.
     const steps = this.plans.get(planId)?.stepOf.size ?? 0;
-    const interval = Math.max(this.opts.planEventIntervalMs ?? 100, steps / 8);
+    const interval = Math.max(this.opts.planEventIntervalMs ?? 100, Math.min(2000, steps / 2));
     const pending = this.planEmits.get(planId);
     if (!soon || (this.opts.planEventIntervalMs ?? 100) <= 0) {
       if (pending) clearTimeout(pending);
