@@ -287,15 +287,18 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     dependsOn: clusterReady,
     steps: input.agents.map((a) => install(a.agentId, "sdc", { mdmIps: managers })),
   });
+  // Every node step is planned by now; later steps wait for those of their agent that exist
+  // (an agent may have no SDS step, or be away).
+  const planned = new Set(phases.flatMap((p) => p.steps.map((st) => st.id)));
+  const afterExisting = (def: StepDefinition, stepId: string): StepDefinition =>
+    planned.has(stepId) ? after(def, stepId) : def;
   phases.push({
     id: "storage",
     name: "Create protection domains and pools",
     strategy: "serial",
-    dependsOn: [
-      "sds-packages",
-      ...(mdmAgents.size > 0 ? ["mdm-node-packages"] : []),
-      ...clusterReady,
-    ],
+    // Domains, fault sets and pools need the cluster, not the SDSs (the documented order
+    // creates them first, then adds the SDSs).
+    dependsOn: clusterReady,
     steps: [
       step("storage/domains", "protection domains, fault sets and pools", async (ctx) => {
         // The layout depends on every agent's devices; the plan is recomputed once they are known.
@@ -309,9 +312,13 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     name: "Join SDSs and their devices",
     strategy: "parallel",
     dependsOn: ["storage"],
+    // Each SDS joins once its own package is in, not after every agent's.
     steps: sdsAgents.map((id) =>
-      step(`join-sds/${id}`, `SDS on ${byId.get(id)?.hostname ?? id}`, (ctx) =>
-        ports.applyAgent(input.layout, id, ctx),
+      afterExisting(
+        step(`join-sds/${id}`, `SDS on ${byId.get(id)?.hostname ?? id}`, (ctx) =>
+          ports.applyAgent(input.layout, id, ctx),
+        ),
+        `sds/${id}`,
       ),
     ),
   });
@@ -342,34 +349,39 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     id: "consumers",
     name: "Configure REX-Ray and the isolator",
     strategy: "parallel",
-    dependsOn: ["clients", ...packagesDone, "sds"],
+    // REX-Ray names a pool: it waits for the pools, and on each agent for that agent's SDC
+    // (the driver maps volumes through it), not for every agent's packages.
+    dependsOn: ["storage"],
     steps: input.layout.nodes.flatMap((n) => {
       const a = byId.get(n.agentId);
       if (!a) return [];
       const steps = [
-        step(
-          `rexray/${a.agentId}`,
-          `REX-Ray on ${a.hostname}`,
-          async (ctx) => {
-            await ports.node(
-              a.agentId,
-              "scaleio.rexray-config",
-              {
-                endpoint:
-                  typeof input.rexray.endpoint === "function"
-                    ? input.rexray.endpoint()
-                    : input.rexray.endpoint,
-                insecure: input.rexray.insecure,
-                thinOrThick: input.rexray.thinOrThick,
-                systemName: input.systemName,
-                protectionDomain: n.sdc.protectionDomain,
-                storagePool: n.sdc.storagePool,
-              },
-              ctx,
-              { secrets: ["adminPassword"] },
-            );
-          },
-          a.agentId,
+        afterExisting(
+          step(
+            `rexray/${a.agentId}`,
+            `REX-Ray on ${a.hostname}`,
+            async (ctx) => {
+              await ports.node(
+                a.agentId,
+                "scaleio.rexray-config",
+                {
+                  endpoint:
+                    typeof input.rexray.endpoint === "function"
+                      ? input.rexray.endpoint()
+                      : input.rexray.endpoint,
+                  insecure: input.rexray.insecure,
+                  thinOrThick: input.rexray.thinOrThick,
+                  systemName: input.systemName,
+                  protectionDomain: n.sdc.protectionDomain,
+                  storagePool: n.sdc.storagePool,
+                },
+                ctx,
+                { secrets: ["adminPassword"] },
+              );
+            },
+            a.agentId,
+          ),
+          `sdc/${a.agentId}`,
         ),
       ];
       if (input.isolator) {
@@ -404,7 +416,8 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     id: "verify",
     name: "Verify the cluster",
     strategy: "serial",
-    dependsOn: ["consumers"],
+    // Everything: every SDS and SDC connected, then a test volume.
+    dependsOn: ["consumers", "sds", "clients", ...packagesDone],
     steps: haveAllFacts
       ? [
           step(

@@ -57,7 +57,8 @@ async function deploy(opts: { existing?: boolean; dir?: string; stopAfter?: numb
         params: params as Record<string, unknown>,
         ...(o?.secrets ? { secrets: o.secrets } : {}),
       });
-      order.push(`${kind}@${agentId}`);
+      const component = (params as { component?: string }).component;
+      order.push(`${kind}${component ? `:${component}` : ""}@${agentId}`);
       if (opts.stopAfter !== undefined && ++completed > opts.stopAfter) {
         await new Promise((_, reject) =>
           ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
@@ -166,7 +167,15 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
     phase("lia-packages").steps.length + onMdms.filter((i) => i.startsWith("lia/")).length,
     5,
   );
-  assert.ok(phase("storage").dependsOn.includes("mdm-node-packages"));
+  // Pools need the cluster only; each SDS joins after its own package, REX-Ray after its
+  // agent's SDC; the verification waits for everything.
+  assert.deepEqual(phase("storage").dependsOn, ["gateway"]);
+  for (const s of phase("sds").steps)
+    assert.deepEqual(s.after, [s.id.replace("join-sds/", "sds/")], s.id);
+  for (const s of phase("consumers").steps.filter((x) => x.id.startsWith("rexray/")))
+    assert.deepEqual(s.after, [s.id.replace("rexray/", "sdc/")], s.id);
+  for (const p of ["consumers", "sds", "clients", "sds-packages", "lia-packages"])
+    assert.ok(phase("verify").dependsOn.includes(p), `verify waits for ${p}`);
   const idx = (s: string) => order.indexOf(s);
   const primary = mdms!.find((m) => m.role === "primary")!.agentId;
   for (const a of agents)
@@ -186,7 +195,7 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
   assert.equal(cluster.agentId, primary);
   assert.deepEqual(cluster.secrets, ["adminPassword"]);
   assert.ok(
-    order.lastIndexOf("scaleio.install-package@" + primary) > idx(`scaleio.mdm-cluster@${primary}`),
+    idx(`scaleio.install-package:gateway@${primary}`) > idx(`scaleio.mdm-cluster@${primary}`),
     "gateway after the cluster",
   );
   const sdc = calls.filter((c) => c.params.component === "sdc");
@@ -207,21 +216,23 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
       .sort(),
     ["S1", "S2", "S3"],
   );
-  assert.ok(
-    idx("applyLayout") >
-      Math.max(
-        ...calls
-          .filter((c) => c.params.component === "sds")
-          .map((c) => idx(`scaleio.install-package@${c.agentId}`)),
-      ),
-  );
+  assert.ok(idx("applyLayout") > idx(`scaleio.mdm-cluster@${primary}`));
   assert.ok(idx("verify") > idx("applyLayout"));
   for (const a of ["S1", "S2", "S3"]) {
     assert.ok(idx(`sds@${a}`) > idx("applyLayout"), "an SDS joins after its domain exists");
+    assert.ok(
+      idx(`sds@${a}`) > idx(`scaleio.install-package:sds@${a}`),
+      "an SDS joins after its package is installed",
+    );
     assert.ok(idx("verify") > idx(`sds@${a}`));
   }
-  for (const a of ["S1", "S2", "S3"])
-    assert.ok(idx(`sds@${a}`) > idx("applyLayout"), "SDSs join after their domain exists");
+  for (const a of agents) {
+    const rexray = idx(`scaleio.rexray-config@${a.agentId}`);
+    const sdcAt = idx(`scaleio.install-package:sdc@${a.agentId}`);
+    assert.ok(sdcAt >= 0 && rexray > sdcAt, `REX-Ray on ${a.agentId} after its SDC`);
+    assert.ok(rexray > idx("applyLayout"), `REX-Ray on ${a.agentId} after the pools`);
+    assert.ok(idx("verify") > rexray);
+  }
   assert.equal(order.at(-1), "verify");
   for (const c of calls)
     assert.ok(
