@@ -39,35 +39,45 @@ export async function fetchSecrets(
     AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     ...(opts.signal ? [opts.signal] : []),
   ]);
-  const dispatcher = opts.ca ? new Agent({ connect: { ca: opts.ca } }) : undefined;
+  const dispatcher = opts.ca ? dispatcherFor(opts.ca) : undefined;
+  let res;
   try {
-    let res;
-    try {
-      res = await fetch(url, {
-        headers: { authorization: `Bearer ${token}`, accept: "application/json" },
-        signal,
-        ...(dispatcher ? { dispatcher } : {}),
-      });
-    } catch (err) {
-      const e = err as Error & { cause?: Error };
-      throw new StepError(
-        `cannot fetch secrets from ${url.origin}: ${e.cause?.message ?? e.message}`,
-      );
-    }
-    const text = await res.text();
-    if (res.status !== 200) {
-      // The token is single use: a second fetch (an executor restarted mid-step) is refused;
-      // the scheduler retries the step with a fresh token.
-      throw new StepError(`the scheduler refused this step's secrets (HTTP ${res.status})`);
-    }
-    let parsed;
-    try {
-      parsed = answer.parse(JSON.parse(text));
-    } catch {
-      throw new StepError('the scheduler\'s secrets answer is not {"adminPassword": string}');
-    }
-    return { adminPassword: new Secret(parsed.adminPassword, "scheduler") };
-  } finally {
-    await dispatcher?.close();
+    res = await fetch(url, {
+      headers: { authorization: `Bearer ${token}`, accept: "application/json" },
+      signal,
+      ...(dispatcher ? { dispatcher } : {}),
+    });
+  } catch (err) {
+    const e = err as Error & { cause?: Error };
+    throw new StepError(
+      `cannot fetch secrets from ${url.origin}: ${e.cause?.message ?? e.message}`,
+    );
   }
+  const text = await res.text();
+  if (res.status !== 200) {
+    // The token is single use: a second fetch (an executor restarted mid-step) is refused;
+    // the scheduler retries the step with a fresh token.
+    throw new StepError(`the scheduler refused this step's secrets (HTTP ${res.status})`);
+  }
+  let parsed;
+  try {
+    parsed = answer.parse(JSON.parse(text));
+  } catch {
+    throw new StepError('the scheduler\'s secrets answer is not {"adminPassword": string}');
+  }
+  return { adminPassword: new Secret(parsed.adminPassword, "scheduler") };
+}
+
+/**
+ * One connection pool per CA: an executor fetches secrets for several steps, and a TLS
+ * handshake per fetch costs both sides more than the fetch itself.
+ */
+const dispatchers = new Map<string, Agent>();
+function dispatcherFor(ca: string): Agent {
+  let d = dispatchers.get(ca);
+  if (!d) {
+    d = new Agent({ connect: { ca }, keepAliveTimeout: 30_000 });
+    dispatchers.set(ca, d);
+  }
+  return d;
 }
