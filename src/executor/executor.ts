@@ -1,5 +1,5 @@
 // The node executor: for each LAUNCH, decode the node-step spec, run the step (TASK_RUNNING
-// with its progress once it has run for a moment: a step that ends sooner sends only its
+// with its progress once it has run for a second: a step that ends sooner sends only its
 // terminal update, each update being a round trip through the agent, the master and the
 // scheduler's acknowledgement), and end with exactly one terminal update:
 // TASK_FINISHED with the encoded result, TASK_FAILED with the error (permanent when
@@ -25,8 +25,10 @@ export interface NodeExecutorOptions {
   host: HostProfile | Error;
   fetchSecrets: (token: string, signal: AbortSignal) => Promise<NodeSecrets>;
   log: Logger;
-  /** A step still running after this long reports TASK_RUNNING (default 250 ms). */
+  /** A step still running after this long reports TASK_RUNNING (default 1 s). */
   runningAfterMs?: number;
+  /** Least time between two progress updates of a step (default 1 s). */
+  progressEveryMs?: number;
 }
 
 interface Running {
@@ -38,6 +40,9 @@ export class NodeExecutor {
   private readonly running = new Map<string, Running>();
   /** Per running task: the newest progress line not sent yet (see execute()). */
   private readonly heldProgress = new Map<string, string>();
+  /** Per running task: when its last progress update went out, and the wait for the next. */
+  private readonly progressSentAt = new Map<string, number>();
+  private readonly progressTimers = new Map<string, NodeJS.Timeout>();
   private exitResolve!: (code: number) => void;
   /** Resolves with the process exit code once the executor is finished. */
   readonly exited = new Promise<number>((r) => (this.exitResolve = r));
@@ -108,17 +113,19 @@ export class NodeExecutor {
       });
       return;
     }
-    // The agent forwards a task's updates one at a time, each after the previous one was
-    // acknowledged: progress lines sent while one is in flight would each cost the step a
-    // round trip to the scheduler. So only the newest waiting line is kept, and dropped
-    // once the step ends (the terminal update never waits behind stale progress).
+    // Every update is a round trip through the agent, the master and the scheduler (which
+    // records it), and the agent forwards a task's updates one at a time, each after the
+    // previous one was acknowledged. So a step reports TASK_RUNNING only once it has run for
+    // a second, then at most one progress line a second and none while one is in flight:
+    // the newest waiting line is kept, and dropped once the step ends (the terminal update
+    // never waits behind stale progress). A busy cluster is not flooded with progress.
     const id = task_id.value;
     this.heldProgress.set(id, `running ${spec.kind}`);
     let announced = false;
     const announce = setTimeout(() => {
       announced = true;
       if (!controller.signal.aborted) this.sendHeldProgress(id);
-    }, this.o.runningAfterMs ?? 250);
+    }, this.o.runningAfterMs ?? 1000);
     const progress = (message: string) => {
       if (controller.signal.aborted) return;
       log.info({ ...fields, progress: message }, "step progress");
@@ -133,7 +140,10 @@ export class NodeExecutor {
       signal: controller.signal,
     }).finally(() => clearTimeout(announce));
     const ms = Date.now() - started;
-    this.heldProgress.delete(task_id.value);
+    this.heldProgress.delete(id);
+    this.progressSentAt.delete(id);
+    clearTimeout(this.progressTimers.get(id));
+    this.progressTimers.delete(id);
     if (controller.signal.aborted) {
       const why = (controller.signal.reason as Error | undefined)?.message ?? "killed";
       log.info({ ...fields, ms, why }, "step killed");
@@ -152,13 +162,27 @@ export class NodeExecutor {
     }
   }
 
-  /** Sends the task's held progress line unless an update of the task awaits its ACK. */
+  /**
+   * Sends the task's held progress line unless an update of the task awaits its ACK (the
+   * ACK calls this again) or the last one went out less than progressEveryMs ago (a timer
+   * does).
+   */
   private sendHeldProgress(taskId: string): void {
     const message = this.heldProgress.get(taskId);
-    if (message === undefined) return;
+    if (message === undefined || this.progressTimers.has(taskId)) return;
     const { client, log } = this.o;
     if (client.unacknowledgedUpdates().some((u) => u.task_id.value === taskId)) return;
+    const wait = (this.progressSentAt.get(taskId) ?? -Infinity) + (this.o.progressEveryMs ?? 1000);
+    if (wait > Date.now()) {
+      const timer = setTimeout(() => {
+        this.progressTimers.delete(taskId);
+        this.sendHeldProgress(taskId);
+      }, wait - Date.now());
+      this.progressTimers.set(taskId, timer);
+      return;
+    }
     this.heldProgress.delete(taskId);
+    this.progressSentAt.set(taskId, Date.now());
     client
       .update({ task_id: { value: taskId }, state: "TASK_RUNNING", message: message.slice(0, 500) })
       .catch((err: unknown) => log.warn({ err: (err as Error).message }, "progress not sent"));

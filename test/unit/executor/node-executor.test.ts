@@ -32,13 +32,32 @@ class FakeClient extends EventEmitter {
 
 const silent = { info() {}, warn() {}, error() {}, fatal() {}, debug() {} };
 
-function executor(client: FakeClient, runningAfterMs?: number): NodeExecutor {
+function executor(
+  client: FakeClient,
+  runningAfterMs?: number,
+  progressEveryMs?: number,
+): NodeExecutor {
   let release: (() => void) | undefined;
   const handlers = [
     defineHandler({
       kind: "test.quick",
       params: z.object({}),
       run: () => Promise.resolve({ ok: 1 }),
+    }),
+    defineHandler({
+      kind: "test.chatty",
+      params: z.object({}),
+      // Three lines at once after the first went out, then ends once the next one is sent.
+      run: (_p, ctx) =>
+        new Promise((resolve) => {
+          ctx.progress("line 1");
+          client.on("sent", (s: Sent) => {
+            if (s.message === "line 1") {
+              ctx.progress("line 2");
+              ctx.progress("line 3");
+            } else if (s.state === "TASK_RUNNING") resolve({ ok: 3 });
+          });
+        }),
     }),
     defineHandler({
       kind: "test.slow",
@@ -62,6 +81,7 @@ function executor(client: FakeClient, runningAfterMs?: number): NodeExecutor {
     fetchSecrets: () => Promise.reject(new Error("no secrets here")),
     log: silent as never,
     ...(runningAfterMs !== undefined ? { runningAfterMs } : {}),
+    ...(progressEveryMs !== undefined ? { progressEveryMs } : {}),
   });
 }
 
@@ -104,4 +124,22 @@ test("a step that runs on reports TASK_RUNNING with its newest progress line, th
       ["TASK_FINISHED", "test.slow done"],
     ],
   );
+});
+
+test("progress lines go out at most once per interval, the newest one", async () => {
+  const client = new FakeClient();
+  const at = new Map<string, number>();
+  client.on("sent", (s: Sent) => at.set(s.message ?? "", Date.now()));
+  executor(client, 0, 300);
+  client.emit("launch", task("c1", "test.chatty"));
+  await terminalOf(client, "c1");
+  assert.deepEqual(
+    client.sent.map((s) => [s.state, s.message]),
+    [
+      ["TASK_RUNNING", "line 1"],
+      ["TASK_RUNNING", "line 3"],
+      ["TASK_FINISHED", "test.chatty done"],
+    ],
+  );
+  assert.ok(at.get("line 3")! - at.get("line 1")! >= 295, "the second line waited its turn");
 });
