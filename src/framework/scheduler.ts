@@ -256,12 +256,10 @@ export class FrameworkScheduler {
   }
 
   private async reconcile(): Promise<void> {
-    const keys = await this.opts.store.list("tasks").catch(() => [] as string[]);
-    const tasks = [];
-    for (const k of keys) {
-      const rec = await this.opts.store.get<{ agentId: string }>(k);
-      tasks.push({ taskId: k.slice("tasks/".length), ...(rec ? { agentId: rec.agentId } : {}) });
-    }
+    const tasks = await this.runner.launchRecords().catch((err: Error) => {
+      this.opts.logger.warn({ err: err.message }, "launch records not readable");
+      return [];
+    });
     try {
       await this.reconciler.run(tasks);
     } catch (err) {

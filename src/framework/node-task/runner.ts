@@ -35,6 +35,7 @@ import {
 } from "../resources.js";
 import { NODE_TASK_PROTOCOL, decodeResult, encodeSpec, type NodeTaskSpec } from "./protocol.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
+import { TaskRecordStore, type TaskRecord } from "./task-records.js";
 
 /** What the runner needs of the scheduler client. */
 export interface RunnerClient extends EventEmitter {
@@ -103,13 +104,6 @@ interface Pending {
   silence?: NodeJS.Timeout;
 }
 
-interface TaskRecord {
-  agentId: string;
-  stepId: string;
-  kind: string;
-  launchedAt: number;
-}
-
 /** A task of ours Mesos may still run: launched and not yet ended. */
 interface LiveTask {
   agentId: string;
@@ -163,13 +157,21 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly offerWants = new CoalescedRunner(() => this.reviveOrSuppress());
   /** Agents whose outdated executor we asked to shut down, and when. */
   private readonly replacing = new Map<string, number>();
+  private readonly records: TaskRecordStore;
 
   constructor(opts: NodeTaskRunnerOptions) {
     super();
     this.opts = opts;
+    this.records = new TaskRecordStore(opts.store);
     opts.client.on("offers", (offers: Offer[]) => void this.onOffers(offers));
     opts.client.on("update", (s: TaskStatus) => void this.onUpdate(s));
     opts.client.on("subscribed", () => void this.onSubscribed());
+  }
+
+  /** The tasks a scheduler process launched and has not seen end (for reconciliation). */
+  async launchRecords(): Promise<{ taskId: string; agentId: string }[]> {
+    await this.records.load();
+    return this.records.all().map(([taskId, rec]) => ({ taskId, agentId: rec.agentId }));
   }
 
   private get taskResources(): Amount {
@@ -289,12 +291,13 @@ export class NodeTaskRunner extends EventEmitter {
     this.filtered.clear();
     // Launches of a previous scheduler process that nobody waits for any more are killed:
     // their steps run again under new task ids.
-    const records = await this.opts.store.list("tasks").catch(() => [] as string[]);
-    for (const key of records) {
-      const taskId = key.slice("tasks/".length);
+    await this.records
+      .load()
+      .catch((err: Error) =>
+        this.opts.logger?.warn({ err: err.message }, "launch records not readable"),
+      );
+    for (const [taskId, rec] of this.records.all()) {
       if (this.pending.has(taskId)) continue;
-      const rec = await this.opts.store.get<TaskRecord>(key);
-      if (!rec) continue;
       this.live.set(taskId, { agentId: rec.agentId, killedAt: Date.now() });
       void this.opts.client.kill(taskId, rec.agentId).catch(() => {});
     }
@@ -466,7 +469,8 @@ export class NodeTaskRunner extends EventEmitter {
       kind: p.spec.kind,
       launchedAt: Date.now(),
     };
-    await this.opts.store.set(`tasks/${p.taskId}`, rec);
+    await this.records.load();
+    await this.records.set(p.taskId, rec);
     if (known !== fp) {
       await this.opts.store.set(`executors/${p.agentId}`, fp);
       this.executorFps.set(p.agentId, fp);
@@ -521,7 +525,7 @@ export class NodeTaskRunner extends EventEmitter {
     if (terminal) {
       this.live.delete(taskId);
       this.pending.delete(taskId);
-      await this.opts.store.delete(`tasks/${taskId}`).catch(() => {});
+      await this.records.delete(taskId).catch(() => {});
     }
     if (p?.silence) {
       clearTimeout(p.silence);

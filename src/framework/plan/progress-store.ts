@@ -5,6 +5,7 @@
 // Each key has its own coalescing writer, so a burst of changes in one shard shares a write.
 import type { StateStore } from "../../store/store.js";
 import { LatestWriter } from "../../store/latest-writer.js";
+import { fnv1a } from "../../common/fnv.js";
 import type { PlanProgress, StepProgress } from "./types.js";
 
 export const STEP_SHARDS = 32;
@@ -13,14 +14,9 @@ const headerKey = (planId: string) => `plans/${planId}`;
 const shardKey = (planId: string, shard: number) =>
   `plans/${planId}/steps/${String(shard).padStart(2, "0")}`;
 
-/** FNV-1a: stable across processes and versions (a step must keep its shard). */
+/** Stable across processes and versions: a step must keep its shard. */
 export function shardOf(stepId: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < stepId.length; i++) {
-    h ^= stepId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % STEP_SHARDS;
+  return fnv1a(stepId) % STEP_SHARDS;
 }
 
 interface Header {
