@@ -66,6 +66,43 @@ export class PackageManager {
     return normalizeVersion(v);
   }
 
+  /**
+   * The installed versions of several packages with one query (one process on a real host
+   * instead of one each): the names that are installed, with their versions.
+   */
+  async installedVersions(
+    names: string[],
+    opts: PackageCallOptions = {},
+  ): Promise<Map<string, string>> {
+    names.forEach(checkPackageName);
+    const out = new Map<string, string>();
+    if (names.length === 0) return out;
+    // Exit codes say how many were missing: the lines say which ones were found.
+    const r =
+      this.format === "deb"
+        ? await this.run(
+            "dpkg-query",
+            ["-W", "-f=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n", ...names],
+            this.opts(opts, QUERY_TIMEOUT_MS, false),
+          )
+        : await this.run(
+            "rpm",
+            ["-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n", ...names],
+            this.opts(opts, QUERY_TIMEOUT_MS, false),
+          );
+    const wanted = new Set(names);
+    for (const line of r.stdout.split("\n")) {
+      const fields = line.split("\t");
+      const name = fields[0]!;
+      const version = fields.at(-1)!.trim();
+      if (!wanted.has(name) || !version) continue;
+      // dpkg also lists packages removed but not purged ("rc"): only "ii"/"hi" are installed.
+      if (fields.length === 3 && !/^[ih]i/.test(fields[1]!)) continue;
+      out.set(name, normalizeVersion(version));
+    }
+    return out;
+  }
+
   /** `dpkg -i <file>` / `rpm -Uvh <file>`; throws HostCommandError on a non-zero exit. */
   async installFile(path: string, opts: PackageCallOptions = {}): Promise<RunResult> {
     if (!path.startsWith("/"))

@@ -124,6 +124,7 @@ export class PackageTool {
             ? fmt
                 .replace(/%\{(\w+)\}/g, (_m, k: string) => fields[k.toUpperCase()] ?? "(none)")
                 .replace(/\\n/g, "\n")
+                .replace(/\\t/g, "\t")
             : `${fields.NAME}-${p.version}.el7.x86_64\n`,
         );
       }
@@ -175,17 +176,46 @@ export class PackageTool {
     return fail(`dpkg: unsupported arguments: ${argv.join(" ")}\n`);
   }
 
-  /** `dpkg-query -W -f='${Version}' <name>` */
+  /**
+   * `dpkg-query -W [-f=<format>] <name>...`: a line per installed package (`${Package}`,
+   * `${Version}`, `${Status}`, `${db:Status-Abbrev}` in the format), an error line per
+   * unknown one, exit 1 when any was unknown.
+   */
   dpkgQuery(ctx: NodeContext, argv: string[]): ExecResult {
-    const name = argv.filter((a) => !a.startsWith("-"))[0] ?? "";
-    const c = componentOf(name);
-    const p = c ? this.sys.nodes.get(ctx.ip)?.packages.get(c) : undefined;
-    if (!p) return fail(`dpkg-query: no packages found matching ${name}\n`);
-    const fmt =
-      argv.find((a) => a.startsWith("-f"))?.replace(/^-f=?/, "") ?? argv[argv.indexOf("-f") + 1];
-    if (fmt && fmt.includes("${Version}"))
-      return ok(fmt.replace("${Version}", p.version).replace(/\\n/g, "\n"));
-    return ok(`${packageName(p.component, "deb")}\t${p.version}\n`);
+    let fmt: string | undefined;
+    const names: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      if (a === "-f" || a === "--showformat") fmt = argv[++i];
+      else if (a.startsWith("-f=") || a.startsWith("--showformat="))
+        fmt = a.slice(a.indexOf("=") + 1);
+      else if (a.startsWith("-f") && a.length > 2) fmt = a.slice(2);
+      else if (!a.startsWith("-")) names.push(a);
+    }
+    let stdout = "";
+    let stderr = "";
+    for (const name of names) {
+      const c = componentOf(name);
+      const p = c ? this.sys.nodes.get(ctx.ip)?.packages.get(c) : undefined;
+      if (!p) {
+        stderr += `dpkg-query: no packages found matching ${name}\n`;
+        continue;
+      }
+      const fields: Record<string, string> = {
+        Package: packageName(p.component, "deb"),
+        Version: p.version,
+        Status: "install ok installed",
+        "db:Status-Abbrev": "ii ",
+      };
+      stdout +=
+        fmt === undefined
+          ? `${fields.Package}\t${p.version}\n`
+          : fmt
+              .replace(/\$\{([\w:-]+)\}/g, (_m, k: string) => fields[k] ?? "")
+              .replace(/\\n/g, "\n")
+              .replace(/\\t/g, "\t");
+    }
+    return { stdout, stderr, exitCode: stderr ? 1 : 0 };
   }
 
   private install(

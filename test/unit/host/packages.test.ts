@@ -64,3 +64,34 @@ test("rpm and deb: install a file with env, query the version, OS packages, remo
     await n.close();
   }
 });
+
+test("several installed versions with one query (rpm and deb); missing ones left out", async () => {
+  const n = await startEmuNodes();
+  try {
+    await n.onNode("10.30.0.3", async () => {
+      const rpm = new PackageManager("rpm");
+      const names = ["EMC-ScaleIO-mdm", "EMC-ScaleIO-sds", "EMC-ScaleIO-sdc"];
+      assert.deepEqual([...(await rpm.installedVersions(names))], []);
+      await rpm.installFile(join(n.emu.repoDir, "EMC-ScaleIO-sds-2.0-6035.0.el7.x86_64.rpm"));
+      assert.deepEqual(
+        [...(await rpm.installedVersions(names))],
+        [["EMC-ScaleIO-sds", "2.0-6035.0"]],
+      );
+      await assert.rejects(rpm.installedVersions(["x", "-a"]), /not a valid package name/);
+    });
+    await n.onNode("10.30.0.4", async () => {
+      const deb = new PackageManager("deb");
+      const names = ["emc-scaleio-mdm", "emc-scaleio-sds", "emc-scaleio-sdc"];
+      await deb.installFile(join(n.emu.repoDir, "emc-scaleio-sds_2.0-6035.0_amd64.deb"));
+      await deb.installFile(join(n.emu.repoDir, "emc-scaleio-sdc_2.0-6035.0_amd64.deb"), {
+        env: { MDM_IP: "10.30.0.1" },
+      });
+      assert.deepEqual([...(await deb.installedVersions(names))].sort(), [
+        ["emc-scaleio-sdc", "2.0-6035.0"],
+        ["emc-scaleio-sds", "2.0-6035.0"],
+      ]);
+    });
+  } finally {
+    await n.close();
+  }
+});

@@ -23,10 +23,13 @@ export const checkNode = defineHandler({
   async run(p, ctx) {
     const { host, signal } = ctx;
     const out: Partial<Record<Component, ComponentCheck>> = {};
-    for (const c of new Set(p.components)) {
-      const version = await host.packages.installedVersion(packageName(c, host.packages.format), {
-        signal,
-      });
+    const components = [...new Set(p.components)];
+    const versions = await host.packages.installedVersions(
+      components.map((c) => packageName(c, host.packages.format)),
+      { signal },
+    );
+    for (const c of components) {
+      const version = versions.get(packageName(c, host.packages.format));
       const check: ComponentCheck = { installed: version !== undefined };
       if (version) check.version = version;
       if (c === "mdm" && version) {

@@ -28,11 +28,10 @@ export const hostFacts = defineHandler({
     }));
     ctx.progress("reading installed packages");
     const installed: Partial<Record<Component, string>> = {};
-    for (const c of COMPONENTS) {
-      signal.throwIfAborted();
-      const v = await host.packages.installedVersion(packageName(c, host.packages.format), {
-        signal,
-      });
+    const names = new Map(COMPONENTS.map((c) => [c, packageName(c, host.packages.format)]));
+    const versions = await host.packages.installedVersions([...names.values()], { signal });
+    for (const [c, name] of names) {
+      const v = versions.get(name);
       if (v) installed[c] = v;
     }
     const facts: HostFacts = { packageFormat: host.packages.format, devices, installed };
