@@ -1130,7 +1130,32 @@ export class Agent {
     }
   }
 
+  /** Executors whose checkpoint is due at the end of this turn. */
+  private readonly dirty = new Set<Executor>();
+
+  /**
+   * Checkpoints the executor at the end of the current turn: one handler often changes it
+   * several times (an acknowledgement drops the update, then the task), and each write is
+   * the whole executor. Nothing else runs before the microtask, so what is written is the
+   * state the turn ends with.
+   */
   checkpointExecutor(e: Executor): void {
+    if (this.dirty.size === 0) queueMicrotask(() => this.flushCheckpoints());
+    this.dirty.add(e);
+  }
+
+  private flushCheckpoints(): void {
+    const due = [...this.dirty];
+    this.dirty.clear();
+    for (const e of due) {
+      // Forgotten meanwhile (its checkpoint removed): not written back.
+      if (this.frameworks.get(e.frameworkId)?.executors.get(e.info.executor_id.value) !== e)
+        continue;
+      this.writeExecutorCheckpoint(e);
+    }
+  }
+
+  private writeExecutorCheckpoint(e: Executor): void {
     const fw = this.frameworks.get(e.frameworkId);
     if (!fw) return;
     const cp: ExecutorCheckpoint = {

@@ -80,10 +80,17 @@ export class Checkpointer {
     return join(this.meta, "frameworks", safe(fid));
   }
 
+  /** What each framework's checkpoint holds now: every launch carries the FrameworkInfo. */
+  private readonly frameworkText = new Map<string, string>();
+
   writeFramework(info: FrameworkInfo): void {
-    const dir = this.fwDir(info.id!.value);
+    const id = info.id!.value;
+    const text = stringifyMesosJson(info);
+    if (this.frameworkText.get(id) === text) return;
+    const dir = this.fwDir(id);
     mkdirSync(join(dir, "executors"), { recursive: true });
     writeAtomic(join(dir, "framework.json"), info);
+    this.frameworkText.set(id, text);
   }
 
   writeExecutor(fid: string, cp: ExecutorCheckpoint): void {
@@ -97,6 +104,7 @@ export class Checkpointer {
   }
 
   removeFramework(fid: string): void {
+    this.frameworkText.delete(fid);
     rmSync(this.fwDir(fid), { recursive: true, force: true });
   }
 
