@@ -50,6 +50,11 @@ export interface DemoOptions {
   zeroLatency?: boolean;
   /** Agents per agent host process (many-agents mode; zero-latency mode only). */
   agentsPerProcess?: number;
+  /**
+   * First wait before an agent resends an unacknowledged status update (default 500 ms, so
+   * tests of lost updates end quickly; Mesos' own is 10 s).
+   */
+  statusUpdateRetryMs?: number;
 }
 
 export interface AddAgentOptions {
@@ -151,7 +156,7 @@ export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
         : {}),
     },
     agent: {
-      statusUpdateRetryMs: 500,
+      statusUpdateRetryMs: o.statusUpdateRetryMs ?? 500,
       ...(o.zeroLatency ? { inProcessExecutorModule: inProcessExecutor } : {}),
       // Each agent is one emulated ScaleIO node: its tools, its address, its root folder.
       executorEnv: {

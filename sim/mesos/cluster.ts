@@ -190,7 +190,10 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
       }),
     );
     const child = fork(entry.script, [cfg], {
-      execArgv: entry.execArgv,
+      // SIM_CPU_PROF=<dir>: a CPU profile of each agent host process there (benchmarks).
+      execArgv: process.env.SIM_CPU_PROF
+        ? [...entry.execArgv, "--cpu-prof", `--cpu-prof-dir=${process.env.SIM_CPU_PROF}`]
+        : entry.execArgv,
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const pending = new Map<number, (v: unknown) => void>();

@@ -505,7 +505,11 @@ export class Master {
   }
 
   /** An update relayed by an agent: record it and forward it with its uuid. */
+  /** Message counters of /metrics/snapshot (Mesos' names). */
+  readonly counters = { statusUpdates: 0, acknowledgements: 0 };
+
   async onStatusUpdate(agent: Agent, frameworkId: string, status: TaskStatus): Promise<boolean> {
+    this.counters.statusUpdates++;
     if (this.faults.dropUpdates > 0) {
       this.faults.dropUpdates--;
       return false;
@@ -539,6 +543,7 @@ export class Master {
 
   /** Scheduler ACKNOWLEDGE: forward to the agent; forget terminal tasks once acknowledged. */
   acknowledge(fw: Framework, agentId: string, taskId: string, uuid: string): void {
+    this.counters.acknowledgements++;
     const agent = this.agents.get(agentId);
     const t = fw.tasks.get(taskId);
     if (t && t.status?.uuid === uuid && isTerminalTaskState(t.state)) {
@@ -683,6 +688,8 @@ export class Master {
       "master/frameworks_disconnected": frameworks.filter((f) => !f.connected && !f.removed).length,
       "master/outstanding_offers": this.offers.size,
       "master/tasks_running": [...this.allTasks()].filter((t) => t.state === "TASK_RUNNING").length,
+      "master/messages_status_update": this.counters.statusUpdates,
+      "master/messages_status_update_acknowledgement": this.counters.acknowledgements,
     };
   }
 
