@@ -35,7 +35,7 @@ import {
 } from "../resources.js";
 import { NODE_TASK_PROTOCOL, decodeResult, encodeSpec, type NodeTaskSpec } from "./protocol.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
-import { TaskRecordStore, type TaskRecord } from "./task-records.js";
+import { ShardedRecords } from "../../store/sharded-records.js";
 
 /** What the runner needs of the scheduler client. */
 export interface RunnerClient extends EventEmitter {
@@ -104,6 +104,14 @@ interface Pending {
   silence?: NodeJS.Timeout;
 }
 
+/** What a launch leaves in the state store until its task ends. */
+interface TaskRecord {
+  agentId: string;
+  stepId: string;
+  kind: string;
+  launchedAt: number;
+}
+
 /** A task of ours Mesos may still run: launched and not yet ended. */
 interface LiveTask {
   agentId: string;
@@ -157,12 +165,27 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly offerWants = new CoalescedRunner(() => this.reviveOrSuppress());
   /** Agents whose outdated executor we asked to shut down, and when. */
   private readonly replacing = new Map<string, number>();
-  private readonly records: TaskRecordStore;
+  /**
+   * Launch records (written before each launch reaches Mesos, removed when the task ends:
+   * what a restarted scheduler may have left running), and the ExecutorInfo fingerprint each
+   * agent's executor was launched with. Sharded: a large deploy writes hundreds at once.
+   */
+  private readonly records: ShardedRecords<TaskRecord>;
+  private readonly fingerprints: ShardedRecords<string>;
 
   constructor(opts: NodeTaskRunnerOptions) {
     super();
     this.opts = opts;
-    this.records = new TaskRecordStore(opts.store);
+    this.records = new ShardedRecords(opts.store, {
+      prefix: "task-records",
+      shards: 16,
+      legacyPrefix: "tasks",
+    });
+    this.fingerprints = new ShardedRecords(opts.store, {
+      prefix: "executor-fingerprints",
+      shards: 4,
+      legacyPrefix: "executors",
+    });
     opts.client.on("offers", (offers: Offer[]) => void this.onOffers(offers));
     opts.client.on("update", (s: TaskStatus) => void this.onUpdate(s));
     opts.client.on("subscribed", () => void this.onSubscribed());
@@ -301,10 +324,12 @@ export class NodeTaskRunner extends EventEmitter {
       this.live.set(taskId, { agentId: rec.agentId, killedAt: Date.now() });
       void this.opts.client.kill(taskId, rec.agentId).catch(() => {});
     }
-    for (const key of await this.opts.store.list("executors").catch(() => [] as string[])) {
-      const fp = await this.opts.store.get<string>(key).catch(() => undefined);
-      if (typeof fp === "string") this.executorFps.set(key.slice("executors/".length), fp);
-    }
+    await this.fingerprints
+      .load()
+      .catch((err: Error) =>
+        this.opts.logger?.warn({ err: err.message }, "executor fingerprints not readable"),
+      );
+    for (const [agentId, fp] of this.fingerprints.all()) this.executorFps.set(agentId, fp);
     await this.wantOffers();
   }
 
@@ -472,7 +497,8 @@ export class NodeTaskRunner extends EventEmitter {
     await this.records.load();
     await this.records.set(p.taskId, rec);
     if (known !== fp) {
-      await this.opts.store.set(`executors/${p.agentId}`, fp);
+      await this.fingerprints.load();
+      await this.fingerprints.set(p.agentId, fp);
       this.executorFps.set(p.agentId, fp);
     }
     this.live.set(p.taskId, { agentId: p.agentId });

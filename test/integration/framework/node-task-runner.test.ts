@@ -25,6 +25,15 @@ async function launchRecords(store: FileStateStore): Promise<string[]> {
   return ids.sort();
 }
 
+/** The ExecutorInfo fingerprint stored for an agent, whatever shard holds it. */
+async function storedFingerprint(store: FileStateStore, agentId: string): Promise<unknown> {
+  for (const key of await store.list("executor-fingerprints")) {
+    const fps = (await store.get<Record<string, unknown>>(key)) ?? {};
+    if (agentId in fps) return fps[agentId];
+  }
+  return undefined;
+}
+
 const script = fileURLToPath(new URL("./fixtures/protocol-executor.ts", import.meta.url));
 const tsx = import.meta.resolve("tsx");
 let cluster: DevCluster;
@@ -335,7 +344,8 @@ test(
       if (s.state === "TASK_ERROR") errors.push(s.task_id.value);
     };
     client.on("update", onUpdate);
-    const fpBefore = await store.get("executors/" + a0);
+    const fpBefore = await storedFingerprint(store, a0!);
+    assert.ok(fpBefore, "the executor's fingerprint was recorded");
     executorVersion = "2";
     try {
       const second = (await runner.run(a0!, {
@@ -346,7 +356,7 @@ test(
       })) as { pid: number };
       assert.notEqual(second.pid, first.pid, "a new executor process ran the step");
       assert.deepEqual(errors, [], "Mesos never refused a task for an incompatible executor");
-      assert.notEqual(await store.get("executors/" + a0), fpBefore, "the new one is remembered");
+      assert.notEqual(await storedFingerprint(store, a0!), fpBefore, "the new one is remembered");
     } finally {
       client.off("update", onUpdate);
       executorVersion = "1";

@@ -1,6 +1,7 @@
-// Launch records of node tasks: durable once set resolves, gone once delete resolves, read
-// back by a new process (a new store on the same folder), the older one-key-per-task layout
-// taken over, and a burst of launches sharing writes instead of one file each.
+// Sharded records (the node-task runner's launch records and executor fingerprints): durable
+// once set resolves, gone once delete resolves, read back by a new process (a new store on the
+// same folder), the older one-key-per-record layout taken over, and a burst of sets sharing
+// writes instead of one file each.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
@@ -8,9 +9,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStateStore } from "../../../src/store/file-store.js";
 import type { StateStore } from "../../../src/store/store.js";
-import { TASK_SHARDS, TaskRecordStore } from "../../../src/framework/node-task/task-records.js";
+import { ShardedRecords } from "../../../src/store/sharded-records.js";
 
-const rec = (agentId: string) => ({ agentId, stepId: "s", kind: "k", launchedAt: 1 });
+interface Rec {
+  agentId: string;
+  stepId: string;
+  kind: string;
+  launchedAt: number;
+}
+const TASK_SHARDS = 16;
+const records = (store: StateStore) =>
+  new ShardedRecords<Rec>(store, {
+    prefix: "task-records",
+    shards: TASK_SHARDS,
+    legacyPrefix: "tasks",
+  });
+
+const rec = (agentId: string): Rec => ({ agentId, stepId: "s", kind: "k", launchedAt: 1 });
 
 async function reopen(dir: string, prev: FileStateStore): Promise<FileStateStore> {
   await prev.close();
@@ -20,14 +35,14 @@ async function reopen(dir: string, prev: FileStateStore): Promise<FileStateStore
 test("records survive a restart; deleted ones do not", async () => {
   const dir = mkdtempSync(join(tmpdir(), "task-records-"));
   let store = await FileStateStore.open(dir);
-  const a = new TaskRecordStore(store);
+  const a = records(store);
   await a.load();
   await a.set("t1", rec("A"));
   await a.set("t2", rec("B"));
   await a.set("t3", rec("C"));
   await a.delete("t2");
   store = await reopen(dir, store);
-  const b = new TaskRecordStore(store);
+  const b = records(store);
   await b.load();
   assert.deepEqual(
     b
@@ -44,7 +59,7 @@ test("records of the one-key-per-task layout are taken over and their keys remov
   let store = await FileStateStore.open(dir);
   await store.set("tasks/old_1.1", rec("A"));
   await store.set("tasks/old_2.1", rec("B"));
-  const s = new TaskRecordStore(store);
+  const s = records(store);
   await s.load();
   assert.deepEqual(
     s
@@ -55,7 +70,7 @@ test("records of the one-key-per-task layout are taken over and their keys remov
   );
   assert.deepEqual(await store.list("tasks"), []);
   store = await reopen(dir, store);
-  const again = new TaskRecordStore(store);
+  const again = records(store);
   await again.load();
   assert.deepEqual(
     again
@@ -76,7 +91,7 @@ test("a burst of 300 launches costs a few writes per shard, not one each", async
       return store.set(key, value);
     },
   });
-  const s = new TaskRecordStore(counting);
+  const s = records(counting);
   await s.load();
   await Promise.all(Array.from({ length: 300 }, (_, i) => s.set(`task_${i}.1`, rec(`A${i}`))));
   assert.equal(s.all().length, 300);
