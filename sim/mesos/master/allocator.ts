@@ -78,11 +78,20 @@ export function allocate(m: Master): void {
     }
   }
   if (candidates.length === 0) return;
-  const totals = { cpus: 0, mem: 0, disk: 0 };
+  const now = Date.now();
+  // In a fixed order for the memo (the loop below sorts its own copy by share).
+  const sig = candidates.map((c) => `${c.fw.id} ${c.role}`).join(",");
   const agents: Agent[] = [];
+  let changed = false;
   for (const a of m.agents.values()) {
     if (a.state !== "active" || m.maintenance.isDown(a)) continue;
     agents.push(a);
+    if (!changed && !stillUnoffered(a, candidates, sig, now)) changed = true;
+  }
+  // Most cycles of a busy cluster find nothing new: the shares are not worth computing.
+  if (!changed) return;
+  const totals = { cpus: 0, mem: 0, disk: 0 };
+  for (const a of agents) {
     totals.cpus += a.total.scalar("cpus");
     totals.mem += a.total.scalar("mem");
     totals.disk += a.total.scalar("disk");
@@ -99,18 +108,15 @@ export function allocate(m: Master): void {
   for (const t of m.allTasks()) {
     if (t.released) continue;
     const u = usage.get(t.frameworkId) ?? { cpus: 0, mem: 0, disk: 0 };
-    const r = new Resources(t.resources);
-    u.cpus += r.scalar("cpus");
-    u.mem += r.scalar("mem");
-    u.disk += r.scalar("disk");
+    for (const r of t.resources) {
+      if (r.name === "cpus" || r.name === "mem" || r.name === "disk")
+        u[r.name] += r.scalar?.value ?? 0;
+    }
     usage.set(t.frameworkId, u);
   }
   for (const c of candidates) c.share = shareOf(c.fw.id);
 
-  const now = Date.now();
   const batches = new Map<string, object[]>();
-  // In a fixed order for the memo (the loop below sorts its own copy by share).
-  const sig = candidates.map((c) => `${c.fw.id} ${c.role}`).join(",");
   const byShare = [...candidates];
   for (const agent of agents) {
     if (stillUnoffered(agent, candidates, sig, now)) continue;

@@ -184,9 +184,17 @@ function canonical(v: unknown): string {
   return JSON.stringify(typeof v === "bigint" ? Number(v) : v);
 }
 
+/** Per ExecutorInfo object: a running executor's info is compared at each launch. */
+const executorKeys = new WeakMap<ExecutorInfo, string>();
+
 function executorKey(e: ExecutorInfo): string {
-  const { framework_id: _f, resources, ...rest } = e;
-  return canonical({ ...rest, resources: (resources ?? []).map((r) => normalize(r)) });
+  let key = executorKeys.get(e);
+  if (key === undefined) {
+    const { framework_id: _f, resources, ...rest } = e;
+    key = canonical({ ...rest, resources: (resources ?? []).map((r) => normalize(r)) });
+    executorKeys.set(e, key);
+  }
+  return key;
 }
 
 function launch(
