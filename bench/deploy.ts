@@ -19,8 +19,7 @@
 import { fork } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { startDemo, startDemoWorld } from "../sim/demo/demo.js";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type {
   SchedulerProcessArgs,
   SchedulerProcessReport,
@@ -31,6 +30,11 @@ const only = argv.includes("--only") ? Number(argv[argv.indexOf("--only") + 1]) 
 const logDir = argv.includes("--log-dir") ? argv[argv.indexOf("--log-dir") + 1] : undefined;
 if (logDir) mkdirSync(logDir, { recursive: true });
 const root = fileURLToPath(new URL("..", import.meta.url));
+// The development cluster and the emulator from dist/ as well (built by `npm run bench:deploy`):
+// the agent host processes then run plain JavaScript, without the TypeScript loader.
+const { startDemo, startDemoWorld } = (await import(
+  pathToFileURL(join(root, "dist", "sim", "demo", "demo.js")).href
+)) as typeof import("../sim/demo/demo.js");
 const schedulerScript = join(root, "dist", "sim", "demo", "scheduler-process.js");
 // Node flags of the measured scheduler process: those deploy/marathon.json runs it with (its
 // heap budget), or BENCH_SCHEDULER_FLAGS (space-separated; "none" for Node's defaults).
@@ -49,13 +53,17 @@ const schedulerNodeFlags =
 
 type Report = SchedulerProcessReport & { statusUpdates?: number; acknowledgements?: number };
 
+const agentProcs = Math.max(1, Number(process.env.BENCH_AGENT_PROCS) || 2);
+
 async function zeroLatency(agents: number, deadlineMs: number): Promise<Report> {
   const world = await startDemoWorld({
     agents,
     storageAgents: agents,
     zeroLatency: true,
-    // Many-agents mode: a handful of agent host processes on this 2-core machine.
-    agentsPerProcess: Math.max(5, Math.ceil(agents / 4)),
+    // Many-agents mode: one agent host process per core of this machine by default (four
+    // cost the same deploy about a quarter more agent-side CPU: more processes switching, more
+    // heaps, smaller batches per turn); BENCH_AGENT_PROCS=<n> to compare.
+    agentsPerProcess: Math.max(5, Math.ceil(agents / agentProcs)),
     // Mesos' own retry interval: a loaded cluster acknowledges later than the demo's 500 ms,
     // and early resends would only add load.
     statusUpdateRetryMs: 10_000,
