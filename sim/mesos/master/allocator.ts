@@ -62,6 +62,25 @@ function stillUnoffered(a: Agent, cands: Candidate[], sig: string, now: number):
   return cands.every((c, i) => c.fw.filters.get(`${a.id} ${c.role}`) === u.filters[i]);
 }
 
+/** An agent's total cpus, mem and disk, as of its resources' version (they rarely change). */
+const totalsMemo = new WeakMap<
+  Resources,
+  { version: number; cpus: number; mem: number; disk: number }
+>();
+function scalarsOf(r: Resources): { cpus: number; mem: number; disk: number } {
+  let t = totalsMemo.get(r);
+  if (!t || t.version !== r.version) {
+    t = {
+      version: r.version,
+      cpus: r.scalar("cpus"),
+      mem: r.scalar("mem"),
+      disk: r.scalar("disk"),
+    };
+    totalsMemo.set(r, t);
+  }
+  return t;
+}
+
 export function allocate(m: Master): void {
   const frameworks = [...m.frameworks.values()].filter((f) => f.connected && !f.removed);
   if (frameworks.length === 0) return;
@@ -82,19 +101,20 @@ export function allocate(m: Master): void {
   // In a fixed order for the memo (the loop below sorts its own copy by share).
   const sig = candidates.map((c) => `${c.fw.id} ${c.role}`).join(",");
   const agents: Agent[] = [];
-  let changed = false;
+  const todo: Agent[] = [];
   for (const a of m.agents.values()) {
     if (a.state !== "active" || m.maintenance.isDown(a)) continue;
     agents.push(a);
-    if (!changed && !stillUnoffered(a, candidates, sig, now)) changed = true;
+    if (!stillUnoffered(a, candidates, sig, now)) todo.push(a);
   }
   // Most cycles of a busy cluster find nothing new: the shares are not worth computing.
-  if (!changed) return;
+  if (todo.length === 0) return;
   const totals = { cpus: 0, mem: 0, disk: 0 };
   for (const a of agents) {
-    totals.cpus += a.total.scalar("cpus");
-    totals.mem += a.total.scalar("mem");
-    totals.disk += a.total.scalar("disk");
+    const t = scalarsOf(a.total);
+    totals.cpus += t.cpus;
+    totals.mem += t.mem;
+    totals.disk += t.disk;
   }
   const usage = new Map<string, { cpus: number; mem: number; disk: number }>();
   const shareOf = (fwId: string) => {
@@ -118,8 +138,7 @@ export function allocate(m: Master): void {
 
   const batches = new Map<string, object[]>();
   const byShare = [...candidates];
-  for (const agent of agents) {
-    if (stillUnoffered(agent, candidates, sig, now)) continue;
+  for (const agent of todo) {
     let until = Number.POSITIVE_INFINITY;
     const remember = () =>
       unoffered.set(agent, {
