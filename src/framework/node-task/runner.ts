@@ -70,6 +70,13 @@ export interface NodeTaskRunnerOptions {
   /** Seconds Mesos withholds offers we do not need. */
   declineSeconds?: number;
   /**
+   * An offer of an agent with nothing to run is kept this long before it is declined (default
+   * 1 s): an agent's next step usually becomes due just after its previous one ended, and its
+   * offer arrives in between. Declining it would take a REVIVE to get it back, and a REVIVE
+   * has the master offer every agent again.
+   */
+  holdIdleMs?: number;
+  /**
    * A launched task Mesos says nothing of for this long (no update at all: the launch was
    * lost between the master and the agent) is killed and the attempt fails, to be retried
    * under a new task id (default 120 s; Mesos gives an executor 60 s to register).
@@ -122,8 +129,14 @@ interface LiveTask {
 const TASK_ID_SAFE = /[^A-Za-z0-9_.-]/g;
 /** How long a killed task keeps its agent busy before we stop waiting for its end. */
 const KILL_WAIT_MS = 30_000;
-/** Offers refused for a moment (a busy agent, an outdated executor on its way out) come back this soon. */
-const BUSY_REFUSE_SECONDS = 0.25;
+/**
+ * Filter for the offers of a busy agent (our task runs there, or an outdated executor is on
+ * its way out). A filter only holds back offers that are a subset of what was refused: when
+ * the task or executor ends, its resources join the agent's next offer, which passes at once.
+ * So the filter can be long; a short one had the master re-offer every busy agent a few
+ * times a second (7,000 offers for 1,200 launches in a 200-agent deploy).
+ */
+const BUSY_REFUSE_SECONDS = 5;
 
 /** Identity of an ExecutorInfo: Mesos refuses a task whose executor differs from the running one. */
 export function executorFingerprint(info: object): string {
@@ -170,6 +183,9 @@ export class NodeTaskRunner extends EventEmitter {
    * what a restarted scheduler may have left running), and the ExecutorInfo fingerprint each
    * agent's executor was launched with. Sharded: a large deploy writes hundreds at once.
    */
+  /** Offers of idle agents kept for a moment (holdIdleMs), by agent. */
+  private readonly held = new Map<string, { offer: Offer; at: number }>();
+  private heldSweep: NodeJS.Timeout | undefined;
   private readonly records: ShardedRecords<TaskRecord>;
   private readonly fingerprints: ShardedRecords<string>;
 
@@ -189,6 +205,12 @@ export class NodeTaskRunner extends EventEmitter {
     opts.client.on("offers", (offers: Offer[]) => void this.onOffers(offers));
     opts.client.on("update", (s: TaskStatus) => void this.onUpdate(s));
     opts.client.on("subscribed", () => void this.onSubscribed());
+    // Offers of an earlier subscription are void; a rescinded one is gone.
+    opts.client.on("disconnected", () => this.dropHeld());
+    opts.client.on("rescind", (id: { value: string }) => {
+      for (const [agentId, h] of this.held)
+        if (h.offer.id.value === id.value) this.held.delete(agentId);
+    });
   }
 
   /** The tasks a scheduler process launched and has not seen end (for reconciliation). */
@@ -248,7 +270,11 @@ export class NodeTaskRunner extends EventEmitter {
       p.resolve = settle(resolve);
       p.reject = settle(reject);
       this.pending.set(taskId, p);
-      void this.wantOffers();
+      const h = this.held.get(agentId);
+      if (h) {
+        this.held.delete(agentId);
+        void this.onOffers([h.offer]);
+      } else void this.wantOffers();
     });
   }
 
@@ -310,6 +336,7 @@ export class NodeTaskRunner extends EventEmitter {
   }
 
   private async onSubscribed(): Promise<void> {
+    this.dropHeld();
     this.suppressed = false;
     this.filtered.clear();
     // Launches of a previous scheduler process that nobody waits for any more are killed:
@@ -388,20 +415,68 @@ export class NodeTaskRunner extends EventEmitter {
           .catch(() => {}),
       );
     }
-    if (idle.length > 0) {
-      for (const o of idle) this.filtered.add(o.agent_id.value);
-      const sent: Promise<void> = this.opts.client
-        .decline(
-          idle.map((o) => o.id),
-          { refuse_seconds: this.opts.declineSeconds ?? 120 },
-        )
-        .catch(() => {})
-        .finally(() => this.declining.delete(sent));
-      this.declining.add(sent);
-      work.push(sent);
-    }
+    if (idle.length > 0) this.hold(idle);
     await Promise.all(work);
     await this.wantOffers();
+  }
+
+  /** The offers kept for steps that may become due, by agent. */
+  heldOffers(): Map<string, string> {
+    return new Map([...this.held].map(([agentId, h]) => [agentId, h.offer.id.value]));
+  }
+
+  /** Keeps idle agents' offers for holdIdleMs; a sweep declines those still unused. */
+  private hold(offers: Offer[]): void {
+    const holdMs = this.opts.holdIdleMs ?? 1000;
+    if (holdMs <= 0) {
+      void this.declineIdle(offers);
+      return;
+    }
+    const now = Date.now();
+    const replaced: Offer[] = [];
+    for (const offer of offers) {
+      const before = this.held.get(offer.agent_id.value);
+      if (before) replaced.push(before.offer);
+      this.held.set(offer.agent_id.value, { offer, at: now });
+    }
+    if (replaced.length > 0) void this.declineIdle(replaced);
+    this.heldSweep ??= setTimeout(() => this.sweepHeld(holdMs), holdMs).unref();
+  }
+
+  private sweepHeld(holdMs: number): void {
+    this.heldSweep = undefined;
+    const due = Date.now() - holdMs;
+    const stale: Offer[] = [];
+    for (const [agentId, h] of this.held) {
+      if (h.at > due) continue;
+      this.held.delete(agentId);
+      stale.push(h.offer);
+    }
+    if (stale.length > 0) void this.declineIdle(stale).then(() => this.wantOffers());
+    if (this.held.size > 0) {
+      const next = Math.min(...[...this.held.values()].map((h) => h.at)) + holdMs - Date.now();
+      this.heldSweep = setTimeout(() => this.sweepHeld(holdMs), Math.max(10, next)).unref();
+    }
+  }
+
+  private dropHeld(): void {
+    this.held.clear();
+    clearTimeout(this.heldSweep);
+    this.heldSweep = undefined;
+  }
+
+  /** Declines offers nothing here needs, with the long filter (a REVIVE lifts it). */
+  private declineIdle(offers: Offer[]): Promise<void> {
+    for (const o of offers) this.filtered.add(o.agent_id.value);
+    const sent: Promise<void> = this.opts.client
+      .decline(
+        offers.map((o) => o.id),
+        { refuse_seconds: this.opts.declineSeconds ?? 120 },
+      )
+      .catch(() => {})
+      .finally(() => this.declining.delete(sent));
+    this.declining.add(sent);
+    return sent;
   }
 
   /**

@@ -14,7 +14,7 @@ import { SchedulerClient, type Operation } from "../../../src/mesos/index.js";
 import { FileStateStore } from "../../../src/store/file-store.js";
 import { NodeTaskError, NodeTaskRunner } from "../../../src/framework/node-task/runner.js";
 import { PermanentStepError } from "../../../src/framework/plan/types.js";
-import { waitForEvent } from "../../support/wait.js";
+import { waitForEvent, waitUntil } from "../../support/wait.js";
 import { Scheduler as RawScheduler } from "../../sim/mesos/helpers.js";
 
 /** The task ids of the launch records as stored (durable), whatever shard holds them. */
@@ -41,6 +41,8 @@ let client: SchedulerClient;
 let store: FileStateStore;
 let runner: NodeTaskRunner;
 const calls: string[] = [];
+/** "accept <offer id>" / "decline <offer id>", in order. */
+const offerCalls: string[] = [];
 /** Part of the executor's environment: changing it makes a new, incompatible ExecutorInfo. */
 let executorVersion = "1";
 
@@ -70,12 +72,16 @@ before(async () => {
     backoff: { initialMs: 50, maxMs: 500 },
   });
   client.on("update", (s) => void client.acknowledgeIfNeeded(s).catch(() => {}));
-  for (const name of ["revive", "suppress", "accept"] as const) {
+  for (const name of ["revive", "suppress", "accept", "decline"] as const) {
     const orig = client[name] as (...a: unknown[]) => Promise<void>;
     (client as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
-      calls.push(
-        name === "accept" ? `accept:${(a[1] as Operation[]).map((o) => o.type).join("+")}` : name,
-      );
+      if (name === "accept" || name === "decline") {
+        for (const id of a[0] as { value: string }[]) offerCalls.push(`${name} ${id.value}`);
+      }
+      if (name !== "decline")
+        calls.push(
+          name === "accept" ? `accept:${(a[1] as Operation[]).map((o) => o.type).join("+")}` : name,
+        );
       return orig(...a);
     };
   }
@@ -155,6 +161,56 @@ test(
     assert.deepEqual(await launchRecords(store), [], "finished tasks leave no launch record");
     await waitForEvent(client, "heartbeat", { timeoutMs: 5000 });
     assert.equal(calls.at(-1), "suppress", "no work left: offers suppressed");
+  },
+);
+
+test(
+  "an idle agent's offer is kept a moment: a step due meanwhile runs on it, no REVIVE; unused, it is declined",
+  { timeout: 60_000 },
+  async () => {
+    const [, a1] = await agentIds();
+    // A step waits for an agent that is not there: the runner keeps asking for offers (with
+    // nothing waiting it would suppress them, and no offer would come to be kept).
+    const ghost = new AbortController();
+    const waiting = runner.run(
+      "no-such-agent",
+      { stepId: "hold/ghost", attempt: 1, kind: "test.echo", params: 0 },
+      { signal: ghost.signal },
+    );
+    await runner.run(a1!, { stepId: "hold/first", attempt: 1, kind: "test.echo", params: 0 });
+    // The agent's offer after its task ended finds nothing to run: it is kept.
+    await waitUntil(() => runner.heldOffers().has(a1!), {
+      timeoutMs: 10_000,
+      what: "the idle agent's offer kept",
+    });
+    const mark = calls.length;
+    const declinedBefore = offerCalls.filter((c) => c.startsWith("decline")).length;
+    const second = await runner.run(a1!, {
+      stepId: "hold/second",
+      attempt: 1,
+      kind: "test.echo",
+      params: 2,
+    });
+    assert.equal((second as { params: unknown }).params, 2);
+    assert.ok(!calls.slice(mark).includes("revive"), "no REVIVE was needed");
+    assert.equal(
+      offerCalls.filter((c) => c.startsWith("decline")).length,
+      declinedBefore,
+      "the kept offer was used, not declined",
+    );
+    // Nothing more to run there: after the hold (1 s) the next idle offer is declined.
+    await waitUntil(() => runner.heldOffers().has(a1!), {
+      timeoutMs: 10_000,
+      what: "the next idle offer kept",
+    });
+    const kept = runner.heldOffers().get(a1!)!;
+    await waitUntil(() => offerCalls.includes(`decline ${kept}`), {
+      timeoutMs: 10_000,
+      what: "the unused offer declined",
+    });
+    assert.notEqual(runner.heldOffers().get(a1!), kept, "no longer kept");
+    ghost.abort(new Error("done"));
+    await assert.rejects(waiting, /done/);
   },
 );
 
@@ -259,8 +315,9 @@ test(
       kind: "test.echo",
       params: 1,
     });
-    // Offers of the busy agent keep coming and are turned down; nothing launches beside it.
-    for (let i = 0; i < 3; i++) {
+    // Offers of the busy agent keep coming (each refused for a few seconds) and are turned
+    // down; nothing launches beside it.
+    for (let i = 0; i < 2; i++) {
       await waitForEvent<[{ agent_id: { value: string } }[]]>(client, "offers", {
         timeoutMs: 10_000,
         filter: (offers) => offers.some((o) => o.agent_id.value === a0),
