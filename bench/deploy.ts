@@ -51,7 +51,11 @@ const schedulerNodeFlags =
     ? marathonNodeFlags()
     : process.env.BENCH_SCHEDULER_FLAGS.split(/\s+/).filter((f) => f && f !== "none");
 
-type Report = SchedulerProcessReport & { statusUpdates?: number; acknowledgements?: number };
+type Report = SchedulerProcessReport & {
+  statusUpdates?: number;
+  acknowledgements?: number;
+  offers?: number;
+};
 
 const agentProcs = Math.max(1, Number(process.env.BENCH_AGENT_PROCS) || 2);
 
@@ -104,6 +108,7 @@ async function zeroLatency(agents: number, deadlineMs: number): Promise<Report> 
       ...report,
       statusUpdates: metrics["master/messages_status_update"] ?? 0,
       acknowledgements: metrics["master/messages_status_update_acknowledgement"] ?? 0,
+      offers: world.cluster.master.counters.offersSent,
     };
   } finally {
     await world.stop();
@@ -126,7 +131,8 @@ function printDeploy(label: string, r: Report, targetS?: number): void {
       `; process start to complete ${(r.processMs / 1000).toFixed(2)} s; ` +
       `scheduler heap peak ${mb(r.heapPeakMb)}, rss peak ${mb(r.rssPeakMb)}, cpu ${r.cpuS.toFixed(1)} s ` +
       `(master and emulator process: cpu ${cpuS().toFixed(1)} s so far); ` +
-      `status updates through the master ${r.statusUpdates}, acknowledgements ${r.acknowledgements}`,
+      `offers ${r.offers}, status updates through the master ${r.statusUpdates}, ` +
+      `acknowledgements ${r.acknowledgements}`,
   );
 }
 

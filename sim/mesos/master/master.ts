@@ -296,6 +296,7 @@ export class Master {
   }
 
   createOffer(fw: Framework, agent: Agent, role: string, resources: Resources): object {
+    this.counters.offersSent++;
     const id = `${this.id}-O${this.offerSeq++}`;
     this.offers.set(id, { id, frameworkId: fw.id, agentId: agent.id, role, resources });
     agent.offered.addAll(resources.list);
@@ -506,7 +507,7 @@ export class Master {
 
   /** An update relayed by an agent: record it and forward it with its uuid. */
   /** Message counters of /metrics/snapshot (Mesos' names). */
-  readonly counters = { statusUpdates: 0, acknowledgements: 0 };
+  readonly counters = { statusUpdates: 0, acknowledgements: 0, offersSent: 0 };
 
   async onStatusUpdate(agent: Agent, frameworkId: string, status: TaskStatus): Promise<boolean> {
     this.counters.statusUpdates++;
