@@ -76,6 +76,8 @@ export interface NodeTaskRunnerOptions {
    * has the master offer every agent again.
    */
   holdIdleMs?: number;
+  /** Offers are suppressed once nothing has waited for them this long (default 1 s). */
+  suppressAfterMs?: number;
   /**
    * A launched task Mesos says nothing of for this long (no update at all: the launch was
    * lost between the master and the agent) is killed and the attempt fails, to be retried
@@ -186,6 +188,9 @@ export class NodeTaskRunner extends EventEmitter {
   /** Offers of idle agents kept for a moment (holdIdleMs), by agent. */
   private readonly held = new Map<string, { offer: Offer; at: number }>();
   private heldSweep: NodeJS.Timeout | undefined;
+  /** Since when nothing has waited for offers, and the timer that then suppresses them. */
+  private quietSince: number | undefined;
+  private suppressTimer: NodeJS.Timeout | undefined;
   private readonly records: ShardedRecords<TaskRecord>;
   private readonly fingerprints: ShardedRecords<string>;
 
@@ -258,6 +263,8 @@ export class NodeTaskRunner extends EventEmitter {
           void this.opts.client.kill(taskId, agentId).catch(() => {});
         }
         reject(opts.signal!.reason);
+        // Perhaps nothing waits for offers any more.
+        void this.wantOffers();
       };
       if (opts.signal?.aborted) return reject(opts.signal.reason);
       opts.signal?.addEventListener("abort", abort, { once: true });
@@ -309,15 +316,32 @@ export class NodeTaskRunner extends EventEmitter {
     }
     const want = waiting || this.watched.size > 0;
     if (!blocked) for (const a of this.watched) if (this.filtered.has(a)) blocked = true;
+    if (want) {
+      clearTimeout(this.suppressTimer);
+      this.suppressTimer = undefined;
+    }
     try {
       if (want && (this.suppressed || blocked)) {
         this.suppressed = false;
         this.filtered.clear();
         await this.opts.client.revive([this.opts.role]);
       } else if (!want && !this.suppressed) {
+        // Only after a quiet moment: between two steps nothing may wait for a few
+        // milliseconds, and a REVIVE right after a SUPPRESS has the master offer every agent.
+        const since = this.quietSince ?? Date.now();
+        this.quietSince = since;
+        const wait = since + (this.opts.suppressAfterMs ?? 1000) - Date.now();
+        if (wait > 0) {
+          this.suppressTimer ??= setTimeout(() => {
+            this.suppressTimer = undefined;
+            void this.wantOffers();
+          }, wait).unref();
+          return;
+        }
         this.suppressed = true;
         await this.opts.client.suppress([this.opts.role]);
       }
+      if (want) this.quietSince = undefined;
     } catch {
       // Not subscribed right now: the next subscription starts unsuppressed.
       this.suppressed = false;

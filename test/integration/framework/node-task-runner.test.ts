@@ -159,8 +159,8 @@ test(
       "reservation labelled as ours",
     );
     assert.deepEqual(await launchRecords(store), [], "finished tasks leave no launch record");
-    await waitForEvent(client, "heartbeat", { timeoutMs: 5000 });
-    assert.equal(calls.at(-1), "suppress", "no work left: offers suppressed");
+    // No work left: offers are suppressed after a quiet second.
+    await waitUntil(() => calls.at(-1) === "suppress", { timeoutMs: 5000, what: "SUPPRESS" });
   },
 );
 
@@ -213,6 +213,16 @@ test(
     await assert.rejects(waiting, /done/);
   },
 );
+
+test("steps one after the other: offers are not suppressed and revived between them", async () => {
+  const [a0] = await agentIds();
+  await waitUntil(() => calls.at(-1) === "suppress", { timeoutMs: 10_000, what: "a quiet start" });
+  const mark = calls.length;
+  for (const n of [1, 2, 3])
+    await runner.run(a0!, { stepId: `chain/${n}`, attempt: 1, kind: "test.echo", params: n });
+  const between = calls.slice(mark).filter((c) => c === "revive" || c === "suppress");
+  assert.deepEqual(between, ["revive"], "one REVIVE for the first step, then none");
+});
 
 test("steps on different agents run side by side", { timeout: 60_000 }, async () => {
   const [a0, a1] = await agentIds();
