@@ -1,5 +1,5 @@
 // The node executor: for each LAUNCH, decode the node-step spec, run the step (TASK_RUNNING
-// with its progress once it has run for a second: a step that ends sooner sends only its
+// with its progress once it has run for 2 s: a step that ends sooner sends only its
 // terminal update, each update being a round trip through the agent, the master and the
 // scheduler's acknowledgement), and end with exactly one terminal update:
 // TASK_FINISHED with the encoded result, TASK_FAILED with the error (permanent when
@@ -25,7 +25,7 @@ export interface NodeExecutorOptions {
   host: HostProfile | Error;
   fetchSecrets: (token: string, signal: AbortSignal) => Promise<NodeSecrets>;
   log: Logger;
-  /** A step still running after this long reports TASK_RUNNING (default 1 s). */
+  /** A step still running after this long reports TASK_RUNNING (default 2 s). */
   runningAfterMs?: number;
   /** Least time between two progress updates of a step (default 1 s). */
   progressEveryMs?: number;
@@ -116,7 +116,7 @@ export class NodeExecutor {
     // Every update is a round trip through the agent, the master and the scheduler (which
     // records it), and the agent forwards a task's updates one at a time, each after the
     // previous one was acknowledged. So a step reports TASK_RUNNING only once it has run for
-    // a second, then at most one progress line a second and none while one is in flight:
+    // two seconds, then at most one progress line a second and none while one is in flight:
     // the newest waiting line is kept, and dropped once the step ends (the terminal update
     // never waits behind stale progress). A busy cluster is not flooded with progress.
     const id = task_id.value;
@@ -125,7 +125,7 @@ export class NodeExecutor {
     const announce = setTimeout(() => {
       announced = true;
       if (!controller.signal.aborted) this.sendHeldProgress(id);
-    }, this.o.runningAfterMs ?? 1000);
+    }, this.o.runningAfterMs ?? 2000);
     const progress = (message: string) => {
       if (controller.signal.aborted) return;
       log.info({ ...fields, progress: message }, "step progress");
