@@ -16,7 +16,7 @@
 // is printed too unless --no-real.
 //
 // Usage: npm run bench:deploy [-- --no-real] [-- --only 5|203|1000]
-import { fork } from "node:child_process";
+import { fork, spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -136,7 +136,32 @@ function printDeploy(label: string, r: Report, targetS?: number): void {
   );
 }
 
+/**
+ * The machine's speed right now: a fixed JSON workload run by two processes at once (one per
+ * core), in ms each. On a shared VM the same deploy's times follow these figures.
+ */
+async function machineSpeed(): Promise<number[]> {
+  const script = `const o={a:[...Array(200)].map((_,i)=>({id:"x"+i,v:i*1.5,s:"hello world "+i}))};
+const t=process.hrtime.bigint();for(let i=0;i<3000;i++)JSON.parse(JSON.stringify(o));
+process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));`;
+  const one = () =>
+    new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, ["-e", script], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      child.once("error", reject);
+      child.once("exit", () => resolve(Math.round(Number(out))));
+    });
+  return Promise.all([one(), one()]);
+}
+
 console.log(`scheduler process: node ${schedulerNodeFlags.join(" ") || "(no flags)"}`);
+console.log(
+  `machine speed: a fixed JSON workload took ${(await machineSpeed()).join(" and ")} ms in ` +
+    "two processes at once (about 270 each on this VM when its host is quiet)",
+);
 if (only === undefined || only === 5) {
   printDeploy("zero-latency 3 MDM + 2 data nodes", await zeroLatency(5, 120_000), 3);
 }
