@@ -1136,8 +1136,9 @@ export class Agent {
   /**
    * Checkpoints the executor at the end of the current turn: one handler often changes it
    * several times (an acknowledgement drops the update, then the task), and each write is
-   * the whole executor. Nothing else runs before the microtask, so what is written is the
-   * state the turn ends with.
+   * the whole executor. The write is the state the turn ended with; an answer sent within the
+   * turn can precede it by microseconds, which a kill in between turns into a lost message
+   * (the executor resends its unacknowledged updates, and reconciliation finds lost tasks).
    */
   checkpointExecutor(e: Executor): void {
     if (this.dirty.size === 0) queueMicrotask(() => this.flushCheckpoints());

@@ -180,17 +180,17 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly offerWants = new CoalescedRunner(() => this.reviveOrSuppress());
   /** Agents whose outdated executor we asked to shut down, and when. */
   private readonly replacing = new Map<string, number>();
-  /**
-   * Launch records (written before each launch reaches Mesos, removed when the task ends:
-   * what a restarted scheduler may have left running), and the ExecutorInfo fingerprint each
-   * agent's executor was launched with. Sharded: a large deploy writes hundreds at once.
-   */
   /** Offers of idle agents kept for a moment (holdIdleMs), by agent. */
   private readonly held = new Map<string, { offer: Offer; at: number }>();
   private heldSweep: NodeJS.Timeout | undefined;
   /** Since when nothing has waited for offers, and the timer that then suppresses them. */
   private quietSince: number | undefined;
   private suppressTimer: NodeJS.Timeout | undefined;
+  /**
+   * Launch records (written before each launch reaches Mesos, removed when the task ends:
+   * what a restarted scheduler may have left running), and the ExecutorInfo fingerprint each
+   * agent's executor was launched with. Sharded: a large deploy writes hundreds at once.
+   */
   private readonly records: ShardedRecords<TaskRecord>;
   private readonly fingerprints: ShardedRecords<string>;
 
