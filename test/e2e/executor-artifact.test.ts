@@ -73,7 +73,8 @@ test(
     const nodeSteps = proc.steps.filter(
       (s) => s.status === "COMPLETE" && !/^(storage|join-sds|verify)\//.test(s.step),
     );
-    assert.ok(nodeSteps.length >= 6, nodeSteps.map((s) => s.step).join(", "));
+    // facts, prerequisites, SDS+LIA, SDC, REX-Ray (and the MDM's on the MDM nodes).
+    assert.ok(nodeSteps.length >= 5, nodeSteps.map((s) => s.step).join(", "));
 
     // The agent ran the fetched binary, not this installation's CLI.
     const sandboxes = findFiles(join(env.dir, "mesos"), "scaleio-executor");

@@ -65,6 +65,7 @@ test(
     const watched = earlier.flatMap((id) => [
       `sdc/${id}`,
       `lia/${id}`,
+      `sds-lia/${id}`,
       `join-sds/${id}`,
       `rexray/${id}`,
     ]);
@@ -86,9 +87,8 @@ test(
     for (const st of [
       `facts/${id}`,
       `prereq/${id}`,
-      `sds/${id}`,
+      `sds-lia/${id}`,
       `sdc/${id}`,
-      `lia/${id}`,
       `join-sds/${id}`,
       `rexray/${id}`,
     ])

@@ -142,6 +142,37 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
       `prereq/${agentId}`,
     );
 
+  // The SDS (where the agent has one) and the LIA of an agent in one step: one task, not two.
+  // The id names what it installs: an agent that gains a disk later gets a new step (the
+  // SDS to install) instead of a completed one that no longer says what it did.
+  const installServer = (agentId: string, withSds: boolean) => {
+    const components: Component[] = withSds ? ["sds", "lia"] : ["lia"];
+    const host = byId.get(agentId)?.hostname ?? agentId;
+    return after(
+      step(
+        `${components.join("-")}/${agentId}`,
+        `install ${components.map((c) => c.toUpperCase()).join(" and ")} on ${host}`,
+        async (ctx) => {
+          const facts = needFacts(input, agentId);
+          await ports.node(
+            agentId,
+            "scaleio.install-packages",
+            {
+              packages: components.map((component) => ({
+                component,
+                url: input.packageUrl(facts.packageFormat, component),
+              })),
+            },
+            ctx,
+            { secrets: ["adminPassword"] },
+          );
+        },
+        agentId,
+      ),
+      `prereq/${agentId}`,
+    );
+  };
+
   const phases: PhaseDefinition[] = [];
   phases.push({
     id: "facts",
@@ -247,19 +278,14 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
   // is given the managers' addresses, so it waits for the cluster everywhere.
   const mdmAgents = new Set((input.mdms ?? []).map((m) => m.agentId));
   const early = (id: string) => !mdmAgents.has(id);
+  const sdsHere = new Set(sdsAgents);
   phases.push({
-    id: "sds-packages",
-    name: "Install SDSs",
-    strategy: "parallel",
-    steps: sdsAgents.filter(early).map((id) => install(id, "sds")),
-  });
-  phases.push({
-    id: "lia-packages",
-    name: "Install LIAs",
+    id: "node-packages",
+    name: "Install SDS and LIA",
     strategy: "parallel",
     steps: input.agents
       .filter((a) => early(a.agentId))
-      .map((a) => install(a.agentId, "lia", {}, ["adminPassword"])),
+      .map((a) => installServer(a.agentId, sdsHere.has(a.agentId))),
   });
   if (mdmAgents.size > 0) {
     phases.push({
@@ -269,17 +295,10 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
       dependsOn: clusterReady,
       steps: input.agents
         .filter((a) => !early(a.agentId))
-        .flatMap((a) => [
-          ...(sdsAgents.includes(a.agentId) ? [install(a.agentId, "sds")] : []),
-          install(a.agentId, "lia", {}, ["adminPassword"]),
-        ]),
+        .map((a) => installServer(a.agentId, sdsHere.has(a.agentId))),
     });
   }
-  const packagesDone = [
-    "sds-packages",
-    "lia-packages",
-    ...(mdmAgents.size > 0 ? ["mdm-node-packages"] : []),
-  ];
+  const packagesDone = ["node-packages", ...(mdmAgents.size > 0 ? ["mdm-node-packages"] : [])];
   phases.push({
     id: "clients",
     name: "Install SDCs",
@@ -318,7 +337,7 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
         step(`join-sds/${id}`, `SDS on ${byId.get(id)?.hostname ?? id}`, (ctx) =>
           ports.applyAgent(input.layout, id, ctx),
         ),
-        `sds/${id}`,
+        `sds-lia/${id}`,
       ),
     ),
   });

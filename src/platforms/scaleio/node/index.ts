@@ -3,7 +3,7 @@ import type { NodeStepHandler } from "../../../framework/node-task/handler.js";
 import { checkNode } from "./check-node.js";
 import { configureSdc } from "./configure-sdc.js";
 import { hostFacts } from "./host-facts.js";
-import { installPackage } from "./install-package.js";
+import { installPackage, installPackages } from "./install-package.js";
 import { isolatorConfig } from "./isolator-config.js";
 import { mdmCluster } from "./mdm-cluster.js";
 import { installPrerequisites } from "./prerequisites.js";
@@ -14,6 +14,7 @@ export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   hostFacts,
   installPrerequisites,
   installPackage,
+  installPackages,
   mdmCluster,
   configureSdc,
   rexrayConfig,

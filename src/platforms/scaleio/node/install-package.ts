@@ -3,7 +3,11 @@
 // judged by the success marker. Idempotent: the installed version is read first and the
 // step does nothing when it is the wanted one (or newer: downgrades are never done here).
 import { z } from "zod";
-import { defineHandler, StepError } from "../../../framework/node-task/handler.js";
+import {
+  defineHandler,
+  StepError,
+  type StepContext,
+} from "../../../framework/node-task/handler.js";
 import { download, DownloadError, fileNameOf, parseDownloadUrl } from "../../../host/download.js";
 import { compareVersions } from "../../../host/packages.js";
 import { HostCommandError } from "../../../host/process.js";
@@ -58,102 +62,128 @@ export const installPackageParams = z
       issue.addIssue({ code: "custom", path: ["mdmIps"], message: "is required for the SDC" });
   });
 
+type InstallPackageParams = z.infer<typeof installPackageParams>;
+
 export const installPackage = defineHandler({
   kind: "scaleio.install-package",
   params: installPackageParams,
+  run: (p, ctx) => install(p, ctx),
+});
+
+/**
+ * scaleio.install-packages: several components of one agent in one step, in the order given
+ * (the SDS and the LIA of a data node: one task instead of one each, every task being a round
+ * trip through Mesos). Each install is the one above, so the step is as idempotent: a retry
+ * skips what is installed already.
+ */
+export const installPackages = defineHandler({
+  kind: "scaleio.install-packages",
+  params: z
+    .object({ packages: z.array(installPackageParams).min(1).max(5) })
+    .strict()
+    .refine(
+      (p) => new Set(p.packages.map((x) => x.component)).size === p.packages.length,
+      "each component at most once",
+    ),
   async run(p, ctx) {
-    const { host, signal } = ctx;
-    const format = host.packages.format;
-    let url: URL;
-    let file: string;
-    try {
-      url = parseDownloadUrl(p.url);
-      file = fileNameOf(url);
-    } catch (err) {
-      throw new StepError(`url: ${(err as Error).message}`, { permanent: true });
+    const out = [];
+    for (const one of p.packages) {
+      ctx.signal.throwIfAborted();
+      out.push(await install(one, ctx));
     }
-    const parsed = parsePackageFile(file);
-    if (!parsed) {
-      throw new StepError(`url: '${file}' is not a ScaleIO package file name`, { permanent: true });
-    }
-    if (parsed.component !== p.component) {
-      throw new StepError(`url: '${file}' is the ${parsed.component} package, not ${p.component}`, {
-        permanent: true,
-      });
-    }
-    if (parsed.format !== format) {
-      throw new StepError(
-        `url: '${file}' is a ${parsed.format} package; this host uses ${format}`,
-        {
-          permanent: true,
-        },
-      );
-    }
-    if (p.version && p.version !== parsed.version) {
-      throw new StepError(`version ${p.version} does not match the file's ${parsed.version}`, {
-        permanent: true,
-      });
-    }
-    const name = packageName(p.component, format);
-    const wanted = parsed.version;
-    const current = await host.packages.installedVersion(name, { signal });
-    if (p.component === "mdm" && current) await checkMdmRole(ctx.host.root, p.mdmRole!);
-    if (current && compareVersions(current, wanted) >= 0) {
-      ctx.progress(`${name} ${current} already installed`);
-      return { component: p.component, package: name, version: current, changed: false };
-    }
-
-    const env: Record<string, string> = {};
-    const redact: string[] = [];
-    if (p.component === "mdm") env.MDM_ROLE_IS_MANAGER = p.mdmRole === "manager" ? "1" : "0";
-    if (p.component === "sdc") env.MDM_IP = p.mdmIps!.join(",");
-    if (p.component === "lia" || p.component === "gateway") {
-      const pw = (await ctx.secrets()).adminPassword.reveal();
-      env[p.component === "lia" ? "TOKEN" : "GATEWAY_ADMIN_PASSWORD"] = pw;
-      redact.push(pw);
-    }
-
-    ctx.progress(`downloading ${file}`);
-    let path: string;
-    try {
-      path = await download(url.href, {
-        cacheDir: host.cacheDir,
-        signal,
-        ...(host.ca ? { ca: host.ca } : {}),
-      });
-    } catch (err) {
-      if (err instanceof DownloadError)
-        throw new StepError(`download failed: ${err.message}`, { permanent: err.permanent });
-      throw err;
-    }
-    ctx.progress(`installing ${file}`);
-    let out: string;
-    try {
-      out = (await host.packages.installFile(path, { env, redact, signal })).stdout;
-    } catch (err) {
-      if (err instanceof HostCommandError) throw new StepError(err.message, { cause: err });
-      throw err;
-    }
-    if (!MARKERS[format][p.component].test(out)) {
-      throw new StepError(
-        `${name} ${wanted}: no success marker in the installer output: ${tail(out)}`,
-      );
-    }
-    const now = await host.packages.installedVersion(name, { signal });
-    if (now !== wanted) {
-      throw new StepError(
-        `${name}: installed version is ${now ?? "none"} after installing ${wanted}`,
-      );
-    }
-    return {
-      component: p.component,
-      package: name,
-      version: wanted,
-      changed: true,
-      ...(current ? { previousVersion: current } : {}),
-    };
+    return out;
   },
 });
+
+async function install(p: InstallPackageParams, ctx: StepContext) {
+  const { host, signal } = ctx;
+  const format = host.packages.format;
+  let url: URL;
+  let file: string;
+  try {
+    url = parseDownloadUrl(p.url);
+    file = fileNameOf(url);
+  } catch (err) {
+    throw new StepError(`url: ${(err as Error).message}`, { permanent: true });
+  }
+  const parsed = parsePackageFile(file);
+  if (!parsed) {
+    throw new StepError(`url: '${file}' is not a ScaleIO package file name`, { permanent: true });
+  }
+  if (parsed.component !== p.component) {
+    throw new StepError(`url: '${file}' is the ${parsed.component} package, not ${p.component}`, {
+      permanent: true,
+    });
+  }
+  if (parsed.format !== format) {
+    throw new StepError(`url: '${file}' is a ${parsed.format} package; this host uses ${format}`, {
+      permanent: true,
+    });
+  }
+  if (p.version && p.version !== parsed.version) {
+    throw new StepError(`version ${p.version} does not match the file's ${parsed.version}`, {
+      permanent: true,
+    });
+  }
+  const name = packageName(p.component, format);
+  const wanted = parsed.version;
+  const current = await host.packages.installedVersion(name, { signal });
+  if (p.component === "mdm" && current) await checkMdmRole(ctx.host.root, p.mdmRole!);
+  if (current && compareVersions(current, wanted) >= 0) {
+    ctx.progress(`${name} ${current} already installed`);
+    return { component: p.component, package: name, version: current, changed: false };
+  }
+
+  const env: Record<string, string> = {};
+  const redact: string[] = [];
+  if (p.component === "mdm") env.MDM_ROLE_IS_MANAGER = p.mdmRole === "manager" ? "1" : "0";
+  if (p.component === "sdc") env.MDM_IP = p.mdmIps!.join(",");
+  if (p.component === "lia" || p.component === "gateway") {
+    const pw = (await ctx.secrets()).adminPassword.reveal();
+    env[p.component === "lia" ? "TOKEN" : "GATEWAY_ADMIN_PASSWORD"] = pw;
+    redact.push(pw);
+  }
+
+  ctx.progress(`downloading ${file}`);
+  let path: string;
+  try {
+    path = await download(url.href, {
+      cacheDir: host.cacheDir,
+      signal,
+      ...(host.ca ? { ca: host.ca } : {}),
+    });
+  } catch (err) {
+    if (err instanceof DownloadError)
+      throw new StepError(`download failed: ${err.message}`, { permanent: err.permanent });
+    throw err;
+  }
+  ctx.progress(`installing ${file}`);
+  let out: string;
+  try {
+    out = (await host.packages.installFile(path, { env, redact, signal })).stdout;
+  } catch (err) {
+    if (err instanceof HostCommandError) throw new StepError(err.message, { cause: err });
+    throw err;
+  }
+  if (!MARKERS[format][p.component].test(out)) {
+    throw new StepError(
+      `${name} ${wanted}: no success marker in the installer output: ${tail(out)}`,
+    );
+  }
+  const now = await host.packages.installedVersion(name, { signal });
+  if (now !== wanted) {
+    throw new StepError(
+      `${name}: installed version is ${now ?? "none"} after installing ${wanted}`,
+    );
+  }
+  return {
+    component: p.component,
+    package: name,
+    version: wanted,
+    changed: true,
+    ...(current ? { previousVersion: current } : {}),
+  };
+}
 
 /** The MDM's role is fixed at install time: refuse to pretend a TB became a manager. */
 async function checkMdmRole(

@@ -44,6 +44,7 @@ async function deploy(opts: { existing?: boolean; dir?: string; stopAfter?: numb
   const facts = new Map<string, HostFacts>((await store.get<[string, HostFacts][]>("facts")) ?? []);
   const calls: Call[] = [];
   const order: string[] = [];
+  const stepKinds: string[] = [];
   let completed = 0;
   const placement = opts.existing
     ? undefined
@@ -51,14 +52,20 @@ async function deploy(opts: { existing?: boolean; dir?: string; stopAfter?: numb
   const mdms = placement && placement.ok ? placement.placement.members : undefined;
   const ports: DeployPorts = {
     async node(agentId, kind, params, ctx, o) {
-      calls.push({
-        agentId,
-        kind,
-        params: params as Record<string, unknown>,
-        ...(o?.secrets ? { secrets: o.secrets } : {}),
-      });
-      const component = (params as { component?: string }).component;
-      order.push(`${kind}${component ? `:${component}` : ""}@${agentId}`);
+      // A step installing several packages is recorded as one install each, in its order.
+      const each =
+        kind === "scaleio.install-packages"
+          ? (params as { packages: Record<string, unknown>[] }).packages.map((pk) => ({
+              kind: "scaleio.install-package",
+              params: pk,
+            }))
+          : [{ kind, params: params as Record<string, unknown> }];
+      for (const one of each) {
+        calls.push({ agentId, ...one, ...(o?.secrets ? { secrets: o.secrets } : {}) });
+        const component = (one.params as { component?: string }).component;
+        order.push(`${one.kind}${component ? `:${component}` : ""}@${agentId}`);
+      }
+      if (kind === "scaleio.install-packages") stepKinds.push(`${kind}@${agentId}`);
       if (opts.stopAfter !== undefined && ++completed > opts.stopAfter) {
         await new Promise((_, reject) =>
           ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)),
@@ -119,11 +126,11 @@ async function deploy(opts: { existing?: boolean; dir?: string; stopAfter?: numb
   };
   await engine.setPlan(build());
   engine.start();
-  return { engine, store, calls, order, mdms, dir };
+  return { engine, store, calls, order, mdms, dir, stepKinds };
 }
 
 test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storage, consumers, verification, in a valid order", async () => {
-  const { engine, store, calls, order, mdms } = await deploy();
+  const { engine, store, calls, order, mdms, stepKinds } = await deploy();
   const v = await engine.waitFor("deploy", (p) => p.status === "COMPLETE", 10_000);
   assert.deepEqual(
     v.phases.map((p) => p.id),
@@ -133,8 +140,7 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
       "mdm-packages",
       "mdm-cluster",
       "gateway",
-      "sds-packages",
-      "lia-packages",
+      "node-packages",
       "mdm-node-packages",
       "clients",
       "storage",
@@ -148,33 +154,34 @@ test("full provisioning: discovery, MDMs, cluster, gateway, SDS, SDC+LIA, storag
   const phase = (id: string) => v.phases.find((p) => p.id === id)!;
   // Per agent, not per phase: a package waits for that agent's prerequisites, which wait
   // for its facts.
-  assert.deepEqual(phase("sds-packages").dependsOn, []);
-  assert.deepEqual(phase("lia-packages").dependsOn, []);
+  assert.deepEqual(phase("node-packages").dependsOn, []);
   assert.deepEqual(phase("prerequisites").dependsOn, []);
   for (const s of phase("prerequisites").steps)
     assert.deepEqual(s.after, [s.id.replace("prereq/", "facts/")]);
-  for (const p of ["mdm-packages", "sds-packages", "lia-packages", "mdm-node-packages", "clients"])
+  for (const p of ["mdm-packages", "node-packages", "mdm-node-packages", "clients"])
     for (const s of phase(p).steps)
       assert.deepEqual(s.after, [`prereq/${s.id.slice(s.id.indexOf("/") + 1)}`], s.id);
   assert.deepEqual(phase("mdm-node-packages").dependsOn, ["gateway"]);
   assert.deepEqual(phase("clients").dependsOn, ["gateway"]);
+  // One step per agent installs its SDS (if it has one) and its LIA.
   const onMdms = phase("mdm-node-packages").steps.map((s) => s.id);
-  for (const m of mdms!) assert.ok(onMdms.includes(`lia/${m.agentId}`), `lia/${m.agentId}`);
-  for (const p of ["sds-packages", "lia-packages"])
-    for (const s of phase(p).steps)
-      assert.ok(!mdms!.some((m) => s.id.endsWith(m.agentId)), `${s.id} waits on an MDM node`);
-  assert.equal(
-    phase("lia-packages").steps.length + onMdms.filter((i) => i.startsWith("lia/")).length,
-    5,
-  );
+  for (const m of mdms!)
+    assert.ok(
+      onMdms.includes(`sds-lia/${m.agentId}`) || onMdms.includes(`lia/${m.agentId}`),
+      m.agentId,
+    );
+  for (const s of phase("node-packages").steps)
+    assert.ok(!mdms!.some((m) => s.id.endsWith(m.agentId)), `${s.id} waits on an MDM node`);
+  assert.equal(phase("node-packages").steps.length + onMdms.length, 5);
+  assert.equal(stepKinds.length, 5, "one package step per agent");
   // Pools need the cluster only; each SDS joins after its own package, REX-Ray after its
   // agent's SDC; the verification waits for everything.
   assert.deepEqual(phase("storage").dependsOn, ["gateway"]);
   for (const s of phase("sds").steps)
-    assert.deepEqual(s.after, [s.id.replace("join-sds/", "sds/")], s.id);
+    assert.deepEqual(s.after, [s.id.replace("join-sds/", "sds-lia/")], s.id);
   for (const s of phase("consumers").steps.filter((x) => x.id.startsWith("rexray/")))
     assert.deepEqual(s.after, [s.id.replace("rexray/", "sdc/")], s.id);
-  for (const p of ["consumers", "sds", "clients", "sds-packages", "lia-packages"])
+  for (const p of ["consumers", "sds", "clients", "node-packages", "mdm-node-packages"])
     assert.ok(phase("verify").dependsOn.includes(p), `verify waits for ${p}`);
   const idx = (s: string) => order.indexOf(s);
   const primary = mdms!.find((m) => m.role === "primary")!.agentId;

@@ -164,6 +164,41 @@ test("package URLs and versions are checked before anything runs", async () => {
   }
 });
 
+test("SDS and LIA in one step: both installed in order, LIA with the token; a rerun changes nothing; bad lists refused", async () => {
+  const n = await startEmuNodes();
+  try {
+    const ip = "10.50.0.7";
+    const packages = [
+      { component: "sds", url: n.rpmUrl("sds") },
+      { component: "lia", url: n.rpmUrl("lia") },
+    ];
+    const first = await step(n, ip, "scaleio.install-packages", { packages }, { password: PW });
+    const done = data<{ component: string; changed: boolean }[]>(first);
+    assert.deepEqual(
+      done.map((r) => [r.component, r.changed]),
+      [
+        ["sds", true],
+        ["lia", true],
+      ],
+    );
+    assert.deepEqual([...(n.emu.sys.nodes.get(ip)?.packages.keys() ?? [])].sort(), ["lia", "sds"]);
+    const again = data<{ changed: boolean }[]>(
+      await step(n, ip, "scaleio.install-packages", { packages }, { password: PW }),
+    );
+    assert.deepEqual(
+      again.map((r) => r.changed),
+      [false, false],
+    );
+    for (const bad of [{ packages: [] }, { packages: [packages[0], packages[0]] }]) {
+      const r = await step(n, "10.50.0.8", "scaleio.install-packages", bad, { password: PW });
+      assert.equal((r.result as { permanent?: boolean }).permanent, true, JSON.stringify(bad));
+    }
+    assert.equal(n.emu.sys.nodes.get("10.50.0.8")?.packages.size ?? 0, 0, "nothing installed");
+  } finally {
+    await n.close();
+  }
+});
+
 test("REX-Ray config.yml has the documented keys and types, mode 0600, and is rewritten only on change", async () => {
   const n = await startEmuNodes();
   try {
