@@ -36,13 +36,19 @@ interface Running {
   done: Promise<void>;
 }
 
+interface ProgressState {
+  held?: string;
+  sentAt?: number;
+  timer?: NodeJS.Timeout;
+}
+
 export class NodeExecutor {
   private readonly running = new Map<string, Running>();
-  /** Per running task: the newest progress line not sent yet (see execute()). */
-  private readonly heldProgress = new Map<string, string>();
-  /** Per running task: when its last progress update went out, and the wait for the next. */
-  private readonly progressSentAt = new Map<string, number>();
-  private readonly progressTimers = new Map<string, NodeJS.Timeout>();
+  /**
+   * Per running task (see execute()): the newest progress line not sent yet, when the last
+   * progress update went out, and the timer waiting to send the next.
+   */
+  private readonly progressOf = new Map<string, ProgressState>();
   private exitResolve!: (code: number) => void;
   /** Resolves with the process exit code once the executor is finished. */
   readonly exited = new Promise<number>((r) => (this.exitResolve = r));
@@ -120,7 +126,8 @@ export class NodeExecutor {
     // the newest waiting line is kept, and dropped once the step ends (the terminal update
     // never waits behind stale progress). A busy cluster is not flooded with progress.
     const id = task_id.value;
-    this.heldProgress.set(id, `running ${spec.kind}`);
+    const state: ProgressState = { held: `running ${spec.kind}` };
+    this.progressOf.set(id, state);
     let announced = false;
     const announce = setTimeout(() => {
       announced = true;
@@ -129,7 +136,7 @@ export class NodeExecutor {
     const progress = (message: string) => {
       if (controller.signal.aborted) return;
       log.info({ ...fields, progress: message }, "step progress");
-      this.heldProgress.set(id, message);
+      state.held = message;
       if (announced) this.sendHeldProgress(id);
     };
     const started = Date.now();
@@ -140,10 +147,8 @@ export class NodeExecutor {
       signal: controller.signal,
     }).finally(() => clearTimeout(announce));
     const ms = Date.now() - started;
-    this.heldProgress.delete(id);
-    this.progressSentAt.delete(id);
-    clearTimeout(this.progressTimers.get(id));
-    this.progressTimers.delete(id);
+    clearTimeout(state.timer);
+    this.progressOf.delete(id);
     if (controller.signal.aborted) {
       const why = (controller.signal.reason as Error | undefined)?.message ?? "killed";
       log.info({ ...fields, ms, why }, "step killed");
@@ -168,21 +173,21 @@ export class NodeExecutor {
    * does).
    */
   private sendHeldProgress(taskId: string): void {
-    const message = this.heldProgress.get(taskId);
-    if (message === undefined || this.progressTimers.has(taskId)) return;
+    const state = this.progressOf.get(taskId);
+    const message = state?.held;
+    if (!state || message === undefined || state.timer) return;
     const { client, log } = this.o;
     if (client.unacknowledgedUpdates().some((u) => u.task_id.value === taskId)) return;
-    const wait = (this.progressSentAt.get(taskId) ?? -Infinity) + (this.o.progressEveryMs ?? 1000);
+    const wait = (state.sentAt ?? -Infinity) + (this.o.progressEveryMs ?? 1000);
     if (wait > Date.now()) {
-      const timer = setTimeout(() => {
-        this.progressTimers.delete(taskId);
+      state.timer = setTimeout(() => {
+        delete state.timer;
         this.sendHeldProgress(taskId);
       }, wait - Date.now());
-      this.progressTimers.set(taskId, timer);
       return;
     }
-    this.heldProgress.delete(taskId);
-    this.progressSentAt.set(taskId, Date.now());
+    delete state.held;
+    state.sentAt = Date.now();
     client
       .update({ task_id: { value: taskId }, state: "TASK_RUNNING", message: message.slice(0, 500) })
       .catch((err: unknown) => log.warn({ err: (err as Error).message }, "progress not sent"));

@@ -116,23 +116,32 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     ...def,
     after: stepIds,
   });
-  // Every package needs the agent's prerequisites.
+  // Every package needs the agent's prerequisites. Several components of one agent install
+  // in one step (one Mesos task, not one each); the id names what it installs, so an agent
+  // that gains a disk later gets a new step (the SDS to install) instead of a completed one
+  // that no longer says what it did.
   const install = (
     agentId: string,
-    component: Component,
-    extra: Record<string, unknown> = {},
+    packages: ({ component: Component } & Record<string, unknown>)[],
     secrets?: string[],
-  ) =>
-    after(
+    /** scaleio.install-packages even for one: what an agent's server components use. */
+    asList = packages.length > 1,
+  ) => {
+    const components = packages.map((p) => p.component);
+    return after(
       step(
-        `${component}/${agentId}`,
-        `install ${component} on ${byId.get(agentId)?.hostname ?? agentId}`,
+        `${components.join("-")}/${agentId}`,
+        `install ${components.join(" and ")} on ${byId.get(agentId)?.hostname ?? agentId}`,
         async (ctx) => {
           const facts = needFacts(input, agentId);
+          const params = packages.map((p) => ({
+            ...p,
+            url: input.packageUrl(facts.packageFormat, p.component),
+          }));
           await ports.node(
             agentId,
-            "scaleio.install-package",
-            { component, url: input.packageUrl(facts.packageFormat, component), ...extra },
+            asList ? "scaleio.install-packages" : "scaleio.install-package",
+            asList ? { packages: params } : params[0],
             ctx,
             secrets ? { secrets } : undefined,
           );
@@ -141,37 +150,15 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
       ),
       `prereq/${agentId}`,
     );
-
-  // The SDS (where the agent has one) and the LIA of an agent in one step: one task, not two.
-  // The id names what it installs: an agent that gains a disk later gets a new step (the
-  // SDS to install) instead of a completed one that no longer says what it did.
-  const installServer = (agentId: string, withSds: boolean) => {
-    const components: Component[] = withSds ? ["sds", "lia"] : ["lia"];
-    const host = byId.get(agentId)?.hostname ?? agentId;
-    return after(
-      step(
-        `${components.join("-")}/${agentId}`,
-        `install ${components.map((c) => c.toUpperCase()).join(" and ")} on ${host}`,
-        async (ctx) => {
-          const facts = needFacts(input, agentId);
-          await ports.node(
-            agentId,
-            "scaleio.install-packages",
-            {
-              packages: components.map((component) => ({
-                component,
-                url: input.packageUrl(facts.packageFormat, component),
-              })),
-            },
-            ctx,
-            { secrets: ["adminPassword"] },
-          );
-        },
-        agentId,
-      ),
-      `prereq/${agentId}`,
-    );
   };
+  // The SDS (where the agent has one) and the LIA.
+  const installServer = (agentId: string, withSds: boolean) =>
+    install(
+      agentId,
+      withSds ? [{ component: "sds" }, { component: "lia" }] : [{ component: "lia" }],
+      ["adminPassword"],
+      true,
+    );
 
   const phases: PhaseDefinition[] = [];
   phases.push({
@@ -224,9 +211,9 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
       steps: members
         .filter((m) => byId.has(m.agentId))
         .map((m) =>
-          install(m.agentId, "mdm", {
-            mdmRole: m.role === "tiebreaker" ? "tiebreaker" : "manager",
-          }),
+          install(m.agentId, [
+            { component: "mdm", mdmRole: m.role === "tiebreaker" ? "tiebreaker" : "manager" },
+          ]),
         ),
     });
     const primary = members.find((m) => m.role === "primary")!;
@@ -266,7 +253,9 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
       name: "Install the gateway",
       strategy: "serial",
       dependsOn: ["mdm-cluster"],
-      steps: primaryHere ? [install(primary.agentId, "gateway", {}, ["adminPassword"])] : [],
+      steps: primaryHere
+        ? [install(primary.agentId, [{ component: "gateway" }], ["adminPassword"])]
+        : [],
     });
   }
 
@@ -304,7 +293,7 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     name: "Install SDCs",
     strategy: "parallel",
     dependsOn: clusterReady,
-    steps: input.agents.map((a) => install(a.agentId, "sdc", { mdmIps: managers })),
+    steps: input.agents.map((a) => install(a.agentId, [{ component: "sdc", mdmIps: managers }])),
   });
   // Every node step is planned by now; later steps wait for those of their agent that exist
   // (an agent may have no SDS step, or be away).
