@@ -4,11 +4,11 @@
 // value, never a torn one. A lock file keeps two schedulers off the same directory.
 import { mkdir, readFile, readdir, rename, rm, unlink, writeFile } from "node:fs/promises";
 import {
-  openSync,
-  closeSync,
-  writeSync,
+  linkSync,
   readFileSync,
+  rmSync,
   unlinkSync,
+  writeFileSync,
   constants,
   open as openCb,
   fsync as fsyncCb,
@@ -17,6 +17,7 @@ import {
 } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { checkKey, StoreError, type StateStore } from "./store.js";
+import { currentHolder, formatHolder, holderRunning, parseHolder } from "./lock-holder.js";
 import { CoalescedRunner } from "../common/coalesced-runner.js";
 
 const SUFFIX = ".json";
@@ -41,12 +42,27 @@ function fsyncDir(dir: string): Promise<void> {
   );
 }
 
-function pidAlive(pid: number): boolean {
+/**
+ * Creates a file with its whole content at once, failing with EEXIST if it exists: written
+ * under a private name, then hard-linked into place, so nobody ever reads it half written.
+ */
+function createWithContent(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
   try {
-    process.kill(pid, 0);
-    return true;
+    linkSync(tmp, path);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** A lock file's text; empty when it vanished meanwhile (its holder just released it). */
+function readLockText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return "";
+    throw err;
   }
 }
 
@@ -76,23 +92,22 @@ export class FileStateStore implements StateStore {
   }
 
   private lock(): void {
+    const me = currentHolder();
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const fd = openSync(this.lockPath, "wx", 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
+        createWithContent(this.lockPath, formatHolder(me));
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-        const holder = Number(readFileSync(this.lockPath, "utf8").trim());
-        if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder)) {
+        const holder = parseHolder(readLockText(this.lockPath));
+        if (holder && holder.pid !== process.pid && holderRunning(holder)) {
           throw new StoreError(
             "LOCKED",
-            `state directory ${this.dir} is in use by process ${holder}; only one scheduler may use it`,
+            `state directory ${this.dir} is in use by process ${holder.pid}; only one scheduler may use it`,
           );
         }
-        // A lock left by a dead process: take it over.
-        unlinkSync(this.lockPath);
+        // A lock left by a process that is gone, a zombie or a PID since reused: take it over.
+        rmSync(this.lockPath, { force: true });
       }
     }
     throw new StoreError("LOCKED", `could not lock state directory ${this.dir}`);
@@ -229,7 +244,7 @@ export class FileStateStore implements StateStore {
     // Writes already asked for finish before the lock goes.
     await Promise.allSettled([...this.tails.values()]);
     try {
-      if (readFileSync(this.lockPath, "utf8").trim() === String(process.pid))
+      if (parseHolder(readFileSync(this.lockPath, "utf8"))?.pid === process.pid)
         unlinkSync(this.lockPath);
     } catch {
       /* already gone */

@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, readdirSync, statSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStateStore } from "../../../src/store/file-store.js";
 import { StoreError } from "../../../src/store/store.js";
+import { waitUntil } from "../../support/wait.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "store-"));
 
@@ -98,6 +99,84 @@ test("one scheduler per state directory; a stale lock of a dead process is taken
   await b.set("k", 1);
   await b.close();
 });
+
+/** Fields 3.. of /proc/<pid>/stat (field 2, the command, may hold spaces). */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return text.slice(text.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+const startTimeOf = (pid: number) => procStat(pid)?.[19];
+const noProc = procStat(process.pid) === undefined;
+
+test(
+  "the lock records the holder's start time and blocks a second opener while it runs",
+  {
+    skip: noProc && "no /proc",
+  },
+  async () => {
+    const dir = tmp();
+    const a = await FileStateStore.open(dir);
+    const [pid, start] = readFileSync(join(dir, ".lock"), "utf8").trim().split(" ");
+    assert.equal(Number(pid), process.pid);
+    assert.equal(start, startTimeOf(process.pid));
+    await a.close();
+    assert.throws(() => readFileSync(join(dir, ".lock")), /ENOENT/);
+
+    const child = spawn(process.execPath, ["-e", "setInterval(()=>{}, 1000)"], { stdio: "ignore" });
+    try {
+      await waitUntil(() => startTimeOf(child.pid!) !== undefined, {
+        what: "the child's /proc entry",
+      });
+      writeFileSync(join(dir, ".lock"), `${child.pid} ${startTimeOf(child.pid!)}\n`);
+      await assert.rejects(
+        FileStateStore.open(dir),
+        (e: unknown) => e instanceof StoreError && e.code === "LOCKED",
+      );
+      // The same PID with another start time is a later process that reused the PID.
+      writeFileSync(join(dir, ".lock"), `${child.pid} ${Number(startTimeOf(child.pid!)) + 1}\n`);
+      const b = await FileStateStore.open(dir);
+      await b.close();
+    } finally {
+      child.kill("SIGKILL");
+      await new Promise((r) => child.once("exit", r));
+    }
+  },
+);
+
+test(
+  "a lock held by a killed scheduler not yet reaped (a zombie) is taken over",
+  {
+    skip: noProc && "no /proc",
+  },
+  async () => {
+    const dir = tmp();
+    // The shell starts a child and then becomes `sleep`, which never reaps it: the child,
+    // once it exits, stays a zombie as long as the sleep runs.
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 60"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    try {
+      const zombie = await new Promise<number>((resolve, reject) => {
+        parent.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+        parent.once("error", reject);
+      });
+      await waitUntil(() => procStat(zombie)?.[0] === "Z", { what: "the zombie" });
+      for (const text of [`${zombie}\n`, `${zombie} ${startTimeOf(zombie)}\n`]) {
+        writeFileSync(join(dir, ".lock"), text);
+        const s = await FileStateStore.open(dir);
+        await s.set("k", 1);
+        await s.close();
+      }
+    } finally {
+      parent.kill("SIGKILL");
+      await new Promise((r) => parent.once("exit", r));
+    }
+  },
+);
 
 test("SIGKILL in the middle of writes never leaves a torn value", async () => {
   const dir = tmp();
