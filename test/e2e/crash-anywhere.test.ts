@@ -6,15 +6,12 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  EXECUTOR,
-  duplicates,
-  emulatorObjects,
   startDeployEnv,
   type DeployEnv,
   type SchedulerProc,
   type StepLine,
 } from "../support/deploy-env.js";
-import { waitUntil } from "../support/wait.js";
+import { assertExpectedObjects, assertMesosClean } from "../support/deploy-assertions.js";
 import { createServer } from "node:net";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -137,60 +134,8 @@ test(
     assert.ok(boundaries >= 20, `killed at ${boundaries} boundaries only: ${kills.join(", ")}`);
     assert.equal(mids, MID_STEP.length, `mid-step kills: ${kills.join(", ")}`);
 
-    // Exactly the expected ScaleIO objects.
-    const hosts = env.cluster.agents.map((a) => a.host).sort();
-    const objs = emulatorObjects(env.emulator.sys);
-    assert.equal(objs.mdms.length, 3, JSON.stringify(objs.mdms));
-    assert.deepEqual(objs.mdms.map((m) => m.ip).sort(), hosts, "one MDM on each agent");
-    assert.equal(objs.clusterMode, "3_node");
-    assert.equal(objs.clusterState, "Normal");
-    assert.deepEqual(objs.protectionDomains, ["default"]);
-    assert.deepEqual(objs.pools, ["default/default"]);
-    assert.deepEqual(objs.faultSets, []);
-    assert.deepEqual(objs.sds.map((s) => s.ip).sort(), hosts, "one SDS per agent");
-    assert.deepEqual(duplicates(objs.sds.map((s) => s.name)), []);
-    assert.equal(objs.devices.length, 6, objs.devices.join(", "));
-    assert.deepEqual(duplicates(objs.devices), []);
-    assert.deepEqual(objs.volumes, [], "the verification probe removed itself");
-    assert.deepEqual(objs.sdcs.sort(), hosts, "one SDC per agent");
-    for (const h of hosts) {
-      const pk = objs.packages.get(h) ?? [];
-      for (const c of ["lia", "mdm", "sdc", "sds"]) assert.ok(pk.includes(c), `${c} on ${h}`);
-    }
-    assert.equal([...objs.packages.values()].filter((p) => p.includes("gateway")).length, 1);
-
-    // Mesos: one framework (the id survived every restart), one executor per agent, no step
-    // task left running, and reservations only for what the framework's executors use.
-    const agentIds = await Promise.all(env.cluster.agents.map((a) => a.id()));
-    let tasks: { id: string; state: string }[] = [];
-    await waitUntil(async () => (tasks = (await env!.mesosState()).activeTasks).length === 0, {
-      timeoutMs: 30_000,
-      intervalMs: 200,
-      what: "no step task of the framework still running",
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}: ${tasks.map((t) => `${t.id} ${t.state}`).join(", ")}`);
-    });
-    const m = await env.mesosState();
-    assert.equal(m.frameworkIds.length, 1, `frameworks: ${m.frameworkIds.join(", ")}`);
-    for (const id of agentIds) {
-      assert.deepEqual(m.executorsByAgent.get(id), [`scaleio-${id}`], `executor on ${id}`);
-      const r = m.reservedByAgent.get(id);
-      assert.ok(r, `a reservation on ${id}`);
-      // The executor's share, plus at most one step task's worth kept for the next step.
-      const max = {
-        cpus: EXECUTOR.mdm.cpus + EXECUTOR.task.cpus,
-        memMb: EXECUTOR.mdm.memMb + EXECUTOR.task.memMb,
-      };
-      assert.ok(
-        r.cpus >= EXECUTOR.mdm.cpus && r.cpus <= max.cpus + 1e-9,
-        `reserved cpus on ${id}: ${r.cpus} (executor ${EXECUTOR.mdm.cpus}, kills ${kills.length})`,
-      );
-      assert.ok(
-        r.memMb >= EXECUTOR.mdm.memMb && r.memMb <= max.memMb,
-        `reserved mem on ${id}: ${r.memMb} (executor ${EXECUTOR.mdm.memMb})`,
-      );
-    }
-    for (const [id] of m.reservedByAgent) assert.ok(agentIds.includes(id), `reserved on ${id}`);
+    assertExpectedObjects(env);
+    await assertMesosClean(env, `(kills ${kills.length})`);
     await final.stop();
   },
 );
