@@ -9,6 +9,7 @@ import {
   type Alert,
   type Device,
   type FaultSet,
+  type MdmClusterView,
   type ProtectionDomain,
   type Sdc,
   type Sds,
@@ -232,6 +233,23 @@ export class GatewayClient {
   alerts = () => this.call<Alert[]>("GET", "/api/types/Alert/instances");
   statistics = (type: string, id: string) =>
     this.call<Json>("GET", `/api/instances/${type}::${id}/relationships/Statistics`);
+  /** The MDM cluster's members and their states (2.x+: a System action). */
+  mdmCluster = (systemId: string) =>
+    this.call<MdmClusterView>(
+      "POST",
+      `/api/instances/System::${systemId}/action/queryMdmCluster`,
+      {},
+    );
+  /**
+   * Statistics of several object types in one request (every object of each type); the
+   * System's come back flat, the others keyed by id.
+   */
+  selectedStatisticsOfTypes = (list: { type: string; properties: string[] }[]) =>
+    this.call<Record<string, Json>>("POST", "/api/instances/querySelectedStatistics", {
+      selectedStatisticsList: list.map((l) =>
+        l.type === "System" ? l : { type: l.type, allIds: [], properties: l.properties },
+      ),
+    });
   selectedStatistics = (type: string, ids: string[] | "all", properties: string[]) =>
     this.call<Record<string, Json>>(
       "POST",

@@ -57,6 +57,7 @@ export interface Device extends Base {
   storagePoolId: string;
   sdsId: string;
   deviceState?: string;
+  errorState?: string;
   maxCapacityInKb?: number;
 }
 
@@ -72,6 +73,29 @@ export interface Volume extends Base {
   volumeType: string;
   mappedSdcInfo?:
     { sdcId: string; sdcIp: string; limitIops?: number; limitBwInMbps?: number }[] | null;
+}
+
+/** A member as `queryMdmCluster` lists it. */
+export interface MdmMemberView {
+  id: string;
+  name?: string | null;
+  ips?: string[];
+  managementIPs?: string[];
+  role?: string;
+  status?: string;
+  versionInfo?: string;
+}
+
+/** `POST /api/instances/System::<id>/action/queryMdmCluster` (2.x+). */
+export interface MdmClusterView {
+  clusterState?: string;
+  clusterMode?: string;
+  goodNodesNum?: number;
+  goodReplicasNum?: number;
+  master?: MdmMemberView | null;
+  slaves?: MdmMemberView[];
+  tieBreakers?: MdmMemberView[];
+  standbyMDMs?: MdmMemberView[];
 }
 
 export interface Alert extends Base {
