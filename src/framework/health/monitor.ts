@@ -7,6 +7,9 @@ import { healthStatus } from "./status.js";
 import { ConditionTracker } from "./tracker.js";
 import type { Condition, ConditionChange, ConditionFinding, HealthReport } from "./types.js";
 
+/** The condition types the framework itself raises (platforms add their own). */
+export const FRAMEWORK_CONDITION_TYPES = ["AgentLost"] as const;
+
 /** What a platform offers for health (its observer). */
 export interface PlatformHealth {
   /** Findings of the latest observation. */

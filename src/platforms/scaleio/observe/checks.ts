@@ -27,6 +27,20 @@ export const DEFAULT_THRESHOLDS: HealthThresholds = {
   rebuildStuckAfterMs: 5 * 60_000,
 };
 
+/** Every condition type these checks can raise (alert rules exist for each). */
+export const SCALEIO_CONDITION_TYPES = [
+  "CapacityAlmostFull",
+  "SpareBelowLargestFaultUnit",
+  "SdsDisconnected",
+  "SdcDisconnected",
+  "MdmClusterDegraded",
+  "DeviceFailed",
+  "Rebuilding",
+  "RebuildStuck",
+  "PerformanceDegraded",
+  "PlatformAlert",
+] as const;
+
 /** MDM alert types that a typed condition stands for. */
 const COVERED_ALERTS = new Set([
   "CAPACITY_UTILIZATION_ABOVE_HIGH_THRESHOLD",
