@@ -22,6 +22,7 @@ import {
 import { drainAndRestart, type AgentRestartOptions } from "./agent-restart.js";
 import { placeMdms, type MdmMember } from "./topology/mdm-placement.js";
 import { planStorage, type StorageLayout, type StrategyInput } from "./topology/storage.js";
+import { neededSpare, withSparePolicy } from "./topology/spare.js";
 import { TopologyError, type AgentFacts, type DeviceFact } from "./topology/facts.js";
 import { decodeDeviceReport, sameUsableDevices } from "./device-report.js";
 import { LatestWriter } from "../../store/latest-writer.js";
@@ -190,7 +191,16 @@ export class ScaleIOPlatform implements Platform {
       mdms = this.placement;
     }
     this.waitingFor = undefined;
-    const layout = planStorage(agents, this.opts.strategy);
+    let layout = planStorage(agents, this.opts.strategy);
+    if ("provision" in mode) {
+      // Spare for the largest fault unit, counting agents that are away too (their SDSs
+      // still hold data): a lost agent must not make the spare jump and fall back.
+      const everyone = this.ctx.agents.all().map((a) => this.toFacts(a));
+      layout = withSparePolicy(
+        layout,
+        neededSpare(planStorage(everyone, this.opts.strategy), everyone),
+      );
+    }
     this.layout = layout;
     this.agentProblems = layout.nodes
       .filter((n) => n.problems.length > 0)
