@@ -230,6 +230,9 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     discoverAgentsEveryMs: 2000,
   });
   out(`api: ${scheduler.apiUrl}`);
+  // The emulator's REST gateway and its control endpoint (faults and knobs: /admin/...).
+  out(`gateway: ${emulator.gatewayUrl}`);
+  out(`control: ${emulator.controlUrl}`);
 
   const engine = scheduler.scheduler.engine;
   engine.on("step", (_plan, phase, step) => {

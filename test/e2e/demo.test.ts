@@ -26,6 +26,10 @@ test(
       const members = demo.scheduler.platform.mdms;
       assert.equal(new Set(members.map((m) => m.agentId)).size, 3);
       assert.match(lines[0]!, /^api: http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(lines[1], `gateway: ${demo.emulator.gatewayUrl}`);
+      assert.match(lines[1]!, /^gateway: https?:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(lines[2], `control: ${demo.emulator.controlUrl}`);
+      assert.match(lines[2]!, /^control: http:\/\/127\.0\.0\.1:\d+$/);
       assert.ok(lines.some((l) => /\[verify\] .*: COMPLETE/.test(l)));
       const health = await fetch(`${demo.apiUrl}/health`);
       assert.equal(health.status, 200);

@@ -10,6 +10,7 @@ import type { ScaleioSystem } from "../model/system.js";
 import type { ClusterMode } from "../model/types.js";
 import { KB_PER_GB } from "../model/units.js";
 import { TOOLS, type NodeTools, type Tool } from "../node/exec.js";
+import { initSystemOf, servicesOf } from "../node/services.js";
 import type { StatsEngine } from "../model/stats.js";
 
 export interface ControlOptions {
@@ -113,6 +114,26 @@ export function buildControl(o: ControlOptions): FastifyInstance {
         mdmAlive: n.mdmAlive,
         sdsAlive: n.sdsAlive,
         sdcAlive: n.sdcAlive,
+        initSystem: initSystemOf(n),
+        services: Object.fromEntries(
+          servicesOf(n).map((x) => [x.name, tools.services.state(n, x.component)]),
+        ),
+      })),
+      capacityAlertThresholds: {
+        high: sys.capacityAlertHighThresholdPercent,
+        critical: sys.capacityAlertCriticalThresholdPercent,
+      },
+      pools: [...sys.pools.values()].map((p) => ({
+        id: p.id,
+        name: p.name,
+        protectionDomainId: p.protectionDomainId,
+        // As the MDM computes it for its capacity alerts (in use over non-spare capacity).
+        usedPercent: Math.round(sys.poolUsedPercent(p.id) * 100) / 100,
+        sparePercentage: p.sparePercentage,
+        capacityAlertThresholds: {
+          high: p.capacityAlertHighThreshold,
+          critical: p.capacityAlertCriticalThreshold,
+        },
       })),
       time: new Date(sys.clock.now()).toISOString(),
     };
@@ -195,6 +216,24 @@ export function buildControl(o: ControlOptions): FastifyInstance {
     sys.tick();
     sys.writePool((req.params as { id: string }).id, sizeKb(body(req.body)));
     return {};
+  });
+
+  /** Sets a pool's used capacity so that the MDM's used % (as for its alerts) becomes N. */
+  app.post("/admin/pools/:id/fill", async (req) => {
+    const id = (req.params as { id: string }).id;
+    const raw = body(req.body).percent;
+    const percent =
+      typeof raw === "number"
+        ? raw
+        : typeof raw === "string" && /^\d+(\.\d+)?$/.test(raw.trim())
+          ? Number(raw)
+          : NaN;
+    if (!(percent >= 0 && percent <= 100))
+      throw badRequest(
+        `percent must be a number from 0 to 100 (the pool's used % of non-spare capacity), not ${JSON.stringify(raw) ?? "missing"}`,
+      );
+    const usedPercent = sys.fillPool(id, percent);
+    return { id, usedPercent: Math.round(usedPercent * 100) / 100 };
   });
 
   app.post("/admin/pools/:id/clear", async (req) => {

@@ -3,6 +3,7 @@
 import { ErrorCode, SimError, badRequest } from "../model/errors.js";
 import type { ScaleioSystem } from "../model/system.js";
 import type { ClusterMode } from "../model/types.js";
+import { clusterModeName } from "./views.js";
 import { asBody, int, optBool, optInt, optStr, str, type Body } from "./body.js";
 
 export class Operations {
@@ -170,9 +171,8 @@ export class Operations {
     return {
       id: this.sys.id,
       name: this.sys.name,
-      clusterState: c.state() === "Normal" ? "ClusteredNormal" : "ClusteredDegraded",
-      clusterMode:
-        c.mode === "1_node" ? "OneNode" : c.mode === "3_node" ? "ThreeNodes" : "FiveNodes",
+      clusterState: c.clusterState(),
+      clusterMode: clusterModeName(c.mode),
       goodNodesNum: c.voters().filter((x) => c.isAlive(x)).length,
       goodReplicasNum: c.managers().filter((x) => c.isAlive(x)).length,
       master: c.master() ? m(c.master()!) : null,

@@ -2,6 +2,7 @@
 // relationships clients follow.
 import { notFound, badRequest } from "../model/errors.js";
 import { MDM_ACTOR_PORT } from "../model/mdm.js";
+import type { ClusterMode } from "../model/types.js";
 import type { ScaleioSystem } from "../model/system.js";
 import { dottedVersion, rVersion, DEFAULT_VERSION } from "../model/versions.js";
 
@@ -239,12 +240,7 @@ export class Views {
       systemVersionName: `EMC ScaleIO Version: ${rVersion(mdmVersion)}`,
       installId: s.installId,
       mdmMode: c.mode === "1_node" ? "SingleNode" : c.mode === "3_node" ? "Cluster" : "FiveNodes",
-      mdmClusterState:
-        c.mode === "1_node"
-          ? "NotClustered"
-          : c.state() === "Normal"
-            ? "ClusteredNormal"
-            : "ClusteredDegraded",
+      mdmClusterState: c.clusterState(),
       primaryMdmActorIpList: master?.ips ?? [],
       secondaryMdmActorIpList: slaves.flatMap((m) => m.ips),
       tiebreakerMdmIpList: tbs.flatMap((m) => m.ips),
@@ -267,6 +263,18 @@ export class Views {
       enterpriseFeaturesEnabled: true,
       isInitialLicense: true,
       mdmVersion: dottedVersion(mdmVersion),
+      // 2.5+ embed a summary of the MDM cluster (fields as in a published 2.5 System sample).
+      ...(this.opts.apiMajor >= 3
+        ? {
+            mdmCluster: {
+              id: s.id,
+              clusterState: c.clusterState(),
+              clusterMode: clusterModeName(c.mode),
+              goodNodesNum: c.voters().filter((m) => c.isAlive(m)).length,
+              goodReplicasNum: c.managers().filter((m) => c.isAlive(m)).length,
+            },
+          }
+        : {}),
     };
     return this.withLinks("System", obj);
   }
@@ -357,8 +365,6 @@ export class Views {
 
   device(id: string): Json {
     const d = this.sys.device(id);
-    const sds = this.sys.sdss.get(d.sdsId);
-    const up = sds ? this.sys.sdsConnected(sds) : false;
     const pathKeys =
       this.opts.apiMajor >= 3
         ? { deviceCurrentPathName: d.path, deviceOriginalPathName: d.path }
@@ -367,8 +373,10 @@ export class Views {
       id: d.id,
       name: d.name,
       ...pathKeys,
-      deviceState: d.removing ? "RemovePending" : d.failed ? "DeviceFailed" : "Normal",
-      errorState: up && !d.failed ? "None" : "Error",
+      // A failed device keeps its life-cycle state and reports the failure in errorState
+      // (scli --query_properties: STATE DEVICE_NORMAL with ERR_STATE ERROR); the SDS stays up.
+      deviceState: d.removing ? "RemovePending" : "Normal",
+      errorState: d.failed ? "Error" : "None",
       capacityLimitInKb: d.capacityLimitKb,
       maxCapacityInKb: d.sizeKb,
       storagePoolId: d.storagePoolId,
@@ -460,4 +468,9 @@ export class Views {
     const d = this.def(type);
     return d.list().map((o) => d.render(o as never));
   }
+}
+
+/** REST names of the cluster modes (3.x `clusterMode`). */
+export function clusterModeName(mode: ClusterMode): "OneNode" | "ThreeNodes" | "FiveNodes" {
+  return mode === "1_node" ? "OneNode" : mode === "3_node" ? "ThreeNodes" : "FiveNodes";
 }

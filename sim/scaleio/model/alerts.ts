@@ -1,6 +1,7 @@
 // Alerts are derived from the current state; an alert keeps its id and start time for as
 // long as its condition holds, and disappears when the condition clears.
 import { randomUUID } from "node:crypto";
+import { usedPercentOf } from "./capacity.js";
 import type { ScaleioSystem } from "./system.js";
 
 export interface Alert {
@@ -36,7 +37,7 @@ export class AlertBook {
       const c = sys.poolCapacity(pool.id);
       const usable = c.capacityLimitInKb - c.spareCapacityInKb;
       if (c.maxCapacityInKb > 0 && usable > 0) {
-        const pct = (c.capacityInUseInKb / usable) * 100;
+        const pct = usedPercentOf(c);
         const values = { usedPercent: pct.toFixed(1) };
         if (pct >= pool.capacityAlertCriticalThreshold) {
           out.push({
@@ -97,20 +98,31 @@ export class AlertBook {
           objId: pool.id,
         });
       }
-      const perUnit = new Map<string, number>();
-      for (const d of devs) {
-        const sds = sys.sdss.get(d.sdsId);
-        const key = sds?.faultSetId ?? d.sdsId;
-        perUnit.set(key, (perUnit.get(key) ?? 0) + d.sizeKb);
-      }
-      const largest = Math.max(0, ...perUnit.values());
+      // Recomputed on every look: SDSs and devices joining or leaving and spare changes
+      // (setSparePercentage, --modify_spare_policy) raise or clear these at once.
+      const largest = sys.largestFaultUnitKb(pool.id);
       if (devs.length > 0 && c.spareCapacityInKb < largest) {
+        const values = {
+          sparePercentage: String(pool.sparePercentage),
+          largestFaultUnitPercent: ((largest / Math.max(1, c.maxCapacityInKb)) * 100).toFixed(1),
+        };
         out.push({
           type: "CONFIGURED_SPARE_CAPACITY_SMALLER_THAN_LARGEST_FAULT_UNIT",
           severity: "ALERT_LOW",
           objType: "StoragePool",
           objId: pool.id,
+          values,
         });
+        // Not even spare and free capacity together could hold a lost fault unit's copies.
+        if (c.spareCapacityInKb + c.unusedCapacityInKb < largest) {
+          out.push({
+            type: "SPARE_CAPACITY_AND_FREE_CAPACITY_SMALLER_THAN_LARGEST_FAULT_UNIT",
+            severity: "ALERT_HIGH",
+            objType: "StoragePool",
+            objId: pool.id,
+            values,
+          });
+        }
       }
     }
     for (const d of sys.devices.values()) {

@@ -40,6 +40,15 @@ export interface CapacityInputs {
   rebuildBlocked(): boolean;
 }
 
+/**
+ * Used % as the MDM computes it for its capacity alerts (reference 5.3): capacity in use over
+ * the non-spare capacity, `capacityInUseInKb / (capacityLimitInKb - spareCapacityInKb)`.
+ */
+export function usedPercentOf(c: PoolCapacity): number {
+  const usable = c.capacityLimitInKb - c.spareCapacityInKb;
+  return usable > 0 ? (c.capacityInUseInKb / usable) * 100 : 0;
+}
+
 export function computePoolCapacity(i: CapacityInputs): PoolCapacity {
   const devs = i.devices;
   const pool = i.pool;

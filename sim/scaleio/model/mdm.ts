@@ -12,6 +12,13 @@ const SHAPE: Record<ClusterMode, { slaves: number; tbs: number }> = {
 
 export const MDM_ACTOR_PORT = 9011;
 
+export type MdmClusterState =
+  | "NotClustered"
+  | "ClusteredNormal"
+  | "ClusteredDegraded"
+  | "ClusteredTiebreakerDown"
+  | "ClusteredDegradedTiebreakerDown";
+
 export class MdmCluster {
   mode: ClusterMode = "1_node";
   members: MdmMember[] = [];
@@ -75,6 +82,21 @@ export class MdmCluster {
 
   state(): "Normal" | "Degraded" {
     return this.voters().every((m) => this.isAlive(m)) ? "Normal" : "Degraded";
+  }
+
+  /**
+   * The REST `mdmClusterState` (System) / `clusterState` (queryMdmCluster) value: 2.x names
+   * whether a manager, the tie-breaker(s) or both are missing.
+   */
+  clusterState(): MdmClusterState {
+    if (this.mode === "1_node") return "NotClustered";
+    const down = this.voters().filter((m) => !this.isAlive(m));
+    const managerDown = down.some((m) => m.isManager);
+    const tbDown = down.some((m) => !m.isManager);
+    if (managerDown && tbDown) return "ClusteredDegradedTiebreakerDown";
+    if (managerDown) return "ClusteredDegraded";
+    if (tbDown) return "ClusteredTiebreakerDown";
+    return "ClusteredNormal";
   }
 
   byName(name: string): MdmMember | undefined {

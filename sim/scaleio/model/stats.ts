@@ -139,13 +139,24 @@ export class StatsEngine {
     return { latencyMs, readIops: w.readIops * scale, writeIops: w.writeIops * scale };
   }
 
-  private workload(volumes: Volume[]): Stats {
+  /** Extra latency (ms) injected on one SDS's devices (its own, or the system-wide knob). */
+  private slowMsOf(sdsId: string): number {
+    return Math.max(this.sys.slowIoMs.get("*") ?? 0, this.sys.slowIoMs.get(sdsId) ?? 0);
+  }
+
+  /**
+   * Back-end workload of a set of volumes; `share` is the part of each volume's I/O counted
+   * here (1 for a pool; for an SDS or device, the part of the volume's copies it holds).
+   */
+  private workload(volumes: Volume[], share: (v: Volume) => number = () => 1): Stats {
     let pr = zeroBwc();
     let pw = zeroBwc();
     for (const v of volumes) {
       const io = this.volumeIo(v);
-      pr = addBwc(pr, bwc(io.readIops, v.workload.ioSizeKb));
-      pw = addBwc(pw, bwc(io.writeIops, v.workload.ioSizeKb));
+      const k = share(v);
+      if (k <= 0) continue;
+      pr = addBwc(pr, bwc(io.readIops * k, v.workload.ioSizeKb));
+      pw = addBwc(pw, bwc(io.writeIops * k, v.workload.ioSizeKb));
     }
     const out: Stats = {};
     for (const k of WORKLOAD_KEYS) out[k] = zeroBwc();
@@ -158,6 +169,32 @@ export class StatsEngine {
     out.userDataReadBwc = pr;
     out.userDataWriteBwc = pw;
     return out;
+  }
+
+  /**
+   * A device's average latency and I/O size while it serves I/O (0 when idle): the base
+   * latency plus what was injected on its SDS, so one slow SDS shows on its own devices only.
+   */
+  private deviceLatency(volumes: Volume[], share: (v: Volume) => number, latencyMs: number): Stats {
+    let reads = 0;
+    let writes = 0;
+    let readKb = 0;
+    let writeKb = 0;
+    for (const v of volumes) {
+      const io = this.volumeIo(v);
+      const k = share(v);
+      reads += io.readIops * k;
+      writes += io.writeIops * k;
+      readKb += io.readIops * k * v.workload.ioSizeKb;
+      writeKb += io.writeIops * k * v.workload.ioSizeKb;
+    }
+    const micros = Math.round(latencyMs * 1000);
+    return {
+      avgReadLatencyInMicrosec: reads > 0 ? micros : 0,
+      avgWriteLatencyInMicrosec: writes > 0 ? micros : 0,
+      avgReadSizeInBytes: reads > 0 ? Math.round((readKb / reads) * 1024) : 0,
+      avgWriteSizeInBytes: writes > 0 ? Math.round((writeKb / writes) * 1024) : 0,
+    };
   }
 
   private capacity(c: PoolCapacity, poolIds: Set<string>): Stats {
@@ -300,7 +337,8 @@ export class StatsEngine {
           raw += x;
           if (x > 0 && !v.hidden) mine.push(v);
         }
-        if (dev) raw = Math.round((raw * dev.sizeKb) / Math.max(1, sdsDevKb));
+        const devShare = dev ? dev.sizeKb / Math.max(1, sdsDevKb) : 1;
+        if (dev) raw = Math.round(raw * devShare);
         const up = sys.sdsConnected(sds);
         const c = emptyCapacity();
         c.maxCapacityInKb = max;
@@ -316,15 +354,17 @@ export class StatsEngine {
         // Data jobs are pool-wide; per-SDS counters only show what concerns this SDS.
         if (up)
           for (const k of Object.keys(cap)) if (/Rebuild|Moving|Rebalance/.test(k)) cap[k] = 0;
-        const work = this.workload(mine);
-        let latency = 0;
-        for (const v of mine) latency = Math.max(latency, this.volumeIo(v).latencyMs);
+        // I/O reaches this SDS (or device) for the part of each volume's copies it holds;
+        // an SDS that is down or in maintenance serves none.
+        const serving = sys.sdsServing(sds) && !(dev?.failed ?? false);
+        const share = (v: Volume) => {
+          const placed = [...v.placement.values()].reduce((a, b) => a + b, 0);
+          return serving && placed > 0 ? (onSds(v.placement, sds.id) / (2 * placed)) * devShare : 0;
+        };
+        const work = this.workload(mine, share);
         const extra: Stats =
           type === "Device"
-            ? {
-                avgReadLatencyInMicrosec: mine.length ? Math.round(latency * 1000) : 0,
-                avgWriteLatencyInMicrosec: mine.length ? Math.round(latency * 1000) : 0,
-              }
+            ? this.deviceLatency(mine, share, BASE_LATENCY_MS + this.slowMsOf(sds.id))
             : { numOfDevices: devs.length, rmcacheSizeInKb: 131072 };
         return { ...cap, ...work, ...extra };
       }
@@ -403,6 +443,8 @@ export class StatsEngine {
         ...WORKLOAD_KEYS,
         "avgReadLatencyInMicrosec",
         "avgWriteLatencyInMicrosec",
+        "avgReadSizeInBytes",
+        "avgWriteSizeInBytes",
       ],
       Volume: [
         "userDataReadBwc",

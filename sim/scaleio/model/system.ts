@@ -9,6 +9,7 @@ import { MdmCluster } from "./mdm.js";
 import { addInto, onSds, pairOf, spread, type Unit } from "./placement.js";
 import type {
   Component,
+  Daemon,
   Device,
   FaultSet,
   Job,
@@ -22,7 +23,7 @@ import type {
   Volume,
 } from "./types.js";
 import { KB_PER_GB, ceilGranule } from "./units.js";
-import { computePoolCapacity, type PoolCapacity } from "./capacity.js";
+import { computePoolCapacity, usedPercentOf, type PoolCapacity } from "./capacity.js";
 import { DataMovement } from "./movement.js";
 import { DEFAULT_VERSION } from "./versions.js";
 
@@ -110,6 +111,7 @@ export class ScaleioSystem {
         mdmAlive: false,
         sdsAlive: false,
         sdcAlive: false,
+        crashed: new Set(),
         sdcMdmIps: [],
         sdcGuid: newSdcGuid(),
         liaToken: undefined,
@@ -132,6 +134,7 @@ export class ScaleioSystem {
     const n = this.node(ip);
     const upgrade = n.packages.has(component);
     n.packages.set(component, { component, version, flavor, installedAt: this.clock.now() });
+    if (isDaemon(component)) n.crashed.delete(component);
     switch (component) {
       case "mdm":
         // The role is fixed at first install; an upgrade keeps it.
@@ -158,6 +161,7 @@ export class ScaleioSystem {
   removePackage(ip: string, component: Component): void {
     const n = this.nodes.get(ip);
     if (!n || !n.packages.delete(component)) return;
+    if (isDaemon(component)) n.crashed.delete(component);
     if (component === "mdm") n.mdmAlive = false;
     if (component === "sds") n.sdsAlive = false;
     if (component === "sdc") {
@@ -171,10 +175,16 @@ export class ScaleioSystem {
     this.cluster.settle();
   }
 
-  setComponentAlive(ip: string, component: "mdm" | "sds" | "sdc", alive: boolean): void {
+  /**
+   * A component's process stops or (re)starts on its node. `crashed` tells a killed process
+   * from one stopped through its service (the service then reports "failed").
+   */
+  setComponentAlive(ip: string, component: Daemon, alive: boolean, crashed = !alive): void {
     const n = this.nodes.get(ip);
     if (!n || !n.packages.has(component)) throw notFound(`${component.toUpperCase()} at ${ip}`);
     this.tick();
+    if (alive || !crashed) n.crashed.delete(component);
+    else n.crashed.add(component);
     if (component === "mdm") n.mdmAlive = alive;
     if (component === "sdc") n.sdcAlive = alive;
     if (component === "sds") {
@@ -949,6 +959,61 @@ export class ScaleioSystem {
     this.writeVolume(filler.id, kb, true);
   }
 
+  /**
+   * The "fill a pool" knob: sets the pool's used capacity so that the MDM's used % (in use
+   * over non-spare capacity, as for its capacity alerts) becomes `percent`, rounding up to the
+   * next KB so that a fill to a threshold reaches it. Volume data already there stays; a
+   * target below it is refused. Returns the used % reached.
+   */
+  fillPool(poolId: string, percent: number): number {
+    this.pool(poolId);
+    if (typeof percent !== "number" || !Number.isFinite(percent) || percent < 0 || percent > 100)
+      throw badRequest("percent must be a number from 0 to 100");
+    this.tick();
+    this.clearPoolFill(poolId);
+    const c = this.poolCapacity(poolId);
+    const usable = c.capacityLimitInKb - c.spareCapacityInKb;
+    if (usable <= 0) {
+      if (percent === 0) return 0;
+      throw badRequest("The Storage Pool has no capacity outside its spare: add devices first");
+    }
+    const missingRaw = Math.ceil((usable * percent) / 100) - c.capacityInUseInKb;
+    if (missingRaw < 0) {
+      throw badRequest(
+        `The Storage Pool's volumes already use ${usedPercentOf(c).toFixed(2)} % of its non-spare capacity: it cannot be filled to ${percent} % without removing them`,
+      );
+    }
+    if (missingRaw > 0 && this.units(poolId).length < 2)
+      throw badRequest("The Storage Pool has fewer than two serving SDSs to hold the data");
+    // Two copies of every chunk: the raw capacity missing is twice the net data to write.
+    const rawFree =
+      c.capacityLimitInKb -
+      c.spareCapacityInKb -
+      c.thickCapacityInUseInKb -
+      c.thinCapacityInUseInKb;
+    const net = Math.min(Math.ceil(missingRaw / 2), Math.floor(rawFree / 2));
+    if (net > 0) this.writePool(poolId, net);
+    return usedPercentOf(this.poolCapacity(poolId));
+  }
+
+  /** Used % of a pool as the MDM computes it for its capacity alerts. */
+  poolUsedPercent(poolId: string): number {
+    return usedPercentOf(this.poolCapacity(poolId));
+  }
+
+  /**
+   * Raw capacity of the pool's largest fault unit (an SDS, or a fault set when used): what
+   * the spare must be able to hold for a failure of that unit to be rebuilt.
+   */
+  largestFaultUnitKb(poolId: string): number {
+    const perUnit = new Map<string, number>();
+    for (const d of this.devicesOfPool(poolId)) {
+      const key = this.sdss.get(d.sdsId)?.faultSetId ?? d.sdsId;
+      perUnit.set(key, (perUnit.get(key) ?? 0) + d.sizeKb);
+    }
+    return Math.max(0, ...perUnit.values());
+  }
+
   /** Frees data written with writePool (so tests can go back below thresholds). */
   clearPoolFill(poolId: string): void {
     for (const v of [...this.volumes.values()]) {
@@ -1014,6 +1079,10 @@ export class ScaleioSystem {
     }
     this.cluster.settle();
   }
+}
+
+export function isDaemon(c: Component): c is Daemon {
+  return c === "mdm" || c === "sds" || c === "sdc";
 }
 
 function splitList(s: string): string[] {

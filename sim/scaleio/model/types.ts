@@ -1,6 +1,8 @@
 // The emulated system's objects, as the MDM keeps them. REST and scli views are derived.
 export type Component = "mdm" | "sds" | "sdc" | "lia" | "gateway";
 export type PackageFlavor = "rpm" | "deb";
+/** The components that run as a process the MDM watches (and that can die). */
+export type Daemon = "mdm" | "sds" | "sdc";
 
 export interface InstalledPackage {
   component: Component;
@@ -19,6 +21,8 @@ export interface NodeRecord {
   mdmAlive: boolean;
   sdsAlive: boolean;
   sdcAlive: boolean;
+  /** Processes that died (killed) rather than being stopped: their service reports "failed". */
+  crashed: Set<Daemon>;
   /** SDC settings: manager IPs from MDM_IP / drv_cfg, and its GUID (kept across reinstalls). */
   sdcMdmIps: string[];
   sdcGuid: string;

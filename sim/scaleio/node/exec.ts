@@ -5,13 +5,25 @@ import { drvCfg } from "./drvcfg.js";
 import { PackageTool } from "./packages.js";
 import { aptGet, yum } from "./prereqs.js";
 import { Scli, type ExecResult, type NodeContext } from "./scli.js";
+import { NodeServices } from "./services.js";
 
-export const TOOLS = ["scli", "drv_cfg", "rpm", "dpkg", "dpkg-query", "apt-get", "yum"] as const;
+export const TOOLS = [
+  "scli",
+  "drv_cfg",
+  "rpm",
+  "dpkg",
+  "dpkg-query",
+  "apt-get",
+  "yum",
+  "systemctl",
+  "service",
+] as const;
 export type Tool = (typeof TOOLS)[number];
 
 export class NodeTools {
   readonly scli: Scli;
   readonly packages: PackageTool;
+  readonly services: NodeServices;
 
   constructor(
     private readonly sys: ScaleioSystem,
@@ -19,6 +31,7 @@ export class NodeTools {
   ) {
     this.scli = new Scli(sys);
     this.packages = new PackageTool(sys, controlUrl);
+    this.services = new NodeServices(sys);
   }
 
   run(tool: Tool, ctx: NodeContext, argv: string[], cwd?: string): ExecResult {
@@ -41,6 +54,10 @@ export class NodeTools {
         return aptGet(this.sys, ctx, argv);
       case "yum":
         return yum(this.sys, ctx, argv);
+      case "systemctl":
+        return this.services.systemctl(ctx, argv);
+      case "service":
+        return this.services.service(ctx, argv);
     }
   }
 }

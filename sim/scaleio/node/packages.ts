@@ -8,6 +8,7 @@ import type { ScaleioSystem } from "../model/system.js";
 import type { Component, PackageFlavor } from "../model/types.js";
 import { compareVersions } from "../model/versions.js";
 import { removeNodePath, writeNodeFile } from "./files.js";
+import { serviceFiles } from "./services.js";
 import type { ExecResult, NodeContext } from "./scli.js";
 
 const COMPONENTS: Component[] = ["mdm", "sds", "sdc", "lia", "gateway"];
@@ -260,17 +261,36 @@ export class PackageTool {
     }
     this.sys.installPackage(ctx.ip, c, version, flavor, ctx.env);
     this.writeFiles(ctx, c);
+    this.writeServiceFiles(ctx, c, flavor);
     return ok(this.marker(c, flavor, version, !!cur));
   }
 
   private remove(ctx: NodeContext, c: Component): void {
+    const flavor = this.sys.nodes.get(ctx.ip)?.packages.get(c)?.flavor ?? "rpm";
     this.sys.removePackage(ctx.ip, c);
     const root = this.sys.nodes.get(ctx.ip)?.root ?? ctx.root;
     removeNodePath(root, `opt/emc/scaleio/${c}`);
+    for (const f of serviceFiles(c, flavor, () => "")) removeNodePath(root, f.path);
     if (c === "sdc") {
       removeNodePath(root, "bin/emc/scaleio");
       removeNodePath(root, "dev/scini");
     }
+  }
+
+  /**
+   * The package's service: a systemd unit (rpm) or upstart job (deb), or an init script that
+   * forwards to the emulator's `service` for this node (so `/etc/init.d/scini restart` under
+   * the node root works as on the real machine).
+   */
+  private writeServiceFiles(ctx: NodeContext, c: Component, flavor: PackageFlavor): void {
+    const root = this.sys.node(ctx.ip).root;
+    const env = `SCALEIO_SIM_CONTROL='${this.controlUrl()}' SCALEIO_SIM_NODE_IP='${ctx.ip}' SCALEIO_SIM_ROOT='${root ?? ""}'`;
+    const script = (name: string) =>
+      `#!/bin/sh
+# ${name}: init script of the ScaleIO emulator's node ${ctx.ip}
+${env} exec '${join(simBinDir(), "service")}' ${name} "$@"
+`;
+    for (const f of serviceFiles(c, flavor, script)) writeNodeFile(root, f.path, f.content, f.mode);
   }
 
   private writeFiles(ctx: NodeContext, c: Component): void {
