@@ -117,13 +117,19 @@ export class ScaleioHealthChecks {
           object: `sdc/${c.ip ?? c.id}`,
           message: `SDC ${c.ip ?? c.id} is disconnected from the MDM`,
         });
+    const connected = new Set(o.sds.filter((s) => s.connected).map((s) => s.id));
+    // A device in error on a connected SDS has failed (a disconnected SDS's devices all show
+    // an error: SdsDisconnected says that).
+    const failed = (d: ObservedCluster["devices"][number]) =>
+      /fail/i.test(d.state ?? "") ||
+      (connected.has(d.sdsId) && d.errorState !== undefined && d.errorState !== "None");
     for (const d of o.devices)
-      if (/fail/i.test(d.state ?? "") || alertsOn("DEVICE_FAILED", d.id))
+      if (failed(d) || alertsOn("DEVICE_FAILED", d.id))
         out.push({
           type: "DeviceFailed",
           severity: "warning",
           object: `device/${sdsName.get(d.sdsId) ?? d.sdsId}:${d.path ?? d.name ?? d.id}`,
-          message: `device ${d.path ?? d.id} of SDS ${sdsName.get(d.sdsId) ?? d.sdsId} has failed (${d.state ?? "unknown state"})`,
+          message: `device ${d.path ?? d.id} of SDS ${sdsName.get(d.sdsId) ?? d.sdsId} has failed (state ${d.state ?? "unknown"}, error state ${d.errorState ?? "unknown"})`,
         });
     for (const a of o.alerts) {
       if (COVERED_ALERTS.has(a.type)) continue;
