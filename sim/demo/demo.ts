@@ -97,10 +97,34 @@ export interface Demo {
 
 const PASSWORD_ENV = "SCALEIO_ADMIN_PASSWORD";
 const TOKEN_ENV = "SCALEIO_FRAMEWORK_API_TOKEN";
+/**
+ * Secrets the demo may find in its environment. They are taken out of it before any agent
+ * starts: agents are child processes, executors inherit the agent's environment, and an
+ * executor's environment is readable in /proc and shown by Mesos. The scheduler gets its
+ * secrets in loadConfig's `env`, never from the process environment.
+ */
+export const DEMO_SECRET_ENV = [
+  PASSWORD_ENV,
+  TOKEN_ENV,
+  "SCALEIO_FRAMEWORK_MESOS_SECRET",
+  "SCALEIO_SIM_ADMIN_PASSWORD",
+] as const;
+
+let taken: { password: string; apiToken: string } | undefined;
+
+/** Reads the demo's secrets once and removes every secret variable from process.env. */
+function takeDemoSecrets(): { password: string; apiToken: string } {
+  taken ??= {
+    password: process.env[PASSWORD_ENV] || "Demo-Adm1n-Pass",
+    apiToken: process.env[TOKEN_ENV] || "demo-api-token",
+  };
+  for (const name of DEMO_SECRET_ENV) delete process.env[name];
+  return taken;
+}
 
 /** The ScaleIO admin password of the demo (SCALEIO_ADMIN_PASSWORD, else a fixed one). */
 export function demoPassword(): string {
-  return process.env[PASSWORD_ENV] || "Demo-Adm1n-Pass";
+  return takeDemoSecrets().password;
 }
 
 function sparseFile(path: string, bytes: number): void {
@@ -129,9 +153,9 @@ export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
   // state, the nodes' folders) live in memory, so its disk writes are not counted as the
   // framework's. The scheduler's state stays on disk: its fsyncs are part of what is measured.
   const simDir = (o.zeroLatency ? memoryDir("scaleio-sim-") : undefined) ?? dir;
-  const password = demoPassword();
   // The operator API's token for changes (pause, resume...): the environment's, or the demo's.
-  const apiToken = process.env[TOKEN_ENV] || "demo-api-token";
+  // Taken out of the environment before the agents (and so the executors) are started.
+  const { password, apiToken } = takeDemoSecrets();
   const emulator = await startEmulator({
     host: "127.0.0.1",
     port: 0,

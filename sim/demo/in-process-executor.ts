@@ -7,16 +7,14 @@
 // AgentOptions.inProcessExecutorModule.
 import { request, Agent as HttpAgent } from "node:http";
 import { basename } from "node:path";
-import { readFile } from "node:fs/promises";
 import { pino } from "pino";
-import { EXECUTOR_ENV } from "../../src/framework/node-task/protocol.js";
 import { ExecutorClient, readExecutorEnvironment } from "../../src/mesos/executor/index.js";
 import { hostProfileFromEnv, type ProgramRunner } from "../../src/host/profile.js";
 import { HostCommandError, type RunOptions, type RunResult } from "../../src/host/process.js";
 import { scaleioNodeHandlers } from "../../src/platforms/scaleio/node/index.js";
 import { NodeExecutor } from "../../src/executor/executor.js";
 import { HandlerRegistry } from "../../src/executor/run-step.js";
-import { fetchSecrets } from "../../src/executor/secrets.js";
+import { secretsFetcherFromEnv } from "../../src/executor/secrets.js";
 import type { InProcessExecutor } from "../mesos/agent/agent.js";
 import { TOOLS, type Tool } from "../scaleio/node/exec.js";
 
@@ -103,6 +101,8 @@ export function emulatorToolRunner(
           argv: args,
           env,
           ...(opts.cwd ? { cwd: opts.cwd } : {}),
+          // What a process would read on its standard input (scli's password prompts).
+          ...(opts.input !== undefined ? { stdin: opts.input.toString() } : {}),
         }),
         opts.signal,
       );
@@ -155,16 +155,13 @@ export function startExecutor(env: Record<string, string>): InProcessExecutor {
     const host = await hostProfileFromEnv(env, { run: emulatorToolRunner(control, env) }).catch(
       (err: Error) => err,
     );
-    const caFile = env[EXECUTOR_ENV.caFile];
-    const ca = caFile ? await readFile(caFile, "utf8").catch(() => undefined) : undefined;
-    const schedulerUrl = env[EXECUTOR_ENV.schedulerUrl];
+    const secrets = await secretsFetcherFromEnv(env);
     const client = new ExecutorClient({ env: mesosEnv });
     const executor = new NodeExecutor({
       client,
       registry,
       host,
-      fetchSecrets: (token, signal) =>
-        fetchSecrets(schedulerUrl, token, { signal, ...(ca ? { ca } : {}) }),
+      fetchSecrets: secrets,
       log: silent,
     });
     const killed = new Promise<number>((resolve) => {

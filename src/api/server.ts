@@ -37,6 +37,8 @@ export interface ApiServerOptions extends ExecutorRouteOptions {
   onRoute?: (method: string, url: string) => void;
   /** Lets other parts (the web UI) add their routes before the server is ready. */
   extend?: (app: FastifyInstance) => void;
+  /** Serve HTTPS with this PEM certificate (chain) and key instead of plain HTTP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /** 1.2.3 → 10203, as the predecessor reported `versionint`. */
@@ -46,7 +48,12 @@ export function versionInt(version: string): number {
 }
 
 export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // The HTTPS instance is typed for https.Server; routes and hooks are the same either way.
+  const app = (
+    opts.tls
+      ? Fastify({ logger: false, bodyLimit: 1024 * 1024, https: opts.tls })
+      : Fastify({ logger: false, bodyLimit: 1024 * 1024 })
+  ) as unknown as FastifyInstance;
   const onRoute = opts.onRoute;
   if (onRoute)
     app.addHook("onRoute", (r) => {

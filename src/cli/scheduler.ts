@@ -101,6 +101,26 @@ export interface SchedulerHandle {
   stop(): Promise<void>;
 }
 
+/** The API's certificate, key and the CA executors trust, read once at start. */
+function readApiTls(
+  api: LoadedConfig["config"]["api"],
+): { cert: string; key: string; ca: string } | undefined {
+  if (!api.tlsCertFile || !api.tlsKeyFile) return undefined;
+  const read = (file: string, flag: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (err) {
+      throw new ConfigError([
+        `cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      ]);
+    }
+  };
+  const cert = read(api.tlsCertFile, "--api-tls-cert");
+  const key = read(api.tlsKeyFile, "--api-tls-key");
+  const ca = api.tlsCaFile ? read(api.tlsCaFile, "--api-tls-ca") : cert;
+  return { cert, key, ca };
+}
+
 /** Runs the scheduler until SIGTERM/SIGINT. */
 export async function runScheduler(loaded: LoadedConfig, version: string): Promise<void> {
   const handle = await startScheduler(loaded, version);
@@ -135,6 +155,12 @@ export async function startScheduler(
     );
     process.exit(2);
   }
+  const tls = readApiTls(config.api);
+  if (!tls)
+    log.warn(
+      {},
+      "the API is plain HTTP (no --api-tls-cert/--api-tls-key): the API token, and the admin password executors fetch from it, travel in clear",
+    );
   const metrics = new Metrics();
   const store = metrics.timeStore(await FileStateStore.open(config.state.dir));
   const sc = config.scaleio;
@@ -269,6 +295,8 @@ export async function startScheduler(
       const res = isMdm ? config.executor.mdm : config.executor.other;
       const env = [
         { name: EXECUTOR_ENV.schedulerUrl, value: apiUrl },
+        // The CA executors check our certificate against (public, so the environment is fine).
+        ...(tls ? [{ name: EXECUTOR_ENV.schedulerCa, value: tls.ca }] : []),
         { name: DEVICE_SCAN_ENV, value: String(config.executor.deviceScanSeconds) },
         ...Object.entries(config.executor.env).map(([name, value]) => ({ name, value })),
       ];
@@ -347,6 +375,8 @@ export async function startScheduler(
     health: { subscribed: () => sched.subscribed, checkStore: () => store.checkWritable() },
     onSecretsIssued: (purpose, names, remote) =>
       log.info({ purpose, names, remote }, "secrets handed to an executor"),
+    onSecretsRefused: (refusal) => log.warn({ ...refusal }, "secrets refused"),
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
   });
   // One line per step transition: operators (and crash tests) follow a deploy from the log.
   const stepStatus = new Map<string, string>();
@@ -375,7 +405,7 @@ export async function startScheduler(
   });
   await app.listen({ host: config.api.address, port: config.api.port });
   const port = (app.server.address() as { port: number }).port;
-  apiUrl = `http://${apiHost}:${port}`;
+  apiUrl = `${tls ? "https" : "http"}://${apiHost}:${port}`;
   log.info({ api: apiUrl }, "serving");
   await sched.start();
   view.start();

@@ -23,7 +23,8 @@ export interface NodeExecutorOptions {
   registry: HandlerRegistry;
   /** The host profile, or the reason it could not be built (then every step fails). */
   host: HostProfile | Error;
-  fetchSecrets: (token: string, signal: AbortSignal) => Promise<NodeSecrets>;
+  /** Trades a step's token; `taskId` is the task's, which the scheduler binds tokens to. */
+  fetchSecrets: (token: string, signal: AbortSignal, taskId: string) => Promise<NodeSecrets>;
   log: Logger;
   /** A step still running after this long reports TASK_RUNNING (default 2 s). */
   runningAfterMs?: number;
@@ -142,7 +143,7 @@ export class NodeExecutor {
     const started = Date.now();
     const result = await runStep(this.o.registry, spec, {
       host: this.o.host,
-      fetchSecrets: this.o.fetchSecrets,
+      fetchSecrets: (token, signal) => this.o.fetchSecrets(token, signal, id),
       progress,
       signal: controller.signal,
     }).finally(() => clearTimeout(announce));

@@ -1,15 +1,13 @@
 // `scaleio-framework executor`: the process Mesos starts on each agent. It reads the
 // MESOS_* environment and the framework's own variables (protocol.ts EXECUTOR_ENV,
 // host/profile.ts HOST_ENV), subscribes to the agent and runs the node steps it is given.
-import { readFile } from "node:fs/promises";
-import { EXECUTOR_ENV } from "../framework/node-task/protocol.js";
 import { ExecutorClient, readExecutorEnvironment } from "../mesos/executor/index.js";
 import { hostProfileFromEnv, type HostProfile } from "../host/profile.js";
 import { scaleioNodeHandlers } from "../platforms/scaleio/node/index.js";
 import { NodeExecutor } from "./executor.js";
 import { executorLogger } from "./logger.js";
 import { HandlerRegistry } from "./run-step.js";
-import { fetchSecrets } from "./secrets.js";
+import { secretsFetcherFromEnv } from "./secrets.js";
 import { DeviceReporter, scanIntervalFromEnv } from "./device-reporter.js";
 import { encodeDeviceReport } from "../platforms/scaleio/device-report.js";
 
@@ -27,17 +25,14 @@ export async function runExecutor(env: NodeJS.ProcessEnv = process.env): Promise
   if (host instanceof Error) log.error({ err: host.message }, "host profile unavailable");
   else
     log.info({ profile: host.name, root: host.root.root, packages: host.packages.format }, "host");
-  const caFile = env[EXECUTOR_ENV.caFile];
-  const ca = caFile ? await readFile(caFile, "utf8").catch(() => undefined) : undefined;
-  const schedulerUrl = env[EXECUTOR_ENV.schedulerUrl];
+  const secrets = await secretsFetcherFromEnv(env);
   const client = new ExecutorClient({ env: mesosEnv });
   const runningAfter = Number(env.SCALEIO_FRAMEWORK_RUNNING_AFTER_MS);
   const executor = new NodeExecutor({
     client,
     registry: new HandlerRegistry(scaleioNodeHandlers),
     host,
-    fetchSecrets: (token, signal) =>
-      fetchSecrets(schedulerUrl, token, { signal, ...(ca ? { ca } : {}) }),
+    fetchSecrets: secrets,
     log,
     ...(Number.isFinite(runningAfter) && runningAfter >= 0 ? { runningAfterMs: runningAfter } : {}),
   });

@@ -116,7 +116,11 @@ export class FrameworkScheduler {
     this.frameworkInfo = opts.frameworkInfo;
     const secretList = Object.values(opts.secrets);
     const redact = (t: string) => redactSecrets(t, secretList);
-    this.vault = new SecretVault({ secrets: opts.secrets });
+    // Executors connect from their agent's address (the executor binds to it).
+    this.vault = new SecretVault({
+      secrets: opts.secrets,
+      addressOf: (agentId) => this.agents.get(agentId)?.ip,
+    });
     this.engine = new PlanEngine({
       store: opts.store,
       redact,
@@ -193,13 +197,18 @@ export class FrameworkScheduler {
       store: this.opts.store,
       logger: this.opts.logger,
       runNode: (agentId, kind, params, ctx, o) => {
+        // Bound to the task id the runner will launch this attempt under, and to its agent.
+        const stepId = `${ctx.planId}/${ctx.stepId}`;
         const secretToken = o?.secrets?.length
-          ? this.vault.issue(o.secrets, `${ctx.planId}/${ctx.stepId}`)
+          ? this.vault.issue(o.secrets, stepId, {
+              taskId: NodeTaskRunner.taskIdFor(stepId, ctx.attempt),
+              agentId,
+            })
           : undefined;
         return this.runner.run(
           agentId,
           {
-            stepId: `${ctx.planId}/${ctx.stepId}`,
+            stepId,
             attempt: ctx.attempt,
             kind,
             params,

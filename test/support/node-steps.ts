@@ -2,7 +2,7 @@
 import { Secret } from "../../src/common/secret.js";
 import type { NodeTaskResult } from "../../src/framework/node-task/protocol.js";
 import { HandlerRegistry, runStep } from "../../src/executor/run-step.js";
-import { hostProfileFromEnv } from "../../src/host/profile.js";
+import { hostProfileFromEnv, type ProgramRunner } from "../../src/host/profile.js";
 import { scaleioNodeHandlers } from "../../src/platforms/scaleio/node/index.js";
 import type { EmuNodes } from "./scaleio-node.js";
 
@@ -19,7 +19,13 @@ export async function step(
   ip: string,
   kind: string,
   params: unknown,
-  o: { password?: string; signal?: AbortSignal; onProgress?: (m: string) => void } = {},
+  o: {
+    password?: string;
+    signal?: AbortSignal;
+    onProgress?: (m: string) => void;
+    /** Replaces how the host layer runs programs (e.g. to record what a step runs). */
+    run?: ProgramRunner;
+  } = {},
 ): Promise<StepRun> {
   return nodes.onNode(ip, async () => {
     const progress: string[] = [];
@@ -35,7 +41,7 @@ export async function step(
         ...(o.password !== undefined ? { secretToken: "t".repeat(32) } : {}),
       },
       {
-        host: await hostProfileFromEnv(process.env),
+        host: await hostProfileFromEnv(process.env, o.run ? { run: o.run } : {}),
         fetchSecrets: async () => {
           secretFetches += 1;
           return { adminPassword: new Secret(o.password!, "test") };

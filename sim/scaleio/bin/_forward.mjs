@@ -28,6 +28,27 @@ function controlUrl() {
   return undefined;
 }
 
+/**
+ * Whether scli would prompt for a password (a password flag left out): only then is standard
+ * input read, as the real one does, so a caller that never closes it is not kept waiting.
+ */
+function promptsForPassword(tool, argv) {
+  if (tool !== "scli") return false;
+  const has = (f) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`));
+  if (has("login")) return !has("password");
+  if (has("set_password")) return !has("old_password") || !has("new_password");
+  return false;
+}
+
+function readStdin() {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    process.stdin.on("data", (c) => chunks.push(c));
+    process.stdin.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    process.stdin.on("error", reject);
+  });
+}
+
 export async function forward(tool) {
   const url = controlUrl();
   if (!url) {
@@ -37,7 +58,15 @@ export async function forward(tool) {
   const env = {};
   for (const k of FORWARDED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
   // node:http rather than fetch: it loads much faster, and these tools run once per command.
-  const payload = JSON.stringify({ tool, argv: process.argv.slice(2), env, cwd: process.cwd() });
+  const argv = process.argv.slice(2);
+  const stdin = promptsForPassword(tool, argv) ? await readStdin() : undefined;
+  const payload = JSON.stringify({
+    tool,
+    argv,
+    env,
+    cwd: process.cwd(),
+    ...(stdin !== undefined ? { stdin } : {}),
+  });
   let status;
   let out;
   try {

@@ -76,7 +76,12 @@ export function buildControl(o: ControlOptions): FastifyInstance {
     if (!ip) throw badRequest("SCALEIO_SIM_NODE_IP is not set: which node is this?");
     const root = env.SCALEIO_SIM_ROOT || undefined;
     sys.tick();
-    return tools.run(tool, { ip, root, env }, argv, typeof b.cwd === "string" ? b.cwd : undefined);
+    return tools.run(
+      tool,
+      { ip, root, env, ...(typeof b.stdin === "string" ? { stdin: b.stdin } : {}) },
+      argv,
+      typeof b.cwd === "string" ? b.cwd : undefined,
+    );
   });
 
   app.get("/repo", async () =>

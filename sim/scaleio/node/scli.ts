@@ -13,6 +13,8 @@ export interface NodeContext {
   ip: string;
   root?: string | undefined;
   env: Record<string, string | undefined>;
+  /** The tool's standard input (scli reads passwords it was not given from it). */
+  stdin?: string;
 }
 
 export interface ExecResult {
@@ -119,8 +121,16 @@ export class Scli {
     this.connect(a, ctx);
     sys.tick();
     if (cmd === "approve_certificate") return "Certificate approved";
+    // Passwords not given as flags are read from standard input, one line each, where the real
+    // scli prompts for them (what of that is verified: sim/scaleio/README.md, "Passwords").
+    const lines = (ctx.stdin ?? "").split(/\r?\n/);
+    const prompted = (flag: string): string => {
+      const v = a.get(flag) ?? lines.shift();
+      if (!v) throw new UsageError(`Error: Missing required parameter --${flag}`);
+      return v;
+    };
     if (cmd === "login") {
-      const user = sys.authenticate(need(a, "username"), need(a, "password"));
+      const user = sys.authenticate(need(a, "username"), prompted("password"));
       if (!user) throw mdmFailed("Permission denied: invalid user name or password");
       this.sessions.set(ctx.ip, user.name);
       return `Logged in. User role is ${user.role}. System ID is ${sys.id}`;
@@ -133,10 +143,17 @@ export class Scli {
     const user = sys.users.find((u) => u.name === userName);
     if (!user) throw new Failure(NO_SESSION);
     switch (cmd) {
-      case "set_password":
-        sys.setPassword(user, need(a, "old_password"), need(a, "new_password"));
+      case "set_password": {
+        const oldPassword = prompted("old_password");
+        const newPassword = prompted("new_password");
+        // A prompted new password may be confirmed on the next line; a mismatch changes nothing.
+        const confirm = a.get("new_password") === undefined ? lines.shift() : undefined;
+        if (confirm && confirm !== newPassword)
+          throw new UsageError("Error: The new password and its confirmation do not match");
+        sys.setPassword(user, oldPassword, newPassword);
         this.sessions.delete(ctx.ip);
         return "Password changed successfully";
+      }
       case "add_user": {
         const { password } = sys.addUser(need(a, "username"), a.get("user_role") ?? "Monitor");
         return `Successfully created user ${a.get("username")} with password '${password}'. Password must be changed on first login.`;

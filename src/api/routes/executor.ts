@@ -2,14 +2,26 @@
 // the self-contained executor artifact Mesos fetches.
 import type { FastifyInstance } from "fastify";
 import { createReadStream, statSync } from "node:fs";
-import type { SecretVault } from "../../framework/secrets/vault.js";
-import { SECRETS_PATH } from "../../framework/node-task/protocol.js";
+import type { RefusalReason, SecretVault } from "../../framework/secrets/vault.js";
+import { SECRETS_PATH, SECRETS_TASK_HEADER } from "../../framework/node-task/protocol.js";
+
+/** What a refused secrets request is logged with (never the token). */
+export interface SecretsRefusal {
+  reason: RefusalReason;
+  remote: string;
+  /** The task id the caller showed, if any. */
+  taskId?: string;
+  /** The step the token was issued for, when the token was known. */
+  purpose?: string;
+}
 
 export interface ExecutorRouteOptions {
   version: string;
   vault: Pick<SecretVault, "redeem">;
   executorArtifact?: string;
   onSecretsIssued?: (purpose: string, names: string[], remote: string) => void;
+  /** Each refused request (rate-limited callers once per window). */
+  onSecretsRefused?: (refusal: SecretsRefusal) => void;
 }
 
 export function executorRoutes(app: FastifyInstance, opts: ExecutorRouteOptions): void {
@@ -40,14 +52,30 @@ export function executorRoutes(app: FastifyInstance, opts: ExecutorRouteOptions)
   app.get(SECRETS_PATH, async (req, reply) => {
     const auth = req.headers.authorization ?? "";
     const m = /^Bearer ([A-Za-z0-9_-]{16,200})$/.exec(auth);
-    const granted = m ? opts.vault.redeem(m[1]!) : undefined;
-    if (!granted) {
+    const shown = req.headers[SECRETS_TASK_HEADER];
+    const taskId = typeof shown === "string" && shown.length <= 300 ? shown : undefined;
+    // The socket's address, not a forwarded header: the agent check needs the real peer.
+    const remote = req.socket.remoteAddress ?? req.ip;
+    const outcome = opts.vault.redeem(m ? m[1]! : "", { taskId, address: remote });
+    if (!outcome.ok) {
+      if (outcome.worthLogging)
+        opts.onSecretsRefused?.({
+          reason: outcome.reason,
+          remote,
+          ...(taskId ? { taskId } : {}),
+          ...(outcome.purpose ? { purpose: outcome.purpose } : {}),
+        });
+      if (outcome.reason === "rate-limited")
+        return reply
+          .code(429)
+          .header("retry-after", String(Math.ceil((outcome.retryAfterMs ?? 1000) / 1000)))
+          .send({ error: "too many refused requests from this address; try again later" });
       return reply
         .code(401)
         .header("www-authenticate", 'Bearer realm="scaleio-framework-executor"')
-        .send({ error: "missing, unknown, used or expired token" });
+        .send({ error: "missing, unknown, used, expired or misbound token" });
     }
-    opts.onSecretsIssued?.(granted.purpose, Object.keys(granted.values), req.ip);
-    return reply.header("cache-control", "no-store").send(granted.values);
+    opts.onSecretsIssued?.(outcome.purpose, Object.keys(outcome.values), remote);
+    return reply.header("cache-control", "no-store").send(outcome.values);
   });
 }

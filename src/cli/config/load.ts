@@ -68,6 +68,21 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "boolean",
     description: "require the API token for reads too",
   },
+  "api-tls-cert": {
+    path: ["api", "tlsCertFile"],
+    kind: "string",
+    description: "PEM certificate (chain) of the API: serve it over TLS (with --api-tls-key)",
+  },
+  "api-tls-key": {
+    path: ["api", "tlsKeyFile"],
+    kind: "string",
+    description: "PEM private key of --api-tls-cert",
+  },
+  "api-tls-ca": {
+    path: ["api", "tlsCaFile"],
+    kind: "string",
+    description: "CA executors verify the API certificate against (default: --api-tls-cert itself)",
+  },
   "state-dir": {
     path: ["state", "dir"],
     kind: "string",

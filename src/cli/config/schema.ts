@@ -71,6 +71,11 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(35000),
         /** When true, reads need the token too (mutations always do). */
         protectReads: z.boolean().default(false),
+        /** TLS for the API and the executor endpoints: PEM certificate and key files. */
+        tlsCertFile: z.string().min(1).optional(),
+        tlsKeyFile: z.string().min(1).optional(),
+        /** The CA executors trust for the API's certificate (default: the certificate). */
+        tlsCaFile: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -175,6 +180,20 @@ export const configSchema = z
         code: "custom",
         path: ["scaleio", "topologyFile"],
         message: "is required when scaleio.strategy is declarative",
+      });
+    }
+    if (!cfg.api.tlsCertFile !== !cfg.api.tlsKeyFile) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["api", cfg.api.tlsCertFile ? "tlsKeyFile" : "tlsCertFile"],
+        message: "TLS needs both a certificate and its key (--api-tls-cert and --api-tls-key)",
+      });
+    }
+    if (cfg.api.tlsCaFile && !cfg.api.tlsCertFile) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["api", "tlsCaFile"],
+        message: "is only used with --api-tls-cert and --api-tls-key",
       });
     }
     const e = cfg.scaleio.existing;

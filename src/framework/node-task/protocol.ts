@@ -41,10 +41,17 @@ export const EXECUTOR_ENV = {
   hostProfile: "SCALEIO_FRAMEWORK_HOST_PROFILE",
   /** PEM CA to verify the scheduler (and gateway) certificates, if they use TLS. */
   caFile: "SCALEIO_FRAMEWORK_CA_FILE",
+  /**
+   * The CA (PEM text) of the scheduler's TLS certificate, set by the scheduler when it serves
+   * TLS: the executor trusts only this CA for the secrets endpoint.
+   */
+  schedulerCa: "SCALEIO_FRAMEWORK_SCHEDULER_CA",
 } as const;
 
 /** Path of the secrets endpoint on the scheduler. */
 export const SECRETS_PATH = "/v1/executor/secrets";
+/** Header in which the executor shows the id of the task whose token it trades. */
+export const SECRETS_TASK_HEADER = "x-scaleio-task-id";
 
 export function encodeSpec(spec: NodeTaskSpec): string {
   return Buffer.from(JSON.stringify(spec), "utf8").toString("base64");

@@ -94,7 +94,7 @@ async function startScheduler(dir: string, platform: HelloPlatform) {
   const ref: { sched?: FrameworkScheduler } = {};
   const app = buildApiServer({
     version: "0.1.0",
-    vault: { redeem: (t: string) => ref.sched!.vault.redeem(t) } as never,
+    vault: { redeem: (t, presented) => ref.sched!.vault.redeem(t, presented) },
     health: {
       subscribed: () => ref.sched?.subscribed ?? false,
       checkStore: () => store.checkWritable(),

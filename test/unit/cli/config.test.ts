@@ -207,3 +207,24 @@ test("bad YAML, unknown keys, unknown flags and contradictions are reported", ()
     /cannot read configuration file .*ENOENT/,
   );
 });
+
+test("TLS for the API: certificate and key together, from flags, the environment or YAML", () => {
+  const { config } = loadConfig({
+    env: { SCALEIO_FRAMEWORK_API_TLS_KEY: "/etc/scaleio/api.key" },
+    flags: { "api-tls-cert": "/etc/scaleio/api.pem", "api-tls-ca": "/etc/scaleio/ca.pem" },
+  });
+  assert.equal(config.api.tlsCertFile, "/etc/scaleio/api.pem");
+  assert.equal(config.api.tlsKeyFile, "/etc/scaleio/api.key");
+  assert.equal(config.api.tlsCaFile, "/etc/scaleio/ca.pem");
+  assert.equal(loadConfig({ env: {} }).config.api.tlsCertFile, undefined, "off by default");
+  assert.match(
+    problemsOf(() => loadConfig({ env: {}, flags: { "api-tls-cert": "/x.pem" } })).join("\n"),
+    /api\.tlsKeyFile: TLS needs both a certificate and its key/,
+  );
+  assert.match(
+    problemsOf(() => loadConfig({ env: {}, flags: { "api-tls-ca": "/ca.pem" } })).join("\n"),
+    /api\.tlsCaFile: is only used with --api-tls-cert/,
+  );
+  const yaml = file("tls.yaml", "api:\n  tlsCertFile: /a.pem\n  tlsKeyFile: /a.key\n");
+  assert.equal(loadConfig({ env: {}, file: yaml }).config.api.tlsKeyFile, "/a.key");
+});

@@ -3,7 +3,9 @@
 // add_standby_mdm for each member -> switch_cluster_mode -> rename_system, made idempotent:
 // every action is preceded by a look at the cluster (query_cluster, or what a login answers)
 // and skipped when done, so a crash between any two scli calls is recovered by running the
-// step again. The admin password only travels in scli's argv and is redacted everywhere.
+// step again. The admin password never is in scli's arguments (every local user can read
+// /proc/<pid>/cmdline): scli prompts for what `--password`/`--new_password` would carry, and
+// gets it on its standard input. It is redacted from every output.
 import { z } from "zod";
 import {
   defineHandler,
@@ -57,13 +59,18 @@ export const mdmCluster = defineHandler({
     const password = (await ctx.secrets()).adminPassword.reveal();
     const redact = [password];
     const done: string[] = [];
-    const call = async (args: string[]): Promise<ScliOutcome> => {
+    const call = async (args: string[], input?: string): Promise<ScliOutcome> => {
       ctx.signal.throwIfAborted();
-      return scli(args, { signal: ctx.signal, redact, run: ctx.host.run });
+      return scli(args, {
+        signal: ctx.signal,
+        redact,
+        run: ctx.host.run,
+        ...(input !== undefined ? { input } : {}),
+      });
     };
-    const must = async (what: string, args: string[]): Promise<string> => {
+    const must = async (what: string, args: string[], input?: string): Promise<string> => {
       ctx.progress(what);
-      const r = await call(args);
+      const r = await call(args, input);
       if (!r.ok) throw new StepError(`${what} failed: ${tail(r.stderr || r.stdout)}`);
       done.push(what);
       return r.stdout;
@@ -172,35 +179,29 @@ async function query(call: (a: string[]) => Promise<ScliOutcome>): Promise<Clust
   }
 }
 
+/** `scli --login` without `--password`: scli prompts, and reads the answer from stdin. */
+const LOGIN = ["--login", "--username", "admin"];
+/** The initial password is public (reference 3.2); only the new one is prompted for. */
+const SET_PASSWORD = ["--set_password", "--old_password", "admin"];
+
 async function login(
   ctx: StepContext,
-  call: (a: string[]) => Promise<ScliOutcome>,
-  must: (what: string, a: string[]) => Promise<string>,
+  call: (a: string[], input?: string) => Promise<ScliOutcome>,
+  must: (what: string, a: string[], input?: string) => Promise<string>,
   password: string,
 ): Promise<void> {
   ctx.progress("log in");
-  const r = await call(["--login", "--username", "admin", "--password", password]);
+  const r = await call(LOGIN, `${password}\n`);
   if (r.ok) return;
   if (!BAD_LOGIN.test(r.stderr)) throw new StepError(`scli --login failed: ${tail(r.stderr)}`);
-  const initial = await call(["--login", "--username", "admin", "--password", "admin"]);
+  const initial = await call(LOGIN, "admin\n");
   if (!initial.ok) {
     throw new StepError(
       "neither the configured admin password nor the initial one is accepted by the MDM",
       { permanent: true },
     );
   }
-  await must("set the admin password", [
-    "--set_password",
-    "--old_password",
-    "admin",
-    "--new_password",
-    password,
-  ]);
-  await must("log in with the new password", [
-    "--login",
-    "--username",
-    "admin",
-    "--password",
-    password,
-  ]);
+  // The new password, then its confirmation (a scli that asks once ignores the second line).
+  await must("set the admin password", SET_PASSWORD, `${password}\n${password}\n`);
+  await must("log in with the new password", LOGIN, `${password}\n`);
 }

@@ -1,5 +1,5 @@
-// Running scli on the node and reading its answers: argument arrays only, the admin
-// password redacted from every error, and the `--query_cluster` layout of reference 3.3
+// Running scli on the node and reading its answers: argument arrays only (passwords go to
+// its standard input, never into them), the admin password redacted from every error, and the `--query_cluster` layout of reference 3.3
 // parsed into members.
 import { run as spawnProgram } from "../../../host/process.js";
 import type { ProgramRunner } from "../../../host/profile.js";
@@ -18,13 +18,20 @@ export interface ScliOutcome {
  */
 export async function scli(
   args: string[],
-  opts: { signal: AbortSignal; redact?: string[]; run?: ProgramRunner },
+  opts: {
+    signal: AbortSignal;
+    redact?: string[];
+    run?: ProgramRunner;
+    /** Standard input: passwords scli prompts for, never put in `args` (/proc/<pid>/cmdline). */
+    input?: string;
+  },
 ): Promise<ScliOutcome> {
   const r = await (opts.run ?? spawnProgram)("scli", args, {
     check: false,
     timeoutMs: SCLI_TIMEOUT_MS,
     signal: opts.signal,
     redact: opts.redact ?? [],
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
   return { ok: r.exitCode === 0, stdout: r.stdout, stderr: r.stderr };
 }

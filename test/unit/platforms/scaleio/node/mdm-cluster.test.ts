@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { startEmuNodes, type EmuNodes } from "../../../../support/scaleio-node.js";
 import { data, step } from "../../../../support/node-steps.js";
+import { run } from "../../../../../src/host/process.js";
+import type { ProgramRunner } from "../../../../../src/host/profile.js";
 
 const PW = "Pw-$(reboot);`id`|x";
 const IPS = ["10.40.0.1", "10.40.0.2", "10.40.0.3"] as const;
@@ -71,6 +73,46 @@ test("install MDMs on 3 nodes, build the 3_node cluster, run it again: no change
     const rerun = await step(n, IPS[0], "scaleio.mdm-cluster", CLUSTER, { password: PW });
     assert.deepEqual(data(rerun).changed, false);
     assert.deepEqual(data(rerun).actions, []);
+  } finally {
+    await n.close();
+  }
+});
+
+test("scli never gets the admin password in its arguments: it reads it on standard input", async () => {
+  const n = await startEmuNodes();
+  try {
+    await installMdms(n);
+    // What every local user can read in /proc/<pid>/cmdline: each program and its arguments.
+    const ran: { program: string; args: string[]; input?: string }[] = [];
+    const recording: ProgramRunner = (program, args, opts = {}) => {
+      ran.push({
+        program,
+        args,
+        ...(opts.input !== undefined ? { input: String(opts.input) } : {}),
+      });
+      return run(program, args, opts);
+    };
+    const built = await step(n, IPS[0], "scaleio.mdm-cluster", CLUSTER, {
+      password: PW,
+      run: recording,
+    });
+    assert.equal(data(built).mode, "3_node");
+    assert.ok(n.emu.sys.authenticate("admin", PW), "the password set through stdin works");
+    const sclis = ran.filter((r) => r.program === "scli");
+    assert.ok(sclis.length >= 8, "the whole sequence ran through scli");
+    for (const r of sclis) {
+      assert.ok(!r.args.join(" ").includes(PW), `no password in: scli ${r.args.join(" ")}`);
+      assert.ok(!r.args.includes("--password") && !r.args.includes("--new_password"));
+    }
+    const logins = sclis.filter((r) => r.args.includes("--login"));
+    assert.deepEqual(
+      logins.map((r) => r.input),
+      [`${PW}\n`, "admin\n", `${PW}\n`],
+      "configured password refused, initial one accepted, then the new one",
+    );
+    const set = sclis.find((r) => r.args.includes("--set_password"));
+    assert.deepEqual(set?.args, ["--set_password", "--old_password", "admin"]);
+    assert.equal(set?.input, `${PW}\n${PW}\n`);
   } finally {
     await n.close();
   }
