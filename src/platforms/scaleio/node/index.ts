@@ -9,6 +9,7 @@ import { mdmCluster } from "./mdm-cluster.js";
 import { installPrerequisites } from "./prerequisites.js";
 import { rexrayConfig } from "./rexray-config.js";
 import { restartAgent } from "./restart-agent.js";
+import { restartService } from "./restart-service.js";
 
 export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   hostFacts,
@@ -21,4 +22,5 @@ export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   isolatorConfig,
   checkNode,
   restartAgent,
+  restartService,
 ];
