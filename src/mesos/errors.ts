@@ -31,15 +31,58 @@ export class MesosProtocolError extends MesosError {
   }
 }
 
+/** A Mesos event of a known type that lacks or mistypes a field the framework reads. */
+export class InvalidEventError extends MesosProtocolError {
+  readonly eventType: string;
+  readonly problem: string;
+  constructor(eventType: string, problem: string) {
+    super(`${eventType} event: ${problem}`);
+    this.eventType = eventType;
+    this.problem = problem;
+  }
+}
+
+const MAX_EXCERPT = 200;
+
+/**
+ * An answer's body fit for a log line: an HTML page is reduced to its title (or its text),
+ * whitespace is collapsed, and the result is cut to 200 characters.
+ */
+export function bodyExcerpt(body: string, max = MAX_EXCERPT): string {
+  let text = body;
+  if (/<(!doctype|html|head|body|title|h1|p|pre)\b/i.test(text)) {
+    const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text)?.[1];
+    text = (title ?? text.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, " ")).replace(
+      /<[^>]*>/g,
+      " ",
+    );
+  }
+  text = text.replace(/\s+/g, " ").trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 /** Mesos answered with a status code the call did not expect. */
 export class MesosHttpError extends MesosError {
   readonly status: number;
+  /** The whole body as received; the message carries only an excerpt. */
   readonly body: string;
   constructor(status: number, body: string, context: string) {
-    const detail = body.trim().slice(0, 500);
+    const detail = bodyExcerpt(body);
     super(`HTTP_${status}`, `${context}: HTTP ${status}${detail ? `: ${detail}` : ""}`);
     this.status = status;
     this.body = body;
+  }
+}
+
+/**
+ * The master URL answers, but not as a Mesos master does (404 on the scheduler API, or a
+ * 200 without a stream id): retrying cannot help, the configuration is wrong.
+ */
+export class NotAMesosMasterError extends MesosError {
+  readonly url: string;
+  constructor(url: string, why: string) {
+    super("NOT_A_MESOS_MASTER", `${url} is not a Mesos master: ${why}`);
+    this.url = url;
   }
 }
 

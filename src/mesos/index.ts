@@ -14,5 +14,7 @@ export * from "./scheduler/events.js";
 export * from "./scheduler/client.js";
 export * from "./scheduler/master-source.js";
 export * from "./scheduler/reconciler.js";
+export * from "./scheduler/pipeline.js";
+export * from "./validation.js";
 export * from "./executor/index.js";
 export * from "./detector/index.js";

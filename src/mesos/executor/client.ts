@@ -12,6 +12,7 @@ import {
   ExecutorDisconnectedError,
   ExecutorRecoveryTimeoutError,
   ExecutorUpdateRefusedError,
+  InvalidEventError,
   MesosConnectionError,
   MesosError,
   MesosHttpError,
@@ -117,6 +118,11 @@ export interface ExecutorClientEvents {
   heartbeat: [];
   /** An event type this client does not know; for logging only. */
   unknown: [type: string, event: Record<string, unknown>];
+  /**
+   * A known event lacking (or mistyping) a field the executor reads: skipped, the stream
+   * carries on. For logging (the error names the event type and the field).
+   */
+  invalidEvent: [error: InvalidEventError];
   /** Stream lost or a SUBSCRIBE attempt failed; another attempt follows. */
   reconnecting: [info: ReconnectInfo];
   /** Fatal: the client has stopped. Kill all tasks and exit. */
@@ -454,7 +460,16 @@ export class ExecutorClient extends EventEmitter<ExecutorClientEvents> {
     );
     try {
       for await (const record of readRecords(stream.body, this.recordOptions())) {
-        const event = toExecutorEvent(decodeMessage(record));
+        let event: DecodedExecutorEvent;
+        try {
+          event = toExecutorEvent(decodeMessage(record));
+        } catch (err) {
+          // A well-framed event of a known type but malformed is skipped once subscribed
+          // (the stream is still in step); before SUBSCRIBED nothing is trusted yet.
+          if (subscribedAt === undefined || !(err instanceof InvalidEventError)) throw err;
+          this.emitSafe("invalidEvent", err);
+          continue;
+        }
         if (subscribedAt === undefined) {
           if (event.type !== "SUBSCRIBED") {
             throw new MesosProtocolError(`first event was ${event.type}, expected SUBSCRIBED`);

@@ -9,12 +9,15 @@ import {
   FrameworkFailedOverError,
   FrameworkRemovedError,
   HeartbeatTimeoutError,
+  InvalidEventError,
   MesosConnectionError,
   MesosError,
   MesosHttpError,
   MesosProtocolError,
+  NotAMesosMasterError,
   NotSubscribedError,
   SubscriptionRefusedError,
+  bodyExcerpt,
 } from "../errors.js";
 import {
   HttpTransport,
@@ -46,7 +49,7 @@ import type {
   SchedulerMessageEvent,
 } from "../types/scheduler.js";
 import * as calls from "./calls.js";
-import { decodeSchedulerEvent } from "./events.js";
+import { decodeSchedulerEvent, type DecodedSchedulerEvent } from "./events.js";
 import { fixedMaster, type MasterSource } from "./master-source.js";
 
 type IdLike = string | { value: string };
@@ -78,6 +81,11 @@ export interface SchedulerClientOptions {
   maxRecordBytes?: number;
   /** Redirects followed within one subscription attempt (default 3). */
   maxRedirects?: number;
+  /**
+   * While no leading master is known, a log line after `afterMs` (default 2 s) and then
+   * every `everyMs` (default 10 s), with what the master source says is wrong.
+   */
+  leaderNotice?: { afterMs?: number; everyMs?: number };
   logger?: MesosLogger;
 }
 
@@ -92,6 +100,14 @@ export interface SubscribedInfo {
 }
 
 export interface SchedulerClientEvents {
+  /**
+   * Every event of a known type once checked, in arrival order, SUBSCRIBED included (after
+   * the framework id is persisted), ERROR excluded (the client handles it): what an event
+   * pipeline consumes. The per-type events below carry the same events for observers.
+   */
+  event: [event: SchedulerEvent];
+  /** A known event lacking or mistyping a field the framework reads: skipped, and logged. */
+  invalidEvent: [error: InvalidEventError];
   subscribed: [info: SubscribedInfo];
   /** The subscription ended; held offers are void. The client reconnects unless stopped. */
   disconnected: [info: { error: Error | undefined; retryInMs: number | undefined }];
@@ -212,7 +228,7 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
         this.giveUp(error);
         break;
       }
-      if (error instanceof SubscriptionRefusedError) {
+      if (error instanceof SubscriptionRefusedError || error instanceof NotAMesosMasterError) {
         this.giveUp(error);
         break;
       }
@@ -254,7 +270,7 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
 
   private async attempt(signal: AbortSignal): Promise<void> {
     this.stateValue = "connecting";
-    let base = await this.source.leader(signal);
+    let base = await this.leader(signal);
     const maxRedirects = this.opts.maxRedirects ?? 3;
     for (let hop = 0; ; hop++) {
       const url = new URL("/api/v1/scheduler", base).toString();
@@ -280,6 +296,10 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
       }
       if (stream.status !== 200) {
         const text = await stream.text().catch(() => "");
+        // No scheduler API there: a wrong --master (a web server, an agent, a typo'd port).
+        if (stream.status === 404 || stream.status === 405) {
+          throw new NotAMesosMasterError(base, `HTTP ${stream.status} on /api/v1/scheduler`);
+        }
         const err = new MesosHttpError(stream.status, text, `SUBSCRIBE to ${base}`);
         if (isRetryableStatus(stream.status)) throw err;
         throw new SubscriptionRefusedError(err.message);
@@ -287,7 +307,12 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
       const streamId = headerValue(stream.headers, "mesos-stream-id");
       if (!streamId) {
         stream.close();
-        throw new MesosProtocolError("SUBSCRIBE answer has no Mesos-Stream-Id header");
+        // A master always names the stream; a 200 without it comes from something else
+        // (a web server answering every path).
+        throw new NotAMesosMasterError(
+          base,
+          "its answer to SUBSCRIBE on /api/v1/scheduler has no Mesos-Stream-Id",
+        );
       }
       await this.consume(stream, base, streamId, signal);
       return;
@@ -321,14 +346,34 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
       for await (const chunk of stream.body) {
         for (const record of decoder.push(chunk)) {
           arm();
-          const decoded = decodeSchedulerEvent(record);
+          let decoded: DecodedSchedulerEvent;
+          try {
+            decoded = decodeSchedulerEvent(record);
+          } catch (err) {
+            // A well-framed event of a known type but malformed is skipped once subscribed:
+            // the stream is still in step, and acting on it could only go wrong. Before
+            // SUBSCRIBED nothing is trusted yet: the stream is dropped and retried.
+            if (!subscribed || !(err instanceof InvalidEventError)) throw err;
+            this.log.error(
+              { event: err.eventType, problem: err.problem },
+              "invalid mesos event skipped",
+            );
+            this.safeEmit("invalidEvent", err);
+            continue;
+          }
           if (!decoded.known) {
             this.log.debug({ type: decoded.type }, "ignoring unknown mesos event type");
             this.safeEmit("unknownEvent", decoded.type, decoded.raw);
             continue;
           }
           const event = decoded.event;
-          if (event.type === "ERROR") throw classifyErrorEvent(event.error.message);
+          if (decoded.dropped.length > 0) {
+            this.log.error(
+              { event: event.type, dropped: decoded.dropped.length, problem: decoded.dropped[0] },
+              "invalid offers left out of a mesos event",
+            );
+          }
+          if (event.type === "ERROR") throw classifyErrorEvent(event.error.message, masterUrl);
           if (!subscribed) {
             if (event.type !== "SUBSCRIBED") {
               throw new MesosProtocolError(`first event was ${event.type}, expected SUBSCRIBED`);
@@ -358,6 +403,7 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
               streamId,
               resubscribed,
             });
+            this.safeEmit("event", event);
             continue;
           }
           this.dispatch(event);
@@ -381,10 +427,12 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
   }
 
   private dispatch(event: SchedulerEvent): void {
+    if (event.type === "SUBSCRIBED") {
+      this.log.warn({}, "ignoring a second SUBSCRIBED on the same stream");
+      return;
+    }
+    if (event.type !== "ERROR") this.safeEmit("event", event);
     switch (event.type) {
-      case "SUBSCRIBED":
-        this.log.warn({}, "ignoring a second SUBSCRIBED on the same stream");
-        return;
       case "OFFERS":
         this.safeEmit("offers", event.offers.offers ?? []);
         return;
@@ -414,6 +462,32 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
         return;
       case "ERROR":
         return; // handled by the stream loop
+    }
+  }
+
+  /** The leading master's URL; while none is known, says so after 2 s, then every 10 s. */
+  private async leader(signal: AbortSignal): Promise<string> {
+    const afterMs = this.opts.leaderNotice?.afterMs ?? 2000;
+    const everyMs = this.opts.leaderNotice?.everyMs ?? 10_000;
+    const since = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const notice = () => {
+      const problem = this.source.problem?.();
+      this.log.warn(
+        {
+          master: this.source.label,
+          waitedMs: Date.now() - since,
+          ...(problem ? { problem: bodyExcerpt(problem) } : {}),
+        },
+        "no leading Mesos master known yet; still looking",
+      );
+      timer = setTimeout(notice, everyMs).unref();
+    };
+    timer = setTimeout(notice, afterMs).unref();
+    try {
+      return await this.source.leader(signal);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -525,9 +599,11 @@ function isRetryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 429;
 }
 
-function classifyErrorEvent(message: string): MesosError {
-  if (/failed over/i.test(message)) return new FrameworkFailedOverError(message);
-  if (/has been removed|framework removed|torn down/i.test(message)) {
+/** An ERROR event carries only a message: what it means is read from the text. */
+function classifyErrorEvent(text: string, masterUrl: string): MesosError {
+  const message = `the master at ${masterUrl} ended the subscription: ${bodyExcerpt(text)}`;
+  if (/failed over/i.test(text)) return new FrameworkFailedOverError(message);
+  if (/has been removed|framework removed|torn down/i.test(text)) {
     return new FrameworkRemovedError(message);
   }
   return new SubscriptionRefusedError(message);

@@ -1,34 +1,40 @@
 // Decoding and dispatch of scheduler events. Unknown event types are returned as such and
-// ignored by dispatch: Mesos adds event types over time.
+// ignored by dispatch: Mesos adds event types over time. Known types are checked
+// (validation.ts) for the fields the framework reads before anyone sees them.
 import { decodeMessage } from "../json.js";
-import { MesosProtocolError } from "../errors.js";
 import {
   SCHEDULER_EVENT_TYPES,
   bodyKey,
   type SchedulerEvent,
   type SchedulerEventType,
 } from "../types/scheduler.js";
+import { checkSchedulerEvent } from "../validation.js";
 
 export type DecodedSchedulerEvent =
-  | { known: true; event: SchedulerEvent }
+  | {
+      known: true;
+      event: SchedulerEvent;
+      /** Offers left out of an OFFERS/INVERSE_OFFERS event, one line each saying why. */
+      dropped: string[];
+    }
   | { known: false; type: string; raw: Record<string, unknown> };
 
 const KNOWN = new Set<string>(SCHEDULER_EVENT_TYPES);
 
-/** Decodes one RecordIO record; a known type must carry its body object (except HEARTBEAT). */
+/**
+ * Decodes and checks one RecordIO record. Throws MesosProtocolError for a record that is not
+ * a message (bad UTF-8 or JSON, no type), and its subclass InvalidEventError for a known
+ * event type missing or mistyping a field the framework reads.
+ */
 export function decodeSchedulerEvent(record: Uint8Array): DecodedSchedulerEvent {
   const msg = decodeMessage(record);
   if (!KNOWN.has(msg.type)) return { known: false, type: msg.type, raw: msg };
-  if (msg.type !== "HEARTBEAT") {
-    const body = msg[bodyKey(msg.type)];
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw new MesosProtocolError(`${msg.type} event without its '${bodyKey(msg.type)}' object`);
-    }
-  }
-  return { known: true, event: msg as unknown as SchedulerEvent };
+  const { event, dropped } = checkSchedulerEvent(msg);
+  return { known: true, event, dropped };
 }
 
-type BodyOf<T extends SchedulerEventType> =
+/** The body of an event of type T (undefined for HEARTBEAT). */
+export type BodyOf<T extends SchedulerEventType> =
   Extract<SchedulerEvent, { type: T }> extends infer E
     ? E extends { type: T }
       ? Omit<E, "type"> extends Record<string, never>

@@ -12,10 +12,15 @@ import {
   MesosHttpError,
   MesosProtocolError,
   MesosTimeoutError,
+  NotAMesosMasterError,
   NotSubscribedError,
   RecordIOError,
   SubscriptionRefusedError,
 } from "../../../src/mesos/errors.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createDetector } from "../../../src/mesos/detector/index.js";
+import { detectorSource } from "../../../src/mesos/scheduler/master-source.js";
 import { loadCredential } from "../../../src/mesos/credentials.js";
 import type { MesosLogger } from "../../../src/mesos/logger.js";
 import type { Offer, TaskStatus } from "../../../src/mesos/types/index.js";
@@ -499,4 +504,187 @@ test("a resent update is not acknowledged again while its acknowledgement is on 
   // Once answered, a later copy (the answer got lost, the agent resent) is acknowledged again.
   master.holdCalls = false;
   assert.equal(await client.acknowledgeIfNeeded({ ...status }), true);
+});
+
+test("malformed but well-framed events are skipped with a protocol error naming their type; the stream carries on", async () => {
+  const lines: { obj: Record<string, unknown>; msg?: string }[] = [];
+  const capture = (obj: object, msg?: string) =>
+    lines.push({ obj: obj as Record<string, unknown>, ...(msg ? { msg } : {}) });
+  const logger: MesosLogger = { debug: capture, info: capture, warn: capture, error: capture };
+  const { master, client } = await setup({ logger });
+  client.start();
+  const { s } = await subscribe(master, client);
+  const invalid: string[] = [];
+  const events: string[] = [];
+  const offers: Offer[][] = [];
+  const updates: TaskStatus[] = [];
+  client.on("invalidEvent", (e) => invalid.push(`${e.eventType}: ${e.problem}`));
+  client.on("event", (e) => events.push(e.type));
+  client.on("offers", (o) => offers.push(o));
+  client.on("update", (u) => updates.push(u));
+  const offer = (id: string, agent?: string) => ({
+    id: { value: id },
+    framework_id: { value: FID },
+    ...(agent ? { agent_id: { value: agent } } : {}),
+    hostname: "node-a",
+  });
+  const done = waitForEvent(client, "heartbeat");
+  s.send([
+    { type: "OFFERS", offers: { offers: "not an array" } },
+    { type: "OFFERS", offers: { offers: [offer("o1")] } },
+    { type: "UPDATE", update: {} },
+    {
+      type: "UPDATE",
+      update: { status: { task_id: { value: "t1" }, state: "TASK_RUNNING", uuid: "bad" } },
+    },
+    { type: "RESCIND", rescind: {} },
+    { type: "MESSAGE", message: { agent_id: { value: "a1" } } },
+    { type: "ERROR", error: { text: "no message field" } },
+    // A batch with one bad offer: the good ones are still handed on.
+    { type: "OFFERS", offers: { offers: [offer("o2", "a2"), offer("o3"), offer("o4", "a4")] } },
+    { type: "HEARTBEAT" },
+  ]);
+  await done;
+  assert.deepEqual(
+    invalid.map((l) => l.split(":")[0]),
+    ["OFFERS", "OFFERS", "UPDATE", "UPDATE", "RESCIND", "MESSAGE", "ERROR"],
+  );
+  assert.match(invalid[0]!, /^OFFERS: offers\.offers: /);
+  assert.match(invalid[2]!, /^UPDATE: update\.status: /);
+  assert.deepEqual(events, ["OFFERS", "HEARTBEAT"]);
+  assert.deepEqual(
+    offers.map((batch) => batch.map((o) => o.id.value)),
+    [["o2", "o4"]],
+  );
+  assert.deepEqual(updates, []);
+  const skipped = lines.filter((l) => l.msg === "invalid mesos event skipped");
+  assert.equal(skipped.length, 7);
+  assert.equal(skipped[0]!.obj.event, "OFFERS");
+  assert.ok(lines.some((l) => l.msg === "invalid offers left out of a mesos event"));
+  assert.equal(client.state, "subscribed");
+  assert.equal(master.subscribes.length, 1, "no resubscription");
+});
+
+test("a master URL answering 404 on the scheduler API is not a Mesos master: fatal at once, one clear message", async () => {
+  const { master, client } = await setup();
+  client.start();
+  const fatal = waitForEvent<[Error]>(client, "fatal");
+  (await master.next()).res
+    .writeHead(404, { "Content-Type": "text/html" })
+    .end(`<html><head><title>404 Not Found</title></head><body>${"x".repeat(5000)}</body></html>`);
+  const [err] = await fatal;
+  assert.ok(err instanceof NotAMesosMasterError);
+  assert.equal(err.code, "NOT_A_MESOS_MASTER");
+  assert.equal(err.message, `${master.url} is not a Mesos master: HTTP 404 on /api/v1/scheduler`);
+  await withDeadline(client.closed(), 2000, "client loop to end");
+  assert.equal(master.subscribes.length, 1, "not retried");
+});
+
+test("a 200 answer to SUBSCRIBE without a stream id (a web server answering any path) is not a Mesos master", async () => {
+  const { master, client } = await setup();
+  client.start();
+  const fatal = waitForEvent<[Error]>(client, "fatal");
+  (await master.next()).res
+    .writeHead(200, { "Content-Type": "text/html" })
+    .end("<html>hello</html>");
+  const [err] = await fatal;
+  assert.ok(err instanceof NotAMesosMasterError);
+  assert.match(err.message, /^http:\/\/127\.0\.0\.1:\d+ is not a Mesos master: .*Mesos-Stream-Id/);
+});
+
+test("an HTML error page is cut to its title in errors and log lines", async () => {
+  const lines: string[] = [];
+  const capture = (obj: object, msg?: string) => lines.push(`${msg} ${JSON.stringify(obj)}`);
+  const logger: MesosLogger = { debug: capture, info: capture, warn: capture, error: capture };
+  const { master, client } = await setup({ logger });
+  const errors: Error[] = [];
+  client.on("disconnected", (d) => errors.push(d.error!));
+  client.start();
+  const page = `<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head><body>${"<p>the proxy is sad</p>".repeat(400)}</body></html>`;
+  (await master.next()).res.writeHead(503, { "Content-Type": "text/html" }).end(page);
+  await subscribe(master, client);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, /HTTP 503: 503 Service Unavailable$/);
+  for (const line of lines) {
+    assert.ok(!line.includes("<html") && !line.includes("proxy is sad"), line.slice(0, 300));
+  }
+});
+
+test("while no leading master is known: a line after the first wait, then one per interval, with the source's problem", async () => {
+  const lines: { obj: Record<string, unknown>; msg?: string; at: number }[] = [];
+  const capture = (obj: object, msg?: string) =>
+    lines.push({ obj: obj as Record<string, unknown>, ...(msg ? { msg } : {}), at: Date.now() });
+  const logger: MesosLogger = { debug: capture, info: capture, warn: capture, error: capture };
+  const source = {
+    label: "zk://zk1:2181/mesos",
+    leader: (signal: AbortSignal) =>
+      new Promise<string>((_, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason as Error), { once: true }),
+      ),
+    problem: () => "cannot connect to ZooKeeper (zk://zk1:2181/mesos) within 10000 ms; retrying",
+  };
+  const client = new SchedulerClient({
+    master: source,
+    frameworkInfo,
+    persistFrameworkId: () => {},
+    leaderNotice: { afterMs: 100, everyMs: 300 },
+    logger,
+  });
+  cleanups.push(() => client.stop());
+  const started = Date.now();
+  client.start();
+  const notices = () =>
+    lines.filter((l) => l.msg === "no leading Mesos master known yet; still looking");
+  const waitFor = (n: number) =>
+    withDeadline(
+      new Promise<void>((resolve) => {
+        const check = () => (notices().length >= n ? resolve() : setTimeout(check, 10));
+        check();
+      }),
+      5000,
+      `${n} notices`,
+    );
+  await waitFor(3);
+  const [a, b, c] = notices();
+  assert.ok(a!.at - started >= 90, "not before the first wait");
+  assert.ok(b!.at - a!.at >= 280 && c!.at - b!.at >= 280, "at most one line per interval");
+  assert.equal(a!.obj.master, "zk://zk1:2181/mesos");
+  assert.match(String(a!.obj.problem), /cannot connect to ZooKeeper/);
+});
+
+test("zk:// with no ZooKeeper reachable: a log line within 2 s", { timeout: 15_000 }, async () => {
+  // A port on loopback that nothing listens on.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const lines: { obj: Record<string, unknown>; msg?: string }[] = [];
+  const capture = (obj: object, msg?: string) =>
+    lines.push({ obj: obj as Record<string, unknown>, ...(msg ? { msg } : {}) });
+  const logger: MesosLogger = { debug: capture, info: capture, warn: capture, error: capture };
+  const zk = `zk://127.0.0.1:${port}/mesos`;
+  const source = detectorSource(createDetector(zk), zk);
+  const client = new SchedulerClient({
+    master: source,
+    frameworkInfo,
+    persistFrameworkId: () => {},
+    logger,
+  });
+  cleanups.push(async () => {
+    await client.stop();
+    await source.close();
+  });
+  const started = Date.now();
+  client.start();
+  await withDeadline(
+    new Promise<void>((resolve) => {
+      const check = () => (lines.length > 0 ? resolve() : setTimeout(check, 20));
+      check();
+    }),
+    2500,
+    "a log line",
+  );
+  assert.ok(Date.now() - started <= 2300, `first line after ${Date.now() - started} ms`);
+  assert.equal(lines[0]!.msg, "no leading Mesos master known yet; still looking");
+  assert.equal(lines[0]!.obj.master, zk);
 });

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   ExecutorDisconnectedError,
   ExecutorRecoveryTimeoutError,
+  InvalidEventError,
   MesosHttpError,
   MesosProtocolError,
   MesosTimeoutError,
@@ -12,8 +13,8 @@ import {
 } from "../../../../src/mesos/errors.js";
 import type { ReconnectInfo } from "../../../../src/mesos/executor/client.js";
 import { encodeRecord } from "../../../../src/mesos/recordio.js";
-import { startFixture } from "../../../support/executor-fixture.js";
-import { nextEvent } from "../../../support/wait.js";
+import { startFixture, taskInfo } from "../../../support/executor-fixture.js";
+import { nextEvent, waitUntil } from "../../../support/wait.js";
 
 const BAD_STREAMS: { name: string; bytes: string; check: (e: unknown) => boolean }[] = [
   {
@@ -41,11 +42,6 @@ const BAD_STREAMS: { name: string; bytes: string; check: (e: unknown) => boolean
     bytes: "",
     check: (e) => e instanceof MesosProtocolError && /UTF-8/.test(e.message),
   },
-  {
-    name: "a LAUNCH without a task",
-    bytes: '17\n{"type":"LAUNCH"}',
-    check: (e) => e instanceof MesosProtocolError && /launch/.test(e.message),
-  },
 ];
 
 function payload(name: string, bytes: string): Buffer {
@@ -70,6 +66,37 @@ for (const bad of BAD_STREAMS) {
     assert.equal(client.state, "subscribed");
   });
 }
+
+test("malformed events of known types are skipped with a protocol error naming them; the stream carries on", async (t) => {
+  const { agent, client } = await startFixture(t, { env: { MESOS_CHECKPOINT: "0" } });
+  await nextEvent(client, "subscribed");
+  const invalid: InvalidEventError[] = [];
+  const launched: string[] = [];
+  let lost = false;
+  client.on("invalidEvent", (e) => invalid.push(e));
+  client.on("launch", (task) => launched.push(task.task_id.value));
+  client.on("reconnecting", () => (lost = true));
+  client.on("disconnected", () => (lost = true));
+  const stream = agent.stream!;
+  await stream.send({ type: "LAUNCH" });
+  await stream.send({ type: "LAUNCH", launch: { task: { name: "no id" } } });
+  await stream.send({ type: "LAUNCH_GROUP", launch_group: { task_group: { tasks: [] } } });
+  await stream.send({ type: "KILL", kill: { task_id: 7 } });
+  await stream.send({ type: "ACKNOWLEDGED", acknowledged: { task_id: { value: "t" } } });
+  await stream.send({ type: "MESSAGE", message: { data: ["x"] } });
+  await stream.send({ type: "LAUNCH", launch: { task: taskInfo("good-1") } });
+  await waitUntil(() => launched.length === 1, { what: "the good launch" });
+  assert.deepEqual(launched, ["good-1"]);
+  assert.deepEqual(
+    invalid.map((e) => e.eventType),
+    ["LAUNCH", "LAUNCH", "LAUNCH_GROUP", "KILL", "ACKNOWLEDGED", "MESSAGE"],
+  );
+  assert.ok(invalid.every((e) => e instanceof MesosProtocolError));
+  assert.match(invalid[1]!.message, /^LAUNCH event: launch\.task\.task_id: /);
+  assert.equal(lost, false, "no reconnection, and without checkpointing no fatal end");
+  assert.equal(client.state, "subscribed");
+  assert.equal(agent.callsOf("SUBSCRIBE").length, 1);
+});
 
 test("garbage on the stream without checkpointing: fatal 'disconnected' with the cause", async (t) => {
   const { agent, client } = await startFixture(t, { env: { MESOS_CHECKPOINT: "0" } });
