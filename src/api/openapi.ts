@@ -389,10 +389,22 @@ export function openApiDocument(version: string): Record<string, unknown> {
         get: {
           tags: ["executor"],
           summary: "For executors: trade a single-use token for the secrets of one node step",
+          description:
+            "The token is bound to its task (shown in x-scaleio-task-id) and to its agent's address; a token shown wrongly is spent.",
           security: [{ executorToken: [] }],
+          parameters: [
+            {
+              name: "x-scaleio-task-id",
+              in: "header",
+              required: true,
+              description: "the id of the Mesos task the token was issued for",
+              schema: str,
+            },
+          ],
           responses: {
             "200": json({ type: "object", additionalProperties: str }, "the secret values"),
-            "401": err("missing, unknown, used or expired token"),
+            "401": err("missing, unknown, used, expired or misbound token"),
+            "429": err("too many refused requests from this address (see Retry-After)"),
           },
         },
       },
