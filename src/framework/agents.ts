@@ -41,6 +41,8 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
   private readonly store: StateStore;
   private readonly now: () => number;
   private readonly writer: LatestWriter;
+  /** The last write failed: what memory says is not (all) durable yet. */
+  private unsaved = false;
 
   constructor(store: StateStore, now: () => number = Date.now) {
     super();
@@ -58,8 +60,14 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
    * Writes one at a time, each of the latest snapshot, so the last one always wins; the
    * agents learned from one burst of offers share one write.
    */
-  private save(): Promise<void> {
-    return this.writer.save();
+  private async save(): Promise<void> {
+    try {
+      await this.writer.save();
+      this.unsaved = false;
+    } catch (err) {
+      this.unsaved = true;
+      throw err;
+    }
   }
 
   get(agentId: string): AgentRecord | undefined {
@@ -105,10 +113,17 @@ export class AgentRegistry extends EventEmitter<AgentRegistryEvents> {
     if (factsChanged) this.emit("changed", next, !prev);
   }
 
-  /** Mesos says the agent is gone or unreachable (FAILURE without executor, TASK_UNREACHABLE...). */
+  /**
+   * Mesos says the agent is gone or unreachable (FAILURE without executor, TASK_UNREACHABLE...).
+   * Resolves once that is durable: told again after a failed write, it writes again.
+   */
   async markLost(agentId: string): Promise<void> {
     const a = this.agents.get(agentId);
-    if (!a || a.lostSince !== undefined) return;
+    if (!a) return;
+    if (a.lostSince !== undefined) {
+      if (this.unsaved) await this.save();
+      return;
+    }
     a.lostSince = this.now();
     await this.save();
     this.emit("lost", a);

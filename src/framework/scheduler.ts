@@ -5,8 +5,10 @@
 import type { MasterSource } from "../mesos/scheduler/master-source.js";
 import { SchedulerClient } from "../mesos/scheduler/client.js";
 import { TaskReconciler } from "../mesos/scheduler/reconciler.js";
+import { SchedulerEventPipeline, acknowledgeStage } from "../mesos/scheduler/pipeline.js";
 import type { Credential } from "../mesos/credentials.js";
-import type { FrameworkInfo, TaskStatus } from "../mesos/types/common.js";
+import type { FrameworkInfo, Offer, TaskStatus } from "../mesos/types/common.js";
+import type { FailureEvent, SchedulerMessageEvent } from "../mesos/types/scheduler.js";
 import type { MesosLogger } from "../mesos/logger.js";
 import type { StateStore } from "../store/store.js";
 import { AgentRegistry } from "./agents.js";
@@ -101,6 +103,8 @@ export class FrameworkScheduler {
   readonly engine: PlanEngine;
   readonly agents: AgentRegistry;
   readonly runner: NodeTaskRunner;
+  /** Every Mesos event goes through it, stage by stage (see the constructor). */
+  readonly pipeline: SchedulerEventPipeline;
   readonly vault: SecretVault;
   readonly platform: Platform;
   readonly store: StateStore;
@@ -136,13 +140,6 @@ export class FrameworkScheduler {
       ...(opts.mesosBackoff ? { backoff: opts.mesosBackoff } : {}),
       logger: opts.logger,
     });
-    // Agents are learned before the runner answers the same offers.
-    this.client.on("offers", (offers) => {
-      for (const o of offers)
-        void this.agents
-          .observe(o)
-          .catch((err) => opts.logger.error({ err: String(err) }, "agent record failed"));
-    });
     this.runner = new NodeTaskRunner({
       client: this.client,
       store: opts.store,
@@ -155,18 +152,35 @@ export class FrameworkScheduler {
     this.reconciler = new TaskReconciler(this.client, {
       backoff: { initialMs: 1000, maxMs: 30_000 },
     });
-    this.client.on("subscribed", () => void this.reconcile());
-    this.client.on("update", (s) => void this.onUpdate(s));
-    this.client.on("failure", (f) => {
-      if (f.agent_id && !f.executor_id) void this.agents.markLost(f.agent_id.value);
+    // One ordered pipeline for every Mesos event, stages in this order: agents are learned
+    // before the runner answers the same offers; an update's outcome is persisted (the
+    // runner, the agent registry) before it is acknowledged. A failing stage is logged and
+    // ends that event's run; the process carries on.
+    this.pipeline = new SchedulerEventPipeline({
+      logger: opts.logger,
+      stages: [
+        {
+          name: "agents",
+          on: {
+            OFFERS: ({ offers }) => this.learnAgents(offers ?? []),
+            FAILURE: (f) => this.onFailure(f),
+          },
+        },
+        this.runner.stage(),
+        {
+          name: "scheduler",
+          on: {
+            // Not awaited: reconciliation waits for the updates it asks for.
+            SUBSCRIBED: () => void this.reconcile(),
+            UPDATE: ({ status }) => this.agentLostBy(status),
+            MESSAGE: (m) => this.onMessage(m),
+          },
+        },
+        acknowledgeStage(this.client, opts.logger),
+      ],
     });
-    this.client.on("message", (m) => {
-      try {
-        opts.platform.onExecutorMessage?.(m.agent_id.value, Buffer.from(m.data, "base64"));
-      } catch (err) {
-        opts.logger.warn({ err: (err as Error).message }, "executor message refused");
-      }
-    });
+    this.client.on("event", (e) => this.pipeline.push(e));
+    this.client.on("disconnected", () => this.runner.onDisconnected());
     this.client.on("fatal", (err) =>
       opts.logger.error({ err: err.message, code: err.code }, "Mesos subscription ended for good"),
     );
@@ -236,6 +250,7 @@ export class FrameworkScheduler {
     await this.engine.stop();
     await this.opts.platform.stop();
     await this.client.stop();
+    await this.pipeline.settled();
   }
 
   /** The framework id Mesos gave us, once subscribed (or persisted from before). */
@@ -276,7 +291,29 @@ export class FrameworkScheduler {
     }
   }
 
-  private async onUpdate(status: TaskStatus): Promise<void> {
+  /**
+   * Learns agents from offers. Their records are written in the background: the runner
+   * does not need them durable, and an offer it does not answer stays held at the master.
+   */
+  private learnAgents(offers: Offer[]): void {
+    for (const o of offers) {
+      this.agents
+        .observe(o)
+        .catch((err: Error) =>
+          this.opts.logger.error(
+            { err: err.message, agentId: o.agent_id.value },
+            "agent record failed",
+          ),
+        );
+    }
+  }
+
+  private async onFailure(f: FailureEvent): Promise<void> {
+    if (f.agent_id && !f.executor_id) await this.agents.markLost(f.agent_id.value);
+  }
+
+  /** The master says a task is unreachable or gone: so is its agent (persisted before the ack). */
+  private async agentLostBy(status: TaskStatus): Promise<void> {
     if (
       status.agent_id &&
       (status.state === "TASK_UNREACHABLE" || status.state === "TASK_GONE_BY_OPERATOR") &&
@@ -284,13 +321,13 @@ export class FrameworkScheduler {
     ) {
       await this.agents.markLost(status.agent_id.value);
     }
-    await this.client
-      .acknowledgeIfNeeded(status)
-      .catch((err: Error) =>
-        this.opts.logger.warn(
-          { err: err.message, task: status.task_id.value },
-          "acknowledge failed; Mesos will resend",
-        ),
-      );
+  }
+
+  private onMessage(m: SchedulerMessageEvent): void {
+    try {
+      this.opts.platform.onExecutorMessage?.(m.agent_id.value, Buffer.from(m.data, "base64"));
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message }, "executor message refused");
+    }
   }
 }

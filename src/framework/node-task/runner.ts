@@ -10,6 +10,9 @@
 // agent busy until it ends (30 s at most); reserved resources an offer shows beyond what the
 // launch needs are unreserved in the same ACCEPT. The offer of a busy agent with a step
 // waiting is declined with a short filter: it comes back soon, with what the task freed.
+//
+// Mesos events reach it through the scheduler's event pipeline (stage()): it sees offers and
+// updates in order, and an update's outcome is durable before a later stage acknowledges it.
 import { EventEmitter } from "node:events";
 import { createHash } from "node:crypto";
 import type { StateStore } from "../../store/store.js";
@@ -22,6 +25,7 @@ import type {
   TaskStatus,
 } from "../../mesos/types/common.js";
 import { isTerminalTaskState } from "../../mesos/types/common.js";
+import type { PipelineStage } from "../../mesos/scheduler/pipeline.js";
 import { PermanentStepError } from "../plan/types.js";
 import {
   amountOf,
@@ -37,8 +41,8 @@ import { NODE_TASK_PROTOCOL, decodeResult, encodeSpec, type NodeTaskSpec } from 
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
 import { ShardedRecords } from "../../store/sharded-records.js";
 
-/** What the runner needs of the scheduler client. */
-export interface RunnerClient extends EventEmitter {
+/** What the runner needs of the scheduler client (events come through stage()). */
+export interface RunnerClient {
   accept(
     offerIds: { value: string }[],
     operations: Operation[],
@@ -98,6 +102,36 @@ export class NodeTaskError extends Error {
   }
 }
 
+/**
+ * Why Mesos refused a launch, read from the update's structured fields (state, reason,
+ * source), never from its text: the master validates each task of a LAUNCH and answers
+ * TASK_ERROR with REASON_TASK_INVALID (or _UNAUTHORIZED; the group variants for
+ * LAUNCH_GROUP), and fails every task of an invalid ACCEPT with REASON_INVALID_OFFERS.
+ */
+export type LaunchRefusal = "task-invalid" | "task-unauthorized" | "invalid-offers";
+
+export function launchRefusal(status: TaskStatus): LaunchRefusal | undefined {
+  if (status.source !== "SOURCE_MASTER") return undefined;
+  if (status.state === "TASK_ERROR") {
+    if (status.reason === "REASON_TASK_INVALID" || status.reason === "REASON_TASK_GROUP_INVALID") {
+      return "task-invalid";
+    }
+    if (
+      status.reason === "REASON_TASK_UNAUTHORIZED" ||
+      status.reason === "REASON_TASK_GROUP_UNAUTHORIZED"
+    ) {
+      return "task-unauthorized";
+    }
+  }
+  if (
+    (status.state === "TASK_LOST" || status.state === "TASK_DROPPED") &&
+    status.reason === "REASON_INVALID_OFFERS"
+  ) {
+    return "invalid-offers";
+  }
+  return undefined;
+}
+
 /** An ACCEPT that failed without an answer: Mesos may or may not have launched the task. */
 class LaunchUnconfirmed extends Error {}
 
@@ -111,6 +145,8 @@ interface Pending {
   progress?: (message: string) => void;
   /** Armed at launch until Mesos's first word about the task. */
   silence?: NodeJS.Timeout;
+  /** The launch went to an executor the offer showed running (not one started with it). */
+  toRunningExecutor?: boolean;
 }
 
 /** What a launch leaves in the state store until its task ends. */
@@ -207,15 +243,34 @@ export class NodeTaskRunner extends EventEmitter {
       shards: 4,
       legacyPrefix: "executors",
     });
-    opts.client.on("offers", (offers: Offer[]) => void this.onOffers(offers));
-    opts.client.on("update", (s: TaskStatus) => void this.onUpdate(s));
-    opts.client.on("subscribed", () => void this.onSubscribed());
-    // Offers of an earlier subscription are void; a rescinded one is gone.
-    opts.client.on("disconnected", () => this.dropHeld());
-    opts.client.on("rescind", (id: { value: string }) => {
-      for (const [agentId, h] of this.held)
-        if (h.offer.id.value === id.value) this.held.delete(agentId);
-    });
+  }
+
+  /**
+   * The runner's stage of the scheduler's event pipeline. SUBSCRIBED resolves once the
+   * runner's records are loaded (later events wait for it); an UPDATE once the task's end
+   * is durable (it rejects when it is not, so the update is not acknowledged and Mesos
+   * resends it).
+   */
+  stage(): PipelineStage {
+    return {
+      name: "node tasks",
+      on: {
+        SUBSCRIBED: () => this.onSubscribed(),
+        OFFERS: (body) => this.onOffers(body.offers ?? []),
+        UPDATE: (body) => this.onUpdate(body.status),
+        RESCIND: (body) => this.onRescind(body.offer_id),
+      },
+    };
+  }
+
+  /** The subscription ended: the offers it brought are void. */
+  onDisconnected(): void {
+    this.dropHeld();
+  }
+
+  private onRescind(id: { value: string }): void {
+    for (const [agentId, h] of this.held)
+      if (h.offer.id.value === id.value) this.held.delete(agentId);
   }
 
   /** The tasks a scheduler process launched and has not seen end (for reconciliation). */
@@ -280,7 +335,9 @@ export class NodeTaskRunner extends EventEmitter {
       const h = this.held.get(agentId);
       if (h) {
         this.held.delete(agentId);
-        void this.onOffers([h.offer]);
+        this.onOffers([h.offer]).catch((err: Error) =>
+          this.opts.logger?.warn({ err: err.message, agentId }, "held offer not used"),
+        );
       } else void this.wantOffers();
     });
   }
@@ -381,7 +438,8 @@ export class NodeTaskRunner extends EventEmitter {
         this.opts.logger?.warn({ err: err.message }, "executor fingerprints not readable"),
       );
     for (const [agentId, fp] of this.fingerprints.all()) this.executorFps.set(agentId, fp);
-    await this.wantOffers();
+    // Not awaited: events after SUBSCRIBED wait for this stage, not for a REVIVE's answer.
+    void this.wantOffers();
   }
 
   private async onOffers(offers: Offer[]): Promise<void> {
@@ -440,6 +498,9 @@ export class NodeTaskRunner extends EventEmitter {
       );
     }
     if (idle.length > 0) this.hold(idle);
+    // The steps just given an offer wait no more: the quiet time before offers are
+    // suppressed starts now, not after the launches' round trips.
+    if (work.length > 0) void this.wantOffers();
     await Promise.all(work);
     await this.wantOffers();
   }
@@ -601,6 +662,7 @@ export class NodeTaskRunner extends EventEmitter {
       this.executorFps.set(p.agentId, fp);
     }
     this.live.set(p.taskId, { agentId: p.agentId });
+    p.toRunningExecutor = running;
     try {
       await this.opts.client.accept([offer.id], operations, { refuse_seconds: 1 });
     } catch (err) {
@@ -646,59 +708,92 @@ export class NodeTaskRunner extends EventEmitter {
   private async onUpdate(status: TaskStatus): Promise<void> {
     const taskId = status.task_id.value;
     const p = this.pending.get(taskId);
-    const terminal = isTerminalTaskState(status.state);
-    if (terminal) {
-      this.live.delete(taskId);
-      this.pending.delete(taskId);
-      await this.records.delete(taskId).catch(() => {});
-    }
     if (p?.silence) {
       clearTimeout(p.silence);
       delete p.silence;
     }
-    if (!p) {
-      // The agent is free again: a step waiting for it asks for its offer.
-      if (terminal) void this.wantOffers();
-      return;
-    }
-    if (!terminal) {
-      if (status.message && (status.state === "TASK_RUNNING" || status.state === "TASK_STARTING")) {
+    if (!isTerminalTaskState(status.state)) {
+      if (
+        p &&
+        status.message &&
+        (status.state === "TASK_RUNNING" || status.state === "TASK_STARTING")
+      ) {
         p.progress?.(status.message);
       }
       return;
     }
+    this.live.delete(taskId);
     this.pending.delete(taskId);
+    let unsaved: unknown;
+    try {
+      await this.forgetLaunch(taskId);
+    } catch (err) {
+      unsaved = err;
+    }
+    // The step learns its outcome either way; only the acknowledgement waits for the store.
+    if (p) await this.settle(p, status);
+    // The agent is free again: a step waiting for it asks for its offer.
+    void this.wantOffers();
+    if (unsaved !== undefined) throw unsaved;
+  }
+
+  /**
+   * Removes an ended task's launch record, durably. When the write fails the record is put
+   * back, so that the update Mesos resends (this one is not acknowledged) removes it again.
+   */
+  private async forgetLaunch(taskId: string): Promise<void> {
+    const rec = this.records.get(taskId);
+    if (rec === undefined) return;
+    try {
+      await this.records.delete(taskId);
+    } catch (err) {
+      if (this.records.get(taskId) === undefined) {
+        this.records
+          .set(taskId, rec)
+          .catch((e: Error) =>
+            this.opts.logger?.warn({ err: e.message, taskId }, "launch record not written back"),
+          );
+      }
+      throw err;
+    }
+  }
+
+  /** Hands a task's end to the step waiting for it. */
+  private async settle(p: Pending, status: TaskStatus): Promise<void> {
+    const taskId = p.taskId;
     const result = decodeResult(status.data);
     if (status.state === "TASK_FINISHED") {
       if (result && result.ok) p.resolve(result.data);
       else p.reject(new NodeTaskError(`${taskId} finished without a result`, status.state, false));
-    } else {
-      const message =
-        (result && !result.ok ? result.error : undefined) ??
-        status.message ??
-        `${status.state}${status.reason ? ` (${status.reason})` : ""}`;
-      // The agent still runs an executor launched with an older ExecutorInfo (a scheduler
-      // restarted on another address or port, or upgraded): shut it down, and the step's
-      // retry starts a current one.
-      const staleExecutor =
-        status.state === "TASK_ERROR" && /ExecutorInfo is not compatible/.test(message);
-      if (staleExecutor) {
-        const executorId = this.opts.executorFor(p.agentId).info.executor_id.value;
-        this.opts.logger?.warn({ agentId: p.agentId, executorId }, "replacing a stale executor");
-        // Until it has gone, offers still list it: launch nothing there meanwhile.
-        this.executorFps.set(p.agentId, "outdated");
-        this.replacing.set(p.agentId, Date.now());
-        await this.opts.client.shutdown(executorId, p.agentId).catch(() => {});
-      }
-      // Mesos refusing a launch (TASK_ERROR) is retried too: the runner builds every task
-      // itself, so a refusal comes from a race (the executor ended between the offer and
-      // the ACCEPT, resources moved), which the next attempt, under a new task id, avoids.
-      // Only the step itself says when retrying cannot help.
-      const permanent = result !== undefined && !result.ok && result.permanent === true;
-      const err = new NodeTaskError(message, status.state, permanent);
-      p.reject(permanent ? Object.assign(new PermanentStepError(message), { cause: err }) : err);
+      return;
     }
-    void this.wantOffers();
+    const message =
+      (result && !result.ok ? result.error : undefined) ??
+      status.message ??
+      `${status.state}${status.reason ? ` (${status.reason})` : ""}`;
+    // Mesos refused a task for an executor the agent runs: that executor was launched with
+    // an older ExecutorInfo (a scheduler restarted on another address or port, or
+    // upgraded). Shut it down, and the step's retry starts a current one.
+    if (launchRefusal(status) === "task-invalid" && p.toRunningExecutor) {
+      const executorId = this.opts.executorFor(p.agentId).info.executor_id.value;
+      this.opts.logger?.warn(
+        { agentId: p.agentId, executorId, reason: status.reason },
+        "replacing a stale executor",
+      );
+      // Until it has gone, offers still list it: launch nothing there meanwhile.
+      this.executorFps.set(p.agentId, "outdated");
+      this.replacing.set(p.agentId, Date.now());
+      await this.opts.client.shutdown(executorId, p.agentId).catch((err: Error) => {
+        this.opts.logger?.warn({ err: err.message, agentId: p.agentId }, "shutdown not sent");
+      });
+    }
+    // Mesos refusing a launch (TASK_ERROR) is retried too: the runner builds every task
+    // itself, so a refusal comes from a race (the executor ended between the offer and
+    // the ACCEPT, resources moved), which the next attempt, under a new task id, avoids.
+    // Only the step itself says when retrying cannot help.
+    const permanent = result !== undefined && !result.ok && result.permanent === true;
+    const err = new NodeTaskError(message, status.state, permanent);
+    p.reject(permanent ? Object.assign(new PermanentStepError(message), { cause: err }) : err);
   }
 
   /** Steps waiting for an offer or running. */

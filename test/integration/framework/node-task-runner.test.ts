@@ -10,7 +10,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/index.js";
-import { SchedulerClient, type Operation } from "../../../src/mesos/index.js";
+import {
+  SchedulerClient,
+  SchedulerEventPipeline,
+  acknowledgeStage,
+  type Operation,
+} from "../../../src/mesos/index.js";
 import { FileStateStore } from "../../../src/store/file-store.js";
 import { NodeTaskError, NodeTaskRunner } from "../../../src/framework/node-task/runner.js";
 import { PermanentStepError } from "../../../src/framework/plan/types.js";
@@ -71,7 +76,6 @@ before(async () => {
     persistFrameworkId: () => {},
     backoff: { initialMs: 50, maxMs: 500 },
   });
-  client.on("update", (s) => void client.acknowledgeIfNeeded(s).catch(() => {}));
   for (const name of ["revive", "suppress", "accept", "decline"] as const) {
     const orig = client[name] as (...a: unknown[]) => Promise<void>;
     (client as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
@@ -106,6 +110,12 @@ before(async () => {
       resources: { cpus: 0.5, memMb: 128 },
     }),
   });
+  // The runner sees Mesos events through the pipeline, as in the scheduler.
+  const pipeline = new SchedulerEventPipeline({
+    stages: [runner.stage(), acknowledgeStage(client)],
+  });
+  client.on("event", (e) => pipeline.push(e));
+  client.on("disconnected", () => runner.onDisconnected());
   const subscribed = waitForEvent(client, "subscribed", { timeoutMs: 10_000 });
   client.start();
   await subscribed;
