@@ -14,7 +14,13 @@ import { FrameworkScheduler } from "../framework/scheduler.js";
 import { EXECUTOR_ENV } from "../framework/node-task/protocol.js";
 import { DEVICE_SCAN_ENV } from "../executor/device-reporter.js";
 import { Credential } from "../mesos/credentials.js";
-import { createDetector } from "../mesos/detector/index.js";
+import { createDetector, parseZkUrl } from "../mesos/detector/index.js";
+import {
+  FrameworkFailedOverError,
+  FrameworkRemovedError,
+  type MesosError,
+} from "../mesos/errors.js";
+import { installProcessGuards } from "../common/process-guards.js";
 import { detectorSource } from "../mesos/scheduler/master-source.js";
 import { GatewayClient } from "../platforms/scaleio/gateway/client.js";
 import { MaintenanceClient } from "../mesos/maintenance/client.js";
@@ -37,6 +43,11 @@ import type { ClusterSummary } from "../platforms/scaleio/cluster/index.js";
 
 const CLI_ENTRY = join(packageRoot(), "bin", "scaleio-framework");
 
+/** The master setting for log lines: a zk:// URL's credentials masked. */
+function masterLabel(master: string): string {
+  return /^zk:\/\//i.test(master) ? String(parseZkUrl(master)) : master;
+}
+
 export function registerScheduler(
   program: Command,
   version: string,
@@ -48,7 +59,14 @@ export function registerScheduler(
       "run the scheduler: subscribe to Mesos and deploy, watch and heal ScaleIO on the agents",
     )
     .option("--config <file>", "YAML configuration file")
-    .allowExcessArguments(false);
+    .allowExcessArguments(false)
+    .addHelpText(
+      "after",
+      `\nExit codes: 0 stopped by SIGTERM or SIGINT, 1 internal error (one log line), 2 bad
+configuration, ${EXIT_MESOS_REFUSED} Mesos will not have this scheduler: --master is not a Mesos master
+(e.g. HTTP 404 on /api/v1/scheduler), the framework was removed or another instance took
+over, or the subscription was refused (one line on stderr says which).`,
+    );
   for (const [flag, spec] of Object.entries(OPTIONS)) {
     cmd.addOption(
       new Option(
@@ -121,19 +139,50 @@ function readApiTls(
   return { cert, key, ca };
 }
 
-/** Runs the scheduler until SIGTERM/SIGINT. */
+/** Exit code of a scheduler that Mesos will not have (see the command's help). */
+export const EXIT_MESOS_REFUSED = 5;
+
+/** The one line a scheduler that Mesos will not have leaves on stderr. */
+export function mesosRefusalLine(err: MesosError, stateDir: string, frameworkId?: string): string {
+  if (err instanceof FrameworkRemovedError) {
+    return `${err.message}; framework ${frameworkId ?? "(unknown)"} cannot subscribe again: to register as a new framework, remove ${join(stateDir, "framework", "id.json")}`;
+  }
+  if (err instanceof FrameworkFailedOverError) {
+    return `${err.message}; another scheduler now runs as framework ${frameworkId ?? "(unknown)"}, this one stops`;
+  }
+  return err.message;
+}
+
+/** Runs the scheduler until SIGTERM/SIGINT, or until Mesos will not have it. */
 export async function runScheduler(loaded: LoadedConfig, version: string): Promise<void> {
+  // Whatever no handler caught ends the process with one line, for its supervisor to restart.
+  installProcessGuards({
+    log: createLogger(loaded.config.logLevel, Object.values(loaded.secrets)),
+  });
   const handle = await startScheduler(loaded, version);
   console.log(`api: ${handle.apiUrl}`);
   let stopping = false;
-  const stop = async () => {
+  const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    await handle.stop();
-    process.exit(0);
+    try {
+      await handle.stop();
+    } finally {
+      process.exit(code);
+    }
   };
-  process.once("SIGTERM", () => void stop());
-  process.once("SIGINT", () => void stop());
+  process.once("SIGTERM", () => void stop(0));
+  process.once("SIGINT", () => void stop(0));
+  // Not a Mesos master, framework removed or failed over: retrying cannot help, and a
+  // process left running would only answer /health with 503 forever.
+  const client = handle.scheduler.client;
+  const refused = (err: MesosError) => {
+    const line = mesosRefusalLine(err, loaded.config.state.dir, client.frameworkId);
+    process.stderr.write(`${handle.scheduler.redact(line)}\n`);
+    void stop(EXIT_MESOS_REFUSED);
+  };
+  client.on("fatal", refused);
+  if (client.fatal) refused(client.fatal);
 }
 
 export async function startScheduler(
@@ -262,7 +311,7 @@ export async function startScheduler(
   const master = config.mesos.master;
   const source =
     /^zk:\/\//i.test(master) || master.includes(",")
-      ? detectorSource(createDetector(master))
+      ? detectorSource(createDetector(master), masterLabel(master))
       : undefined;
   let apiUrl = "";
   // Warnings and errors of the scheduler's parts reach operators on the event stream too.

@@ -73,6 +73,12 @@ export class NodeExecutor {
       this.exitResolve(1);
     });
     client.on("warning", (err) => log.warn({ err: err.message }, "executor client warning"));
+    client.on("invalidEvent", (err) =>
+      log.error(
+        { event: err.eventType, problem: err.problem },
+        "invalid event from the agent skipped",
+      ),
+    );
     client.on("reconnecting", (info) =>
       log.warn({ attempt: info.attempt, delayMs: info.delayMs }, "reconnecting to the agent"),
     );

@@ -5,6 +5,7 @@ import { ExecutorClient, readExecutorEnvironment } from "../mesos/executor/index
 import { hostProfileFromEnv, type HostProfile } from "../host/profile.js";
 import { scaleioNodeHandlers } from "../platforms/scaleio/node/index.js";
 import { NodeExecutor } from "./executor.js";
+import { installProcessGuards } from "../common/process-guards.js";
 import { executorLogger } from "./logger.js";
 import { HandlerRegistry } from "./run-step.js";
 import { secretsFetcherFromEnv } from "./secrets.js";
@@ -14,6 +15,8 @@ import { encodeDeviceReport } from "../platforms/scaleio/device-report.js";
 /** Runs until SHUTDOWN (exit code 0) or a fatal loss of the agent (1); 2 for a bad environment. */
 export async function runExecutor(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const log = executorLogger();
+  // Anything no handler caught: one line, exit 1 (the agent reports the executor's tasks).
+  installProcessGuards({ log });
   let mesosEnv;
   try {
     mesosEnv = readExecutorEnvironment(env);
