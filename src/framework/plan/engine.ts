@@ -8,6 +8,8 @@ import { PlanProgressStore } from "./progress-store.js";
 import {
   PermanentStepError,
   PlanError,
+  stepIn,
+  stepTable,
   type AggregateStatus,
   type PhaseDefinition,
   type PlanDefinition,
@@ -99,7 +101,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
         id: def.id,
         paused: false,
         pausedPhases: [],
-        steps: {},
+        steps: stepTable(),
       };
       // Whatever was running when the previous process died runs again.
       for (const p of Object.values(progress.steps)) {
@@ -178,7 +180,8 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   }
 
   private mustStep(live: LivePlan, stepId: string): StepProgress {
-    const p = live.progress.steps[stepId];
+    // Own entries only: the id comes from an operator's request.
+    const p = stepIn(live.progress.steps, stepId);
     if (!p) throw new PlanError("UNKNOWN_STEP", `plan '${live.def.id}' has no step '${stepId}'`);
     return p;
   }
@@ -537,7 +540,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     const found = live.stepOf.get(stepId);
     const phase = found?.phase;
     const def = found?.step;
-    const p = live.progress.steps[stepId];
+    const p = stepIn(live.progress.steps, stepId);
     if (!phase || !def || !p) return;
     this.emit("step", live.def.id, phase.id, {
       id: def.id,

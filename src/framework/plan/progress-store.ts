@@ -6,7 +6,7 @@
 import type { StateStore } from "../../store/store.js";
 import { LatestWriter } from "../../store/latest-writer.js";
 import { fnv1a } from "../../common/fnv.js";
-import type { PlanProgress, StepProgress } from "./types.js";
+import { stepIn, stepTable, type PlanProgress, type StepProgress } from "./types.js";
 
 export const STEP_SHARDS = 32;
 
@@ -47,9 +47,9 @@ export class PlanProgressStore {
       { length: STEP_SHARDS },
       (_, k) =>
         new LatestWriter(store, shardKey(id, k), () => {
-          const out: Record<string, StepProgress> = {};
+          const out = stepTable();
           for (const stepId of this.members[k] ?? []) {
-            const p = progress.steps[stepId];
+            const p = stepIn(progress.steps, stepId);
             if (p) out[stepId] = p;
           }
           return out;
@@ -61,11 +61,13 @@ export class PlanProgressStore {
   static async load(store: StateStore, planId: string): Promise<PlanProgress | undefined> {
     const header = await store.get<Header>(headerKey(planId));
     if (!header) return undefined;
-    const steps: Record<string, StepProgress> = { ...(header.steps ?? {}) };
+    // Without a prototype: a stored id such as `__proto__` stays a plain entry.
+    const steps = stepTable(header.steps);
     const prefix = `plans/${planId}/steps/`;
     for (const key of await store.list(`plans/${planId}/steps`)) {
       if (!key.startsWith(prefix)) continue;
-      Object.assign(steps, await store.get<Record<string, StepProgress>>(key));
+      const shard = await store.get<Record<string, StepProgress>>(key);
+      for (const [id, p] of Object.entries(shard ?? {})) steps[id] = p;
     }
     return {
       id: planId,

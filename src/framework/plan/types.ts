@@ -77,7 +77,28 @@ export interface PlanProgress {
   id: string;
   paused: boolean;
   pausedPhases: string[];
+  /** By step id; a null-prototype object (see stepTable), as step ids come from callers too. */
   steps: Record<string, StepProgress>;
+}
+
+/**
+ * An empty table of step progress without a prototype: a looked-up id such as `__proto__`
+ * or `constructor` then finds nothing instead of Object.prototype or Object.
+ */
+export function stepTable(
+  from?: Record<string, StepProgress> | undefined,
+): Record<string, StepProgress> {
+  const table = Object.create(null) as Record<string, StepProgress>;
+  if (from) for (const [id, p] of Object.entries(from)) table[id] = p;
+  return table;
+}
+
+/** The progress of a step of this table, only if it is the table's own entry. */
+export function stepIn(
+  table: Record<string, StepProgress>,
+  stepId: string,
+): StepProgress | undefined {
+  return Object.hasOwn(table, stepId) ? table[stepId] : undefined;
 }
 
 export interface StepView extends StepProgress {

@@ -13,6 +13,7 @@ import {
   type StepContext,
   type StepDefinition,
 } from "../../../src/framework/plan/types.js";
+import { watchPrototypes } from "../../support/prototypes.js";
 import { withDeadline } from "../../support/wait.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -314,6 +315,92 @@ test("force-complete interrupts a hung step and moves on", async () => {
   assert.throws(
     () => engine.view("nope"),
     (e: unknown) => e instanceof PlanError && e.code === "UNKNOWN_PLAN",
+  );
+});
+
+test("ids named like prototype properties are unknown ids: refused, nothing changes", async () => {
+  const watch = watchPrototypes();
+  try {
+    const { engine } = await setup();
+    const gate = new Gate();
+    await engine.setPlan(
+      plan([{ id: "p", name: "P", strategy: "serial", steps: [gate.step("a"), gate.step("b")] }]),
+    );
+    engine.start();
+    await gate.running(1);
+    await engine.pause("deploy");
+    const steps: unknown[] = [];
+    engine.on("step", (...args) => steps.push(args));
+    const before = JSON.stringify(engine.view("deploy"));
+    const names = [
+      "__proto__",
+      "constructor",
+      "toString",
+      "valueOf",
+      "hasOwnProperty",
+      "prototype",
+    ];
+    const is = (code: string) => (e: unknown) => e instanceof PlanError && e.code === code;
+    for (const id of names) {
+      await assert.rejects(engine.forceComplete("deploy", id), is("UNKNOWN_STEP"), id);
+      await assert.rejects(engine.restartStep("deploy", id), is("UNKNOWN_STEP"), id);
+      await assert.rejects(engine.pause("deploy", id), is("UNKNOWN_PHASE"), id);
+      await assert.rejects(engine.resume("deploy", id), is("UNKNOWN_PHASE"), id);
+      assert.throws(() => engine.view(id), is("UNKNOWN_PLAN"), id);
+      await assert.rejects(engine.forceComplete(id, "a"), is("UNKNOWN_PLAN"), id);
+    }
+    assert.deepEqual(watch.changes(), [], "no built-in object was touched");
+    assert.deepEqual(steps, [], "no step event for an unknown step");
+    assert.equal(JSON.stringify(engine.view("deploy")), before);
+    // The plan still works: resumed, its next step starts and it completes.
+    await engine.resume("deploy");
+    gate.release(0);
+    await gate.running(2);
+    gate.release(1);
+    await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  } finally {
+    watch.restore();
+  }
+});
+
+test("a plan may have steps and phases named like prototype properties", async () => {
+  log.length = 0;
+  const { engine, dir } = await setup();
+  await engine.setPlan(
+    plan([
+      {
+        id: "__proto__",
+        name: "odd",
+        strategy: "serial",
+        steps: [recording("__proto__"), recording("constructor")],
+      },
+    ]),
+  );
+  engine.start();
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.deepEqual(log, ["__proto__", "constructor"]);
+  await engine.restartStep("deploy", "__proto__");
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  await engine.stop();
+  // And it reads back after a restart.
+  const again = await setup({ dir });
+  await again.engine.setPlan(
+    plan([
+      {
+        id: "__proto__",
+        name: "odd",
+        strategy: "serial",
+        steps: [recording("__proto__"), recording("constructor")],
+      },
+    ]),
+  );
+  const v = again.engine.view("deploy");
+  assert.deepEqual(
+    v.phases[0]!.steps.map((s) => [s.id, s.status, s.attempts]),
+    [
+      ["__proto__", "COMPLETE", 1],
+      ["constructor", "COMPLETE", 1],
+    ],
   );
 });
 

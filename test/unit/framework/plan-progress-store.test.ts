@@ -12,7 +12,7 @@ import {
   STEP_SHARDS,
   shardOf,
 } from "../../../src/framework/plan/progress-store.js";
-import type { PlanProgress } from "../../../src/framework/plan/types.js";
+import { stepTable, type PlanProgress } from "../../../src/framework/plan/types.js";
 
 /** Records which keys were written. */
 function recording(store: StateStore): { store: StateStore; written: string[] } {
@@ -32,11 +32,13 @@ const progress = (n: number): PlanProgress => ({
   id: "deploy",
   paused: false,
   pausedPhases: [],
-  steps: Object.fromEntries(
-    Array.from({ length: n }, (_, i) => [
-      `s/${i}`,
-      { status: "PENDING", attempts: 0, updatedAt: i },
-    ]),
+  steps: stepTable(
+    Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [
+        `s/${i}`,
+        { status: "PENDING", attempts: 0, updatedAt: i },
+      ]),
+    ),
   ),
 });
 
@@ -87,5 +89,26 @@ test("steps that left the plan leave the store; the one-value layout is taken ov
   await ps.remove();
   assert.equal(await PlanProgressStore.load(store, "deploy"), undefined);
   assert.deepEqual(await store.list("plans"), []);
+  await store.close();
+});
+
+test("a step named like a prototype property is stored and read back as a plain step", async () => {
+  const store = await FileStateStore.open(mkdtempSync(join(tmpdir(), "progress-")));
+  const live = progress(3);
+  for (const id of ["__proto__", "constructor", "toString"])
+    live.steps[id] = { status: "COMPLETE", attempts: 1, updatedAt: 1 };
+  await new PlanProgressStore(store, live).saveAll();
+  const back = (await PlanProgressStore.load(store, "deploy"))!;
+  assert.deepEqual(Object.keys(back.steps).sort(), [
+    "__proto__",
+    "constructor",
+    "s/0",
+    "s/1",
+    "s/2",
+    "toString",
+  ]);
+  assert.equal(back.steps["__proto__"]?.status, "COMPLETE");
+  assert.equal(Object.getPrototypeOf(back.steps), null);
+  assert.equal(({} as Record<string, unknown>).status, undefined, "Object.prototype untouched");
   await store.close();
 });
