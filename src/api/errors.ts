@@ -12,11 +12,11 @@ export class ApiError extends Error {
   }
 }
 
-const PLAN_ERROR_STATUS: Record<string, number> = {
-  UNKNOWN_PLAN: 404,
-  UNKNOWN_STEP: 404,
-  UNKNOWN_PHASE: 404,
-};
+const PLAN_ERROR_STATUS = new Map<string, number>([
+  ["UNKNOWN_PLAN", 404],
+  ["UNKNOWN_STEP", 404],
+  ["UNKNOWN_PHASE", 404],
+]);
 
 export function installErrorHandlers(
   app: FastifyInstance,
@@ -25,7 +25,7 @@ export function installErrorHandlers(
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
     let status =
       err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (err instanceof PlanError) status = PLAN_ERROR_STATUS[err.code] ?? 409;
+    if (err instanceof PlanError) status = PLAN_ERROR_STATUS.get(err.code) ?? 409;
     // Our own errors say what is wrong; anything else that is a 5xx is a fault, shown vaguely.
     const hide = status >= 500 && !(err instanceof ApiError);
     if (hide) onFault?.(err, req.url);

@@ -4,6 +4,7 @@
 // when scraped. No label ever carries a secret: labels are ids, states and kinds.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { OperatorView } from "../framework/operator-view.js";
+import type { EventStreams } from "./event-streams.js";
 import type { StateStore } from "../store/store.js";
 import type { Offer, OfferID, Operation, TaskStatus } from "../mesos/types/common.js";
 
@@ -22,6 +23,8 @@ export interface CountedClient {
 export class Metrics {
   readonly registry = new Registry();
   private view: OperatorView | undefined;
+  private streams: EventStreams | undefined;
+  private readonly refusedConnections: Counter;
   private readonly offersReceived: Counter;
   private readonly offersAccepted: Counter;
   private readonly offersDeclined: Counter;
@@ -65,8 +68,39 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    this.refusedConnections = new Counter({
+      name: `${P}http_connections_refused_total`,
+      help: "Connections to the API closed at once because the connection cap was reached",
+      registers,
+    });
     // Gauges' collect() gets the gauge as `this`; the view is read through a closure.
     const view = () => this.view;
+    const streams = () => this.streams?.stats();
+    new Gauge({
+      name: `${P}event_stream_clients`,
+      help: "Event-stream (SSE) clients connected",
+      registers,
+      collect() {
+        this.set(streams()?.clients.length ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${P}event_stream_buffered_bytes`,
+      help: "Bytes written to event-stream clients and not yet sent, all clients together",
+      registers,
+      collect() {
+        this.set(streams()?.clients.reduce((n, c) => n + c.bufferedBytes, 0) ?? 0);
+      },
+    });
+    new Counter({
+      name: `${P}event_stream_clients_dropped_total`,
+      help: "Event-stream clients disconnected for falling behind (they reconnect and replay)",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(streams()?.dropped ?? 0);
+      },
+    });
     new Gauge({
       name: `${P}subscribed`,
       help: "1 while subscribed to Mesos",
@@ -129,6 +163,16 @@ export class Metrics {
   /** Gauges read the operator view when scraped. */
   bindView(view: OperatorView): void {
     this.view = view;
+  }
+
+  /** Event-stream gauges read these streams when scraped. */
+  bindEventStreams(streams: EventStreams): void {
+    this.streams = streams;
+  }
+
+  /** A connection refused by the connection cap. */
+  countRefusedConnection(): void {
+    this.refusedConnections.inc();
   }
 
   /** Counts offers, accepts (and their operations), declines and task updates. */

@@ -23,7 +23,7 @@ const agentParam = {
 };
 const readErrors = { "401": err("token required (--api-protect-reads)") };
 const writeErrors = {
-  "400": err("malformed body"),
+  "400": err("malformed body (not a JSON object, or unknown fields)"),
   "401": err("missing or wrong bearer token"),
   "404": err("unknown plan, phase or step"),
 };
@@ -322,12 +322,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: "Rescan the agent's devices and add new ones per the strategy",
           security: auth,
           parameters: [agentParam],
+          requestBody: body({ type: "object", additionalProperties: false }, false),
           responses: {
             "202": json({
               type: "object",
               required: ["accepted"],
               properties: { accepted: { const: true } },
             }),
+            "400": err("a body other than {}"),
             "401": err("missing or wrong bearer token"),
             "404": err("unknown agent"),
             "409": err("the agent is lost or not deployed yet"),

@@ -1,11 +1,18 @@
 // The scheduler's HTTP server: health for Marathon, version (with the predecessor's fields),
 // the executor endpoints, and — given an operator view — the operator API (summary, nodes,
 // plans and their controls, the event stream), metrics and the OpenAPI document.
-import Fastify, { type FastifyInstance, type preHandlerAsyncHookHandler } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import type { Secret } from "../common/secret.js";
 import type { OperatorView } from "../framework/operator-view.js";
-import { requireToken } from "./auth.js";
+import { requireToken, type Guard } from "./auth.js";
 import { installErrorHandlers } from "./errors.js";
+import { EventStreams } from "./event-streams.js";
+import {
+  applyServerLimits,
+  fastifyLimitOptions,
+  resolveHttpLimits,
+  type HttpLimits,
+} from "./http-limits.js";
 import type { Metrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { eventRoutes } from "./routes/events.js";
@@ -31,6 +38,10 @@ export interface ApiServerOptions extends ExecutorRouteOptions {
   protectReads?: boolean;
   /** SSE keep-alive period (tests shorten it). */
   keepAliveMs?: number;
+  /** Timeouts and the connection cap (defaults: DEFAULT_HTTP_LIMITS). */
+  limits?: Partial<HttpLimits>;
+  /** The open event streams and what each holds (default: a new registry). */
+  eventStreams?: EventStreams;
   /** Called with unexpected faults (5xx), for the log. */
   onFault?: (err: Error, url: string) => void;
   /** Sees every route as it is registered (the OpenAPI test compares them with the document). */
@@ -48,12 +59,13 @@ export function versionInt(version: string): number {
 }
 
 export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
+  const limits = resolveHttpLimits(opts.limits);
+  const base = { logger: false, bodyLimit: 1024 * 1024, ...fastifyLimitOptions(limits) };
   // The HTTPS instance is typed for https.Server; routes and hooks are the same either way.
-  const app = (
-    opts.tls
-      ? Fastify({ logger: false, bodyLimit: 1024 * 1024, https: opts.tls })
-      : Fastify({ logger: false, bodyLimit: 1024 * 1024 })
-  ) as unknown as FastifyInstance;
+  const app = (opts.tls
+    ? Fastify({ ...base, https: opts.tls })
+    : Fastify(base)) as unknown as FastifyInstance;
+  applyServerLimits(app.server, limits, () => opts.metrics?.countRefusedConnection());
   const onRoute = opts.onRoute;
   if (onRoute)
     app.addHook("onRoute", (r) => {
@@ -61,8 +73,11 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     });
   installErrorHandlers(app, opts.onFault);
 
-  const write: preHandlerAsyncHookHandler[] = [requireToken(opts.apiToken)];
-  const read: preHandlerAsyncHookHandler[] = opts.protectReads ? write : [];
+  // onRequest hooks: the token is checked before any of the body is read.
+  const write: Guard[] = [requireToken(opts.apiToken)];
+  const read: Guard[] = opts.protectReads ? write : [];
+  const streams = opts.eventStreams ?? new EventStreams();
+  opts.metrics?.bindEventStreams(streams);
 
   app.get("/health", async (_req, reply) => {
     const problems: string[] = [];
@@ -90,7 +105,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
 
   if (opts.metrics) {
     const metrics = opts.metrics;
-    app.get("/metrics", { preHandler: read }, async (_req, reply) =>
+    app.get("/metrics", { onRequest: read }, async (_req, reply) =>
       reply.header("content-type", metrics.contentType).send(await metrics.text()),
     );
   }
@@ -103,7 +118,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
       app,
       view.events,
       { read },
-      { ...(opts.keepAliveMs ? { keepAliveMs: opts.keepAliveMs } : {}) },
+      { streams, ...(opts.keepAliveMs ? { keepAliveMs: opts.keepAliveMs } : {}) },
     );
   }
 

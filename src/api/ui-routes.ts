@@ -73,7 +73,9 @@ export function registerUi(app: FastifyInstance, opts: UiOptions = {}): void {
   app.get("/ui/*", async (req, reply) => {
     const urlPath = req.url.split("?")[0]!;
     const rel = uiRelativePath(urlPath);
-    const type = rel ? CONTENT_TYPES[extname(rel).toLowerCase()] : undefined;
+    const ext = rel ? extname(rel).toLowerCase() : "";
+    // Own entries only: the extension comes from the request.
+    const type = Object.hasOwn(CONTENT_TYPES, ext) ? CONTENT_TYPES[ext] : undefined;
     if (!rel || !type) return notFound(reply, urlPath);
     let file: string;
     let size: number;

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../common/paths.js";
+import { EventStreams } from "../api/event-streams.js";
 import { buildApiServer } from "../api/server.js";
 import { Metrics } from "../api/metrics.js";
 import { OperatorView } from "../framework/operator-view.js";
@@ -418,6 +419,10 @@ export async function startScheduler(
     metrics,
     apiToken: secrets.apiToken,
     protectReads: config.api.protectReads,
+    limits: config.api.limits,
+    eventStreams: new EventStreams({
+      onDrop: (remote, reason) => log.warn({ remote, reason }, "event-stream client disconnected"),
+    }),
     onFault: (err, url) => log.error({ err: sched.redact(err.message), url }, "API fault"),
     executorArtifact: join(packageRoot(), "dist", "executor", "scaleio-executor"),
     vault: sched.vault,

@@ -31,6 +31,7 @@ export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
   private readonly capacity: number;
   private readonly opts: EventHubOptions;
   private lastId = 0;
+  private evicted = 0;
 
   constructor(opts: EventHubOptions = {}) {
     super();
@@ -58,8 +59,10 @@ export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
       if (i >= 0) this.buffer.splice(i, 1);
     }
     this.buffer.push(ev);
-    if (this.buffer.length > this.capacity)
-      this.buffer.splice(0, this.buffer.length - this.capacity);
+    if (this.buffer.length > this.capacity) {
+      const gone = this.buffer.splice(0, this.buffer.length - this.capacity);
+      this.evicted = gone.at(-1)!.id;
+    }
     this.emit("event", ev);
     return ev;
   }
@@ -80,6 +83,15 @@ export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
 
   get latestId(): number {
     return this.lastId;
+  }
+
+  /**
+   * The newest id the buffer let go of for room (0: none yet). A reader that has seen up to
+   * an id below it has missed events no replay can give back. (An older view of a plan, node
+   * or summary replaced by a newer one is not missed: the newer one says it all.)
+   */
+  get evictedUpTo(): number {
+    return this.evicted;
   }
 }
 

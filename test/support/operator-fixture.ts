@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { buildApiServer } from "../../src/api/server.js";
+import { buildApiServer, type ApiServerOptions } from "../../src/api/server.js";
 import { Metrics } from "../../src/api/metrics.js";
 import { Secret } from "../../src/common/secret.js";
 import { OperatorView } from "../../src/framework/operator-view.js";
@@ -142,7 +142,16 @@ export interface OperatorFixture {
 }
 
 export async function operatorFixture(
-  o: { protectReads?: boolean; withRescan?: boolean; token?: string | null; agents?: number } = {},
+  o: {
+    protectReads?: boolean;
+    withRescan?: boolean;
+    token?: string | null;
+    agents?: number;
+    /** Events the hub keeps for replay (default 500). */
+    capacity?: number;
+    /** More server options (limits, event streams...). */
+    server?: Partial<ApiServerOptions>;
+  } = {},
 ): Promise<OperatorFixture> {
   const dir = mkdtempSync(join(tmpdir(), "api-test-"));
   const metrics = new Metrics();
@@ -171,7 +180,10 @@ export async function operatorFixture(
     logger: silentLogger,
     runNode: () => Promise.reject(new Error("no executors here")),
   });
-  const view = new OperatorView(sched, { settleMs: 20 });
+  const view = new OperatorView(sched, {
+    settleMs: 20,
+    ...(o.capacity !== undefined ? { capacity: o.capacity } : {}),
+  });
   metrics.bindView(view);
   metrics.countClient(sched.client);
   view.start();
@@ -188,6 +200,7 @@ export async function operatorFixture(
     apiToken: token,
     protectReads: o.protectReads ?? false,
     keepAliveMs: 200,
+    ...o.server,
   });
   return {
     app,

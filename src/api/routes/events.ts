@@ -1,20 +1,19 @@
 // The event stream (server-sent events) and the recent events as JSON. A reconnecting
 // client sends Last-Event-ID and gets what the buffer still holds after it; `?history=N`
 // replays the newest N first. Comment lines keep proxies from closing an idle stream.
-import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
-import type { ServerResponse } from "node:http";
-import type { EventHub, OperatorEvent } from "../../framework/events.js";
+import type { FastifyInstance } from "fastify";
+import type { EventHub } from "../../framework/events.js";
+import type { Guard } from "../auth.js";
 import { ApiError } from "../errors.js";
+import { EventStreams } from "../event-streams.js";
 
 export interface EventRouteOptions {
   keepAliveMs?: number;
+  /** The open streams and their buffers (default: a new registry). */
+  streams?: EventStreams;
 }
 
 const RECENT_MAX = 500;
-
-function frame(e: OperatorEvent): string {
-  return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`;
-}
 
 function nonNegativeInt(v: unknown, what: string): number | undefined {
   if (v === undefined || v === "") return undefined;
@@ -26,19 +25,16 @@ function nonNegativeInt(v: unknown, what: string): number | undefined {
 export function eventRoutes(
   app: FastifyInstance,
   hub: EventHub,
-  guards: { read: preHandlerAsyncHookHandler[] },
+  guards: { read: Guard[] },
   opts: EventRouteOptions = {},
 ): void {
-  const open = new Set<ServerResponse>();
+  const streams = opts.streams ?? new EventStreams();
   // Streams never end by themselves: close them so the server can stop.
-  app.addHook("preClose", async () => {
-    for (const res of open) res.end();
-    open.clear();
-  });
+  app.addHook("preClose", async () => streams.closeAll());
 
   app.get<{ Querystring: { n?: string } }>(
     "/v1/events/recent",
-    { preHandler: guards.read },
+    { onRequest: guards.read },
     async (req) => ({
       events: hub.recent(Math.min(RECENT_MAX, nonNegativeInt(req.query.n, "n") ?? RECENT_MAX)),
     }),
@@ -46,7 +42,7 @@ export function eventRoutes(
 
   app.get<{ Querystring: { history?: string } }>(
     "/v1/events",
-    { preHandler: guards.read },
+    { onRequest: guards.read },
     async (req, reply) => {
       const history = nonNegativeInt(req.query.history, "history");
       const lastHeader = req.headers["last-event-id"];
@@ -54,6 +50,14 @@ export function eventRoutes(
         Array.isArray(lastHeader) ? lastHeader[0] : lastHeader,
         "Last-Event-ID",
       );
+      // Where the stream starts: after the id the client last saw, before the newest N, or now.
+      let afterId = hub.latestId;
+      // An id this hub never gave out comes from a previous scheduler process: all it kept.
+      if (lastId !== undefined) afterId = lastId > hub.latestId ? 0 : lastId;
+      else if (history !== undefined) {
+        const first = hub.recent(Math.min(history, RECENT_MAX))[0];
+        if (first) afterId = first.id - 1;
+      }
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -62,39 +66,12 @@ export function eventRoutes(
         connection: "keep-alive",
         "x-accel-buffering": "no",
       });
-      open.add(res);
-      // Subscribe before replaying so nothing falls between the two.
-      const queued: OperatorEvent[] = [];
-      let replaying = true;
-      let sentUpTo = 0;
-      const send = (e: OperatorEvent) => {
-        if (e.id <= sentUpTo) return;
-        sentUpTo = e.id;
-        res.write(frame(e));
-      };
-      const onEvent = (e: OperatorEvent) => (replaying ? queued.push(e) : send(e));
-      hub.on("event", onEvent);
       res.write(": connected\n\n");
-      const backlog =
-        lastId !== undefined
-          ? hub.since(lastId)
-          : history !== undefined
-            ? hub.recent(Math.min(history, RECENT_MAX))
-            : [];
-      for (const e of backlog) send(e);
-      replaying = false;
-      for (const e of queued.splice(0)) send(e);
-      const keepAlive = setInterval(
-        () => res.write(": keep-alive\n\n"),
-        opts.keepAliveMs ?? 15_000,
-      );
-      const cleanup = () => {
-        clearInterval(keepAlive);
-        hub.off("event", onEvent);
-        open.delete(res);
-      };
-      res.on("close", cleanup);
-      res.on("error", cleanup);
+      streams.attach(res, hub, {
+        afterId,
+        remote: `${req.ip}:${req.socket.remotePort ?? "?"}`,
+        keepAliveMs: opts.keepAliveMs ?? 15_000,
+      });
     },
   );
 }

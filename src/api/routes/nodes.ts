@@ -1,6 +1,8 @@
 // Nodes (one per agent the framework knows) and the summary of the whole cluster.
-import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyInstance } from "fastify";
+import type { Guard } from "../auth.js";
 import type { OperatorView } from "../../framework/operator-view.js";
+import { emptyBody, parseBody } from "../body.js";
 import { ApiError } from "../errors.js";
 
 type Params = { agentId: string };
@@ -8,20 +10,21 @@ type Params = { agentId: string };
 export function nodeRoutes(
   app: FastifyInstance,
   view: OperatorView,
-  guards: { read: preHandlerAsyncHookHandler[]; write: preHandlerAsyncHookHandler[] },
+  guards: { read: Guard[]; write: Guard[] },
 ): void {
-  app.get("/v1/summary", { preHandler: guards.read }, async () => view.summary());
-  app.get("/v1/nodes", { preHandler: guards.read }, async () => ({ nodes: view.nodes() }));
-  app.get<{ Params: Params }>("/v1/nodes/:agentId", { preHandler: guards.read }, async (req) => {
+  app.get("/v1/summary", { onRequest: guards.read }, async () => view.summary());
+  app.get("/v1/nodes", { onRequest: guards.read }, async () => ({ nodes: view.nodes() }));
+  app.get<{ Params: Params }>("/v1/nodes/:agentId", { onRequest: guards.read }, async (req) => {
     const node = view.node(req.params.agentId);
     if (!node) throw new ApiError(404, `no agent '${req.params.agentId}'`);
     return node;
   });
   app.post<{ Params: Params }>(
     "/v1/nodes/:agentId/rescan",
-    { preHandler: guards.write },
+    { onRequest: guards.write },
     async (req, reply) => {
       const { agentId } = req.params;
+      parseBody(emptyBody, req.body);
       const node = view.node(agentId);
       if (!node) throw new ApiError(404, `no agent '${agentId}'`);
       const platform = view.source.platform;

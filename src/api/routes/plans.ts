@@ -1,6 +1,7 @@
 // Plans: list, detail, and the operator controls (pause/resume a plan or phase, restart or
 // force-complete a step). Step ids contain '/', so the step travels in the body.
-import type { FastifyInstance, preHandlerAsyncHookHandler } from "fastify";
+import type { FastifyInstance } from "fastify";
+import type { Guard } from "../auth.js";
 import type { OperatorView } from "../../framework/operator-view.js";
 import { parseBody, phaseBody, stepBody } from "../body.js";
 
@@ -9,17 +10,17 @@ type Params = { planId: string };
 export function planRoutes(
   app: FastifyInstance,
   view: OperatorView,
-  guards: { read: preHandlerAsyncHookHandler[]; write: preHandlerAsyncHookHandler[] },
+  guards: { read: Guard[]; write: Guard[] },
 ): void {
   const engine = view.source.engine;
   const hub = view.events;
-  app.get("/v1/plans", { preHandler: guards.read }, async () => ({ plans: view.plans() }));
-  app.get<{ Params: Params }>("/v1/plans/:planId", { preHandler: guards.read }, async (req) =>
+  app.get("/v1/plans", { onRequest: guards.read }, async () => ({ plans: view.plans() }));
+  app.get<{ Params: Params }>("/v1/plans/:planId", { onRequest: guards.read }, async (req) =>
     engine.view(req.params.planId),
   );
   app.post<{ Params: Params }>(
     "/v1/plans/:planId/pause",
-    { preHandler: guards.write },
+    { onRequest: guards.write },
     async (req) => {
       const { phase } = parseBody(phaseBody, req.body);
       await engine.pause(req.params.planId, phase);
@@ -29,7 +30,7 @@ export function planRoutes(
   );
   app.post<{ Params: Params }>(
     "/v1/plans/:planId/resume",
-    { preHandler: guards.write },
+    { onRequest: guards.write },
     async (req) => {
       const { phase } = parseBody(phaseBody, req.body);
       await engine.resume(req.params.planId, phase);
@@ -39,7 +40,7 @@ export function planRoutes(
   );
   app.post<{ Params: Params }>(
     "/v1/plans/:planId/restart",
-    { preHandler: guards.write },
+    { onRequest: guards.write },
     async (req) => {
       const { step } = parseBody(stepBody, req.body);
       await engine.restartStep(req.params.planId, step);
@@ -49,7 +50,7 @@ export function planRoutes(
   );
   app.post<{ Params: Params }>(
     "/v1/plans/:planId/force-complete",
-    { preHandler: guards.write },
+    { onRequest: guards.write },
     async (req) => {
       const { step } = parseBody(stepBody, req.body);
       await engine.forceComplete(req.params.planId, step);

@@ -79,7 +79,7 @@ export function translateLegacyArgs(args: string[]): TranslatedArgs {
       out.push(arg);
       continue;
     }
-    if (name in FLAG_ALIASES) {
+    if (Object.hasOwn(FLAG_ALIASES, name)) {
       const ours = FLAG_ALIASES[name]!;
       out.push(m[2] !== undefined ? `--${ours}=${m[2]}` : `--${ours}`);
       if (name === "scaleio.password") {
@@ -89,7 +89,7 @@ export function translateLegacyArgs(args: string[]): TranslatedArgs {
       }
       continue;
     }
-    if (name in IGNORED_FLAGS) {
+    if (Object.hasOwn(IGNORED_FLAGS, name)) {
       notices.push(`ignoring -${name}: ${IGNORED_FLAGS[name]}`);
       // A value given as the next argument belongs to the ignored flag.
       if (

@@ -68,6 +68,38 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "boolean",
     description: "require the API token for reads too",
   },
+  "api-max-connections": {
+    path: ["api", "limits", "maxConnections"],
+    kind: "int",
+    description:
+      "connections the API serves at once; more are closed at once (0: no cap; default 1024)",
+  },
+  "api-headers-timeout-ms": {
+    path: ["api", "limits", "headersTimeoutMs"],
+    kind: "int",
+    description: "ms a request's headers may take to arrive (default 10000)",
+  },
+  "api-request-timeout-ms": {
+    path: ["api", "limits", "requestTimeoutMs"],
+    kind: "int",
+    description: "ms a request's headers and body may take to arrive (0: no limit; default 30000)",
+  },
+  "api-idle-timeout-ms": {
+    path: ["api", "limits", "idleTimeoutMs"],
+    kind: "int",
+    description: "ms without traffic before an API connection is closed (0: never; default 120000)",
+  },
+  "api-keep-alive-timeout-ms": {
+    path: ["api", "limits", "keepAliveTimeoutMs"],
+    kind: "int",
+    description: "ms an idle keep-alive API connection stays open (default 72000)",
+  },
+  "api-max-requests-per-socket": {
+    path: ["api", "limits", "maxRequestsPerSocket"],
+    kind: "int",
+    description:
+      "requests served on one API connection before it is closed (0: no limit; default 1000)",
+  },
   "api-tls-cert": {
     path: ["api", "tlsCertFile"],
     kind: "string",
@@ -433,7 +465,11 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
     }
   }
   for (const key of Object.keys(flags)) {
-    if (flags[key] !== undefined && !(key in OPTIONS) && !(key in SECRET_OPTIONS)) {
+    if (
+      flags[key] !== undefined &&
+      !Object.hasOwn(OPTIONS, key) &&
+      !Object.hasOwn(SECRET_OPTIONS, key)
+    ) {
       problems.push(`unknown option --${key}`);
     }
   }

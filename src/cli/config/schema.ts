@@ -2,6 +2,7 @@
 // keys), from environment variables and from flags; secrets are never part of it (they are
 // loaded separately into Secret objects).
 import { z } from "zod";
+import { DEFAULT_HTTP_LIMITS as HTTP } from "../../api/http-limits.js";
 
 const hostOrIp = z
   .string()
@@ -71,6 +72,37 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(35000),
         /** When true, reads need the token too (mutations always do). */
         protectReads: z.boolean().default(false),
+        /** The HTTP server's timeouts and connection cap (src/api/http-limits.ts). */
+        limits: z
+          .object({
+            maxConnections: z.number().int().min(0).max(1_000_000).default(HTTP.maxConnections),
+            headersTimeoutMs: z.number().int().min(100).max(600_000).default(HTTP.headersTimeoutMs),
+            requestTimeoutMs: z.number().int().min(0).max(3_600_000).default(HTTP.requestTimeoutMs),
+            idleTimeoutMs: z
+              .number()
+              .int()
+              .min(0)
+              .max(3_600_000)
+              .refine(
+                (v) => v === 0 || v >= 20_000,
+                "must be 0 (never) or at least 20000: an idle event stream has traffic every 15 s",
+              )
+              .default(HTTP.idleTimeoutMs),
+            keepAliveTimeoutMs: z
+              .number()
+              .int()
+              .min(100)
+              .max(600_000)
+              .default(HTTP.keepAliveTimeoutMs),
+            maxRequestsPerSocket: z
+              .number()
+              .int()
+              .min(0)
+              .max(1_000_000)
+              .default(HTTP.maxRequestsPerSocket),
+          })
+          .strict()
+          .prefault({}),
         /** TLS for the API and the executor endpoints: PEM certificate and key files. */
         tlsCertFile: z.string().min(1).optional(),
         tlsKeyFile: z.string().min(1).optional(),
@@ -194,6 +226,14 @@ export const configSchema = z
         code: "custom",
         path: ["api", "tlsCaFile"],
         message: "is only used with --api-tls-cert and --api-tls-key",
+      });
+    }
+    const l = cfg.api.limits;
+    if (l.requestTimeoutMs > 0 && l.headersTimeoutMs > l.requestTimeoutMs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["api", "limits", "headersTimeoutMs"],
+        message: `must not exceed api.limits.requestTimeoutMs (${l.requestTimeoutMs})`,
       });
     }
     const e = cfg.scaleio.existing;

@@ -2,7 +2,10 @@
 // with Last-Event-ID replays exactly what was missed, and ?history=N replays the newest N.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import type { ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { EventStreams } from "../../../src/api/event-streams.js";
 import { EventHub } from "../../../src/framework/events.js";
 import { parseFrames } from "../../../src/cli/operator/sse.js";
 import type { OperatorEvent } from "../../../src/framework/events.js";
@@ -179,4 +182,107 @@ test("the buffer keeps only the newest plan, node and summary event of each obje
     ],
   );
   assert.equal((hub.since(4)[0]!.data as { status: string }).status, "IN_PROGRESS");
+});
+
+/** A response whose socket the test fills and drains. */
+class FakeResponse extends EventEmitter {
+  frames: string[] = [];
+  full = false;
+  writableLength = 0;
+  destroyed = false;
+  write(text: string): boolean {
+    this.frames.push(text);
+    if (this.full) this.writableLength += Buffer.byteLength(text);
+    return !this.full;
+  }
+  drain(): void {
+    this.full = false;
+    this.writableLength = 0;
+    this.emit("drain");
+  }
+  destroy(): void {
+    this.destroyed = true;
+    this.emit("close");
+  }
+  end(): void {
+    this.emit("close");
+  }
+  ids(): number[] {
+    return this.frames.flatMap((f) =>
+      /^id: (\d+)/.exec(f) ? [Number(/^id: (\d+)/.exec(f)![1])] : [],
+    );
+  }
+}
+
+test("a client whose socket is full is sent nothing more until it drains, then only what it missed", () => {
+  const hub = new EventHub({ capacity: 20 });
+  const drops: string[] = [];
+  const streams = new EventStreams({
+    maxBufferedBytes: 64 * 1024,
+    onDrop: (remote, why) => drops.push(`${remote}: ${why}`),
+  });
+  const res = new FakeResponse();
+  streams.attach(res as unknown as ServerResponse, hub, {
+    afterId: 0,
+    remote: "10.0.0.9",
+    keepAliveMs: 60_000,
+  });
+  hub.log("info", "one");
+  hub.log("info", "two");
+  assert.deepEqual(res.ids(), [1, 2]);
+
+  // The socket holds 70 kB the client has not taken: over the bound once more is written.
+  res.full = true;
+  res.writableLength = 70_000;
+  hub.publish("plan", { id: "deploy", n: 1 }); // written; now over the bound
+  for (let n = 2; n <= 8; n++) hub.publish("plan", { id: "deploy", n });
+  hub.log("info", "three");
+  assert.deepEqual(res.ids(), [1, 2, 3], "nothing queued behind a full socket");
+  const held = streams.stats().clients[0]!;
+  assert.equal(held.behind, true);
+  assert.ok(held.bufferedBytes < 70_100, `${held.bufferedBytes} bytes held`);
+
+  res.drain();
+  // The newest plan view (id 10) once, then the log line it missed.
+  assert.deepEqual(res.ids(), [1, 2, 3, 10, 11]);
+  assert.match(res.frames.at(-2)!, /"n":8/);
+  assert.equal(streams.stats().clients[0]!.behind, false);
+
+  // Full again, and the hub lets go of events it was never sent: disconnected.
+  res.full = true;
+  res.writableLength = 70_000;
+  for (let i = 0; i < 25; i++) hub.log("info", `flood ${i}`);
+  assert.equal(res.destroyed, true);
+  assert.equal(streams.stats().clients.length, 0);
+  assert.equal(streams.stats().dropped, 1);
+  assert.match(drops[0]!, /^10\.0\.0\.9: fell behind/);
+  assert.equal(hub.listenerCount("event"), 0, "no listener left behind");
+});
+
+test("a reconnect with an id from a previous scheduler process replays all that is kept", async () => {
+  const f = await operatorFixture();
+  fixtures.push(f);
+  await f.app.listen({ host: "127.0.0.1", port: 0 });
+  const url = `http://127.0.0.1:${(f.app.server.address() as AddressInfo).port}/v1/events`;
+  const kept = f.view.events.since();
+  assert.ok(kept.length > 0);
+  const { events } = await withDeadline(
+    readUntil(url, { "last-event-id": String(f.view.events.latestId + 1000) }, (evs) =>
+      evs.some((e) => e.id === kept.at(-1)!.id),
+    ),
+    10_000,
+    "the kept events",
+  );
+  assert.equal(events[0]!.id, kept[0]!.id);
+});
+
+test("the hub tells how far it let go of events for room", () => {
+  const hub = new EventHub({ capacity: 3 });
+  hub.publish("plan", { id: "a" });
+  hub.publish("plan", { id: "a" }); // replaces the first: not let go of for room
+  hub.log("info", "x");
+  hub.log("info", "y");
+  assert.equal(hub.evictedUpTo, 0);
+  hub.log("info", "z");
+  assert.equal(hub.evictedUpTo, 2);
 });

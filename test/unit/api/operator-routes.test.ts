@@ -9,6 +9,7 @@ import {
   TOKEN,
   type OperatorFixture,
 } from "../../support/operator-fixture.js";
+import { watchPrototypes } from "../../support/prototypes.js";
 import { waitUntil } from "../../support/wait.js";
 
 const fixtures: OperatorFixture[] = [];
@@ -186,6 +187,98 @@ test("pause and resume a plan or a phase; unknown phases and steps are 404", asy
         .status === "IN_PROGRESS",
     { timeoutMs: 10_000, what: "the restarted step to run again" },
   );
+});
+
+test("ids named like prototype properties are unknown: 404, nothing changes, the plan still works", async () => {
+  const watch = watchPrototypes();
+  try {
+    const { app, sched, view, platform } = await setup({ withRescan: true });
+    const post = (url: string, payload?: object) =>
+      app.inject({
+        method: "POST",
+        url,
+        headers: auth(),
+        ...(payload ? { payload } : {}),
+      });
+    assert.equal((await post("/v1/plans/deploy/pause", {})).statusCode, 200);
+    await waitUntil(
+      () =>
+        sched.engine
+          .view("deploy")
+          .phases[0]!.steps.every((s) => s.message === "waiting for the test"),
+      { timeoutMs: 10_000, what: "both install steps running" },
+    );
+    const before = JSON.stringify(sched.engine.view("deploy"));
+    const lastEvent = view.events.latestId;
+    const names = ["__proto__", "constructor", "toString", "valueOf", "hasOwnProperty"];
+    for (const name of names) {
+      for (const verb of ["restart", "force-complete"]) {
+        const r = await post(`/v1/plans/deploy/${verb}`, { step: name });
+        assert.equal(r.statusCode, 404, `${verb} ${name}: ${r.body}`);
+        assert.equal(r.json().error, `plan 'deploy' has no step '${name}'`);
+      }
+      for (const verb of ["pause", "resume"]) {
+        const r = await post(`/v1/plans/deploy/${verb}`, { phase: name });
+        assert.equal(r.statusCode, 404, `${verb} ${name}: ${r.body}`);
+      }
+      const id = encodeURIComponent(name);
+      for (const r of [
+        await app.inject({ url: `/v1/plans/${id}` }),
+        await app.inject({ url: `/v1/nodes/${id}` }),
+        await post(`/v1/plans/${id}/pause`, {}),
+        await post(`/v1/nodes/${id}/rescan`),
+      ])
+        assert.equal(r.statusCode, 404, `${name}: ${r.body}`);
+    }
+    assert.deepEqual(watch.changes(), [], "no built-in object was touched");
+    assert.equal(JSON.stringify(sched.engine.view("deploy")), before, "the plan is unchanged");
+    assert.deepEqual(
+      view.events.since(lastEvent).filter((e) => e.type !== "summary"),
+      [],
+      "no event was published for a refused request",
+    );
+    assert.deepEqual(platform.rescans, []);
+
+    // Everything still works: metrics, resuming the paused plan, the pending step starting.
+    assert.equal((await app.inject({ url: "/metrics" })).statusCode, 200);
+    const resumed = await post("/v1/plans/deploy/resume", {});
+    assert.equal(resumed.statusCode, 200, resumed.body);
+    assert.equal(resumed.json().paused, false);
+    platform.release("agent-0");
+    platform.release("agent-1");
+    await sched.engine.waitFor("deploy", (v) => v.status === "COMPLETE", 10_000);
+  } finally {
+    watch.restore();
+  }
+});
+
+test("a body that is not a JSON object is 400 and changes nothing", async () => {
+  const { app, sched, platform } = await setup({ withRescan: true });
+  const urls = [
+    "/v1/plans/deploy/pause",
+    "/v1/plans/deploy/resume",
+    "/v1/plans/deploy/restart",
+    "/v1/plans/deploy/force-complete",
+    "/v1/nodes/agent-0/rescan",
+  ];
+  for (const url of urls)
+    for (const payload of ["null", "[]", '[{"step":"verify/all"}]', '"deploy"', "1", "true"]) {
+      const r = await app.inject({
+        method: "POST",
+        url,
+        headers: { ...auth(), "content-type": "application/json" },
+        payload,
+      });
+      assert.equal(r.statusCode, 400, `${url} ${payload}: ${r.body}`);
+      assert.match(r.json().error, /must be a JSON object/);
+    }
+  const v = sched.engine.view("deploy");
+  assert.equal(v.paused, false, "a null body no longer pauses the plan");
+  assert.equal(v.phases[1]!.steps[0]!.status, "PENDING");
+  assert.deepEqual(platform.rescans, []);
+  // No body at all, or {}, still works.
+  const r = await app.inject({ method: "POST", url: "/v1/nodes/agent-0/rescan", headers: auth() });
+  assert.equal(r.statusCode, 202);
 });
 
 test("rescan: 202 when the platform can, 501 when it cannot, 404 for unknown agents", async () => {

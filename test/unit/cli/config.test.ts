@@ -208,6 +208,53 @@ test("bad YAML, unknown keys, unknown flags and contradictions are reported", ()
   );
 });
 
+test("the API's HTTP limits have defaults and come from flags, the environment or YAML", () => {
+  const d = loadConfig({ env: {} }).config.api.limits;
+  assert.deepEqual(d, {
+    maxConnections: 1024,
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    idleTimeoutMs: 120_000,
+    keepAliveTimeoutMs: 72_000,
+    maxRequestsPerSocket: 1000,
+  });
+  const { config } = loadConfig({
+    env: { SCALEIO_FRAMEWORK_API_MAX_CONNECTIONS: "50" },
+    flags: { apiRequestTimeoutMs: "5000", "api-headers-timeout-ms": "2000" },
+    file: file("limits.yaml", "api:\n  limits:\n    idleTimeoutMs: 0\n"),
+  });
+  assert.equal(config.api.limits.maxConnections, 50);
+  assert.equal(config.api.limits.requestTimeoutMs, 5000);
+  assert.equal(config.api.limits.headersTimeoutMs, 2000);
+  assert.equal(config.api.limits.idleTimeoutMs, 0);
+  const problems = problemsOf(() =>
+    loadConfig({
+      env: {},
+      flags: {
+        "api-headers-timeout-ms": "20000",
+        "api-request-timeout-ms": "10000",
+        "api-idle-timeout-ms": "5000",
+        "api-max-connections": "-1",
+      },
+    }),
+  );
+  assert.ok(problems.some((p) => /api\.limits\.headersTimeoutMs: must not exceed/.test(p)));
+  assert.ok(problems.some((p) => /api\.limits\.idleTimeoutMs: must be 0 \(never\)/.test(p)));
+  assert.ok(problems.some((p) => /api\.limits\.maxConnections/.test(p)));
+});
+
+test("flag names that are prototype properties are unknown flags, not lookups", () => {
+  assert.deepEqual(translateLegacyArgs(["-constructor", "-toString=1"]).argv, [
+    "-constructor",
+    "-toString=1",
+  ]);
+  const problems = problemsOf(() =>
+    loadConfig({ env: {}, flags: { constructor: "x", ["__proto__"]: "y", toString: "z" } }),
+  );
+  assert.ok(problems.includes("unknown option --constructor"), problems.join("; "));
+  assert.ok(problems.includes("unknown option --to-string"), problems.join("; "));
+});
+
 test("TLS for the API: certificate and key together, from flags, the environment or YAML", () => {
   const { config } = loadConfig({
     env: { SCALEIO_FRAMEWORK_API_TLS_KEY: "/etc/scaleio/api.key" },
