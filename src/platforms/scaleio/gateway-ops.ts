@@ -69,6 +69,9 @@ export function gatewayClusterOps(
         `SDS ${done ? done.sdsId : "?"} at ${ipOf(agentId)} with ${node.sds.pools.reduce((n, p) => n + p.devices.length, 0)} device(s)`,
       );
     },
+    async setSpare(poolId: string, percent: number) {
+      await gw().setSparePercentage(poolId, percent);
+    },
     async verify(ctx: StepContext) {
       const client = gw();
       const s = await clusterSummary(client, opts.system);

@@ -27,6 +27,8 @@ import { TopologyError, type AgentFacts, type DeviceFact } from "./topology/fact
 import { decodeDeviceReport, sameUsableDevices } from "./device-report.js";
 import { LatestWriter } from "../../store/latest-writer.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
+import type { PlatformHealth } from "../../framework/health/monitor.js";
+import { ClusterHealth, type ClusterHealthOptions } from "./cluster-health.js";
 
 export interface ClusterOps {
   /** Protection domains, fault sets and pools of the layout. */
@@ -41,6 +43,8 @@ export interface ClusterOps {
   verify(ctx: StepContext): Promise<void>;
   /** Reads the cluster for operators (summary and the SDCs' states). */
   observe?(): Promise<{ summary: ClusterSummary; sdcs: SdcState[] }>;
+  /** Sets a pool's spare percentage (the spare policy's repair). */
+  setSpare?(poolId: string, percent: number): Promise<void>;
 }
 
 export interface SdcState {
@@ -62,6 +66,8 @@ export interface ScaleIOPlatformOptions {
   cluster: ClusterOps;
   /** Needed when `isolator.restartAgent` is on: the master's maintenance API. */
   agentRestart?: AgentRestartOptions;
+  /** Observation, health conditions and repairs (none: the cluster is only summarised). */
+  health?: Omit<ClusterHealthOptions, "provisioned">;
 }
 
 const PLACEMENT_KEY = "scaleio/placement";
@@ -107,6 +113,9 @@ export class ScaleIOPlatform implements Platform {
   );
   private planSteps = 0;
   private layout: StorageLayout | undefined;
+  /** Spare the policy wants for pools the operator left without a value. */
+  private spareNeeded: ReadonlyMap<string, number> = new Map();
+  private clusterHealth: ClusterHealth | undefined;
   private sdcStates: SdcState[] = [];
   /** Agents whose usable devices changed since their SDS step last ran. */
   private devicesChanged = new Set<string>();
@@ -128,10 +137,57 @@ export class ScaleIOPlatform implements Platform {
     this.domainsSignature = await ctx.store.get<string>(DOMAINS_KEY);
     this.devicesChanged = new Set((await ctx.store.get<string[]>(DEVICES_CHANGED_KEY)) ?? []);
     await this.recompute();
+    if (this.opts.health) {
+      this.clusterHealth = this.startHealth(this.opts.health);
+      this.clusterHealth.start();
+    }
   }
 
   async stop(): Promise<void> {
+    await this.clusterHealth?.stop();
     await this.recomputer.settled();
+  }
+
+  /** The observer, as the framework's health monitor reads it. */
+  get health(): PlatformHealth | undefined {
+    return this.clusterHealth?.observer;
+  }
+
+  /** Per pool: used ratio and rebuild progress, for metrics. */
+  poolGauges(): { pool: string; usedRatio: number; rebuildProgress: number }[] {
+    return this.clusterHealth?.poolGauges() ?? [];
+  }
+
+  private startHealth(o: Omit<ClusterHealthOptions, "provisioned">): ClusterHealth {
+    const ctx = this.ctx;
+    const ipOf = (id: string) => ctx.agents.get(id)?.ip ?? id;
+    return new ClusterHealth(
+      { ...o, provisioned: "provision" in this.opts.mode },
+      {
+        engine: ctx.engine,
+        agents: ctx.agents,
+        logger: ctx.logger,
+        layout: () => this.layout,
+        neededSpare: () => this.spareNeeded,
+        managers: () => {
+          const mode = this.opts.mode;
+          if ("existing" in mode) return mode.existing.managers;
+          return (this.placement ?? [])
+            .filter((m) => m.role !== "tiebreaker")
+            .map((m) => ipOf(m.agentId));
+        },
+        runNode: (agentId, kind, params, sctx) => ctx.runNode(agentId, kind, params, sctx),
+        setSpare: async (poolId, pct, sctx) => {
+          if (!this.opts.cluster.setSpare) throw new Error("the spare cannot be set here");
+          sctx.progress(`setting the spare of pool ${poolId} to ${pct} %`);
+          await this.opts.cluster.setSpare(poolId, pct);
+        },
+        rejoin: async (agentId, sctx) => {
+          if (!this.layout) throw new Error("no storage layout yet");
+          await this.opts.cluster.applyAgent(this.layout, agentId, ipOf, sctx);
+        },
+      },
+    );
   }
 
   /**
@@ -196,10 +252,17 @@ export class ScaleIOPlatform implements Platform {
       // Spare for the largest fault unit, counting agents that are away too (their SDSs
       // still hold data): a lost agent must not make the spare jump and fall back.
       const everyone = this.ctx.agents.all().map((a) => this.toFacts(a));
-      layout = withSparePolicy(
-        layout,
-        neededSpare(planStorage(everyone, this.opts.strategy), everyone),
+      const needed = neededSpare(planStorage(everyone, this.opts.strategy), everyone);
+      layout = withSparePolicy(layout, needed);
+      // Only pools whose spare the policy sets: an operator's own value is never repaired.
+      const own = new Set(
+        layout.domains.flatMap((d) =>
+          d.pools
+            .filter((p) => p.sparePercentage !== needed.get(`${d.name}/${p.name}`))
+            .map((p) => `${d.name}/${p.name}`),
+        ),
       );
+      this.spareNeeded = new Map([...needed].filter(([k]) => !own.has(k)));
     }
     this.layout = layout;
     this.agentProblems = layout.nodes

@@ -1,0 +1,223 @@
+// ScaleIO's side of "watch the cluster and keep it healthy": runs the observer, observes
+// again soon after every step the framework finishes, and after each observation recomputes
+// the `recovery` plan from what it found — only for what the framework made (or, with
+// `--repair existing`, what the operator handed over) and only for agents whose own deploy
+// steps are done.
+import type { PlanEngine } from "../../framework/plan/engine.js";
+import type { StepContext } from "../../framework/plan/types.js";
+import type { AgentRegistry } from "../../framework/agents.js";
+import type { MesosLogger } from "../../mesos/logger.js";
+import { CoalescedRunner } from "../../common/coalesced-runner.js";
+import type { ClusterObserver } from "./observe/observer.js";
+import type { ObservedCluster } from "./observe/model.js";
+import { poolObject } from "./observe/checks.js";
+import {
+  RECOVERY_PLAN_ID,
+  RepairBackoff,
+  buildRecoveryPlan,
+  type RecoveryAgent,
+} from "./recovery-plan.js";
+import type { StorageLayout } from "./topology/storage.js";
+
+export type RepairScope = "owned" | "existing" | "off";
+
+export interface ClusterHealthOptions {
+  observer: ClusterObserver;
+  /** `owned`: repair what the framework made (provisioned clusters); `existing`: also an
+   *  existing cluster handed over; `off`: report only. */
+  repair: RepairScope;
+  /** The framework provisioned this cluster (else it attached to an existing one). */
+  provisioned: boolean;
+  maxParallel?: number;
+  backoff?: RepairBackoff;
+  settleTimeoutMs?: number;
+}
+
+/** What the health side reads from and asks of the platform. */
+export interface ClusterHealthHost {
+  engine: PlanEngine;
+  agents: AgentRegistry;
+  logger: MesosLogger;
+  layout(): StorageLayout | undefined;
+  /** Spare the policy wants, by `<domain>/<pool>` (pools the operator left without a value). */
+  neededSpare(): ReadonlyMap<string, number>;
+  managers(): string[];
+  runNode(agentId: string, kind: string, params: unknown, ctx: StepContext): Promise<unknown>;
+  setSpare(poolId: string, percent: number, ctx: StepContext): Promise<void>;
+  rejoin(agentId: string, ctx: StepContext): Promise<void>;
+}
+
+const DEPLOY = "deploy";
+
+export class ClusterHealth {
+  readonly observer: ClusterObserver;
+  private readonly opts: ClusterHealthOptions;
+  private readonly host: ClusterHealthHost;
+  private readonly backoff: RepairBackoff;
+  private readonly planner: CoalescedRunner;
+  private readonly detach: (() => void)[] = [];
+
+  constructor(opts: ClusterHealthOptions, host: ClusterHealthHost) {
+    this.opts = opts;
+    this.host = host;
+    this.observer = opts.observer;
+    this.backoff = opts.backoff ?? new RepairBackoff();
+    this.planner = new CoalescedRunner(() => this.replan());
+  }
+
+  get repairs(): boolean {
+    return (
+      this.opts.repair === "existing" || (this.opts.repair === "owned" && this.opts.provisioned)
+    );
+  }
+
+  start(): void {
+    const onObserved = () => {
+      void this.planner
+        .run()
+        .catch((err: Error) =>
+          this.host.logger.error({ err: err.message }, "recovery plan not computed"),
+        );
+    };
+    const onFailed = (err: Error) =>
+      this.host.logger.debug({ err: err.message }, "cluster not observable yet");
+    // Every change the framework makes is looked at soon after, not at the next interval.
+    const onStep = (_plan: string, _phase: string, s: { status: string }) => {
+      if (s.status === "COMPLETE") this.observer.observeSoon();
+    };
+    this.observer.on("observed", onObserved);
+    this.observer.on("failed", onFailed);
+    this.host.engine.on("step", onStep);
+    this.detach.push(
+      () => this.observer.off("observed", onObserved),
+      () => this.observer.off("failed", onFailed),
+      () => this.host.engine.off("step", onStep),
+    );
+    this.observer.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const d of this.detach.splice(0)) d();
+    await this.observer.stop();
+    await this.planner.settled();
+  }
+
+  /** Steps of the deploy plan not yet complete, by agent (repairs wait for those). */
+  private busyAgents(): Set<string> {
+    const busy = new Set<string>();
+    if (!this.host.engine.planIds().includes(DEPLOY)) return busy;
+    for (const ph of this.host.engine.view(DEPLOY).phases)
+      for (const s of ph.steps) if (s.asset && s.status !== "COMPLETE") busy.add(s.asset);
+    return busy;
+  }
+
+  private deployStepDone(id: string): boolean {
+    if (!this.host.engine.planIds().includes(DEPLOY)) return false;
+    for (const ph of this.host.engine.view(DEPLOY).phases)
+      for (const s of ph.steps) if (s.id === id) return s.status === "COMPLETE";
+    return false;
+  }
+
+  private async replan(): Promise<void> {
+    const observed = this.observer.latest;
+    if (!observed || !this.repairs) return;
+    const busy = this.busyAgents();
+    const agentByIp = new Map<string, RecoveryAgent>();
+    for (const a of this.host.agents.all())
+      agentByIp.set(a.ip, {
+        agentId: a.agentId,
+        hostname: a.hostname,
+        // An agent still being deployed is not repaired: its deploy steps own it.
+        lost: a.lostSince !== undefined || busy.has(a.agentId),
+      });
+    const spare = this.deployStepDone("storage/domains") ? this.host.neededSpare() : new Map();
+    const plan = buildRecoveryPlan(
+      {
+        findings: this.observer.findings,
+        observed,
+        agentByIp,
+        managers: this.host.managers(),
+        neededSpare: spare,
+        missingDevices: this.missingDevices(observed, busy),
+        backoff: this.backoff,
+        ...(this.opts.maxParallel !== undefined ? { maxParallel: this.opts.maxParallel } : {}),
+        ...(this.opts.settleTimeoutMs !== undefined
+          ? { settleTimeoutMs: this.opts.settleTimeoutMs }
+          : {}),
+      },
+      {
+        node: (agentId, kind, params, ctx) => this.host.runNode(agentId, kind, params, ctx),
+        observedUntil: (ok, what, ctx, timeoutMs) => this.observedUntil(ok, what, ctx, timeoutMs),
+        setSpare: (poolId, pct, ctx) => this.host.setSpare(poolId, pct, ctx),
+        rejoin: (agentId, ctx) => this.host.rejoin(agentId, ctx),
+      },
+    );
+    const had = this.host.engine.planIds().includes(RECOVERY_PLAN_ID);
+    // No plan until there is something to repair; once there, it stays (empty when healthy).
+    if (!had && plan.phases[0]!.steps.length === 0) return;
+    await this.host.engine.setPlan(plan);
+  }
+
+  /** Devices the layout gives an agent's SDS that the observed SDS no longer has. */
+  private missingDevices(observed: ObservedCluster, busy: Set<string>): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const layout = this.host.layout();
+    if (!layout) return out;
+    for (const n of layout.nodes) {
+      if (!n.sds || busy.has(n.agentId) || !this.deployStepDone(`join-sds/${n.agentId}`)) continue;
+      const ip = this.host.agents.get(n.agentId)?.ip;
+      const sds = observed.sds.find((s) => ip !== undefined && s.ips.includes(ip));
+      if (!sds || !sds.connected) continue;
+      const have = new Set(observed.devices.filter((d) => d.sdsId === sds.id).map((d) => d.path));
+      const missing = n.sds.pools.flatMap((p) => p.devices).filter((d) => !have.has(d));
+      if (missing.length) out.set(n.agentId, missing);
+    }
+    return out;
+  }
+
+  /** Resolves at the first observation from now on that satisfies `ok`. */
+  private observedUntil(
+    ok: (o: ObservedCluster) => boolean,
+    what: string,
+    ctx: StepContext,
+    timeoutMs: number,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        this.observer.off("observed", onObserved);
+        ctx.signal.removeEventListener("abort", onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onObserved = (o: ObservedCluster) => {
+        if (ok(o)) done();
+        else this.observer.observeSoon();
+      };
+      const onAbort = () => done(ctx.signal.reason as Error);
+      const timer = setTimeout(
+        () => done(new Error(`${what}: not seen within ${Math.round(timeoutMs / 1000)} s`)),
+        timeoutMs,
+      );
+      this.observer.on("observed", onObserved);
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      this.observer.observeSoon();
+    });
+  }
+
+  /** Per pool: used ratio and rebuild progress, for metrics. */
+  poolGauges(): { pool: string; usedRatio: number; rebuildProgress: number }[] {
+    const o = this.observer.latest;
+    if (!o) return [];
+    return o.pools.map((p) => {
+      const rebuilding = this.observer.findings.find(
+        (f) => f.type === "Rebuilding" && f.object === poolObject(p),
+      );
+      return {
+        pool: poolObject(p),
+        usedRatio: p.usedPercent / 100,
+        rebuildProgress: rebuilding ? (rebuilding.values?.progressPercent ?? 0) / 100 : 1,
+      };
+    });
+  }
+}
