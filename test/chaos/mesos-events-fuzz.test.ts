@@ -166,12 +166,10 @@ const validEvent: fc.Arbitrary<Record<string, unknown> & { type: string }> = fc.
     .map((offers) => ({ type: "OFFERS", offers: { offers } })),
   validStatus.map((status) => ({ type: "UPDATE", update: { status } })),
   idValue.map((v) => ({ type: "RESCIND", rescind: { offer_id: { value: `o-${v}` } } })),
-  fc
-    .tuple(agentId, fc.base64String({ maxLength: 40 }))
-    .map(([a, data]) => ({
-      type: "MESSAGE",
-      message: { agent_id: a, executor_id: { value: `scaleio-${a.value}` }, data },
-    })),
+  fc.tuple(agentId, fc.base64String({ maxLength: 40 })).map(([a, data]) => ({
+    type: "MESSAGE",
+    message: { agent_id: a, executor_id: { value: `scaleio-${a.value}` }, data },
+  })),
   fc.tuple(agentId, fc.boolean()).map(([a, withExecutor]) => ({
     type: "FAILURE",
     failure: {
