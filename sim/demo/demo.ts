@@ -323,19 +323,36 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
 export async function runDemo(argv: string[]): Promise<void> {
   const agents = Number(argv[argv.indexOf("--agents") + 1] ?? 5) || 5;
   const exitWhenHealthy = argv.includes("--exit-when-healthy");
-  const demo = await startDemo({
+  const starting = startDemo({
     agents,
     exitWhenHealthy,
     // The failover walk-through kills an agent: let the master notice within seconds.
     ...(argv.includes("--failover") ? { agentPingTimeoutMs: 1000 } : {}),
   });
-  const started = Date.now();
+  // Signals are handled from the start: a Ctrl-C or `timeout` during the deploy must stop the
+  // executors too (each is in its own process group; nothing else would).
+  let stopping: Promise<void> | undefined;
+  const stopAndExit = (code: number): Promise<void> =>
+    (stopping ??= starting
+      .then((d) => d.stop())
+      .then(
+        () => process.exit(code),
+        (err: unknown) => {
+          console.error(`stopping failed: ${(err as Error).message}`);
+          process.exit(1);
+        },
+      ));
+  process.once("SIGINT", () => void stopAndExit(0));
+  process.once("SIGTERM", () => void stopAndExit(0));
+  const demo = await starting;
+  if (stopping) return;
+  const startedAt = Date.now();
   try {
     await demo.healthy;
     const s = await demo.scheduler.summary();
     const gb = (kb: number) => `${(kb / 2 ** 20).toFixed(0)} GB`;
     console.log(
-      `healthy in ${((Date.now() - started) / 1000).toFixed(1)} s: MDM cluster ${s.mdmMode ?? "?"} ${s.clusterState ?? "?"}, ` +
+      `healthy in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: MDM cluster ${s.mdmMode ?? "?"} ${s.clusterState ?? "?"}, ` +
         `${s.sdsConnected}/${s.sdsTotal} SDS connected, raw ${gb(s.rawCapacityKb)}, usable ${gb(s.usableCapacityKb)}, ` +
         `${s.sdcConnected}/${s.sdcTotal} SDC connected`,
     );
@@ -348,24 +365,12 @@ export async function runDemo(argv: string[]): Promise<void> {
           ? `failover ok: volume ${r.volumeId} read back on another agent with the same sha256`
           : `failover FAILED: wrote ${r.written}, read ${r.read}`,
       );
-      if (r.read !== r.written) {
-        await demo.stop();
-        process.exit(1);
-      }
+      if (r.read !== r.written) return stopAndExit(1);
     }
-    if (exitWhenHealthy) {
-      await demo.stop();
-      process.exit(0);
-    }
+    if (exitWhenHealthy) return stopAndExit(0);
   } catch (err) {
+    if (stopping) return; // stopped by a signal: the deploy was cut short, not unhealthy
     console.error(`not healthy: ${(err as Error).message}`);
-    await demo.stop();
-    process.exit(1);
+    return stopAndExit(1);
   }
-  const stop = async () => {
-    await demo.stop();
-    process.exit(0);
-  };
-  process.once("SIGINT", () => void stop());
-  process.once("SIGTERM", () => void stop());
 }

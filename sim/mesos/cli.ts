@@ -1,5 +1,6 @@
 // `scaleio-framework dev mesos`: a master and agents on loopback addresses until SIGINT or
-// SIGTERM, then everything started is stopped (agent processes and their executors).
+// SIGTERM, then everything started is stopped (agent processes and their executors). Each
+// agent is an emulated host unless --host-passthrough says otherwise (emulated-host.ts).
 import { Command, InvalidArgumentError } from "commander";
 import { startDevCluster } from "./cluster.js";
 
@@ -27,6 +28,11 @@ export function registerDevMesos(program: Command): void {
     )
     .option("--heartbeat <secs>", "scheduler heartbeat interval in seconds", Number, 15)
     .option("--verbose", "log master and agent activity to stderr", false)
+    .option(
+      "--host-passthrough",
+      "run executors on this machine itself (package installs, scli, systemctl...); by default each agent is an emulated host",
+      false,
+    )
     .action(
       async (o: {
         agents: number;
@@ -36,10 +42,11 @@ export function registerDevMesos(program: Command): void {
         agentsPerProcess?: number;
         heartbeat: number;
         verbose: boolean;
+        hostPassthrough: boolean;
       }) => {
         if (!/^127\./.test(o.host))
           throw new InvalidArgumentError("--host must be a loopback address (127.x.y.z)");
-        const cluster = await startDevCluster({
+        const starting = startDevCluster({
           agents: o.agents,
           agentsPerProcess: o.agentsPerProcess ?? (o.agents > 8 ? 500 : 1),
           masterHost: o.host,
@@ -47,23 +54,33 @@ export function registerDevMesos(program: Command): void {
           ...(o.zk ? { zk: o.zk } : {}),
           master: { heartbeatIntervalMs: o.heartbeat * 1000 },
           verbose: o.verbose,
+          hostPassthrough: o.hostPassthrough,
         });
-        await Promise.all(cluster.agents.map((a) => a.id()));
-        process.stdout.write(`master: ${cluster.masterUrl}\n`);
+        // Signals are handled from the start: one during start-up stops what has started.
         let stopping = false;
         const stop = () => {
           if (stopping) return;
           stopping = true;
-          cluster.stop().then(
-            () => process.exit(0),
-            (err: unknown) => {
-              process.stderr.write(`stopping failed: ${String(err)}\n`);
-              process.exit(1);
-            },
-          );
+          starting
+            .then((c) => c.stop())
+            .then(
+              () => process.exit(0),
+              (err: unknown) => {
+                process.stderr.write(`stopping failed: ${String(err)}\n`);
+                process.exit(1);
+              },
+            );
         };
         process.on("SIGINT", stop);
         process.on("SIGTERM", stop);
+        const cluster = await starting;
+        if (stopping) return;
+        if (o.hostPassthrough)
+          process.stderr.write(
+            "host passthrough: executors run host commands on this machine and can change it\n",
+          );
+        await Promise.all(cluster.agents.map((a) => a.id()));
+        if (!stopping) process.stdout.write(`master: ${cluster.masterUrl}\n`);
       },
     );
 }

@@ -12,6 +12,7 @@ import type { AgentOptions } from "./agent/agent.js";
 import { Checkpointer } from "./agent/checkpoint.js";
 import { killGroup } from "./agent/processes.js";
 import { readBody, sendJson, sendText } from "./common/http.js";
+import { emulatedHostEnv } from "./emulated-host.js";
 
 export interface AgentSpec {
   resources?: string;
@@ -42,6 +43,11 @@ export interface DevClusterOptions {
     "host" | "masters" | "workDir" | "resources" | "attributes" | "domain"
   >;
   verbose?: boolean;
+  /**
+   * Executors run on the real machine (host commands and all). Off by default: every agent
+   * is an emulated host (emulated-host.ts), so nothing a framework asks for changes the host.
+   */
+  hostPassthrough?: boolean;
 }
 
 interface Host {
@@ -151,6 +157,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
   let stopping = false;
   const masterUrls = () => masters.map((m) => m.url);
 
+  const emulated = opts.hostPassthrough ? undefined : emulatedHostEnv(workDir);
   const hostFor = (i: number) =>
     `127.${block}.${1 + Math.floor((i + 2) / 250)}.${2 + ((i + 2) % 250)}`;
   const specFor = (i: number, given?: AgentSpec): AgentOptions => {
@@ -174,8 +181,19 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
       ...(spec.attributes ? { attributes: spec.attributes } : {}),
       ...(spec.domain ? { domain: spec.domain } : {}),
       ...(spec.hostname ? { hostname: spec.hostname } : {}),
-      ...(spec.executorEnv || opts.agent?.executorEnv
-        ? { executorEnv: { ...opts.agent?.executorEnv, ...spec.executorEnv } }
+      ...(spec.executorEnv || opts.agent?.executorEnv || emulated
+        ? {
+            executorEnv: {
+              ...emulated?.defaults,
+              ...opts.agent?.executorEnv,
+              ...spec.executorEnv,
+            },
+          }
+        : {}),
+      ...(emulated || opts.agent?.enforcedExecutorEnv
+        ? {
+            enforcedExecutorEnv: { ...emulated?.enforced, ...opts.agent?.enforcedExecutorEnv },
+          }
         : {}),
     };
   };
@@ -227,13 +245,25 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
     hosts.find(
       (h) => h.agents.includes(a) && h.child.exitCode === null && h.child.signalCode === null,
     );
+  /**
+   * Sends a control message. A host that is exiting (a group signal such as Ctrl-C or
+   * `timeout` reaches it too) may have closed its channel: that is not this process's crash.
+   */
+  const send = (h: Host, msg: Record<string, unknown>, failed?: () => void): void => {
+    if (!h.child.connected) return failed?.();
+    h.child.send(msg, (err) => {
+      if (!err) return;
+      log?.(`agent host ${h.child.pid}: ${err.message}`);
+      failed?.();
+    });
+  };
   const ask = (a: AgentHandle, msg: Record<string, unknown>): Promise<unknown> => {
     const h = hostOf(a);
     if (!h) return Promise.resolve(null);
     const id = msgId++;
     return new Promise((resolve) => {
       h.pending.set(id, resolve);
-      h.child.send({ ...msg, host: a.host, id });
+      send(h, { ...msg, host: a.host, id }, () => resolve(null));
       void h.exited.then(() => resolve(null));
     });
   };
@@ -307,7 +337,7 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
       hosts
         .filter((h) => h.child.exitCode === null && h.child.signalCode === null)
         .map(async (h) => {
-          h.child.send({ op: "stop", kill_executors: true });
+          send(h, { op: "stop", kill_executors: true });
           const timer = setTimeout(() => h.child.kill("SIGKILL"), 5000);
           await h.exited;
           clearTimeout(timer);
@@ -369,11 +399,11 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
       // Agents learn of the new leader (ZooKeeper would tell them).
       for (const h of hosts) {
         if (h.child.exitCode !== null || h.child.signalCode !== null) continue;
-        h.child.send({
+        send(h, {
           op: "masters",
           urls: [next.url, ...masterUrls().filter((u) => u !== next.url)],
         });
-        for (const a of h.agents) h.child.send({ op: "redetect", host: a.host });
+        for (const a of h.agents) send(h, { op: "redetect", host: a.host });
       }
       return next;
     },

@@ -1,7 +1,9 @@
 // What kind of host the executor runs on, chosen by SCALEIO_FRAMEWORK_HOST_PROFILE:
 //   linux  a real machine: root `/`, block devices from lsblk (plus a signature probe);
 //   dev    a development-cluster node: root SCALEIO_SIM_ROOT, devices are files under
-//          <root>/dev; the package tools, scli and drv_cfg on PATH are the emulator's.
+//          <root>/dev; the package tools, scli and drv_cfg on PATH are the emulator's, and
+//          only programs in SCALEIO_SIM_TOOLS or under the root are ever run (never the
+//          real machine's, see emulated-node.ts).
 // Steps use only this interface, so the same step code runs on both.
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
@@ -9,6 +11,7 @@ import { discoverBlockDevices, discoverFileDevices, type DiscoveredDevice } from
 import { HostRoot } from "./files.js";
 import { PackageManager, detectPackageFormat } from "./packages.js";
 import { run as spawnProgram, type RunOptions, type RunResult } from "./process.js";
+import { confineToEmulatedNode } from "./emulated-node.js";
 
 export const HOST_ENV = {
   profile: "SCALEIO_FRAMEWORK_HOST_PROFILE",
@@ -18,6 +21,8 @@ export const HOST_ENV = {
   cacheDir: "SCALEIO_FRAMEWORK_CACHE_DIR",
   caFile: "SCALEIO_FRAMEWORK_CA_FILE",
   simRoot: "SCALEIO_SIM_ROOT",
+  /** The dev profile's tool folders (`:`-separated): the only place its programs come from. */
+  simTools: "SCALEIO_SIM_TOOLS",
 } as const;
 
 export type HostProfileName = "linux" | "dev";
@@ -111,6 +116,14 @@ export async function hostProfileFromEnv(
   const cacheDir = env[HOST_ENV.cacheDir] || root.resolve("/var/cache/scaleio-framework");
   const caFile = env[HOST_ENV.caFile];
   const ca = caFile ? await readFile(caFile, "utf8") : undefined;
-  const run = opts.run ?? spawnProgram;
+  let run = opts.run ?? spawnProgram;
+  if (name === "dev" && !opts.run) {
+    const toolDirs = (env[HOST_ENV.simTools] ?? "").split(":").filter(Boolean);
+    try {
+      run = confineToEmulatedNode(spawnProgram, { root: rootPath, toolDirs });
+    } catch (err) {
+      throw new HostProfileError((err as Error).message);
+    }
+  }
   return new Profile(name, root, new PackageManager(format, {}, run), join(cacheDir), ca, run);
 }

@@ -37,6 +37,8 @@ export async function startEmuNodes(): Promise<EmuNodes> {
     SCALEIO_SIM_NODE_IP: ip,
     SCALEIO_SIM_ROOT: join(roots, ip),
     SCALEIO_FRAMEWORK_HOST_PROFILE: "dev",
+    // the only programs a dev-profile host runs (besides those under its root)
+    SCALEIO_SIM_TOOLS: simBinDir(),
     // the tools are Node scripts: keep the test runner's loader flags away from them
     NODE_OPTIONS: "",
     ...extra,

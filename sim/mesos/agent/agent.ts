@@ -86,6 +86,12 @@ export interface AgentOptions {
    */
   executorEnv?: Record<string, string>;
   /**
+   * Executor environment set after the executor's own CommandInfo environment, so no
+   * framework can change it (substituted like executorEnv): the development cluster's
+   * promise that executors run on an emulated host, not the real machine.
+   */
+  enforcedExecutorEnv?: Record<string, string>;
+  /**
    * Many-agents mode: run custom executors inside the agent process instead of spawning
    * their command. The module (a path) exports `startExecutor(env)` (InProcessExecutorModule);
    * it gets the environment the process would have had and speaks the same executor HTTP
@@ -730,15 +736,16 @@ export class Agent {
       AGENT_IP: this.opts.host,
       AGENT_WORK_DIR: this.opts.workDir,
     };
-    const extra = Object.fromEntries(
-      Object.entries(this.opts.executorEnv ?? {}).map(([k, v]) => [
-        k,
-        v.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_, name: string) => vars[name] ?? ""),
-      ]),
-    );
+    const expand = (given: Record<string, string> | undefined) =>
+      Object.fromEntries(
+        Object.entries(given ?? {}).map(([k, v]) => [
+          k,
+          v.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_, name: string) => vars[name] ?? ""),
+        ]),
+      );
     const env: Record<string, string> = {
       ...(process.env as Record<string, string>),
-      ...extra,
+      ...expand(this.opts.executorEnv),
       MESOS_FRAMEWORK_ID: e.frameworkId,
       MESOS_EXECUTOR_ID: e.info.executor_id.value,
       MESOS_AGENT_ENDPOINT: this.endpoint,
@@ -761,7 +768,7 @@ export class Agent {
     for (const v of e.info.command?.environment?.variables ?? []) {
       if ((v.type ?? "VALUE") === "VALUE" && v.value !== undefined) env[v.name] = v.value;
     }
-    return env;
+    return Object.assign(env, expand(this.opts.enforcedExecutorEnv));
   }
 
   /** Executor SUBSCRIBE accepted: send queued launches. */

@@ -65,18 +65,33 @@ process.on("message", (msg: Control) => {
     case "state":
       return reply(msg.id, a ? { id: a.id, registered: a.registered, ...a.state() } : null);
     case "stop":
-      void Promise.all([...agents.values()].map((ag) => ag.stop(msg.kill_executors))).then(() => {
-        reply(msg.id, true);
-        process.exit(0);
-      });
-      return;
+      return stopAndExit(msg.kill_executors, () => reply(msg.id, true));
   }
 });
 
-// If whoever started us goes away, do not linger.
-process.on("disconnect", () => {
-  void Promise.all([...agents.values()].map((ag) => ag.stop(true))).then(() => process.exit(0));
-});
+let stopping = false;
+
+/** Stops every agent once (whichever of the reasons below comes first), then exits. */
+function stopAndExit(killExecutors: boolean, then?: () => void): void {
+  if (stopping) return;
+  stopping = true;
+  void Promise.allSettled([...agents.values()].map((ag) => ag.stop(killExecutors))).then(
+    (results) => {
+      for (const r of results)
+        if (r.status === "rejected") process.stderr.write(`agent stop: ${String(r.reason)}\n`);
+      then?.();
+      process.exit(0);
+    },
+  );
+}
+
+// If whoever started us goes away, do not linger, and take the executors along: each is in
+// its own process group, so nothing else would stop them.
+process.on("disconnect", () => stopAndExit(true));
+// A terminal's Ctrl-C or `timeout` signals the whole process group, this process included:
+// stop the executors too rather than die and leave them behind.
+process.on("SIGTERM", () => stopAndExit(true));
+process.on("SIGINT", () => stopAndExit(true));
 
 main().catch((err: unknown) => {
   process.stderr.write(`agent host failed: ${(err as Error).stack ?? String(err)}\n`);

@@ -1,6 +1,7 @@
 // Raw-HTTP helpers for driving the simulated master like an independent client would:
 // node:http requests, and a RecordIO reader written here (not the project's client).
 import { request, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import { readFileSync, readdirSync } from "node:fs";
 
 export interface Reply {
   status: number;
@@ -311,5 +312,39 @@ export async function until(
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Every process below `root` (children, their children...), from /proc. */
+export function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [pid, pp] of parent) {
+      if (pp !== p) continue;
+      out.push(pid);
+      walk(pid);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Whether a process runs (a zombie, dead but not yet reaped, does not count). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
   }
 }

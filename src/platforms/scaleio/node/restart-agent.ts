@@ -3,7 +3,6 @@
 // the operator opted in. It restarts a service; it never reboots the machine.
 import { z } from "zod";
 import { defineHandler, StepError } from "../../../framework/node-task/handler.js";
-import { run } from "../../../host/process.js";
 import { tail } from "./common.js";
 
 export const restartAgentParams = z
@@ -22,7 +21,8 @@ export const restartAgent = defineHandler({
   async run(p, ctx) {
     ctx.progress(`restarting ${p.service}`);
     // Detached from this executor: the agent restart may take the executor's connection down.
-    const r = await run("systemctl", ["--no-block", "restart", p.service], {
+    // Through the host profile: an emulated node refuses it instead of touching the machine.
+    const r = await ctx.host.run("systemctl", ["--no-block", "restart", p.service], {
       check: false,
       timeoutMs: 60_000,
       signal: ctx.signal,
