@@ -1,12 +1,11 @@
 // Health as Prometheus series, for deploy/prometheus/alerts.yml: one series per active
-// condition (type, severity, object), the cluster's status, per-pool used ratio and rebuild
+// condition (type, severity, object; the status is platform_health), per-pool used ratio and rebuild
 // progress, and what the scheduler's own alerts need (state store failing, the oldest
 // failing step of each plan). Read when scraped; labels never carry secrets.
 import { Gauge, type Registry } from "prom-client";
 import type { HealthReport } from "../framework/health/types.js";
 
 const P = "scaleio_framework_";
-const STATUSES = ["healthy", "degraded", "critical", "deploying", "unknown"] as const;
 
 export interface HealthMetricsSource {
   report(): HealthReport;
@@ -32,16 +31,6 @@ export function registerHealthMetrics(
       this.reset();
       for (const c of src()?.report().conditions ?? [])
         this.set({ type: c.type, severity: c.severity, object: c.object }, 1);
-    },
-  });
-  new Gauge({
-    name: `${P}health_status`,
-    help: "1 for the cluster's current health status",
-    labelNames: ["status"],
-    registers,
-    collect() {
-      const s = src()?.report().status ?? "unknown";
-      for (const x of STATUSES) this.set({ status: x }, s === x ? 1 : 0);
     },
   });
   new Gauge({

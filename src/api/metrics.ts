@@ -4,12 +4,13 @@
 // when scraped. No label ever carries a secret: labels are ids, states and kinds.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { OperatorView } from "../framework/operator-view.js";
+import { registerHealthMetrics, type HealthMetricsSource } from "./health-metrics.js";
 import type { EventStreams } from "./event-streams.js";
 import type { StateStore } from "../store/store.js";
 import type { Offer, OfferID, Operation, TaskStatus } from "../mesos/types/common.js";
 
 const P = "scaleio_framework_";
-const HEALTHS = ["healthy", "deploying", "degraded", "failed", "unknown"] as const;
+const HEALTHS = ["healthy", "deploying", "degraded", "critical", "unknown"] as const;
 const STATUSES = ["PENDING", "IN_PROGRESS", "COMPLETE", "ERROR", "WAITING"] as const;
 
 /** The parts of the Mesos scheduler client that are counted. */
@@ -23,6 +24,7 @@ export interface CountedClient {
 export class Metrics {
   readonly registry = new Registry();
   private view: OperatorView | undefined;
+  private storeFailing = false;
   private streams: EventStreams | undefined;
   private readonly refusedConnections: Counter;
   private readonly offersReceived: Counter;
@@ -73,6 +75,7 @@ export class Metrics {
       help: "Connections to the API closed at once because the connection cap was reached",
       registers,
     });
+    registerHealthMetrics(this.registry, () => this.healthSource());
     // Gauges' collect() gets the gauge as `this`; the view is read through a closure.
     const view = () => this.view;
     const streams = () => this.streams?.stats();
@@ -161,6 +164,36 @@ export class Metrics {
   }
 
   /** Gauges read the operator view when scraped. */
+  /** What the health gauges read, from the bound view. */
+  private healthSource(): HealthMetricsSource | undefined {
+    const view = this.view;
+    if (!view) return undefined;
+    return {
+      report: () => view.healthReport(),
+      pools: () =>
+        (view.source.platform.pools?.() ?? []).map((p) => ({
+          pool: p.object,
+          usedRatio: p.usedPercent / 100,
+          rebuildProgress: p.rebuild ? p.rebuild.progressPercent / 100 : 1,
+        })),
+      storeFailing: () => this.storeFailing,
+      failingSteps: () => {
+        const now = Date.now();
+        return view.plans().flatMap((p) =>
+          p.phases.flatMap((ph) =>
+            ph.steps
+              .filter((st) => st.status === "ERROR")
+              .map((st) => ({
+                plan: p.id,
+                step: st.id,
+                seconds: Math.max(0, (now - (st.failingSince ?? st.updatedAt)) / 1000),
+              })),
+          ),
+        );
+      },
+    };
+  }
+
   bindView(view: OperatorView): void {
     this.view = view;
   }
@@ -199,6 +232,10 @@ export class Metrics {
       const end = this.storeWrites.startTimer();
       try {
         await set(key, value);
+        this.storeFailing = false;
+      } catch (err) {
+        this.storeFailing = true;
+        throw err;
       } finally {
         end();
       }

@@ -101,7 +101,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
               required: ["subscribed", "role", "name"],
               properties: { id: str, subscribed: { type: "boolean" }, role: str, name: str },
             },
-            health: { enum: ["healthy", "deploying", "degraded", "failed", "unknown"] },
+            health: { enum: ["healthy", "degraded", "critical", "deploying", "unknown"] },
+            conditions: { type: "array", items: ref("Condition") },
             problems: { type: "array", items: str },
             cluster: {
               type: "object",
@@ -251,12 +252,54 @@ export function openApiDocument(version: string): Record<string, unknown> {
             },
           },
         },
+        Condition: {
+          type: "object",
+          required: ["type", "severity", "object", "message", "since"],
+          properties: {
+            type: str,
+            severity: { enum: ["warning", "critical"] },
+            object: str,
+            message: str,
+            since: num,
+            values: { type: "object", additionalProperties: num },
+          },
+        },
+        HealthReport: {
+          type: "object",
+          required: ["status", "conditions"],
+          properties: {
+            status: { enum: ["healthy", "degraded", "critical", "deploying", "unknown"] },
+            conditions: { type: "array", items: ref("Condition") },
+          },
+        },
+        Pool: {
+          type: "object",
+          required: ["object", "id", "name", "group", "usedPercent", "sparePercentage", "capacity"],
+          properties: {
+            object: str,
+            id: str,
+            name: str,
+            group: str,
+            usedPercent: num,
+            sparePercentage: num,
+            capacity: {
+              type: "object",
+              required: ["totalBytes", "usedBytes", "spareBytes", "freeBytes"],
+              properties: { totalBytes: num, usedBytes: num, spareBytes: num, freeBytes: num },
+            },
+            rebuild: {
+              type: "object",
+              required: ["remainingBytes", "progressPercent"],
+              properties: { remainingBytes: num, progressPercent: num },
+            },
+          },
+        },
         Event: {
           type: "object",
           required: ["id", "type", "time", "data"],
           properties: {
             id: { type: "integer" },
-            type: { enum: ["plan", "step", "node", "summary", "log"] },
+            type: { enum: ["plan", "step", "node", "summary", "log", "health"] },
             time: num,
             data: {},
           },
@@ -295,6 +338,57 @@ export function openApiDocument(version: string): Record<string, unknown> {
         get: {
           summary: "Cluster summary: platform, framework, health, capacity, plans",
           responses: { "200": json(ref("Summary")), ...readErrors },
+        },
+      },
+      "/v1/health": {
+        get: {
+          summary: "The cluster's health: status and active conditions, critical first",
+          responses: { "200": json(ref("HealthReport")), ...readErrors },
+        },
+      },
+      "/v1/health/history": {
+        get: {
+          summary: "The last hour of observations per pool (used %, IOPS, KB/s, latency µs)",
+          parameters: [
+            {
+              name: "since",
+              in: "query",
+              required: false,
+              description: "only samples at or after this time (epoch ms)",
+              schema: { type: "integer" },
+            },
+          ],
+          responses: {
+            "200": json({
+              type: "object",
+              required: ["samples"],
+              properties: {
+                samples: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    required: ["at", "pools"],
+                    properties: { at: num, pools: { type: "object" } },
+                  },
+                },
+              },
+            }),
+            "400": json(ref("Error"), "bad since"),
+            ...readErrors,
+          },
+        },
+      },
+      "/v1/pools": {
+        get: {
+          summary: "Capacity per pool: total, used, spare and free bytes, rebuild progress",
+          responses: {
+            "200": json({
+              type: "object",
+              required: ["pools"],
+              properties: { pools: { type: "array", items: ref("Pool") } },
+            }),
+            ...readErrors,
+          },
         },
       },
       "/v1/nodes": {

@@ -26,6 +26,8 @@ import { detectorSource } from "../mesos/scheduler/master-source.js";
 import { GatewayClient } from "../platforms/scaleio/gateway/client.js";
 import { MaintenanceClient } from "../mesos/maintenance/client.js";
 import { gatewayClusterOps } from "../platforms/scaleio/gateway-ops.js";
+import { ClusterObserver } from "../platforms/scaleio/observe/observer.js";
+import { ScaleioHealthChecks } from "../platforms/scaleio/observe/checks.js";
 import { ScaleIOPlatform } from "../platforms/scaleio/platform.js";
 import { parseDeclarativeTopology } from "../platforms/scaleio/topology/declarative.js";
 import type { StrategyInput } from "../platforms/scaleio/topology/storage.js";
@@ -307,6 +309,23 @@ export async function startScheduler(
       client,
       system: { name: sc.clusterName, ...(sc.clusterId ? { id: sc.clusterId } : {}) },
     }),
+    health: {
+      observer: new ClusterObserver({
+        client,
+        system: { name: sc.clusterName, ...(sc.clusterId ? { id: sc.clusterId } : {}) },
+        intervalMs: config.health.observeIntervalSeconds * 1000,
+        checks: new ScaleioHealthChecks({
+          capacityWarningPercent: config.health.capacityWarningPercent,
+          capacityCriticalPercent: config.health.capacityCriticalPercent,
+          latencyMicros: config.health.latencyThresholdMs * 1000,
+          ...(config.health.maxIops !== undefined ? { maxIops: config.health.maxIops } : {}),
+          performanceWindow: config.health.performanceWindow,
+          rebuildStuckAfterMs: config.health.rebuildStuckMinutes * 60_000,
+        }),
+      }),
+      repair: config.health.repair,
+      maxParallel: config.health.repairParallel,
+    },
   });
 
   const master = config.mesos.master;

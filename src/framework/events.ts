@@ -3,7 +3,7 @@
 // ids, so the event stream can replay what a reconnecting client missed (Last-Event-ID).
 import { EventEmitter } from "node:events";
 
-export type OperatorEventType = "plan" | "step" | "node" | "summary" | "log";
+export type OperatorEventType = "plan" | "step" | "node" | "summary" | "log" | "health";
 
 export interface OperatorEvent {
   id: number;

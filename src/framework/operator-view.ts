@@ -7,13 +7,17 @@ import type { PlanEngine } from "./plan/engine.js";
 import type { AggregateStatus, PlanView, StepStatus } from "./plan/types.js";
 import type { ClusterView, Platform } from "./scheduler.js";
 import { EventHub } from "./events.js";
+import { HealthMonitor } from "./health/monitor.js";
+import type { Condition, HealthReport, HealthStatus } from "./health/types.js";
 
-export type Health = "healthy" | "deploying" | "degraded" | "failed" | "unknown";
+export type Health = HealthStatus;
 
 export interface Summary {
   platform: string;
   framework: { id?: string; subscribed: boolean; role: string; name: string };
   health: Health;
+  /** Active health conditions, critical first (the same as GET /v1/health). */
+  conditions: Condition[];
   problems: string[];
   cluster?: ClusterView;
   plans: { id: string; status: AggregateStatus; complete: number; total: number }[];
@@ -86,10 +90,18 @@ export class OperatorView {
   private lastSummary = "";
   private lastSummaryAt = 0;
   private readonly detach: (() => void)[] = [];
+  readonly health: HealthMonitor;
 
   constructor(src: OperatorSource, opts: OperatorViewOptions = {}) {
     this.source = src;
     this.opts = opts;
+    this.health = new HealthMonitor({
+      ...(src.platform.health ? { platform: src.platform.health } : {}),
+      agents: src.agents,
+      deploying: () => this.deploying(),
+      noPlans: () => src.engine.planIds().length === 0,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
     this.events =
       opts.events ??
       new EventHub({
@@ -131,6 +143,26 @@ export class OperatorView {
       this.publishNode(a.agentId);
       this.events.log("info", `agent ${a.hostname} (${a.agentId}) back`);
     };
+    const onHealth = (changes: import("./health/types.js").ConditionChange[]) => {
+      for (const c of changes) {
+        const x = c.condition;
+        const level = c.kind === "cleared" ? "info" : x.severity === "critical" ? "error" : "warn";
+        const what =
+          c.kind === "cleared"
+            ? `cleared: ${x.type} on ${x.object}`
+            : c.kind === "changed"
+              ? `${x.severity} (was ${c.previous}): ${x.message}`
+              : `${x.severity}: ${x.message}`;
+        this.events.log(level, `health ${what}`);
+      }
+      this.events.publish("health", { ...this.healthReport(), changes });
+    };
+    this.health.on("change", onHealth);
+    this.health.start();
+    this.detach.push(
+      () => this.health.off("change", onHealth),
+      () => this.health.stop(),
+    );
     engine.on("plan", onPlan);
     engine.on("step", onStep);
     agents.on("changed", onChanged);
@@ -186,7 +218,9 @@ export class OperatorView {
       const startedAt = this.now();
       try {
         this.cluster = await read.call(this.source.platform);
-        this.clusterReadAt = startedAt;
+        // An observation older than this read (a platform that observes on its own) counts
+        // from when it was made.
+        this.clusterReadAt = Math.min(startedAt, this.cluster.observedAt);
         this.clusterError = undefined;
       } catch (err) {
         const msg = this.source.redact((err as Error).message);
@@ -209,51 +243,79 @@ export class OperatorView {
     return this.source.engine.planIds().map((id) => this.source.engine.view(id));
   }
 
+  /** Work is under way: a plan is not complete and has no step waiting for an operator. */
+  private deploying(plans = this.plans()): boolean {
+    return plans.some(
+      (p) =>
+        p.status !== "COMPLETE" &&
+        !p.phases.some((ph) =>
+          ph.steps.some((s) => s.status === "ERROR" && s.retryAt === undefined),
+        ),
+    );
+  }
+
+  /** Steps that failed and wait for an operator, as conditions of the framework's own. */
+  private stepConditions(plans: PlanView[]): Condition[] {
+    const out: Condition[] = [];
+    for (const p of plans)
+      for (const ph of p.phases)
+        for (const s of ph.steps)
+          if (s.status === "ERROR" && s.retryAt === undefined)
+            out.push({
+              type: "StepFailed",
+              severity: "warning",
+              object: `step/${p.id}/${s.id}`,
+              message: `${p.id}: ${s.name} failed and waits for an operator${s.lastError ? `: ${s.lastError}` : ""}`,
+              since: s.updatedAt,
+            });
+    return out;
+  }
+
+  /** The cluster's health: the same for /v1/health, /health, the summary, metrics and the CLI. */
+  healthReport(plans = this.plans()): HealthReport {
+    const r = this.health.report();
+    const conditions = [...r.conditions, ...this.stepConditions(plans)];
+    let status = r.status;
+    if (status !== "critical" && conditions.length > r.conditions.length) status = "degraded";
+    return { status, conditions };
+  }
+
   summary(): Summary {
     const plans = this.plans();
+    const report = this.healthReport(plans);
     const problems: string[] = [];
     if (!this.source.subscribed) problems.push("not subscribed to Mesos");
     for (const p of this.source.platform.problems?.() ?? []) problems.push(p);
-    for (const a of this.source.agents.all())
-      if (a.lostSince !== undefined) problems.push(`agent ${a.hostname} (${a.agentId}) is lost`);
-    // A failed step that will be retried is part of deploying; one that waits for an
-    // operator (permanent error) makes the cluster degraded or failed.
-    const errored = plans.flatMap((p) =>
-      p.phases.flatMap((ph) =>
-        ph.steps.filter((s) => s.status === "ERROR").map((s) => ({ plan: p.id, step: s })),
-      ),
-    );
-    const failed = errored.filter((e) => e.step.retryAt === undefined);
-    for (const { plan, step } of errored)
-      problems.push(
-        `${plan}: ${step.name} failed${step.lastError ? `: ${step.lastError}` : ""}${step.retryAt !== undefined ? " (will retry)" : ""}`,
-      );
+    // Failed steps that will be retried are part of deploying; those that wait for an
+    // operator are conditions (StepFailed).
+    for (const p of plans)
+      for (const ph of p.phases)
+        for (const st of ph.steps)
+          if (st.status === "ERROR" && st.retryAt !== undefined)
+            problems.push(
+              `${p.id}: ${st.name} failed${st.lastError ? `: ${st.lastError}` : ""} (will retry)`,
+            );
+    for (const cond of report.conditions) problems.push(cond.message);
     const c = this.cluster;
-    if (c) {
-      if (c.mdmState && !/normal/i.test(c.mdmState))
-        problems.push(`MDM cluster state is ${c.mdmState}`);
-      if (c.sds.connected < c.sds.total)
-        problems.push(`${c.sds.total - c.sds.connected} of ${c.sds.total} SDSs disconnected`);
-      if (c.sdc.connected < c.sdc.total)
-        problems.push(`${c.sdc.total - c.sdc.connected} of ${c.sdc.total} SDCs disconnected`);
+    // A platform without health checks still has its alerts counted: never plain healthy.
+    if (c && !this.source.platform.health)
       for (const a of c.alerts)
-        if (/critical|high|error/i.test(a.severity))
-          problems.push(`alert ${a.type} (${a.severity})${a.message ? `: ${a.message}` : ""}`);
-    } else if (this.clusterError && plans.every((p) => p.status === "COMPLETE")) {
+        problems.push(`alert ${a.type} (${a.severity})${a.message ? `: ${a.message}` : ""}`);
+    if (!c && this.clusterError && plans.every((p) => p.status === "COMPLETE"))
       problems.push(`cluster not readable: ${this.clusterError}`);
-    }
     const allDone = plans.length > 0 && plans.every((p) => p.status === "COMPLETE");
-    let health: Health;
+    let health: Health = report.status;
     if (plans.length === 0) health = "unknown";
-    else if (failed.length > 0) health = c ? "degraded" : "failed";
-    else if (!allDone) health = "deploying";
-    else if (this.source.platform.summary && !c) health = "unknown";
-    else if (this.source.platform.summary && this.clusterReadAt < this.plansChangedAt) {
-      // The cluster was read before the plans last moved: it may not show their work yet.
-      health = "deploying";
-      problems.push("waiting for a read of the cluster made after the plans last changed");
-      this.refreshSoon();
-    } else health = problems.length === 0 ? "healthy" : "degraded";
+    else if (health === "healthy" || health === "deploying" || health === "unknown") {
+      if (!allDone) health = "deploying";
+      else if (this.source.platform.summary && !c) health = "unknown";
+      else if (this.source.platform.summary && this.clusterReadAt < this.plansChangedAt) {
+        // The cluster was read before the plans last moved: it may not show their work yet.
+        health = "deploying";
+        problems.push("waiting for a read of the cluster made after the plans last changed");
+        this.refreshSoon();
+      } else health = problems.length === 0 ? "healthy" : "degraded";
+    }
     const fwId = this.source.frameworkId;
     return {
       platform: this.source.platform.name,
@@ -264,6 +326,7 @@ export class OperatorView {
         name: this.source.frameworkInfo.name,
       },
       health,
+      conditions: report.conditions,
       problems,
       ...(c ? { cluster: c } : {}),
       plans: plans.map((p) => ({ id: p.id, status: p.status, ...p.progress })),

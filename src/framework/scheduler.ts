@@ -11,6 +11,7 @@ import type { FrameworkInfo, Offer, TaskStatus } from "../mesos/types/common.js"
 import type { FailureEvent, SchedulerMessageEvent } from "../mesos/types/scheduler.js";
 import type { MesosLogger } from "../mesos/logger.js";
 import type { StateStore } from "../store/store.js";
+import type { PlatformHealth } from "./health/monitor.js";
 import { AgentRegistry } from "./agents.js";
 import { NodeTaskRunner, type NodeTaskRunnerOptions } from "./node-task/runner.js";
 import { PlanEngine } from "./plan/engine.js";
@@ -76,6 +77,34 @@ export interface Platform {
   rescan?(agentId: string): Promise<void>;
   /** A message an executor sent (Mesos MESSAGE), e.g. its host's devices. */
   onExecutorMessage?(agentId: string, data: Buffer): void;
+  /** The platform's observation of its cluster and the conditions it finds there. */
+  readonly health?: PlatformHealth | undefined;
+  /** Capacity and plots per pool (or the platform's own unit of capacity). */
+  pools?(): PoolView[];
+  /** The last hour of observations, for the UI's plots. */
+  history?(since?: number): HistorySample[];
+}
+
+/** One pool as operators see it (capacity in bytes). */
+export interface PoolView {
+  /** The object name conditions use for it (`pool/<domain>/<pool>`). */
+  object: string;
+  id: string;
+  name: string;
+  group: string;
+  usedPercent: number;
+  sparePercentage: number;
+  capacity: { totalBytes: number; usedBytes: number; spareBytes: number; freeBytes: number };
+  rebuild?: { remainingBytes: number; progressPercent: number };
+}
+
+/** One observation's figures per pool object: used %, IOPS, KB/s, latency (µs). */
+export interface HistorySample {
+  at: number;
+  pools: Record<
+    string,
+    { usedPercent: number; iops: number; kbPerSecond: number; latencyMicros: number }
+  >;
 }
 
 export interface FrameworkSchedulerOptions {

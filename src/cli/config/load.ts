@@ -235,6 +235,69 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "ThinProvisioned (default) or ThickProvisioned volumes for REX-Ray",
   },
+  "observe-interval": {
+    path: ["health", "observeIntervalSeconds"],
+    kind: "number",
+    description: "seconds between observations of the cluster (default 10)",
+  },
+  repair: {
+    path: ["health", "repair"],
+    kind: "string",
+    description:
+      "owned (default: repair what the framework provisioned), existing (an existing cluster too) or off (report only)",
+  },
+  "repair-parallel": {
+    path: ["health", "repairParallel"],
+    kind: "int",
+    description: "repairs that run at once (default 2)",
+  },
+  "capacity-warning-percent": {
+    path: ["health", "capacityWarningPercent"],
+    kind: "number",
+    description:
+      "pool used % (of non-spare capacity) for a warning, also the MDM's high threshold (default 80)",
+  },
+  "capacity-critical-percent": {
+    path: ["health", "capacityCriticalPercent"],
+    kind: "number",
+    description: "pool used % for critical, also the MDM's critical threshold (default 90)",
+  },
+  "latency-threshold-ms": {
+    path: ["health", "latencyThresholdMs"],
+    kind: "number",
+    description: "device latency beyond which a pool or SDS is slow (default 50)",
+  },
+  "max-iops": {
+    path: ["health", "maxIops"],
+    kind: "number",
+    description: "IOPS beyond which a pool or SDS is overloaded (default: no limit)",
+  },
+  "performance-window": {
+    path: ["health", "performanceWindow"],
+    kind: "int",
+    description: "observations in a row a slowness must last to count (default 3)",
+  },
+  "rebuild-stuck-minutes": {
+    path: ["health", "rebuildStuckMinutes"],
+    kind: "number",
+    description: "a rebuild that has not moved for this long is stuck (default 5)",
+  },
+  "auto-grow": {
+    path: ["health", "autoGrow"],
+    kind: "string",
+    description: "devices: add unused raw devices to an almost-full pool (default off)",
+  },
+  "capacity-hook": {
+    path: ["health", "capacityHook"],
+    kind: "string",
+    description:
+      "command (absolute path, JSON on stdin) or URL (JSON POST) called when a pool is almost full",
+  },
+  "alert-webhook": {
+    path: ["health", "alertWebhook"],
+    kind: "string",
+    description: "URL that condition changes are posted to, as Alertmanager-compatible JSON",
+  },
   "device-scan-interval": {
     path: ["executor", "deviceScanSeconds"],
     kind: "int",

@@ -182,6 +182,36 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Watching the cluster: observation, health thresholds, repairs, capacity remediation. */
+    health: z
+      .object({
+        observeIntervalSeconds: z.number().min(1).max(3600).default(10),
+        /** owned: repair what the framework provisioned; existing: an existing cluster too;
+         *  off: report only. */
+        repair: z.enum(["owned", "existing", "off"]).default("owned"),
+        repairParallel: z.number().int().min(1).max(64).default(2),
+        capacityWarningPercent: z.number().min(1).max(100).default(80),
+        capacityCriticalPercent: z.number().min(1).max(100).default(90),
+        latencyThresholdMs: z.number().positive().max(600_000).default(50),
+        maxIops: z.number().positive().optional(),
+        /** Observations in a row a slowness must last. */
+        performanceWindow: z.number().int().min(1).max(1000).default(3),
+        rebuildStuckMinutes: z.number().positive().max(10_080).default(5),
+        /** devices: add unused raw devices to an almost-full pool before calling the hook. */
+        autoGrow: z.enum(["devices", "off"]).default("off"),
+        /** A command (absolute path) or an http(s) URL called when a pool is almost full. */
+        capacityHook: z
+          .string()
+          .regex(/^(\/|https?:\/\/)/, "must be an absolute path or an http(s) URL")
+          .optional(),
+        /** Condition changes posted as Alertmanager-compatible JSON. */
+        alertWebhook: z
+          .string()
+          .regex(/^https?:\/\/\S+$/, "must be an http(s) URL")
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     executor: z
       .object({
         mdm: resources(1.5, 3072),
@@ -234,6 +264,13 @@ export const configSchema = z
         code: "custom",
         path: ["api", "limits", "headersTimeoutMs"],
         message: `must not exceed api.limits.requestTimeoutMs (${l.requestTimeoutMs})`,
+      });
+    }
+    if (cfg.health.capacityWarningPercent >= cfg.health.capacityCriticalPercent) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["health", "capacityWarningPercent"],
+        message: `must be below health.capacityCriticalPercent (${cfg.health.capacityCriticalPercent})`,
       });
     }
     const e = cfg.scaleio.existing;

@@ -1,12 +1,20 @@
 // Operator verbs of the `scaleio-framework` command line, against a running scheduler:
-// status, nodes, plan list|show|pause|resume|restart|force-complete, events [--follow].
+// status, health, nodes, plan list|show|pause|resume|restart|force-complete, events [--follow].
 // Text on a terminal, `--json` for scripts; exit codes in EXIT (client.ts).
 import { Command, Option } from "commander";
 import type { NodeView, Summary } from "../../framework/operator-view.js";
 import type { OperatorEvent } from "../../framework/events.js";
 import type { PlanView } from "../../framework/plan/types.js";
 import { ApiClient, CliError, EXIT, type ConnectionOptions } from "./client.js";
-import { formatEvent, formatNodes, formatPlan, formatPlans, formatSummary } from "./format.js";
+import {
+  formatEvent,
+  formatHealth,
+  formatNodes,
+  formatPlan,
+  formatPlans,
+  formatSummary,
+} from "./format.js";
+import type { HealthReport } from "../../framework/health/types.js";
 import { followEvents } from "./sse.js";
 
 interface Common extends ConnectionOptions {
@@ -63,6 +71,21 @@ export function registerOperatorCommands(program: Command): void {
         text: formatSummary(s),
         json: s,
         code: s.health === "healthy" ? EXIT.ok : EXIT.notHealthy,
+      };
+    }),
+  );
+
+  withConnection(
+    program
+      .command("health")
+      .description("the cluster's health conditions, critical first (exit 3 unless healthy)"),
+  ).action(
+    run(async (c) => {
+      const h = await c.get<HealthReport>("/v1/health");
+      return {
+        text: formatHealth(h),
+        json: h,
+        code: h.status === "healthy" ? EXIT.ok : EXIT.notHealthy,
       };
     }),
   );

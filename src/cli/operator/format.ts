@@ -1,4 +1,5 @@
 // Human-readable renderings of the API's answers (the CLI prints these on a terminal).
+import type { ConditionChange, HealthReport } from "../../framework/health/types.js";
 import type { NodeView, Summary } from "../../framework/operator-view.js";
 import type { PlanView } from "../../framework/plan/types.js";
 import type { OperatorEvent } from "../../framework/events.js";
@@ -103,6 +104,17 @@ export function formatPlan(p: PlanView): string {
   return out.join("\n");
 }
 
+/** Status, then one line per condition: severity, type, object, since, message. */
+export function formatHealth(h: HealthReport): string {
+  const lines = [`health: ${h.status}`];
+  if (h.conditions.length === 0) lines.push("no active conditions");
+  for (const c of h.conditions)
+    lines.push(
+      `${c.severity.padEnd(8)} ${c.type.padEnd(26)} ${c.object}  since ${clock(c.since)}  ${c.message}`,
+    );
+  return lines.join("\n");
+}
+
 export function formatEvent(e: OperatorEvent): string {
   const t = clock(e.time);
   const d = e.data as Record<string, unknown>;
@@ -125,6 +137,13 @@ export function formatEvent(e: OperatorEvent): string {
     case "summary": {
       const s = d as unknown as Summary;
       return `${t} summary health ${s.health}${s.problems.length ? `: ${s.problems.join("; ")}` : ""}`;
+    }
+    case "health": {
+      const h = d as unknown as HealthReport & { changes?: ConditionChange[] };
+      const what = (h.changes ?? [])
+        .map((c) => `${c.kind} ${c.condition.type} ${c.condition.object}`)
+        .join("; ");
+      return `${t} health ${h.status}${what ? `: ${what}` : ""}`;
     }
   }
 }

@@ -226,6 +226,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     delete p.retryAt;
     delete p.forced;
     delete p.message;
+    delete p.failingSince;
     this.clearTimer(planId, stepId);
     await this.persist(live, stepId);
     this.emitStep(live, stepId);
@@ -239,6 +240,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     live.running.get(stepId)?.abort(new Interrupt("force", "force-completed by operator"));
     Object.assign(p, { status: "COMPLETE", forced: true, updatedAt: this.now() });
     delete p.retryAt;
+    delete p.failingSince;
     this.clearTimer(planId, stepId);
     await this.persist(live, stepId);
     this.emitStep(live, stepId);
@@ -484,10 +486,12 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     if (ok) {
       Object.assign(p, { status: "COMPLETE", updatedAt: end });
       delete p.lastError;
+      delete p.failingSince;
     } else {
       const err = interrupt ?? failure;
       p.status = "ERROR";
       p.updatedAt = end;
+      p.failingSince ??= end;
       p.lastError = this.redact(err instanceof Error ? err.message : String(err));
       if (err instanceof PermanentStepError) delete p.retryAt;
       else p.retryAt = end + this.retryDelay(p.attempts);

@@ -70,6 +70,8 @@ export interface StepProgress {
   retryAt?: number;
   /** Set when an operator force-completed the step. */
   forced?: boolean;
+  /** While failing: when the first failure of the current run of failures was. */
+  failingSince?: number;
 }
 
 /** Persisted progress of one plan. */

@@ -18,6 +18,7 @@ import {
   type RecoveryAgent,
 } from "./recovery-plan.js";
 import type { StorageLayout } from "./topology/storage.js";
+import type { ClusterView, HistorySample, PoolView } from "../../framework/scheduler.js";
 
 export type RepairScope = "owned" | "existing" | "off";
 
@@ -219,5 +220,95 @@ export class ClusterHealth {
         rebuildProgress: rebuilding ? (rebuilding.values?.progressPercent ?? 0) / 100 : 1,
       };
     });
+  }
+
+  /** Pools with capacity in bytes, for the API and the UI. */
+  poolViews(): PoolView[] {
+    const o = this.observer.latest;
+    if (!o) return [];
+    const kb = (n: number) => n * 1024;
+    return o.pools.map((p) => {
+      const object = poolObject(p);
+      const rebuilding = this.observer.findings.find(
+        (f) => f.type === "Rebuilding" && f.object === object,
+      );
+      return {
+        object,
+        id: p.id,
+        name: p.name ?? p.id,
+        group: p.protectionDomainName ?? p.protectionDomainId,
+        usedPercent: p.usedPercent,
+        sparePercentage: p.sparePercentage,
+        capacity: {
+          totalBytes: kb(p.limitKb),
+          usedBytes: kb(p.inUseKb),
+          spareBytes: kb(p.spareKb),
+          freeBytes: kb(Math.max(0, p.limitKb - p.spareKb - p.inUseKb)),
+        },
+        ...(p.rebuildRemainingKb > 0
+          ? {
+              rebuild: {
+                remainingBytes: kb(p.rebuildRemainingKb),
+                progressPercent: rebuilding?.values?.progressPercent ?? 0,
+              },
+            }
+          : {}),
+      };
+    });
+  }
+
+  historySamples(since?: number): HistorySample[] {
+    return this.observer.samples(since).map((s) => ({
+      at: s.at,
+      pools: Object.fromEntries(
+        Object.entries(s.value).map(([k, v]) => [
+          k,
+          {
+            usedPercent: v.usedPercent,
+            iops: v.iops,
+            kbPerSecond: v.kbPerSecond,
+            latencyMicros: v.latencyMicros,
+          },
+        ]),
+      ),
+    }));
+  }
+
+  /** The operators' summary of the cluster, from the latest observation (no extra reads). */
+  clusterView(): ClusterView | undefined {
+    const o = this.observer.latest;
+    if (!o) return undefined;
+    const kb = (n: number) => n * 1024;
+    const floor8Gb = (k: number) => Math.floor(k / 8_388_608) * 8_388_608;
+    return {
+      systemId: o.systemId,
+      systemName: o.systemName,
+      ...(o.mdmMode ? { mdmMode: o.mdmMode } : {}),
+      mdmState: o.mdm.state,
+      sds: { total: o.sds.length, connected: o.sds.filter((x) => x.connected).length },
+      sdc: { total: o.sdcs.length, connected: o.sdcs.filter((x) => x.connected).length },
+      capacity: {
+        rawBytes: kb(o.pools.reduce((a, p) => a + p.maxKb, 0)),
+        usableBytes: kb(
+          o.pools.reduce((a, p) => a + floor8Gb(Math.max(0, p.limitKb - p.spareKb) / 2), 0),
+        ),
+        freeBytes: kb(o.pools.reduce((a, p) => a + p.freeForVolumesKb, 0)),
+      },
+      alerts: o.alerts.map((a) => ({
+        type: a.type,
+        severity: a.severity,
+        ...(a.objectType ? { message: `${a.objectType} ${a.objectId ?? ""}`.trim() } : {}),
+      })),
+      observedAt: o.at,
+    };
+  }
+
+  /** SDC states by address (the node view shows them). */
+  sdcStates(): { ip?: string; guid?: string; state?: string }[] {
+    return (this.observer.latest?.sdcs ?? []).map((c) => ({
+      ...(c.ip ? { ip: c.ip } : {}),
+      ...(c.guid ? { guid: c.guid } : {}),
+      state: c.connected ? "Connected" : "Disconnected",
+    }));
   }
 }

@@ -5,7 +5,9 @@
 // gateway or the emulator.
 import type {
   ClusterView,
+  HistorySample,
   Platform,
+  PoolView,
   PlatformContext,
   PlatformNodeInfo,
 } from "../../framework/scheduler.js";
@@ -408,7 +410,25 @@ export class ScaleIOPlatform implements Platform {
 
   // ---- operator view ---------------------------------------------------------------------
 
+  pools(): PoolView[] {
+    return this.clusterHealth?.poolViews() ?? [];
+  }
+
+  history(since?: number): HistorySample[] {
+    return this.clusterHealth?.historySamples(since) ?? [];
+  }
+
   async summary(): Promise<ClusterView> {
+    if (this.clusterHealth) {
+      // The observer reads the cluster anyway (on its interval and soon after every change):
+      // the summary costs no request of its own, except the very first.
+      if (!this.clusterHealth.observer.latest) await this.clusterHealth.observer.observe();
+      const v = this.clusterHealth.clusterView();
+      if (!v)
+        throw new Error(this.clusterHealth.observer.error ?? "the cluster is not observed yet");
+      this.sdcStates = this.clusterHealth.sdcStates();
+      return v;
+    }
     if (!this.opts.cluster.observe) throw new Error("the cluster cannot be observed");
     const { summary: s, sdcs } = await this.opts.cluster.observe();
     this.sdcStates = sdcs;
