@@ -44,7 +44,10 @@ export class Maintenance {
   schedule: MaintenanceSchedule = { windows: [] };
   private machines = new Map<string, Machine>();
   private seq = 0;
-  private persistPending = false;
+  /** The coalesced registry write that is due, if any. */
+  private persistTimer: NodeJS.Timeout | undefined;
+  /** Inverse offers to send again once a framework's refusal expires. */
+  private readonly resendTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly m: Master) {}
 
@@ -252,8 +255,12 @@ export class Maintenance {
       const mc = this.machineOf(agent);
       mc?.statuses.set(fw.id, { status, timestamp: Date.now() });
       fw.inverseFilters.set(agent.id, Date.now() + secs * 1000);
-      const t = setTimeout(() => this.sendInverseOffer(fw, agent), secs * 1000);
+      const t = setTimeout(() => {
+        this.resendTimers.delete(t);
+        this.sendInverseOffer(fw, agent);
+      }, secs * 1000);
       t.unref();
+      this.resendTimers.add(t);
     }
   }
 
@@ -277,29 +284,50 @@ export class Maintenance {
 
   /** Writes the registry soon (coalesced: thousands of agents register at once). */
   persist(): void {
+    if (!this.m.opts.registryPath || this.persistTimer || !this.m.leading) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      this.writeRegistry();
+    }, 20);
+    this.persistTimer.unref();
+  }
+
+  /**
+   * The master stops: a registry write still due is made now (what it acknowledged stays
+   * acknowledged), and no timer fires afterwards, when the registry's folder may be gone.
+   */
+  stop(): void {
+    for (const t of this.resendTimers) clearTimeout(t);
+    this.resendTimers.clear();
+    if (!this.persistTimer) return;
+    clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    try {
+      this.writeRegistry();
+    } catch (err) {
+      this.m.log(`registry not written at stop: ${(err as Error).message}`);
+    }
+  }
+
+  private writeRegistry(): void {
     const path = this.m.opts.registryPath;
-    if (!path || this.persistPending || !this.m.leading) return;
-    this.persistPending = true;
-    setTimeout(() => {
-      this.persistPending = false;
-      if (!this.m.leading) return;
-      const agents = [...this.m.agents.values()].filter((a) => a.state !== "gone").map((a) => a.id);
-      const data = {
-        agents,
-        gone: [...this.m.goneAgents],
-        schedule: this.schedule,
-        machines: [...this.machines.values()].map((mc) => ({
-          id: mc.id,
-          mode: mc.mode,
-          unavailability: mc.unavailability,
-        })),
-      };
-      writeFileSync(
-        `${path}.tmp`,
-        JSON.stringify(data, (_k, v) => (typeof v === "bigint" ? Number(v) : v)),
-      );
-      renameSync(`${path}.tmp`, path);
-    }, 20).unref();
+    if (!path || !this.m.leading) return;
+    const agents = [...this.m.agents.values()].filter((a) => a.state !== "gone").map((a) => a.id);
+    const data = {
+      agents,
+      gone: [...this.m.goneAgents],
+      schedule: this.schedule,
+      machines: [...this.machines.values()].map((mc) => ({
+        id: mc.id,
+        mode: mc.mode,
+        unavailability: mc.unavailability,
+      })),
+    };
+    writeFileSync(
+      `${path}.tmp`,
+      JSON.stringify(data, (_k, v) => (typeof v === "bigint" ? Number(v) : v)),
+    );
+    renameSync(`${path}.tmp`, path);
   }
 
   /** Agent ids from the registry (on becoming leader); also restores maintenance. */

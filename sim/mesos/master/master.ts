@@ -164,6 +164,7 @@ export class Master {
 
   /** Stops serving; open streams and timers are closed. */
   async stop(): Promise<void> {
+    this.maintenance.stop();
     if (this.allocationTimer) clearInterval(this.allocationTimer);
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
     for (const fw of this.frameworks.values()) {

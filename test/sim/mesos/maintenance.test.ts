@@ -3,7 +3,11 @@
 // the agent (TASK_LOST), /machine/up lets it return.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/cluster.js";
+import { Master } from "../../../sim/mesos/master/master.js";
 import { Scheduler, http, until, type Ev } from "./helpers.js";
 
 let c: DevCluster;
@@ -112,4 +116,21 @@ test("schedule -> unavailability and INVERSE_OFFERS; down -> TASK_LOST; up -> of
     await s.call("TEARDOWN");
     s.close();
   }
+});
+
+test("a stopped master has written its last change to the registry and writes nothing later", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "registry-"));
+  const registryPath = join(dir, "registry.json");
+  const m = new Master({ host: "127.0.0.1", registryPath });
+  await m.start();
+  const machine = { hostname: "node-9", ip: "127.0.0.9" };
+  const start = (BigInt(Date.now()) + 3_600_000n) * 1_000_000n;
+  const schedule = `{"windows":[{"machine_ids":[${JSON.stringify(machine)}],"unavailability":{"start":{"nanoseconds":${start}}}}]}`;
+  assert.equal((await http(`${m.url}/maintenance/schedule`, { body: schedule })).status, 200);
+  await m.stop();
+  // Written by the stop itself, not by a timer that could fire after the folder is gone
+  // (which failed test files with ENOENT on registry.json.tmp after they ended).
+  const saved = JSON.parse(readFileSync(registryPath, "utf8"));
+  assert.deepEqual(saved.schedule.windows[0].machine_ids, [machine]);
+  rmSync(dir, { recursive: true, force: true });
 });
