@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startDemo } from "../../sim/demo/demo.js";
+import { promtoolCheckMetrics } from "../support/promtool.js";
 import { withDeadline, waitUntil } from "../support/wait.js";
 
 const PASSWORD = "E2e-Adm1n-Passw0rd-7731";
@@ -169,14 +170,8 @@ test(
       assert.match(metrics, /scaleio_framework_platform_capacity_bytes\{kind="raw"\} [1-9]/);
       assert.match(metrics, /scaleio_framework_subscribed 1/);
       assert.match(metrics, /scaleio_framework_store_write_seconds_count [1-9]/);
-      const promtool = await new Promise<{ code: number | null; out: string }>((resolve) => {
-        const p = spawn("promtool", ["check", "metrics"]);
-        let out = "";
-        p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        p.stderr.on("data", (d: Buffer) => (out += d.toString()));
-        p.on("close", (code) => resolve({ code, out }));
-        p.stdin.end(metrics);
-      });
+      // A missing promtool fails here at once, with the reason (it used to hang the file).
+      const promtool = await promtoolCheckMetrics(metrics);
       assert.equal(promtool.code, 0, promtool.out);
 
       // Every GET route (and the UI, if served), for the sweep.
