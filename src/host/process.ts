@@ -151,6 +151,11 @@ export function run(program: string, args: string[], opts: RunOptions = {}): Pro
       }
       resolve(result);
     });
+    // A program may exit without reading its input (EPIPE): its exit status says how it went;
+    // unhandled, the pipe's error would crash this process.
+    child.stdin.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") killGroup(`its input could not be written: ${e.message}`);
+    });
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
   });

@@ -83,6 +83,16 @@ test("input goes to stdin", async () => {
   assert.equal((await run("cat", [], { input: "hello" })).stdout, "hello");
 });
 
+test("a program that exits without reading its input is its exit status, not a crash", async () => {
+  // 4 MiB cannot fit in a pipe: writing it after the program has gone fails with EPIPE.
+  const input = Buffer.alloc(4 * 1024 * 1024, 120);
+  const r = await run("sh", ["-c", "exit 0"], { input });
+  assert.equal(r.exitCode, 0);
+  const r2 = await run("sh", ["-c", "echo no >&2; exit 5"], { input, check: false });
+  assert.equal(r2.exitCode, 5);
+  assert.equal(r2.stderr, "no\n");
+});
+
 test("non-string arguments are refused before anything runs", () => {
   assert.throws(() => run("echo", ["a\0b"]), TypeError);
   assert.throws(() => run("", []), TypeError);
