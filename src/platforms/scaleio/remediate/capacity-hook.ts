@@ -10,6 +10,8 @@ import { run } from "../../../host/process.js";
 
 export interface CapacityRequest {
   pool: string;
+  /** The pool's id (unique in the system; calls back off per id when given, else per name). */
+  poolId?: string;
   protectionDomain: string;
   usedPercent: number;
   /** Raw capacity that would bring the pool back under the target (GiB, at least 1). */
@@ -36,8 +38,20 @@ export interface CapacityHookOptions {
   /** Between calls for the same pool while it stays almost full (default 5 min up to 1 h). */
   backoff?: { initialMs?: number; maxMs?: number; random?: () => number };
   now?: () => number;
-  /** Lets tests see the environment a command gets (no secret is put there). */
+  /** Extra environment for a command (added to the few harmless variables it gets). */
   env?: Record<string, string>;
+}
+
+/**
+ * The only variables of our environment a command inherits: the scheduler's environment
+ * holds secrets (the admin password, the API token) that a hook has no business seeing.
+ */
+const INHERITED_ENV = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME"];
+
+function hookEnv(): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const k of INHERITED_ENV) if (process.env[k] !== undefined) out[k] = process.env[k];
+  return out;
 }
 
 const cut = (s: string) => (s.length > 2000 ? `${s.slice(0, 2000)}…` : s);
@@ -54,7 +68,7 @@ export class CapacityHook {
     return this.opts.now?.() ?? Date.now();
   }
 
-  /** Whether a call for this pool is due now. */
+  /** Whether a call for this pool (its id, or its name when requests carry no id) is due now. */
   due(pool: string): boolean {
     const s = this.perPool.get(pool);
     return !s || s.nextAt <= this.now();
@@ -67,8 +81,9 @@ export class CapacityHook {
 
   /** Calls the hook for a pool (when due); undefined when it is not due yet. */
   async call(req: CapacityRequest): Promise<HookCall | undefined> {
-    if (!this.due(req.pool)) return undefined;
-    let state = this.perPool.get(req.pool);
+    const key = req.poolId ?? req.pool;
+    if (!this.due(key)) return undefined;
+    let state = this.perPool.get(key);
     if (!state) {
       state = {
         backoff: new Backoff({
@@ -78,7 +93,7 @@ export class CapacityHook {
         }),
         nextAt: 0,
       };
-      this.perPool.set(req.pool, state);
+      this.perPool.set(key, state);
     }
     const at = this.now();
     // Booked before the call: a slow hook is not called again for the same pool meanwhile.
@@ -105,6 +120,7 @@ export class CapacityHook {
         timeoutMs,
         check: false,
         maxOutputBytes: 64 * 1024,
+        baseEnv: hookEnv(),
         ...(this.opts.env ? { env: this.opts.env } : {}),
       });
       const out = [r.stdout.trim(), r.stderr.trim()].filter(Boolean).join("\n");

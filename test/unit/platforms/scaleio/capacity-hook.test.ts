@@ -120,3 +120,33 @@ test("suggested growth brings use back to the target", () => {
     1,
   );
 });
+
+test("a command hook never inherits the scheduler's secrets from its environment", async () => {
+  const seen = join(dir, "env.txt");
+  const cmd = script("env.sh", `env > ${seen}`);
+  const saved = process.env.SCALEIO_ADMIN_PASSWORD;
+  process.env.SCALEIO_ADMIN_PASSWORD = "Adm1n-leak-check";
+  try {
+    const hook = new CapacityHook({ target: { command: cmd }, env: { HOOK_EXTRA: "yes" } });
+    assert.equal((await hook.call(req))!.ok, true);
+  } finally {
+    if (saved === undefined) delete process.env.SCALEIO_ADMIN_PASSWORD;
+    else process.env.SCALEIO_ADMIN_PASSWORD = saved;
+  }
+  const env = readFileSync(seen, "utf8");
+  assert.doesNotMatch(env, /Adm1n-leak-check|SCALEIO_ADMIN_PASSWORD/);
+  assert.match(env, /^HOOK_EXTRA=yes$/m);
+  assert.match(env, /^PATH=/m, "a command still finds its programs");
+});
+
+test("pools with one name in two protection domains back off apart (by pool id)", async () => {
+  const hook = new CapacityHook({ target: { command: script("ok.sh", "exit 0") } });
+  const a = { ...req, pool: "p1", poolId: "id-a", protectionDomain: "pd1" };
+  const b = { ...req, pool: "p1", poolId: "id-b", protectionDomain: "pd2" };
+  assert.ok(await hook.call(a));
+  assert.equal(hook.due("id-a"), false);
+  assert.ok(await hook.call(b), "the other domain's pool is called too");
+  hook.settled("id-a");
+  assert.equal(hook.due("id-a"), true);
+  assert.equal(hook.due("id-b"), false);
+});
