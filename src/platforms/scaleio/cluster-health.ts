@@ -19,6 +19,10 @@ import {
 } from "./recovery-plan.js";
 import type { StorageLayout } from "./topology/storage.js";
 import type { ClusterView, HistorySample, PoolView } from "../../framework/scheduler.js";
+import {
+  CapacityRemediation,
+  type CapacityRemediationOptions,
+} from "./remediate/capacity-remediation.js";
 
 export type RepairScope = "owned" | "existing" | "off";
 
@@ -32,6 +36,8 @@ export interface ClusterHealthOptions {
   maxParallel?: number;
   backoff?: RepairBackoff;
   settleTimeoutMs?: number;
+  /** What to do when a pool runs almost full (auto-grow, capacity hook); nothing when absent. */
+  capacity?: CapacityRemediationOptions;
 }
 
 /** What the health side reads from and asks of the platform. */
@@ -56,6 +62,8 @@ export class ClusterHealth {
   private readonly host: ClusterHealthHost;
   private readonly backoff: RepairBackoff;
   private readonly planner: CoalescedRunner;
+  private readonly capacity: CapacityRemediation | undefined;
+  private readonly remediator: CoalescedRunner;
   private readonly detach: (() => void)[] = [];
 
   constructor(opts: ClusterHealthOptions, host: ClusterHealthHost) {
@@ -64,6 +72,23 @@ export class ClusterHealth {
     this.observer = opts.observer;
     this.backoff = opts.backoff ?? new RepairBackoff();
     this.planner = new CoalescedRunner(() => this.replan());
+    const capacity = opts.capacity
+      ? new CapacityRemediation(opts.capacity, {
+          agentByIp: (ip) => {
+            const a = host.agents.all().find((x) => x.ip === ip);
+            return a
+              ? { agentId: a.agentId, hostname: a.hostname, ip, lost: a.lostSince !== undefined }
+              : undefined;
+          },
+          busyAgents: () => this.agentsWithOpenSteps(),
+        })
+      : undefined;
+    this.capacity = capacity?.enabled ? capacity : undefined;
+    // Its own runner: a slow capacity hook never holds up the recovery plan.
+    this.remediator = new CoalescedRunner(async () => {
+      const o = this.observer.latest;
+      if (o && this.capacity) await this.capacity.onObserved(o, this.observer.findings);
+    });
   }
 
   get repairs(): boolean {
@@ -79,6 +104,12 @@ export class ClusterHealth {
         .catch((err: Error) =>
           this.host.logger.error({ err: err.message }, "recovery plan not computed"),
         );
+      if (this.capacity)
+        void this.remediator
+          .run()
+          .catch((err: Error) =>
+            this.host.logger.error({ err: err.message }, "capacity remediation failed"),
+          );
     };
     const onFailed = (err: Error) =>
       this.host.logger.debug({ err: err.message }, "cluster not observable yet");
@@ -99,8 +130,10 @@ export class ClusterHealth {
 
   async stop(): Promise<void> {
     for (const d of this.detach.splice(0)) d();
+    this.capacity?.stop();
     await this.observer.stop();
     await this.planner.settled();
+    await this.remediator.settled();
   }
 
   /** Steps of the deploy plan not yet complete, by agent (repairs wait for those). */
@@ -110,6 +143,21 @@ export class ClusterHealth {
     for (const ph of this.host.engine.view(DEPLOY).phases)
       for (const s of ph.steps) if (s.asset && s.status !== "COMPLETE") busy.add(s.asset);
     return busy;
+  }
+
+  /** Agents with a deploy step not complete, by the step's asset or its `<kind>/<agent>` id. */
+  private agentsWithOpenSteps(): Set<string> {
+    const open = new Set<string>();
+    if (!this.host.engine.planIds().includes(DEPLOY)) return open;
+    for (const ph of this.host.engine.view(DEPLOY).phases)
+      for (const s of ph.steps) {
+        if (s.status === "COMPLETE") continue;
+        if (s.asset) open.add(s.asset);
+        const slash = s.id.indexOf("/");
+        if (slash > 0 && this.host.agents.get(s.id.slice(slash + 1)))
+          open.add(s.id.slice(slash + 1));
+      }
+    return open;
   }
 
   private deployStepDone(id: string): boolean {

@@ -79,8 +79,11 @@ export class CapacityHook {
     this.perPool.delete(pool);
   }
 
-  /** Calls the hook for a pool (when due); undefined when it is not due yet. */
-  async call(req: CapacityRequest): Promise<HookCall | undefined> {
+  /**
+   * Calls the hook for a pool (when due); undefined when it is not due yet. Aborting the
+   * signal stops a command or a request still running (the scheduler is stopping).
+   */
+  async call(req: CapacityRequest, signal?: AbortSignal): Promise<HookCall | undefined> {
     const key = req.poolId ?? req.pool;
     if (!this.due(key)) return undefined;
     let state = this.perPool.get(key);
@@ -102,7 +105,7 @@ export class CapacityHook {
     let ok = false;
     let answer: string;
     try {
-      const r = await this.invoke(body);
+      const r = await this.invoke(body, signal);
       ok = r.ok;
       answer = r.answer;
     } catch (err) {
@@ -111,7 +114,10 @@ export class CapacityHook {
     return { pool: req.pool, at, ok, answer: cut(answer), nextAt: state.nextAt };
   }
 
-  private async invoke(body: string): Promise<{ ok: boolean; answer: string }> {
+  private async invoke(
+    body: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ ok: boolean; answer: string }> {
     const timeoutMs = this.opts.timeoutMs ?? 120_000;
     const t = this.opts.target;
     if ("command" in t) {
@@ -121,6 +127,7 @@ export class CapacityHook {
         check: false,
         maxOutputBytes: 64 * 1024,
         baseEnv: hookEnv(),
+        ...(signal ? { signal } : {}),
         ...(this.opts.env ? { env: this.opts.env } : {}),
       });
       const out = [r.stdout.trim(), r.stderr.trim()].filter(Boolean).join("\n");
@@ -133,6 +140,7 @@ export class CapacityHook {
       body,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
+      ...(signal ? { signal } : {}),
     });
     const text = await r.body.text();
     return {
