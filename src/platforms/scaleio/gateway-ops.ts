@@ -20,12 +20,31 @@ export interface GatewayOpsOptions {
   system: { name?: string; id?: string };
   /** Per-agent problems found while applying the layout (shown on the node). */
   onAgentProblem?: (agentId: string, message: string) => void;
+  /**
+   * The health checks' capacity thresholds, also set as the MDM's capacity alert thresholds
+   * of every pool prepared, so that its alerts and our conditions agree.
+   */
+  capacityAlerts?: { warningPercent: number; criticalPercent: number };
+}
+
+/**
+ * The MDM takes whole percents: the warning rounds down and critical up, so that neither
+ * alert comes later than the condition it matches.
+ */
+export function mdmCapacityThresholds(a: { warningPercent: number; criticalPercent: number }): {
+  high: number;
+  critical: number;
+} {
+  return { high: Math.floor(a.warningPercent), critical: Math.ceil(a.criticalPercent) };
 }
 
 export function gatewayClusterOps(
   opts: GatewayOpsOptions,
 ): ClusterOps & { summary(): Promise<ClusterSummary> } & Required<Pick<ClusterOps, "observe">> {
   const gw = () => (typeof opts.client === "function" ? opts.client() : opts.client);
+  const apply = opts.capacityAlerts
+    ? { capacityAlertThresholds: mdmCapacityThresholds(opts.capacityAlerts) }
+    : {};
   return {
     async prepareDomains(layout: StorageLayout, ctx: StepContext) {
       const client = gw();
@@ -38,6 +57,7 @@ export function gatewayClusterOps(
         system.id,
         { domains: layout.domains, nodes: [] },
         (id) => id,
+        apply,
       );
       const problems = Object.entries(r.domainErrors);
       if (problems.length === 0) return;
@@ -57,7 +77,7 @@ export function gatewayClusterOps(
       if (!node?.sds) return;
       const system = await findSystem(client, opts.system);
       const domains = layout.domains.filter((d) => d.name === node.sds!.protectionDomain);
-      const r = await applyLayout(client, system.id, { domains, nodes: [node] }, ipOf);
+      const r = await applyLayout(client, system.id, { domains, nodes: [node] }, ipOf, apply);
       const err = r.errors[agentId] ?? Object.values(r.domainErrors)[0];
       if (err) {
         opts.onAgentProblem?.(agentId, err.message);

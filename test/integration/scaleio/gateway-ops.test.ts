@@ -96,3 +96,59 @@ test(
     }
   },
 );
+
+test(
+  "the domains step sets the MDM's capacity alert thresholds of its pools, once: its alerts follow the configured warning",
+  { timeout: 60_000 },
+  async () => {
+    const env = await startEnv({ mdmOnly: { nodes: 3, devices: ["/dev/sdb"] } });
+    try {
+      let sets = 0;
+      const set = env.client.setCapacityAlertThresholds;
+      env.client.setCapacityAlertThresholds = (...a) => {
+        sets++;
+        return set(...a);
+      };
+      const ops = gatewayClusterOps({
+        client: env.client,
+        system: { name: "scaleio" },
+        capacityAlerts: { warningPercent: 70.5, criticalPercent: 85.5 },
+      });
+      const layout: StorageLayout = {
+        domains: [{ name: "default", faultSets: [], pools: [{ name: "default" }, { name: "b" }] }],
+        nodes: [1, 2, 3].map((i) => ({
+          agentId: `a${i}`,
+          sds: { protectionDomain: "default", pools: [{ pool: "default", devices: ["/dev/sdb"] }] },
+          problems: [],
+        })),
+      };
+      await ops.prepareDomains(layout, ctx());
+      const thresholds = () =>
+        [...env.emu.sys.pools.values()]
+          .map(
+            (p) => `${p.name}:${p.capacityAlertHighThreshold}/${p.capacityAlertCriticalThreshold}`,
+          )
+          .sort();
+      // Whole percents: the warning rounds down, critical up (neither alert comes later).
+      assert.deepEqual(thresholds(), ["b:70/86", "default:70/86"]);
+      assert.equal(sets, 2);
+      await ops.prepareDomains(layout, ctx());
+      for (const a of ["a1", "a2", "a3"]) await ops.applyAgent(layout, a, ip, ctx());
+      assert.equal(sets, 2, "read before set: nothing set again");
+
+      // The MDM now warns at 70 %, where its default (80) would still be silent.
+      const pool = [...env.emu.sys.pools.values()].find((p) => p.name === "default")!;
+      await env.admin(`/admin/pools/${pool.id}/fill`, { percent: 75 });
+      const alerts = (await env.client.alerts()).map((a) => a.alertType);
+      assert.ok(alerts.includes("CAPACITY_UTILIZATION_ABOVE_HIGH_THRESHOLD"), alerts.join(","));
+
+      // Someone changed them on the MDM: the next run puts them back.
+      env.emu.sys.setCapacityThresholds(pool.id, 80, 90);
+      await ops.prepareDomains(layout, ctx());
+      assert.equal(sets, 3);
+      assert.deepEqual(thresholds(), ["b:70/86", "default:70/86"]);
+    } finally {
+      await env.close();
+    }
+  },
+);

@@ -7,6 +7,7 @@ export {
   ensureFaultSet,
   ensureStoragePool,
   type EnsuredPool,
+  type CapacityAlertThresholds,
 } from "./domains.js";
 export { ensureSds, type SdsSpec, type EnsuredSds } from "./sds.js";
 export { applyLayout, type LayoutResult, type DomainIds, type ApplyOptions } from "./layout.js";

@@ -4,7 +4,12 @@
 // agent and never stops the others.
 import type { GatewayClient } from "../gateway/client.js";
 import type { NodeAssignment, StorageLayout } from "../topology/storage.js";
-import { ensureFaultSet, ensureProtectionDomain, ensureStoragePool } from "./domains.js";
+import {
+  ensureFaultSet,
+  ensureProtectionDomain,
+  ensureStoragePool,
+  type CapacityAlertThresholds,
+} from "./domains.js";
 import { ClusterOpError, asClusterError, conflict } from "./errors.js";
 import { ensureSds, type EnsuredSds } from "./sds.js";
 
@@ -25,6 +30,8 @@ export interface LayoutResult {
 export interface ApplyOptions {
   /** SDS name for an agent (names are unique system-wide, at most 31 characters). */
   sdsName?: (agentId: string, ip: string) => string;
+  /** The MDM's capacity alert thresholds for every pool of the layout (left alone if absent). */
+  capacityAlertThresholds?: CapacityAlertThresholds;
 }
 
 const defaultSdsName = (_agentId: string, ip: string) => `sds-${ip}`;
@@ -34,6 +41,7 @@ async function prepareDomains(
   systemId: string,
   layout: StorageLayout,
   out: LayoutResult,
+  thresholds: CapacityAlertThresholds | undefined,
 ): Promise<void> {
   for (const spec of layout.domains) {
     try {
@@ -49,6 +57,7 @@ async function prepareDomains(
             ...(pool.sparePercentage !== undefined
               ? { sparePercentage: pool.sparePercentage }
               : {}),
+            ...(thresholds ? { capacityAlertThresholds: thresholds } : {}),
           })
         ).id;
       }
@@ -107,7 +116,7 @@ export async function applyLayout(
   o: ApplyOptions = {},
 ): Promise<LayoutResult> {
   const out: LayoutResult = { domains: {}, domainErrors: {}, agents: {}, errors: {} };
-  await prepareDomains(client, systemId, layout, out);
+  await prepareDomains(client, systemId, layout, out, o.capacityAlertThresholds);
   const nodes = layout.nodes.filter((n) => n.sds);
   // Two agents with one address would share one SDS: refuse all of them, never guess.
   const ips = new Map<string, string>();

@@ -328,4 +328,10 @@ export class GatewayClient {
     this.call("POST", `/api/instances/StoragePool::${poolId}/action/setSparePercentage`, {
       sparePercentage: String(percent),
     });
+  /** The MDM's capacity alerts for a pool: high (warning) and critical used %. */
+  setCapacityAlertThresholds = (poolId: string, t: { high: number; critical: number }) =>
+    this.call("POST", `/api/instances/StoragePool::${poolId}/action/setCapacityAlertThresholds`, {
+      capacityAlertHighThresholdPercent: String(t.high),
+      capacityAlertCriticalThresholdPercent: String(t.critical),
+    });
 }

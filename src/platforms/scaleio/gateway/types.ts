@@ -34,6 +34,9 @@ export interface ProtectionDomain extends Base {
 export interface StoragePool extends Base {
   protectionDomainId: string;
   sparePercentage?: number;
+  /** The MDM's capacity alert thresholds for this pool (used % of non-spare capacity). */
+  capacityAlertHighThreshold?: number;
+  capacityAlertCriticalThreshold?: number;
 }
 
 export interface FaultSet extends Base {
