@@ -119,6 +119,7 @@ test(
         nodes: [1, 2, 3].map((i) => ({
           agentId: `a${i}`,
           sds: { protectionDomain: "default", pools: [{ pool: "default", devices: ["/dev/sdb"] }] },
+          sdc: { protectionDomain: "default", storagePool: "default" },
           problems: [],
         })),
       };
