@@ -29,6 +29,9 @@ import { gatewayClusterOps } from "../platforms/scaleio/gateway-ops.js";
 import { ClusterObserver } from "../platforms/scaleio/observe/observer.js";
 import { ScaleioHealthChecks } from "../platforms/scaleio/observe/checks.js";
 import { ScaleIOPlatform } from "../platforms/scaleio/platform.js";
+import { CapacityHook } from "../platforms/scaleio/remediate/capacity-hook.js";
+import type { CapacityRemediationOptions } from "../platforms/scaleio/remediate/capacity-remediation.js";
+import { AlertWebhook } from "../framework/health/alert-webhook.js";
 import { parseDeclarativeTopology } from "../platforms/scaleio/topology/declarative.js";
 import type { StrategyInput } from "../platforms/scaleio/topology/storage.js";
 import { FileStateStore } from "../store/file-store.js";
@@ -214,6 +217,8 @@ export async function startScheduler(
       "the API is plain HTTP (no --api-tls-cert/--api-tls-key): the API token, and the admin password executors fetch from it, travel in clear",
     );
   const metrics = new Metrics();
+  // Warnings and errors of the scheduler's parts reach operators on the event stream too.
+  const hub = new EventHub({ redact: (t) => redactSecrets(t, Object.values(secrets)) });
   const store = metrics.timeStore(await FileStateStore.open(config.state.dir));
   const sc = config.scaleio;
   const strategy: StrategyInput =
@@ -259,6 +264,36 @@ export async function startScheduler(
       log.warn({ agentId, problem: message }, "agent storage problem"),
   });
   const apiHost = config.api.address === "0.0.0.0" ? hostname() : config.api.address;
+  // A pool almost full: its agents' unused devices first (auto-grow), then the operator's hook.
+  const hc = config.health;
+  const capacity: CapacityRemediationOptions | undefined =
+    hc.autoGrow === "devices" || hc.capacityHook
+      ? {
+          autoGrow: hc.autoGrow,
+          ...(hc.capacityHook
+            ? {
+                hook: new CapacityHook({
+                  target: /^https?:\/\//i.test(hc.capacityHook)
+                    ? { url: hc.capacityHook }
+                    : { command: hc.capacityHook },
+                }),
+              }
+            : {}),
+          warningPercent: hc.capacityWarningPercent,
+          ...(hc.growthGb !== undefined ? { growthGb: hc.growthGb } : {}),
+          rescan: (agentId) => platform.rescan(agentId),
+          // Each action is one event (with the hook's request and answer) and one log line.
+          record: (e) => {
+            log[e.level]({ pool: e.pool, action: e.action }, e.message);
+            hub.publish("log", {
+              time: Date.now(),
+              level: e.level,
+              msg: e.message,
+              remediation: { action: e.action, pool: e.pool, ...(e.hook ? { hook: e.hook } : {}) },
+            });
+          },
+        }
+      : undefined;
   const platform: ScaleIOPlatform = new ScaleIOPlatform({
     mode: sc.existing
       ? { existing: { managers: [sc.existing.primary, sc.existing.secondary] } }
@@ -308,6 +343,10 @@ export async function startScheduler(
     cluster: gatewayClusterOps({
       client,
       system: { name: sc.clusterName, ...(sc.clusterId ? { id: sc.clusterId } : {}) },
+      capacityAlerts: {
+        warningPercent: hc.capacityWarningPercent,
+        criticalPercent: hc.capacityCriticalPercent,
+      },
     }),
     health: {
       observer: new ClusterObserver({
@@ -325,6 +364,7 @@ export async function startScheduler(
       }),
       repair: config.health.repair,
       maxParallel: config.health.repairParallel,
+      ...(capacity ? { capacity } : {}),
     },
   });
 
@@ -334,8 +374,6 @@ export async function startScheduler(
       ? detectorSource(createDetector(master), masterLabel(master))
       : undefined;
   let apiUrl = "";
-  // Warnings and errors of the scheduler's parts reach operators on the event stream too.
-  const hub = new EventHub({ redact: (t) => redactSecrets(t, Object.values(secrets)) });
   const sched: FrameworkScheduler = await FrameworkScheduler.create({
     master: source ?? master,
     frameworkInfo: {
@@ -414,6 +452,18 @@ export async function startScheduler(
   metrics.countClient(sched.client);
   const view = new OperatorView(sched, { events: hub });
   metrics.bindView(view);
+  // Condition changes to the operator's Alertmanager-compatible receiver, off the monitor's path.
+  const alertWebhook = hc.alertWebhook
+    ? new AlertWebhook({
+        url: hc.alertWebhook,
+        receiver: config.mesos.frameworkName,
+        externalURL: () => apiUrl,
+        labels: { framework: config.mesos.frameworkName, cluster: sc.clusterName },
+        redact: (t) => redactSecrets(t, Object.values(secrets)),
+        logger: teeToHub(log, hub),
+      })
+    : undefined;
+  alertWebhook?.start(view.health);
   // Operator-relevant happenings of the Mesos subscription go to the event stream too.
   sched.client.on("subscribed", (i) =>
     view.events.log("info", `subscribed to Mesos as framework ${i.frameworkId}`),
@@ -492,6 +542,7 @@ export async function startScheduler(
     stop: async () => {
       log.info({}, "stopping");
       await view.stop().catch(() => {});
+      await alertWebhook?.stop();
       await app.close().catch(() => {});
       await sched.stop().catch(() => {});
       await (source?.close() ?? Promise.resolve()).catch(() => {});

@@ -59,6 +59,50 @@ export const IGNORED_FLAGS: Record<string, string> = {
 
 const BOOLEAN_IGNORED = new Set(["debug", "experimental"]);
 
+/**
+ * The predecessor grew AWS pools that ran almost full; here that is capacity remediation for
+ * any provider (unused devices first, then the operator's hook), so its flags map onto it.
+ */
+function translateCapacityFlag(
+  name: string,
+  value: string | undefined,
+  rest: string[],
+): { argv: string[]; notice: string } | undefined {
+  if (name === "aws.checkfull") {
+    // A Go boolean flag: `-aws.checkfull` or `-aws.checkfull=false`.
+    const on = value === undefined || !/^(false|0|f)$/i.test(value);
+    return {
+      argv: [`--auto-grow=${on ? "devices" : "off"}`],
+      notice: on
+        ? "-aws.checkfull is --auto-grow devices here: a pool almost full gets the unused devices of its agents; to attach new storage (the predecessor's AWS volumes), set --capacity-hook to a command or URL that does it for your provider"
+        : "-aws.checkfull=false is --auto-grow off here",
+    };
+  }
+  if (name === "aws.growthsize") {
+    return {
+      argv: [value !== undefined ? `--capacity-growth-gb=${value}` : "--capacity-growth-gb"],
+      notice:
+        "-aws.growthsize is --capacity-growth-gb here: the growth (GiB) asked of the capacity hook (--capacity-hook) for an almost-full pool",
+    };
+  }
+  if (name === "aws.threshold") {
+    const argv = [
+      value !== undefined ? `--capacity-warning-percent=${value}` : "--capacity-warning-percent",
+    ];
+    let notice =
+      "-aws.threshold is --capacity-warning-percent here: a pool used at or above it is almost full (and it is the MDM's high capacity alert too); it counts use over the non-spare capacity, as the MDM does, where the predecessor counted the spare in";
+    const t = Number(value ?? rest[0]);
+    const critical = (t + 100) / 2;
+    // The predecessor's default (90) is our critical threshold's: critical must stay above it.
+    if (t >= 90 && t < 100 && !rest.some((a) => /^--?capacity-critical-percent(=|$)/.test(a))) {
+      argv.push(`--capacity-critical-percent=${critical}`);
+      notice += `; --capacity-critical-percent set to ${critical} to stay above it`;
+    }
+    return { argv, notice };
+  }
+  return undefined;
+}
+
 export interface TranslatedArgs {
   argv: string[];
   notices: string[];
@@ -77,6 +121,15 @@ export function translateLegacyArgs(args: string[]): TranslatedArgs {
     const name = m?.[1];
     if (!m || !name || (arg.startsWith("--") && !name.includes("."))) {
       out.push(arg);
+      continue;
+    }
+    const capacity = translateCapacityFlag(name, m[2], args.slice(i + 1));
+    if (capacity) {
+      // A value given as the next argument follows the translated flag (it comes first).
+      if (capacity.argv.length > 1 && m[2] === undefined && i + 1 < args.length) {
+        out.push(capacity.argv[0]!, args[++i]!, ...capacity.argv.slice(1));
+      } else out.push(...capacity.argv);
+      notices.push(capacity.notice);
       continue;
     }
     if (Object.hasOwn(FLAG_ALIASES, name)) {

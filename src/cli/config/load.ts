@@ -293,6 +293,12 @@ export const OPTIONS: Record<string, OptionSpec> = {
     description:
       "command (absolute path, JSON on stdin) or URL (JSON POST) called when a pool is almost full",
   },
+  "capacity-growth-gb": {
+    path: ["health", "growthGb"],
+    kind: "int",
+    description:
+      "growth (GiB) asked of the capacity hook for an almost-full pool (default: computed to bring it 10 points under the warning)",
+  },
   "alert-webhook": {
     path: ["health", "alertWebhook"],
     kind: "string",

@@ -204,6 +204,8 @@ export const configSchema = z
           .string()
           .regex(/^(\/|https?:\/\/)/, "must be an absolute path or an http(s) URL")
           .optional(),
+        /** A fixed growth (GiB) to ask the capacity hook for, instead of the computed one. */
+        growthGb: z.number().int().min(1).max(1_048_576).optional(),
         /** Condition changes posted as Alertmanager-compatible JSON. */
         alertWebhook: z
           .string()

@@ -275,3 +275,72 @@ test("TLS for the API: certificate and key together, from flags, the environment
   const yaml = file("tls.yaml", "api:\n  tlsCertFile: /a.pem\n  tlsKeyFile: /a.key\n");
   assert.equal(loadConfig({ env: {}, file: yaml }).config.api.tlsKeyFile, "/a.key");
 });
+
+test("the predecessor's AWS growth flags map onto capacity remediation, each with a notice", () => {
+  const parse = (legacy: string[]) => {
+    const { argv, notices } = translateLegacyArgs(legacy);
+    const program = new Command().exitOverride().allowUnknownOption(false);
+    for (const name of [
+      "auto-grow",
+      "capacity-warning-percent",
+      "capacity-critical-percent",
+      "capacity-growth-gb",
+    ])
+      program.option(`--${name} <value>`);
+    program.parse(argv, { from: "user" });
+    return { config: loadConfig({ flags: program.opts(), env: {} }).config, notices };
+  };
+  const { config, notices } = parse([
+    "-aws.checkfull",
+    "-aws.threshold=85",
+    "-aws.growthsize",
+    "64",
+  ]);
+  assert.equal(config.health.autoGrow, "devices");
+  assert.equal(config.health.capacityWarningPercent, 85);
+  assert.equal(config.health.capacityCriticalPercent, 90);
+  assert.equal(config.health.growthGb, 64);
+  assert.ok(
+    notices.some((n) => /^-aws\.checkfull is --auto-grow devices.*--capacity-hook/.test(n)),
+  );
+  assert.ok(
+    notices.some((n) => /^-aws\.threshold is --capacity-warning-percent.*non-spare/.test(n)),
+  );
+  assert.ok(notices.some((n) => /^-aws\.growthsize is --capacity-growth-gb/.test(n)));
+
+  // The predecessor's default threshold (90) is our critical one: critical moves above it.
+  const high = parse(["-aws.threshold", "90", "-aws.checkfull=false"]);
+  assert.equal(high.config.health.capacityWarningPercent, 90);
+  assert.equal(high.config.health.capacityCriticalPercent, 95);
+  assert.equal(high.config.health.autoGrow, "off");
+  assert.ok(high.notices.some((n) => n.includes("--capacity-critical-percent set to 95")));
+  // An operator's own critical threshold is left as given.
+  const own = parse(["-aws.threshold=92", "--capacity-critical-percent", "99"]);
+  assert.equal(own.config.health.capacityCriticalPercent, 99);
+});
+
+test("capacity settings: growth, hook and webhook checked", () => {
+  const { config } = loadConfig({
+    env: {},
+    flags: {
+      "capacity-growth-gb": "200",
+      "capacity-hook": "/usr/local/bin/grow-pool",
+      "alert-webhook": "https://alerts.example.com/hook",
+    },
+  });
+  assert.equal(config.health.growthGb, 200);
+  assert.equal(config.health.capacityHook, "/usr/local/bin/grow-pool");
+  assert.equal(loadConfig({ env: {} }).config.health.growthGb, undefined);
+  const problems = problemsOf(() =>
+    loadConfig({
+      env: {},
+      flags: { "capacity-growth-gb": "0", "capacity-hook": "grow.sh", "alert-webhook": "ftp://x" },
+    }),
+  );
+  assert.ok(
+    problems.some((p) => /health\.growthGb/.test(p)),
+    problems.join("; "),
+  );
+  assert.ok(problems.some((p) => /health\.capacityHook: must be an absolute path/.test(p)));
+  assert.ok(problems.some((p) => /health\.alertWebhook: must be an http\(s\) URL/.test(p)));
+});
