@@ -125,9 +125,51 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     live.progress.pausedPhases = live.progress.pausedPhases.filter((p) =>
       def.phases.some((ph) => ph.id === p),
     );
+    const touched = this.reconcileFingerprints(live);
     await live.writer.saveAll();
+    if (touched.length > 0) await live.writer.saveSteps(...touched.map((t) => t.id));
+    for (const t of touched) if (t.reset) this.emitStep(live, t.id);
     this.emitPlan(def.id);
     this.startAllEligible();
+  }
+
+  /**
+   * Level-based: a step whose definition's fingerprint differs from the one it last ran with
+   * runs again. A finished step (force-completed ones too: an operator's force-complete
+   * speaks of the inputs of its time) or a failed one goes back to pending with a fresh
+   * count of attempts; a running one is interrupted and started again with the new
+   * definition. A finished step without a recorded fingerprint (progress from before
+   * fingerprints) adopts the current one instead of running again. Returns the steps changed.
+   */
+  private reconcileFingerprints(live: LivePlan): { id: string; reset: boolean }[] {
+    const touched: { id: string; reset: boolean }[] = [];
+    for (const [id, { step }] of live.stepOf) {
+      const fp = step.fingerprint;
+      const p = stepIn(live.progress.steps, id);
+      if (fp === undefined || !p || p.status === "PENDING" || p.fingerprint === fp) continue;
+      if (p.fingerprint === undefined && p.status === "COMPLETE") {
+        p.fingerprint = fp;
+        touched.push({ id, reset: false });
+        continue;
+      }
+      // A step in progress or failed without a fingerprint started before fingerprints: it
+      // runs (again) with the current definition anyway, and records the fingerprint then.
+      if (p.fingerprint === undefined) continue;
+      live.running.get(id)?.abort(new Interrupt("restart", "its inputs changed"));
+      Object.assign(p, {
+        status: "PENDING",
+        attempts: 0,
+        updatedAt: this.now(),
+        message: "inputs changed: runs again",
+      });
+      delete p.lastError;
+      delete p.retryAt;
+      delete p.forced;
+      delete p.failingSince;
+      this.clearTimer(live.def.id, id);
+      touched.push({ id, reset: true });
+    }
+    return touched;
   }
 
   /** Forgets a plan (its running steps are interrupted) and its stored progress. */
@@ -241,6 +283,10 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     Object.assign(p, { status: "COMPLETE", forced: true, updatedAt: this.now() });
     delete p.retryAt;
     delete p.failingSince;
+    // Done for the inputs of now: it stays done until they change.
+    const fp = live.stepOf.get(stepId)?.step.fingerprint;
+    if (fp !== undefined) p.fingerprint = fp;
+    else delete p.fingerprint;
     this.clearTimer(planId, stepId);
     await this.persist(live, stepId);
     this.emitStep(live, stepId);
@@ -435,6 +481,10 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     });
     delete p.retryAt;
     delete p.message;
+    // The inputs this run acts on, recorded with its start: a crash from here on runs it
+    // again, and a change of inputs while it runs is seen as one.
+    if (step.fingerprint !== undefined) p.fingerprint = step.fingerprint;
+    else delete p.fingerprint;
     try {
       // Persisted before the work starts, so a crash from here on means "run it again".
       await this.persist(live, step.id);

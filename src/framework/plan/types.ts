@@ -37,6 +37,13 @@ export interface StepDefinition {
    * for every agent's).
    */
   after?: string[];
+  /**
+   * A digest of the inputs the step acts on (what it would create or change). When it differs
+   * from the one the step last ran with, the engine runs the step again: a finished step goes
+   * back to pending, a running one is interrupted and started again. None: the step's inputs
+   * are not tracked (it runs again only when an operator restarts it).
+   */
+  fingerprint?: string;
 }
 
 export interface PhaseDefinition {
@@ -72,6 +79,11 @@ export interface StepProgress {
   forced?: boolean;
   /** While failing: when the first failure of the current run of failures was. */
   failingSince?: number;
+  /**
+   * The definition's fingerprint when the step last started (or was force-completed): the
+   * inputs its status speaks of.
+   */
+  fingerprint?: string;
 }
 
 /** Persisted progress of one plan. */

@@ -553,3 +553,203 @@ test("invalid plan definitions are refused with a clear reason", async () => {
     /cycle/,
   );
 });
+
+// ---- fingerprints: a step runs again when its inputs change ----------------------------
+
+/** A one-phase plan of steps with these fingerprints, each run logged as `id@fingerprint`. */
+function fingerprinted(
+  fps: Record<string, string | undefined>,
+  extra: Partial<StepDefinition> = {},
+) {
+  return plan([
+    {
+      id: "p",
+      name: "P",
+      strategy: "parallel",
+      steps: Object.entries(fps).map(([id, fp]) => ({
+        id,
+        name: id,
+        ...(fp !== undefined ? { fingerprint: fp } : {}),
+        run: async () => {
+          log.push(`${id}@${fp ?? "-"}`);
+        },
+        ...extra,
+      })),
+    },
+  ]);
+}
+
+const stepOf = (engine: PlanEngine, id: string) =>
+  engine
+    .view("deploy")
+    .phases.flatMap((p) => p.steps)
+    .find((s) => s.id === id)!;
+
+test("a finished step whose fingerprint changed runs again; unchanged ones stay done", async () => {
+  log.length = 0;
+  const { engine } = await setup();
+  await engine.setPlan(fingerprinted({ a: "1", b: "1", c: undefined }));
+  engine.start();
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.equal(stepOf(engine, "a").fingerprint, "1", "recorded with the run");
+  // Every run's last event is out once the engine has stopped (then it goes on).
+  await engine.stop();
+  engine.start();
+  const events: [string, string, string | undefined][] = [];
+  engine.on("step", (_p, _ph, s) => events.push([s.id, s.status, s.message]));
+  // The same definitions again: nothing runs.
+  await engine.setPlan(fingerprinted({ a: "1", b: "1", c: undefined }));
+  assert.equal(engine.view("deploy").status, "COMPLETE");
+  assert.deepEqual(events, []);
+  // a's inputs changed: it alone runs again, with the new definition.
+  await engine.setPlan(fingerprinted({ a: "2", b: "1", c: undefined }));
+  assert.deepEqual(
+    events[0],
+    ["a", "PENDING", "inputs changed: runs again"],
+    "the reset is a step event",
+  );
+  const v = await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.deepEqual(log.sort(), ["a@1", "a@2", "b@1", "c@-"]);
+  const a = v.phases[0]!.steps.find((s) => s.id === "a")!;
+  assert.equal(a.fingerprint, "2");
+  assert.equal(a.attempts, 1, "a fresh count of attempts");
+  assert.equal(a.message, undefined);
+});
+
+test("a force-completed step stays done until its inputs change, then runs", async () => {
+  log.length = 0;
+  const { engine } = await setup();
+  const gate = new Gate();
+  await engine.setPlan(
+    plan([
+      { id: "p", name: "P", strategy: "serial", steps: [gate.step("s", { fingerprint: "1" })] },
+    ]),
+  );
+  engine.start();
+  await gate.running(1);
+  await engine.forceComplete("deploy", "s");
+  assert.equal(stepOf(engine, "s").fingerprint, "1");
+  await engine.setPlan(
+    plan([
+      { id: "p", name: "P", strategy: "serial", steps: [gate.step("s", { fingerprint: "1" })] },
+    ]),
+  );
+  assert.equal(stepOf(engine, "s").status, "COMPLETE");
+  assert.equal(stepOf(engine, "s").forced, true);
+  await engine.setPlan(
+    plan([
+      { id: "p", name: "P", strategy: "serial", steps: [gate.step("s", { fingerprint: "2" })] },
+    ]),
+  );
+  await gate.running(2);
+  const s = stepOf(engine, "s");
+  assert.equal(s.status, "IN_PROGRESS");
+  assert.equal(s.forced, undefined, "no longer the operator's");
+  gate.release(1);
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+});
+
+test("a running step whose fingerprint changes is interrupted and run with the new definition", async () => {
+  const { engine } = await setup();
+  const gate = new Gate();
+  const def = (fp: string) =>
+    plan([
+      {
+        id: "p",
+        name: "P",
+        strategy: "serial",
+        steps: [gate.step("s", { fingerprint: fp, name: `s with ${fp}` })],
+      },
+    ]);
+  await engine.setPlan(def("1"));
+  engine.start();
+  await gate.running(1);
+  assert.equal(stepOf(engine, "s").fingerprint, "1");
+  await engine.setPlan(def("2"));
+  assert.equal(gate.runs[0]!.signal.aborted, true, "the old run is interrupted");
+  await gate.running(2);
+  assert.equal(gate.runs[1]!.attempt, 1, "a new run, not a retry");
+  const s = stepOf(engine, "s");
+  assert.equal(s.status, "IN_PROGRESS");
+  assert.equal(s.fingerprint, "2");
+  gate.release(1);
+  const v = await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.equal(v.phases[0]!.steps[0]!.lastError, undefined, "the interruption is no failure");
+});
+
+test("a step failing with the old inputs is tried again at once with the new ones", async () => {
+  const { engine } = await setup();
+  const runs: string[] = [];
+  const def = (fp: string) =>
+    plan([
+      {
+        id: "p",
+        name: "P",
+        strategy: "serial",
+        steps: [
+          {
+            id: "s",
+            name: "s",
+            fingerprint: fp,
+            run: async () => {
+              runs.push(fp);
+              if (fp === "1") throw new PermanentStepError("pool p1 does not exist");
+            },
+          },
+        ],
+      },
+    ]);
+  await engine.setPlan(def("1"));
+  engine.start();
+  await engine.waitFor("deploy", (v) => v.status === "ERROR", 5000);
+  await engine.setPlan(def("2"));
+  const v = await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.deepEqual(runs, ["1", "2"]);
+  assert.equal(v.phases[0]!.steps[0]!.attempts, 1);
+});
+
+test("fingerprints persist: a new engine on the same store runs again only what changed", async () => {
+  log.length = 0;
+  const first = await setup();
+  await first.engine.setPlan(fingerprinted({ a: "1", b: "1" }));
+  first.engine.start();
+  await first.engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  await first.engine.stop();
+  await first.store.close();
+  cleanups.length = 0;
+  log.length = 0;
+  const second = await setup({ dir: first.dir });
+  await second.engine.setPlan(fingerprinted({ a: "1", b: "2" }));
+  assert.equal(stepOf(second.engine, "a").status, "COMPLETE");
+  assert.equal(stepOf(second.engine, "b").status, "PENDING");
+  second.engine.start();
+  await second.engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.deepEqual(log, ["b@2"]);
+});
+
+test("progress from before fingerprints adopts the current ones: nothing re-runs on upgrade", async () => {
+  log.length = 0;
+  const first = await setup();
+  // The previous version: no fingerprints at all.
+  await first.engine.setPlan(fingerprinted({ a: undefined, b: undefined }));
+  first.engine.start();
+  await first.engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  await first.engine.stop();
+  await first.store.close();
+  cleanups.length = 0;
+  log.length = 0;
+  const second = await setup({ dir: first.dir });
+  await second.engine.setPlan(fingerprinted({ a: "1", b: "1" }));
+  assert.equal(second.engine.view("deploy").status, "COMPLETE");
+  assert.equal(stepOf(second.engine, "a").fingerprint, "1", "adopted");
+  second.engine.start();
+  // Adopted for good (stored): a later change is seen, even by the next process.
+  await second.engine.stop();
+  await second.store.close();
+  cleanups.length = 0;
+  const third = await setup({ dir: first.dir });
+  await third.engine.setPlan(fingerprinted({ a: "1", b: "2" }));
+  third.engine.start();
+  await third.engine.waitFor("deploy", (v) => v.status === "COMPLETE", 5000);
+  assert.deepEqual(log, ["b@2"]);
+});

@@ -112,3 +112,17 @@ test("a step named like a prototype property is stored and read back as a plain 
   assert.equal(({} as Record<string, unknown>).status, undefined, "Object.prototype untouched");
   await store.close();
 });
+
+test("a step's fingerprint is stored with its shard and read back; old values have none", async () => {
+  const store = await FileStateStore.open(mkdtempSync(join(tmpdir(), "progress-")));
+  const live = progress(5);
+  const ps = new PlanProgressStore(store, live);
+  await ps.saveAll();
+  Object.assign(live.steps["s/2"]!, { status: "COMPLETE", attempts: 1, fingerprint: "f00d" });
+  await ps.saveSteps("s/2");
+  const back = (await PlanProgressStore.load(store, "deploy"))!;
+  assert.equal(back.steps["s/2"]?.fingerprint, "f00d");
+  assert.equal(back.steps["s/1"]?.fingerprint, undefined);
+  assert.equal(Object.hasOwn(back.steps["s/1"]!, "fingerprint"), false);
+  await store.close();
+});
