@@ -60,31 +60,46 @@ function common(records: Record<string, string>[]): Record<string, string> {
   );
 }
 
-function alertOf(change: ConditionChange, o: PayloadOptions): WebhookAlert {
-  const c: Condition = change.condition;
-  const resolved = change.kind === "cleared";
-  const labels = { ...o.labels, alertname: c.type, severity: c.severity, object: c.object };
-  const since = new Date(c.since).toISOString();
-  const description =
-    change.kind === "changed" && change.previous
-      ? `${c.type} on ${c.object} is ${c.severity} now (was ${change.previous}), since ${since}`
-      : resolved
-        ? `${c.type} on ${c.object} cleared (active since ${since})`
-        : `${c.type} on ${c.object} since ${since}`;
+function alert(
+  c: Condition,
+  severity: Condition["severity"],
+  resolved: boolean,
+  description: string,
+  o: PayloadOptions,
+): WebhookAlert {
+  const labels = { ...o.labels, alertname: c.type, severity, object: c.object };
   return {
     status: resolved ? "resolved" : "firing",
     labels,
     annotations: { summary: c.message, description },
-    startsAt: since,
+    startsAt: new Date(c.since).toISOString(),
     endsAt: resolved ? new Date(o.now).toISOString() : NOT_ENDED,
     generatorURL: `${o.externalURL}/v1/health`,
     fingerprint: fingerprint(labels),
   };
 }
 
+/**
+ * A change's alerts. The severity is a label, so (as in Alertmanager) a condition that changes
+ * severity is another alert: the one of the old severity is resolved, the new one fires.
+ */
+function alertsOf(change: ConditionChange, o: PayloadOptions): WebhookAlert[] {
+  const c: Condition = change.condition;
+  const what = `${c.type} on ${c.object}`;
+  const since = new Date(c.since).toISOString();
+  if (change.kind === "cleared")
+    return [alert(c, c.severity, true, `${what} cleared (active since ${since})`, o)];
+  if (change.kind === "changed" && change.previous && change.previous !== c.severity)
+    return [
+      alert(c, change.previous, true, `${what} is ${c.severity} now (was ${change.previous})`, o),
+      alert(c, c.severity, false, `${what} is ${c.severity} now (was ${change.previous})`, o),
+    ];
+  return [alert(c, c.severity, false, `${what} since ${since}`, o)];
+}
+
 /** One POST's body for the changes of one look at the cluster. */
 export function alertmanagerPayload(changes: ConditionChange[], o: PayloadOptions): WebhookPayload {
-  const alerts = changes.map((c) => alertOf(c, o));
+  const alerts = changes.flatMap((c) => alertsOf(c, o));
   return {
     version: "4",
     groupKey: `{}:{receiver="${o.receiver}"}`,

@@ -103,10 +103,21 @@ test("the payload is Alertmanager's webhook v4: firing, then resolved with its e
       since: T0,
     },
   };
-  const m = alertmanagerPayload([changed, lost, cleared], { ...o, now: T0 });
+  const m = alertmanagerPayload([changed, lost], { ...o, now: T0 });
   assert.equal(m.status, "firing", "firing while any alert fires");
   assert.deepEqual(m.commonLabels, { cluster: "c" });
-  assert.match(m.alerts[0]!.annotations.description!, /critical now \(was warning\)/);
+  // The severity is a label: the warning alert ends, the critical one begins.
+  assert.deepEqual(
+    m.alerts.map((a) => `${a.status} ${a.labels.alertname} ${a.labels.severity}`),
+    [
+      "resolved CapacityAlmostFull warning",
+      "firing CapacityAlmostFull critical",
+      "firing AgentLost warning",
+    ],
+  );
+  assert.equal(m.alerts[0]!.fingerprint, p.alerts[0]!.fingerprint, "the warning alert ends");
+  assert.notEqual(m.alerts[1]!.fingerprint, p.alerts[0]!.fingerprint);
+  assert.match(m.alerts[1]!.annotations.description!, /critical now \(was warning\)/);
 });
 
 test("changes are posted in order, without holding up the emitter", async () => {
