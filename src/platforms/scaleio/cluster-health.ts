@@ -205,6 +205,22 @@ export class ClusterHealth {
     // No plan until there is something to repair; once there, it stays (empty when healthy).
     if (!had && plan.phases[0]!.steps.length === 0) return;
     await this.host.engine.setPlan(plan);
+    await this.repairAgain(observed);
+  }
+
+  /**
+   * Every step of the plan stands for an object broken in this observation. One already done
+   * before the observation began broke again after its repair (a flapping process, or one
+   * killed while its step was finishing): it runs again, when its backoff allows. Without this,
+   * a step id that stays in the plan keeps its COMPLETE status and the object is never repaired
+   * again. An operator's force-complete is left alone.
+   */
+  private async repairAgain(observed: ObservedCluster): Promise<void> {
+    const began = observed.startedAt ?? observed.at;
+    for (const ph of this.host.engine.view(RECOVERY_PLAN_ID).phases)
+      for (const s of ph.steps)
+        if (s.status === "COMPLETE" && !s.forced && s.updatedAt < began)
+          await this.host.engine.restartStep(RECOVERY_PLAN_ID, s.id);
   }
 
   /** Devices the layout gives an agent's SDS that the observed SDS no longer has. */
@@ -224,13 +240,14 @@ export class ClusterHealth {
     return out;
   }
 
-  /** Resolves at the first observation from now on that satisfies `ok`. */
+  /** Resolves at the first observation begun from now on that satisfies `ok`. */
   private observedUntil(
     ok: (o: ObservedCluster) => boolean,
     what: string,
     ctx: StepContext,
     timeoutMs: number,
   ): Promise<void> {
+    const from = Date.now();
     return new Promise((resolve, reject) => {
       const done = (err?: Error) => {
         clearTimeout(timer);
@@ -240,7 +257,8 @@ export class ClusterHealth {
         else resolve();
       };
       const onObserved = (o: ObservedCluster) => {
-        if (ok(o)) done();
+        // One in flight when the wait began may predate what it waits for.
+        if ((o.startedAt ?? o.at) >= from && ok(o)) done();
         else this.observer.observeSoon();
       };
       const onAbort = () => done(ctx.signal.reason as Error);
@@ -250,6 +268,7 @@ export class ClusterHealth {
       );
       this.observer.on("observed", onObserved);
       ctx.signal.addEventListener("abort", onAbort, { once: true });
+      if (ctx.signal.aborted) return onAbort();
       this.observer.observeSoon();
     });
   }

@@ -152,7 +152,9 @@ export class ScaleIOPlatform implements Platform {
 
   /** The observer, as the framework's health monitor reads it. */
   get health(): PlatformHealth | undefined {
-    return this.clusterHealth?.observer;
+    // The observer exists from construction: the operator view's monitor reads it before
+    // start() (which only starts it), so it must not be undefined until then.
+    return this.clusterHealth?.observer ?? this.opts.health?.observer;
   }
 
   /** Per pool: used ratio and rebuild progress, for metrics. */

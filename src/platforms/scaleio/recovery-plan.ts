@@ -16,7 +16,8 @@ export const RECOVERY_PLAN_ID = "recovery";
 
 export interface RecoveryPorts {
   node(agentId: string, kind: string, params: unknown, ctx: StepContext): Promise<unknown>;
-  /** Resolves once an observation made from now on satisfies `ok`; rejects after the time. */
+  /** Resolves once an observation begun from now on satisfies `ok`; rejects after the time
+   *  or when `ctx.signal` aborts. */
   observedUntil(
     ok: (o: ObservedCluster) => boolean,
     what: string,
@@ -137,21 +138,39 @@ export function buildRecoveryPlan(input: RecoveryInput, ports: RecoveryPorts): P
         `restart the ${component.toUpperCase()} on ${agent.hostname}`,
         agent.agentId,
         async (ctx) => {
-          await ports.node(
-            agent.agentId,
-            "scaleio.restart-service",
-            component === "sdc" ? { component, mdmIps: input.managers } : { component },
-            ctx,
-          );
-          ctx.progress(
-            `waiting for the ${component.toUpperCase()} on ${agent.hostname} to be back`,
-          );
-          await ports.observedUntil(
+          // Watched from the restart on, not from when the node step reports: a process seen
+          // back and killed again in between was repaired (its next break is a new repair),
+          // and must not hold this step until the timeout.
+          const watch = new AbortController();
+          const forward = () => watch.abort(ctx.signal.reason);
+          ctx.signal.addEventListener("abort", forward, { once: true });
+          const seen = ports.observedUntil(
             back,
             `the ${component.toUpperCase()} on ${ip} is back`,
-            ctx,
+            { ...ctx, signal: watch.signal },
             settle,
           );
+          try {
+            try {
+              await ports.node(
+                agent.agentId,
+                "scaleio.restart-service",
+                component === "sdc" ? { component, mdmIps: input.managers } : { component },
+                ctx,
+              );
+            } catch (err) {
+              // The restart's failure is the step's; the watch only has to end.
+              watch.abort(err);
+              await Promise.allSettled([seen]);
+              throw err;
+            }
+            ctx.progress(
+              `waiting for the ${component.toUpperCase()} on ${agent.hostname} to be back`,
+            );
+            await seen;
+          } finally {
+            ctx.signal.removeEventListener("abort", forward);
+          }
         },
       ),
     );

@@ -97,6 +97,8 @@ export interface ObservedAlert {
 
 export interface ObservedCluster {
   at: number;
+  /** When its reads began: whatever changed before then shows in it. */
+  startedAt?: number;
   systemId: string;
   systemName: string | null;
   mdmMode: string | undefined;

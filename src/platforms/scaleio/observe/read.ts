@@ -63,6 +63,7 @@ export async function readObserved(
   want: { name?: string; id?: string } = {},
   now: () => number = Date.now,
 ): Promise<ObservedCluster> {
+  const startedAt = now();
   const system = await findSystem(client, want);
   try {
     const [mdm, pds, pools, sdss, devices, sdcs, alerts, stats] = await Promise.all([
@@ -155,6 +156,7 @@ export async function readObserved(
 
     return {
       at: now(),
+      startedAt,
       systemId: system.id,
       systemName: system.name,
       mdmMode: system.mdmMode,

@@ -100,7 +100,7 @@ test("an operator's spare is reported, not overridden; no conditions, no steps",
   assert.deepEqual(buildRecoveryPlan(input([]), ports).phases[0]!.steps, []);
 });
 
-test("a repair restarts, then waits for an observation that shows the object back", async () => {
+test("a repair restarts, watching from then on for an observation that shows the object back", async () => {
   calls.length = 0;
   const plan = buildRecoveryPlan(
     input([f("SdcDisconnected", "sdc/10.0.0.1"), f("SpareBelowLargestFaultUnit", "pool/pd/p")], {
@@ -109,12 +109,31 @@ test("a repair restarts, then waits for an observation that shows the object bac
     ports,
   );
   for (const s of plan.phases[0]!.steps) await s.run(ctx());
+  // The watch begins before the restart: a process seen back (and killed again) before the
+  // node step reports still counts.
   assert.deepEqual(calls, [
-    'node A1 scaleio.restart-service {"component":"sdc","mdmIps":["10.0.0.1","10.0.0.3"]}',
     "until the SDC on 10.0.0.1 is back",
+    'node A1 scaleio.restart-service {"component":"sdc","mdmIps":["10.0.0.1","10.0.0.3"]}',
     "spare P1 34",
     "rejoin A3",
   ]);
+});
+
+test("a restart that fails fails the repair and ends its watch", async () => {
+  let watch: AbortSignal | undefined;
+  const plan = buildRecoveryPlan(input([f("SdsDisconnected", "sds/10.0.0.1")]), {
+    ...ports,
+    node: async () => {
+      throw new Error("could not restart sds");
+    },
+    observedUntil: (_ok, _what, c) =>
+      new Promise((_resolve, reject) => {
+        watch = c.signal;
+        c.signal.addEventListener("abort", () => reject(c.signal.reason as Error));
+      }),
+  });
+  await assert.rejects(plan.phases[0]!.steps[0]!.run(ctx()), /could not restart sds/);
+  assert.equal(watch?.aborted, true, "the watch ended");
 });
 
 test("an object that keeps breaking backs off: nothing the first time, then doubling", () => {
