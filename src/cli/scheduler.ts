@@ -28,6 +28,7 @@ import { MaintenanceClient } from "../mesos/maintenance/client.js";
 import { gatewayClusterOps } from "../platforms/scaleio/gateway-ops.js";
 import { ClusterObserver } from "../platforms/scaleio/observe/observer.js";
 import { ScaleioHealthChecks } from "../platforms/scaleio/observe/checks.js";
+import { RepairBackoff } from "../platforms/scaleio/recovery-plan.js";
 import { ScaleIOPlatform } from "../platforms/scaleio/platform.js";
 import { CapacityHook } from "../platforms/scaleio/remediate/capacity-hook.js";
 import type { CapacityRemediationOptions } from "../platforms/scaleio/remediate/capacity-remediation.js";
@@ -365,6 +366,7 @@ export async function startScheduler(
       repair: config.health.repair,
       maxParallel: config.health.repairParallel,
       ...(capacity ? { capacity } : {}),
+      backoff: new RepairBackoff({ initialMs: config.health.repairBackoffInitialMs }),
     },
   });
 

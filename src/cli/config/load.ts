@@ -251,6 +251,12 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "int",
     description: "repairs that run at once (default 2)",
   },
+  "repair-backoff-initial-ms": {
+    path: ["health", "repairBackoffInitialMs"],
+    kind: "int",
+    description:
+      "wait before repairing an object that broke again after a repair; doubles each time, up to 30 min (default 30000)",
+  },
   "capacity-warning-percent": {
     path: ["health", "capacityWarningPercent"],
     kind: "number",

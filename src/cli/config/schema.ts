@@ -190,6 +190,8 @@ export const configSchema = z
          *  off: report only. */
         repair: z.enum(["owned", "existing", "off"]).default("owned"),
         repairParallel: z.number().int().min(1).max(64).default(2),
+        /** The first wait before repairing an object that broke again (doubles per repair). */
+        repairBackoffInitialMs: z.number().int().min(100).max(3_600_000).default(30_000),
         capacityWarningPercent: z.number().min(1).max(100).default(80),
         capacityCriticalPercent: z.number().min(1).max(100).default(90),
         latencyThresholdMs: z.number().positive().max(600_000).default(50),

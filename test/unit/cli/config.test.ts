@@ -344,3 +344,18 @@ test("capacity settings: growth, hook and webhook checked", () => {
   assert.ok(problems.some((p) => /health\.capacityHook: must be an absolute path/.test(p)));
   assert.ok(problems.some((p) => /health\.alertWebhook: must be an http\(s\) URL/.test(p)));
 });
+
+test("the repair backoff's first wait: 30 s by default, from a flag or the environment, checked", () => {
+  assert.equal(loadConfig({ env: {} }).config.health.repairBackoffInitialMs, 30_000);
+  const flag = loadConfig({ env: {}, flags: { "repair-backoff-initial-ms": "2000" } });
+  assert.equal(flag.config.health.repairBackoffInitialMs, 2000);
+  const env = loadConfig({ env: { SCALEIO_FRAMEWORK_REPAIR_BACKOFF_INITIAL_MS: "5000" } });
+  assert.equal(env.config.health.repairBackoffInitialMs, 5000);
+  const problems = problemsOf(() =>
+    loadConfig({ env: {}, flags: { "repair-backoff-initial-ms": "10" } }),
+  );
+  assert.ok(
+    problems.some((p) => /health\.repairBackoffInitialMs/.test(p)),
+    problems.join("; "),
+  );
+});
