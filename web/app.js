@@ -1,10 +1,15 @@
 // The dashboard: loads a snapshot with fetch, then follows /v1/events. Views are drawn again
 // (at most once per frame) only when something they show changed.
 import { ApiError, getJson, getToken, planAction, setToken } from "./api.js";
-import { clock, h, replaceContent } from "./dom.js";
+import { replaceContent } from "./dom.js";
 import { connectEvents } from "./events.js";
-import { applyEvent, seedLog, setSnapshot, state } from "./model.js";
+import { followHealth } from "./health-feed.js";
+import { renderHealth } from "./health-view.js";
+import { createLogView } from "./log-view.js";
+import { addSamples, applyEvent, seedLog, setPools, setSnapshot, state } from "./model.js";
+import { renderPlots } from "./plot.js";
 import { renderPlans } from "./plans-view.js";
+import { drawPools } from "./pools-view.js";
 import { renderSummary } from "./summary-view.js";
 import { renderTopology } from "./topology-view.js";
 
@@ -31,34 +36,22 @@ function announcePlanChanges() {
   }
 }
 
+const logView = createLogView($("log"), $("log-newest"));
+
 function flush() {
   frame = 0;
+  if (dirty.has("health")) replaceContent($("health-body"), renderHealth(state.health));
+  if (dirty.has("pools")) drawPools($("pools-body"), state.pools, state.health.conditions);
+  // Only when samples arrived (or the pools' names changed): a redraw is a few SVG paths.
+  if (dirty.has("plots")) replaceContent($("plots-body"), renderPlots(state.history, state.pools));
   if (dirty.has("summary")) replaceContent($("summary-body"), renderSummary(state.summary));
   if (dirty.has("topology")) replaceContent($("topology-body"), renderTopology(state.nodes));
   if (dirty.has("plans")) {
     replaceContent($("plans-body"), renderPlans(state.plans));
     announcePlanChanges();
   }
-  if (dirty.has("log")) drawLog();
+  if (dirty.has("log")) logView.draw(state.log);
   dirty.clear();
-}
-
-function drawLog() {
-  const items = state.log
-    .slice()
-    .reverse()
-    .map((e) =>
-      h(
-        "li",
-        { class: `log-${e.level}` },
-        h("time", { datetime: new Date(e.time).toISOString(), text: clock(e.time) }),
-        " ",
-        h("span", { class: "level", text: e.level }),
-        " ",
-        e.msg,
-      ),
-    );
-  $("log").replaceChildren(...items);
 }
 
 // ---- messages -------------------------------------------------------------------------
@@ -142,10 +135,39 @@ const CONNECTION_WORDS = {
   unauthorized: "Not connected: this scheduler wants the API token for reads",
 };
 
+const healthFeed = followHealth({
+  samples: () => state.history,
+  newestSample: () => state.history.at(-1)?.at,
+  onPools: (pools) => {
+    const names = state.pools.map((p) => p.object + p.name).join();
+    if (!setPools(pools)) return;
+    markDirty(["pools"]);
+    if (state.pools.map((p) => p.object + p.name).join() !== names) markDirty(["plots"]);
+  },
+  onSamples: (samples, reset) => {
+    if (addSamples(samples, reset)) markDirty(["plots"]);
+  },
+  onProblem: (err) => console.warn("pools and history not read:", err),
+});
+
+function announceHealth(data) {
+  const raised = (data.changes ?? []).filter(
+    (c) => c.kind !== "cleared" && c.condition?.severity === "critical",
+  );
+  if (raised.length) announce(`Critical: ${raised.map((c) => c.condition.message).join("; ")}`);
+}
+
 let opened = 0;
 const events = connectEvents("/v1/events", {
-  onOpen: () => reload(opened++ === 0),
+  onOpen: () => {
+    reload(opened++ === 0);
+    healthFeed.restart();
+  },
   onEvent: (type, data) => {
+    if (type === "health") {
+      announceHealth(data);
+      healthFeed.soon();
+    }
     if (loading) queued.push([type, data]);
     else markDirty(applyEvent(type, data));
   },

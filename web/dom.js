@@ -20,6 +20,23 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** Like h(), for SVG elements (attributes only; presentation attributes, never style). */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "text") el.textContent = String(v);
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}
+
 /** Replaces a container's content, keeping keyboard focus and <details> states by their keys. */
 export function replaceContent(container, nodes) {
   const active = document.activeElement;
@@ -86,4 +103,26 @@ export function progressBar(complete, total, label) {
     h("progress", { max: Math.max(total, 1), value: complete, "aria-label": label }),
     h("span", { class: "progress-text", text: `${complete} of ${total}` }),
   );
+}
+
+/** A long id as its first 8 and last 6 characters (Mesos agent ids are ~40 characters). */
+export function shortId(id) {
+  const s = String(id ?? "");
+  return s.length > 18 ? `${s.slice(0, 8)}…${s.slice(-6)}` : s;
+}
+
+// Id-like words: long runs of letters, digits, "-" and "_" with a digit in them (agent ids,
+// UUIDs); words and dotted host names are left alone.
+const LONG_ID = /[A-Za-z0-9_-]{19,}/g;
+
+/** The text with every long id in it shortened. */
+export function shortenIds(text) {
+  return String(text ?? "").replace(LONG_ID, (w) => (/\d/.test(w) ? shortId(w) : w));
+}
+
+/** An id (or a text with ids) shortened, with the full text on hover when it was. */
+export function idText(text, tag = "span", props = {}) {
+  const full = String(text ?? "");
+  const short = shortenIds(full);
+  return h(tag, { ...props, text: short, title: short === full ? undefined : full });
 }

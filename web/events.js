@@ -5,7 +5,7 @@
 // numbers its events anew.
 import { ApiError, getToken } from "./api.js";
 
-export const EVENT_TYPES = ["plan", "step", "node", "summary", "log"];
+export const EVENT_TYPES = ["plan", "step", "node", "summary", "log", "health"];
 
 /**
  * @param {string} url

@@ -1,13 +1,24 @@
 // The dashboard's state: the latest snapshot plus every event applied to it. Each apply
 // function returns the names of the views that need drawing again.
 export const LOG_LIMIT = 200;
+/** The plots show the last hour; older samples are dropped. */
+export const HISTORY_WINDOW_MS = 3_600_000;
+/** A hard bound on samples kept, whatever the observation interval. */
+export const HISTORY_LIMIT = 4000;
 
 export const state = {
   /** @type {any} */ summary: null,
   /** @type {Map<string, any>} */ nodes: new Map(),
   /** @type {Map<string, any>} */ plans: new Map(),
-  /** @type {{time: number, level: string, msg: string}[]} newest last */ log: [],
+  /** @type {{seq: number, time: number, level: string, msg: string}[]} newest last */ log: [],
+  /** The health report: the newest of the summary's and the health events'. */
+  /** @type {{status: string, conditions: any[]}} */ health: { status: "unknown", conditions: [] },
+  /** @type {any[]} GET /v1/pools */ pools: [],
+  /** @type {{at: number, pools: Record<string, any>}[]} oldest first */ history: [],
 };
+
+let logSeq = 0;
+let poolsKey = "";
 
 /** Mirrors the engine: what a phase or plan is, given its parts' statuses. */
 function aggregate(statuses, paused) {
@@ -41,11 +52,46 @@ export function setSnapshot({ summary, nodes, plans }) {
   state.summary = summary;
   state.nodes = new Map(nodes.map((n) => [n.agentId, n]));
   state.plans = new Map(plans.map((p) => [p.id, p]));
-  return ["summary", "topology", "plans"];
+  return ["summary", "topology", "plans", ...setHealth(summary)];
+}
+
+/** From a summary (`health`) or a health event (`status`); returns the views to draw. */
+function setHealth(report) {
+  const status = report?.status ?? report?.health;
+  if (!status) return [];
+  state.health = { status, conditions: Array.isArray(report.conditions) ? report.conditions : [] };
+  // The pools' colours follow their conditions.
+  return ["health", "pools"];
+}
+
+/** @param {any[]} pools @returns {boolean} whether anything changed */
+export function setPools(pools) {
+  const key = JSON.stringify(pools);
+  if (key === poolsKey) return false;
+  poolsKey = key;
+  state.pools = pools;
+  return true;
+}
+
+/**
+ * Appends samples newer than the newest kept; keeps the last hour (of the newest sample's
+ * clock: the scheduler's, not this browser's). @returns {boolean} whether any was added
+ */
+export function addSamples(samples, reset = false) {
+  if (reset) state.history = [];
+  const last = state.history.at(-1)?.at ?? -Infinity;
+  const fresh = samples.filter((s) => typeof s?.at === "number" && s.at > last);
+  if (fresh.length === 0) return reset;
+  state.history.push(...fresh.sort((a, b) => a.at - b.at));
+  const from = state.history.at(-1).at - HISTORY_WINDOW_MS;
+  let drop = state.history.findIndex((s) => s.at >= from);
+  drop = Math.max(drop, state.history.length - HISTORY_LIMIT);
+  if (drop > 0) state.history.splice(0, drop);
+  return true;
 }
 
 export function addLog(entry) {
-  state.log.push(entry);
+  state.log.push({ ...entry, seq: ++logSeq });
   if (state.log.length > LOG_LIMIT) state.log.splice(0, state.log.length - LOG_LIMIT);
 }
 
@@ -93,7 +139,9 @@ export function applyEvent(type, data) {
       return ["topology"];
     case "summary":
       state.summary = data;
-      return ["summary"];
+      return ["summary", ...setHealth(data)];
+    case "health":
+      return setHealth(data);
     case "log":
       addLog(data);
       return ["log"];

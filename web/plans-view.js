@@ -1,6 +1,6 @@
 // The plans: phases, steps, their statuses and the operator's controls. Buttons carry
 // data-action/-plan/-phase/-step; app.js handles their clicks in one place.
-import { clock, h, progressBar, statusBadge } from "./dom.js";
+import { clock, h, idText, progressBar, statusBadge } from "./dom.js";
 
 function button(action, label, accessibleName, data) {
   // Pause and resume share a key: focus stays on the toggle when its label flips.
@@ -26,8 +26,8 @@ function stepRow(plan, phase, step) {
     h(
       "th",
       { scope: "row" },
-      step.name,
-      step.name !== step.id ? h("div", { class: "muted mono", text: step.id }) : null,
+      idText(step.name),
+      step.name !== step.id ? idText(step.id, "div", { class: "muted mono step-id" }) : null,
     ),
     h(
       "td",

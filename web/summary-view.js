@@ -1,13 +1,6 @@
-// The cluster summary: health, framework, MDM cluster, SDS/SDC, capacity.
+// The cluster summary: framework, MDM cluster, SDS/SDC, capacity, and problems that are not
+// conditions (those are in the health panel).
 import { bytes, clock, h } from "./dom.js";
-
-const HEALTH_WORDS = {
-  healthy: "Healthy",
-  deploying: "Deploying",
-  degraded: "Degraded",
-  failed: "Failed",
-  unknown: "Unknown",
-};
 
 function item(term, ...value) {
   return h("div", { class: "kv" }, h("dt", { text: term }), h("dd", {}, ...value));
@@ -52,27 +45,19 @@ export function renderSummary(s) {
   const c = s.cluster;
   const fw = s.framework ?? {};
   const parts = [
-    h(
-      "p",
-      { class: "health-line" },
-      h("span", {
-        class: `badge health-${s.health}`,
-        "data-health": s.health,
-        id: "health",
-        text: HEALTH_WORDS[s.health] ?? s.health,
-      }),
-      " ",
-      h("span", {
-        text: `${fw.name ?? "framework"} ${fw.subscribed ? "subscribed to Mesos" : "not subscribed to Mesos"} (role ${fw.role ?? "?"})`,
-      }),
-    ),
+    h("p", {
+      class: "framework-line",
+      text: `${fw.name ?? "framework"} ${fw.subscribed ? "subscribed to Mesos" : "not subscribed to Mesos"} (role ${fw.role ?? "?"})`,
+    }),
   ];
-  if (s.problems?.length) {
+  const conditionMessages = new Set((s.conditions ?? []).map((c) => c.message));
+  const problems = (s.problems ?? []).filter((p) => !conditionMessages.has(p));
+  if (problems.length) {
     parts.push(
       h(
         "ul",
         { class: "problems", "aria-label": "Problems" },
-        s.problems.map((p) => h("li", { text: p })),
+        problems.map((p) => h("li", { text: p })),
       ),
     );
   }

@@ -1,6 +1,6 @@
 // The topology: agents grouped by fault domain (region/zone; else their rack attribute),
 // each with its roles, devices, SDC, step progress and last error.
-import { h, progressBar, statusBadge } from "./dom.js";
+import { h, idText, progressBar, statusBadge } from "./dom.js";
 
 function domainOf(node) {
   if (node.faultDomain) return `Region ${node.faultDomain.region} · zone ${node.faultDomain.zone}`;
@@ -19,7 +19,7 @@ function nodeCard(node) {
       "article",
       { "aria-label": `Agent ${title}` },
       h("h4", {}, title, node.lost ? h("span", { class: "badge lost", text: "lost" }) : null),
-      h("p", { class: "muted mono", text: node.agentId }),
+      idText(node.agentId, "p", { class: "muted mono agent-id" }),
       h(
         "ul",
         { class: "roles", "aria-label": "Roles" },
@@ -37,7 +37,12 @@ function nodeCard(node) {
         ? progressBar(done, steps.length, `Steps complete on ${node.hostname}`)
         : h("p", { class: "muted", text: "no steps" }),
       node.lastError
-        ? h("p", { class: "error-text" }, h("strong", { text: "Last error: " }), node.lastError)
+        ? h(
+            "p",
+            { class: "error-text" },
+            h("strong", { text: "Last error: " }),
+            idText(node.lastError),
+          )
         : null,
       steps.length
         ? h(
@@ -53,7 +58,7 @@ function nodeCard(node) {
                   {},
                   statusBadge(s.status),
                   " ",
-                  h("span", { text: s.name }),
+                  idText(s.name),
                   s.message ? h("span", { class: "muted", text: ` — ${s.message}` }) : null,
                 ),
               ),

@@ -151,12 +151,14 @@ export async function operatorFixture(
     capacity?: number;
     /** More server options (limits, event streams...). */
     server?: Partial<ApiServerOptions>;
+    /** A platform of the test's own (e.g. one with health, pools and history). */
+    platform?: GatedPlatform;
   } = {},
 ): Promise<OperatorFixture> {
   const dir = mkdtempSync(join(tmpdir(), "api-test-"));
   const metrics = new Metrics();
   const store = metrics.timeStore(await FileStateStore.open(join(dir, "state")));
-  const platform = new GatedPlatform(o.withRescan);
+  const platform = o.platform ?? new GatedPlatform(o.withRescan);
   const sched = await FrameworkScheduler.create({
     // Never started: nothing connects here.
     master: "http://127.0.0.1:9",
