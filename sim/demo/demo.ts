@@ -276,7 +276,13 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     try {
       return await engine.waitFor(
         "deploy",
-        (v) => v.status === "COMPLETE" && v.phases[0]!.steps.length === o.agents,
+        // Complete with every agent's facts and the verification in it: while the last
+        // agent's facts are being recorded, the plan can be complete for a moment without
+        // that agent's steps and the verify step.
+        (v) =>
+          v.status === "COMPLETE" &&
+          v.phases[0]!.steps.length === o.agents &&
+          v.phases.some((p) => p.steps.some((st) => st.id === "verify/cluster")),
         Math.max(1000, deadline - Date.now()),
       );
     } catch (err) {
