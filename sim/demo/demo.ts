@@ -326,6 +326,36 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   };
 }
 
+/**
+ * Deployed is not yet healthy: resolves once an observation after the deploy finds no
+ * condition (an MDM alert is one), or fails naming what is still reported.
+ */
+export function untilHealthy(demo: Demo, timeoutMs: number): Promise<void> {
+  const monitor = demo.scheduler.view.health;
+  const observer = demo.scheduler.platform.health;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (monitor.report().status !== "healthy") return;
+      done();
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      done();
+      const r = monitor.report();
+      const what = r.conditions.map((c) => `${c.type} ${c.object}`).join(", ");
+      reject(new Error(`health ${r.status} after ${timeoutMs / 1000} s${what ? `: ${what}` : ""}`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      monitor.off("change", check);
+      observer?.off("observed", check);
+    };
+    monitor.on("change", check);
+    observer?.on("observed", check);
+    check();
+  });
+}
+
 export async function runDemo(argv: string[]): Promise<void> {
   const agents = Number(argv[argv.indexOf("--agents") + 1] ?? 5) || 5;
   const exitWhenHealthy = argv.includes("--exit-when-healthy");
@@ -355,12 +385,17 @@ export async function runDemo(argv: string[]): Promise<void> {
   const startedAt = Date.now();
   try {
     await demo.healthy;
+    await untilHealthy(demo, 60_000);
     const s = await demo.scheduler.summary();
     const gb = (kb: number) => `${(kb / 2 ** 20).toFixed(0)} GB`;
+    const spare = demo.scheduler.platform
+      .pools()
+      .map((p) => `${p.group}/${p.name} ${p.sparePercentage} %`)
+      .join(", ");
     console.log(
       `healthy in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: MDM cluster ${s.mdmMode ?? "?"} ${s.clusterState ?? "?"}, ` +
         `${s.sdsConnected}/${s.sdsTotal} SDS connected, raw ${gb(s.rawCapacityKb)}, usable ${gb(s.usableCapacityKb)}, ` +
-        `${s.sdcConnected}/${s.sdcTotal} SDC connected`,
+        `${s.sdcConnected}/${s.sdcTotal} SDC connected, spare ${spare || "?"}, ${s.alerts.length} MDM alerts, no health condition`,
     );
     if (argv.includes("--failover")) {
       // The walk-through of README "Failover of an application's data".

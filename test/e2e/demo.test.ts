@@ -3,7 +3,7 @@
 // and every agent, then proves health with a test volume.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startDemo } from "../../sim/demo/demo.js";
+import { startDemo, untilHealthy } from "../../sim/demo/demo.js";
 
 test(
   "the demo deploys ScaleIO on five agents and reaches healthy in under 60 s",
@@ -33,6 +33,13 @@ test(
       assert.ok(lines.some((l) => /\[verify\] .*: COMPLETE/.test(l)));
       const health = await fetch(`${demo.apiUrl}/health`);
       assert.equal(health.status, 200);
+      // Healthy as the monitor says it (no condition; an MDM alert would be one), no alert at
+      // the emulator's gateway, and the spare the policy sets for three equal SDSs.
+      await untilHealthy(demo, 30_000);
+      assert.deepEqual((await demo.scheduler.summary()).alerts, []);
+      const pools = demo.scheduler.platform.pools();
+      assert.equal(pools.length, 1);
+      assert.ok(pools[0]!.sparePercentage >= 34, `spare ${pools[0]!.sparePercentage} %`);
     } finally {
       await demo.stop();
     }
