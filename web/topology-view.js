@@ -31,7 +31,7 @@ function nodeCard(node) {
         "p",
         {},
         `${node.devices?.length ?? 0} device(s)`,
-        node.sdc ? ` · SDC ${node.sdc.state ?? "unknown"}` : "",
+        node.client ? ` · ${node.client.kind ?? "client"} ${node.client.state ?? "unknown"}` : "",
       ),
       steps.length
         ? progressBar(done, steps.length, `Steps complete on ${node.hostname}`)

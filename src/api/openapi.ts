@@ -49,15 +49,10 @@ const stepBody = {
   type: "object",
   additionalProperties: false,
   required: ["step"],
-  properties: { step: { type: "string", description: "step id, e.g. sds/agent-3" } },
+  properties: { step: { type: "string", description: "step id, e.g. join-sds/agent-3" } },
 };
 const str = { type: "string" };
 const num = { type: "number" };
-const counts = {
-  type: "object",
-  required: ["total", "connected"],
-  properties: { total: num, connected: num },
-};
 const aggregate = { enum: ["PENDING", "IN_PROGRESS", "COMPLETE", "ERROR", "WAITING"] };
 const stepStatus = { enum: ["PENDING", "IN_PROGRESS", "COMPLETE", "ERROR"] };
 
@@ -109,8 +104,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
               required: [
                 "systemId",
                 "systemName",
-                "sds",
-                "sdc",
+                "components",
                 "capacity",
                 "alerts",
                 "observedAt",
@@ -118,10 +112,21 @@ export function openApiDocument(version: string): Record<string, unknown> {
               properties: {
                 systemId: str,
                 systemName: { type: ["string", "null"] },
-                mdmMode: str,
-                mdmState: str,
-                sds: counts,
-                sdc: counts,
+                state: { ...str, description: "the cluster's state in the platform's words" },
+                components: {
+                  type: "array",
+                  description: "per kind of the platform's components: how many, how many serve",
+                  items: {
+                    type: "object",
+                    required: ["kind", "total", "ready"],
+                    properties: { kind: str, total: num, ready: num },
+                  },
+                },
+                details: {
+                  type: "object",
+                  description: "more facts in the platform's words, by label",
+                  additionalProperties: str,
+                },
                 capacity: {
                   type: "object",
                   required: ["rawBytes", "usableBytes", "freeBytes"],
@@ -183,7 +188,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
                 properties: { path: str, domain: str, pool: str },
               },
             },
-            sdc: { type: "object", properties: { guid: str, state: str } },
+            client: {
+              type: "object",
+              description: "the agent as a client of the storage, as the cluster sees it",
+              properties: { kind: str, id: str, state: str },
+            },
             steps: {
               type: "array",
               items: {
@@ -220,6 +229,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
             updatedAt: num,
             retryAt: num,
             forced: { type: "boolean" },
+            failingSince: num,
+            fingerprint: {
+              ...str,
+              description: "digest of the inputs the step last ran with; other inputs run it again",
+            },
           },
         },
         PhaseView: {

@@ -5,7 +5,7 @@
 import type { AgentRecord, AgentRegistry } from "./agents.js";
 import type { PlanEngine } from "./plan/engine.js";
 import type { AggregateStatus, PlanView, StepStatus } from "./plan/types.js";
-import type { ClusterView, Platform } from "./scheduler.js";
+import type { ClusterView, NodeClient, Platform } from "./scheduler.js";
 import { EventHub } from "./events.js";
 import { HealthMonitor } from "./health/monitor.js";
 import type { Condition, HealthReport, HealthStatus } from "./health/types.js";
@@ -45,7 +45,7 @@ export interface NodeView {
   lastSeen: number;
   roles: string[];
   devices: { path: string; domain?: string; pool?: string }[];
-  sdc?: { guid?: string; state?: string };
+  client?: NodeClient;
   steps: NodeStep[];
   lastError?: string;
 }
@@ -375,7 +375,7 @@ export class OperatorView {
       lastSeen: a.lastSeen,
       roles: info?.roles ?? [],
       devices: info?.devices ?? [],
-      ...(info?.sdc ? { sdc: info.sdc } : {}),
+      ...(info?.client ? { client: info.client } : {}),
       steps,
       ...(lastError ? { lastError } : {}),
     };

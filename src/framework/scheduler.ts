@@ -35,24 +35,46 @@ export interface PlatformContext {
   ): Promise<unknown>;
 }
 
-/** The platform's cluster as operators see it (the `cluster` part of the API summary). */
+/** How many of one kind of the platform's components there are, and how many serve. */
+export interface ComponentCount {
+  /** The platform's own name for the kind, shown as is (e.g. `server`, `client`). */
+  kind: string;
+  total: number;
+  /** Those up and taking part (connected, in, serving). */
+  ready: number;
+}
+
+/**
+ * The platform's cluster as operators see it (the `cluster` part of the API summary), in
+ * words any platform can fill; its own vocabulary goes in the values, never the shape.
+ */
 export interface ClusterView {
   systemId: string;
   systemName: string | null;
-  mdmMode?: string;
-  mdmState?: string;
-  sds: { total: number; connected: number };
-  sdc: { total: number; connected: number };
+  /** The cluster's own word for its state, when it has one. */
+  state?: string;
+  components: ComponentCount[];
   capacity: { rawBytes: number; usableBytes: number; freeBytes: number };
   alerts: { type: string; severity: string; message?: string }[];
   observedAt: number;
+  /** More facts worth showing, by label (e.g. how the control plane is laid out). */
+  details?: Record<string, string>;
+}
+
+/** The agent as a client of the storage (what maps volumes on it), as the cluster sees it. */
+export interface NodeClient {
+  /** The platform's name for it, shown as is. */
+  kind?: string;
+  /** Its identity in the cluster. */
+  id?: string;
+  state?: string;
 }
 
 /** What the platform knows of one agent (roles, devices, client state). */
 export interface PlatformNodeInfo {
   roles: string[];
   devices: { path: string; domain?: string; pool?: string }[];
-  sdc?: { guid?: string; state?: string };
+  client?: NodeClient;
   /** Why (part of) this agent is left out, in words. */
   problems?: string[];
 }

@@ -106,7 +106,8 @@ test(
       const status = await cli(["status"], env);
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stdout, /health: +healthy/);
-      assert.match(status.stdout, /SDS: +3\/3 connected/);
+      assert.match(status.stdout, /SDS: +3\/3 ready/);
+      assert.match(status.stdout, /SDC: +3\/3 ready/);
       const nodes = await cli(["nodes", "--json"], env);
       assert.equal(nodes.code, 0, nodes.stderr);
       const nodeList = JSON.parse(nodes.stdout).nodes as { agentId: string; roles: string[] }[];

@@ -98,10 +98,12 @@ export class GatedPlatform implements Platform {
     return {
       systemId: "0123456789abcdef",
       systemName: "gated",
-      mdmMode: "3_node",
-      mdmState: "ClusteredNormal",
-      sds: { total: 2, connected: 2 },
-      sdc: { total: 2, connected: 2 },
+      state: "Normal",
+      components: [
+        { kind: "server", total: 2, ready: 2 },
+        { kind: "client", total: 2, ready: 2 },
+      ],
+      details: { layout: "3 managers" },
       capacity: { rawBytes: 2 ** 40, usableBytes: 2 ** 39, freeBytes: 2 ** 38 },
       alerts: [],
       observedAt: Date.now(),
@@ -112,7 +114,7 @@ export class GatedPlatform implements Platform {
     return {
       roles: ["sds", "sdc"],
       devices: [{ path: "/dev/sdb", domain: "pd1", pool: "pool1" }],
-      sdc: { guid: `guid-${agentId}`, state: "Connected" },
+      client: { kind: "client", id: `guid-${agentId}`, state: "Connected" },
     };
   }
 }

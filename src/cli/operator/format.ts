@@ -15,11 +15,11 @@ export function formatSummary(s: Summary): string {
   const c = s.cluster;
   if (c) {
     out.push(
-      `cluster:    ${s.platform} ${c.systemName ?? "?"} (${c.systemId})${c.mdmMode ? `, MDM ${c.mdmMode}` : ""}${c.mdmState ? ` ${c.mdmState}` : ""}`,
+      `cluster:    ${s.platform} ${c.systemName ?? "?"} (${c.systemId})${c.state ? `, ${c.state}` : ""}`,
     );
-    out.push(
-      `SDS:        ${c.sds.connected}/${c.sds.total} connected; SDC: ${c.sdc.connected}/${c.sdc.total} connected`,
-    );
+    // The platform's own words (its components' kinds, its details' labels), shown as is.
+    for (const [label, value] of Object.entries(c.details ?? {})) out.push(labelled(label, value));
+    for (const k of c.components) out.push(labelled(k.kind, `${k.ready}/${k.total} ready`));
     out.push(
       `capacity:   raw ${bytes(c.capacity.rawBytes)}, usable ${bytes(c.capacity.usableBytes)}, free ${bytes(c.capacity.freeBytes)}`,
     );
@@ -34,6 +34,11 @@ export function formatSummary(s: Summary): string {
   for (const [i, p] of s.problems.entries())
     out.push(`${i === 0 ? "problems:" : ""}`.padEnd(12) + `- ${p}`);
   return out.join("\n");
+}
+
+/** `label:` in the first column (12 wide, or one space after a longer label), then the text. */
+function labelled(label: string, text: string): string {
+  return `${label}:`.padEnd(11) + ` ${text}`;
 }
 
 export function formatNodes(nodes: NodeView[]): string {

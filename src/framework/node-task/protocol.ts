@@ -14,7 +14,7 @@ export const nodeTaskSpecSchema = z
     /** The plan step this task performs (for logs and the operator). */
     stepId: z.string().min(1).max(200),
     attempt: z.number().int().min(1),
-    /** Handler name, e.g. `scaleio.install-package`. */
+    /** Handler name: the platform's name, a dot, the step (`<platform>.install-package`). */
     kind: z.string().regex(/^[a-z0-9]+(\.[a-z0-9-]+)+$/),
     /** Handler-specific parameters, validated by the handler. */
     params: z.unknown(),

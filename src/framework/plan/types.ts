@@ -22,7 +22,7 @@ export interface StepContext {
 }
 
 export interface StepDefinition {
-  /** Stable id, unique within the plan (e.g. `sdc/agent-3`). */
+  /** Stable id, unique within the plan (e.g. `install/agent-3`). */
   id: string;
   name: string;
   /** Does the work. Must be idempotent: it may run again after any crash. */

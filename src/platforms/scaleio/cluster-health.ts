@@ -350,10 +350,12 @@ export class ClusterHealth {
     return {
       systemId: o.systemId,
       systemName: o.systemName,
-      ...(o.mdmMode ? { mdmMode: o.mdmMode } : {}),
-      mdmState: o.mdm.state,
-      sds: { total: o.sds.length, connected: o.sds.filter((x) => x.connected).length },
-      sdc: { total: o.sdcs.length, connected: o.sdcs.filter((x) => x.connected).length },
+      state: o.mdm.state,
+      components: [
+        { kind: "SDS", total: o.sds.length, ready: o.sds.filter((x) => x.connected).length },
+        { kind: "SDC", total: o.sdcs.length, ready: o.sdcs.filter((x) => x.connected).length },
+      ],
+      ...(o.mdmMode ? { details: { "MDM cluster": o.mdmMode } } : {}),
       capacity: {
         rawBytes: kb(o.pools.reduce((a, p) => a + p.maxKb, 0)),
         usableBytes: kb(

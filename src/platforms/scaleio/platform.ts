@@ -438,10 +438,12 @@ export class ScaleIOPlatform implements Platform {
     return {
       systemId: s.systemId,
       systemName: s.systemName,
-      ...(s.mdmMode ? { mdmMode: s.mdmMode } : {}),
-      ...(s.clusterState ? { mdmState: s.clusterState } : {}),
-      sds: { total: s.sdsTotal, connected: s.sdsConnected },
-      sdc: { total: s.sdcTotal, connected: s.sdcConnected },
+      ...(s.clusterState ? { state: s.clusterState } : {}),
+      components: [
+        { kind: "SDS", total: s.sdsTotal, ready: s.sdsConnected },
+        { kind: "SDC", total: s.sdcTotal, ready: s.sdcConnected },
+      ],
+      ...(s.mdmMode ? { details: { "MDM cluster": s.mdmMode } } : {}),
       capacity: {
         rawBytes: kb(s.rawCapacityKb),
         usableBytes: kb(s.usableCapacityKb),
@@ -477,8 +479,9 @@ export class ScaleIOPlatform implements Platform {
       devices,
       ...(sdc
         ? {
-            sdc: {
-              ...(sdc.guid ? { guid: sdc.guid } : {}),
+            client: {
+              kind: "SDC",
+              ...(sdc.guid ? { id: sdc.guid } : {}),
               ...(sdc.state ? { state: sdc.state } : {}),
             },
           }

@@ -44,7 +44,7 @@ test("summary, nodes and plans describe the scheduler's state", async () => {
   assert.deepEqual(n.attributes, { rack: "r1" });
   assert.deepEqual(n.roles, ["sds", "sdc"]);
   assert.deepEqual(n.devices, [{ path: "/dev/sdb", domain: "pd1", pool: "pool1" }]);
-  assert.equal(n.sdc.state, "Connected");
+  assert.deepEqual(n.client, { kind: "client", id: "guid-agent-1", state: "Connected" });
   assert.equal(n.lost, false);
   assert.deepEqual(
     n.steps.map((s: { stepId: string }) => s.stepId),

@@ -162,10 +162,11 @@ test("health: a cluster read made before the plans finished does not count as he
   const read = async () => ({
     systemId: "s1",
     systemName: "scaleio",
-    mdmMode: "3_node",
-    mdmState: "ClusteredNormal",
-    sds: { total: sds, connected: sds },
-    sdc: { total: 2, connected: 2 },
+    state: "ClusteredNormal",
+    components: [
+      { kind: "server", total: sds, ready: sds },
+      { kind: "client", total: 2, ready: 2 },
+    ],
     capacity: { rawBytes: 0, usableBytes: 0, freeBytes: 0 },
     alerts: [],
     observedAt: Date.now(),
@@ -180,5 +181,5 @@ test("health: a cluster read made before the plans finished does not count as he
   assert.match(stale.problems.join(), /waiting for a read of the cluster/);
   sds = 2;
   const fresh = await settlesAt(f, "healthy");
-  assert.equal(fresh.cluster?.sds.connected, 2);
+  assert.equal(fresh.cluster?.components[0]?.ready, 2);
 });
