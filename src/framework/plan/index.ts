@@ -1,2 +1,3 @@
 export * from "./types.js";
 export * from "./engine.js";
+export * from "./fingerprint.js";

@@ -10,9 +10,10 @@ import type {
   StepDefinition,
 } from "../../framework/plan/types.js";
 import { PermanentStepError } from "../../framework/plan/types.js";
+import { fingerprintOf } from "../../framework/plan/fingerprint.js";
 import type { AgentFacts, DeviceFact } from "./topology/facts.js";
 import type { MdmMember } from "./topology/mdm-placement.js";
-import type { StorageLayout } from "./topology/storage.js";
+import type { SdsAssignment, StorageLayout } from "./topology/storage.js";
 
 export type Component = "mdm" | "sds" | "sdc" | "lia" | "gateway";
 
@@ -94,6 +95,37 @@ const step = (
   run,
   ...(asset ? { asset } : {}),
 });
+
+// Code-point order: the same in every process, whatever its locale.
+const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const byName = <T extends { name: string }>(xs: T[]) =>
+  [...xs].sort((a, b) => order(a.name, b.name));
+
+/**
+ * What the domains step creates: protection domains, their fault sets, their pools and the
+ * pools' spare (which the spare policy derives from the SDSs: a new SDS may change it).
+ * Order carries no meaning.
+ */
+export function domainsFingerprint(layout: StorageLayout): string {
+  return fingerprintOf(
+    byName(layout.domains).map((d) => ({
+      name: d.name,
+      faultSets: [...d.faultSets].sort(),
+      pools: byName(d.pools).map((p) => ({ name: p.name, spare: p.sparePercentage })),
+    })),
+  );
+}
+
+/** What an agent's SDS step joins: its domain, fault set, and devices per pool. */
+export function sdsFingerprint(sds: SdsAssignment): string {
+  return fingerprintOf({
+    protectionDomain: sds.protectionDomain,
+    faultSet: sds.faultSet,
+    pools: [...sds.pools]
+      .sort((a, b) => order(a.pool, b.pool))
+      .map((p) => ({ pool: p.pool, devices: [...p.devices].sort() })),
+  });
+}
 
 function needFacts(input: DeployInput, agentId: string): HostFacts {
   const f = input.facts.get(agentId);
@@ -260,7 +292,10 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
   }
 
   const clusterReady = input.mdms ? ["gateway"] : ["prerequisites"];
-  const sdsAgents = input.layout.nodes.filter((n) => n.sds).map((n) => n.agentId);
+  const sdsNodes = input.layout.nodes.flatMap((n) =>
+    n.sds ? [{ agentId: n.agentId, sds: n.sds }] : [],
+  );
+  const sdsAgents = sdsNodes.map((n) => n.agentId);
   // An agent runs one node step at a time. The MDM nodes form the cluster (MDM install,
   // cluster, gateway: the deploy's critical path), so their SDS and LIA come after the
   // gateway; elsewhere both install while the cluster forms (neither needs an MDM). The SDC
@@ -308,11 +343,15 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     // creates them first, then adds the SDSs).
     dependsOn: clusterReady,
     steps: [
-      step("storage/domains", "protection domains, fault sets and pools", async (ctx) => {
-        // The layout depends on every agent's devices; the plan is recomputed once they are known.
-        if (!haveAllFacts) throw new Error("waiting for every agent's host facts");
-        await ports.prepareDomains(input.layout, ctx);
-      }),
+      {
+        ...step("storage/domains", "protection domains, fault sets and pools", async (ctx) => {
+          // The layout depends on every agent's devices; the plan is recomputed once they are known.
+          if (!haveAllFacts) throw new Error("waiting for every agent's host facts");
+          await ports.prepareDomains(input.layout, ctx);
+        }),
+        // New pools, fault sets or spare run it again (the engine resets it).
+        fingerprint: domainsFingerprint(input.layout),
+      },
     ],
   });
   phases.push({
@@ -321,12 +360,18 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     strategy: "parallel",
     dependsOn: ["storage"],
     // Each SDS joins once its own package is in, not after every agent's.
-    steps: sdsAgents.map((id) =>
+    steps: sdsNodes.map((n) =>
       afterExisting(
-        step(`join-sds/${id}`, `SDS on ${byId.get(id)?.hostname ?? id}`, (ctx) =>
-          ports.applyAgent(input.layout, id, ctx),
-        ),
-        `sds-lia/${id}`,
+        {
+          ...step(
+            `join-sds/${n.agentId}`,
+            `SDS on ${byId.get(n.agentId)?.hostname ?? n.agentId}`,
+            (ctx) => ports.applyAgent(input.layout, n.agentId, ctx),
+          ),
+          // New devices (or another pool) join when the agent's assignment changes.
+          fingerprint: sdsFingerprint(n.sds),
+        },
+        `sds-lia/${n.agentId}`,
       ),
     ),
   });

@@ -1,6 +1,7 @@
 // ScaleIO as a storage platform of the framework: it keeps the MDM placement and the host
 // facts executors reported (persisted), computes the storage layout with the configured
-// strategy, and (re)installs the `deploy` plan whenever agents or facts change. Cluster-side
+// strategy, and (re)installs the `deploy` plan whenever agents or facts change; steps carry
+// fingerprints of their inputs, so the engine runs again those whose inputs changed. Cluster-side
 // operations (REST gateway) are given to it, so the same platform runs against a real
 // gateway or the emulator.
 import type {
@@ -74,10 +75,13 @@ export interface ScaleIOPlatformOptions {
 
 const PLACEMENT_KEY = "scaleio/placement";
 const FACTS_KEY = "scaleio/facts";
-/** The protection domains and pools last given to the `storage/domains` step. */
-const DOMAINS_KEY = "scaleio/domains";
-/** Agents whose new devices still have to join their SDS (survives a scheduler restart). */
-const DEVICES_CHANGED_KEY = "scaleio/devices-changed";
+/**
+ * Written by versions before step fingerprints: the domains last given to `storage/domains`
+ * and the agents whose new devices had still to join their SDS. Read once after an upgrade
+ * (a change noticed but not yet acted on is acted on), then deleted.
+ */
+const LEGACY_DOMAINS_KEY = "scaleio/domains";
+const LEGACY_DEVICES_CHANGED_KEY = "scaleio/devices-changed";
 const PLAN_ID = "deploy";
 
 export class RescanError extends Error {
@@ -119,9 +123,8 @@ export class ScaleIOPlatform implements Platform {
   private spareNeeded: ReadonlyMap<string, number> = new Map();
   private clusterHealth: ClusterHealth | undefined;
   private sdcStates: SdcState[] = [];
-  /** Agents whose usable devices changed since their SDS step last ran. */
-  private devicesChanged = new Set<string>();
-  private domainsSignature: string | undefined;
+  /** What a version before fingerprints left to do (see LEGACY_DOMAINS_KEY), until done. */
+  private legacy: { domains?: string; devicesChanged: string[] } | undefined;
   private factsWriter!: LatestWriter;
   /** Why agents (or the whole cluster) cannot be deployed as asked; shown to operators. */
   agentProblems: NodeProblem[] = [];
@@ -136,8 +139,13 @@ export class ScaleIOPlatform implements Platform {
     this.facts = new Map((await ctx.store.get<[string, HostFacts][]>(FACTS_KEY)) ?? []);
     this.factsWriter = new LatestWriter(ctx.store, FACTS_KEY, () => [...this.facts]);
     this.placement = await ctx.store.get<MdmMember[]>(PLACEMENT_KEY);
-    this.domainsSignature = await ctx.store.get<string>(DOMAINS_KEY);
-    this.devicesChanged = new Set((await ctx.store.get<string[]>(DEVICES_CHANGED_KEY)) ?? []);
+    const domains = await ctx.store.get<string>(LEGACY_DOMAINS_KEY);
+    const devicesChanged = await ctx.store.get<string[]>(LEGACY_DEVICES_CHANGED_KEY);
+    if (domains !== undefined || devicesChanged !== undefined)
+      this.legacy = {
+        ...(domains !== undefined ? { domains } : {}),
+        devicesChanged: devicesChanged ?? [],
+      };
     await this.recompute();
     if (this.opts.health) {
       this.clusterHealth = this.startHealth(this.opts.health);
@@ -303,40 +311,39 @@ export class ScaleIOPlatform implements Platform {
     );
     this.planSteps = plan.phases.reduce((n, ph) => n + ph.steps.length, 0);
     await this.ctx.engine.setPlan(plan);
-    await this.rerunChanged(layout);
+    if (this.legacy) await this.finishLegacyWork(this.legacy, layout);
   }
 
-  /** Steps already done whose inputs grew run again (idempotently): new pools, new devices. */
-  private async rerunChanged(layout: StorageLayout): Promise<void> {
-    const engine = this.ctx.engine;
-    const status = (stepId: string) =>
-      engine
+  /**
+   * Once after an upgrade from a version before fingerprints: the engine takes the current
+   * fingerprint for a finished step it has none for, so a change that version had noticed
+   * but not yet acted on (it crashed in between) would be lost; it is acted on here instead.
+   */
+  private async finishLegacyWork(
+    legacy: { domains?: string; devicesChanged: string[] },
+    layout: StorageLayout,
+  ): Promise<void> {
+    const stale: string[] = [];
+    // That version's own signature of the domains: the plain JSON of the layout's.
+    if (legacy.domains !== undefined && legacy.domains !== JSON.stringify(layout.domains))
+      stale.push("storage/domains");
+    for (const agentId of legacy.devicesChanged) stale.push(`join-sds/${agentId}`);
+    const steps = new Map(
+      this.ctx.engine
         .view(PLAN_ID)
         .phases.flatMap((p) => p.steps)
-        .find((s) => s.id === stepId)?.status;
-    const signature = JSON.stringify(layout.domains);
-    if (signature !== this.domainsSignature) {
-      const st = status("storage/domains");
-      // A run in progress may hold the previous layout: it runs again too.
-      if (st !== undefined && st !== "PENDING") {
-        this.ctx.logger.info({}, "protection domains or pools changed: preparing them again");
-        await engine.restartStep(PLAN_ID, "storage/domains");
-      }
-      this.domainsSignature = signature;
-      await this.ctx.store.set(DOMAINS_KEY, signature);
+        .map((s) => [s.id, s.status]),
+    );
+    for (const stepId of stale) {
+      const status = steps.get(stepId);
+      // Absent (no SDS yet: its step, when it comes, is new) or pending: nothing to redo.
+      if (status === undefined || status === "PENDING") continue;
+      this.ctx.logger.info({ stepId }, "a change from before the upgrade: the step runs again");
+      await this.ctx.engine.restartStep(PLAN_ID, stepId);
     }
-    const before = this.devicesChanged.size;
-    for (const agentId of [...this.devicesChanged]) {
-      const st = status(`join-sds/${agentId}`);
-      if (st === undefined) continue; // not an SDS (yet): its step, when it comes, is new
-      if (st !== "PENDING") {
-        this.ctx.logger.info({ agentId }, "devices changed: joining the new ones");
-        await engine.restartStep(PLAN_ID, `join-sds/${agentId}`);
-      }
-      this.devicesChanged.delete(agentId);
-    }
-    if (this.devicesChanged.size !== before)
-      await this.ctx.store.set(DEVICES_CHANGED_KEY, [...this.devicesChanged]);
+    await this.ctx.store.delete(LEGACY_DOMAINS_KEY);
+    await this.ctx.store.delete(LEGACY_DEVICES_CHANGED_KEY);
+    this.legacy = undefined;
   }
 
   private async restartAgent(agentId: string, ctx: StepContext): Promise<void> {
@@ -352,12 +359,8 @@ export class ScaleIOPlatform implements Platform {
     );
   }
 
+  /** New devices change the agent's SDS assignment: its step's fingerprint says so. */
   private async saveFacts(agentId: string, f: HostFacts): Promise<void> {
-    const prev = this.facts.get(agentId);
-    if (prev && !sameUsableDevices(prev.devices, f.devices)) {
-      this.devicesChanged.add(agentId);
-      await this.ctx.store.set(DEVICES_CHANGED_KEY, [...this.devicesChanged]);
-    }
     this.facts.set(agentId, f);
     await this.factsWriter.save();
     void this.recompute();

@@ -7,6 +7,8 @@ import { FileStateStore } from "../../../../src/store/file-store.js";
 import { PlanEngine } from "../../../../src/framework/plan/engine.js";
 import {
   buildDeployPlan,
+  domainsFingerprint,
+  sdsFingerprint,
   type DeployPorts,
   type HostFacts,
 } from "../../../../src/platforms/scaleio/deploy-plan.js";
@@ -273,4 +275,67 @@ test("a scheduler stopped at any point finishes the deploy after a restart", asy
     await second.engine.stop();
     await second.store.close();
   }
+});
+
+test("fingerprints: the domains' and an SDS's change with what they create, not with order", () => {
+  const domains = (spare: number, pools = ["p1", "p2"]) => ({
+    nodes: [],
+    domains: [
+      { name: "pd2", faultSets: [], pools: [{ name: "q" }] },
+      {
+        name: "pd1",
+        faultSets: ["fs1", "fs2"],
+        pools: pools.map((name) => ({ name, sparePercentage: spare })),
+      },
+    ],
+  });
+  const base = domainsFingerprint(domains(34));
+  assert.equal(domainsFingerprint(domains(34, ["p2", "p1"])), base, "pool order means nothing");
+  assert.equal(
+    domainsFingerprint({ nodes: [], domains: [...domains(34).domains].reverse() }),
+    base,
+    "domain order means nothing",
+  );
+  assert.notEqual(domainsFingerprint(domains(25)), base, "another spare");
+  assert.notEqual(domainsFingerprint(domains(34, ["p1", "p2", "p3"])), base, "a new pool");
+
+  const sds = (devices: string[], faultSet?: string) => ({
+    protectionDomain: "pd1",
+    ...(faultSet ? { faultSet } : {}),
+    pools: [{ pool: "p1", devices }],
+  });
+  const one = sdsFingerprint(sds(["/dev/sdb", "/dev/sdc"]));
+  assert.equal(sdsFingerprint(sds(["/dev/sdc", "/dev/sdb"])), one);
+  assert.notEqual(sdsFingerprint(sds(["/dev/sdb", "/dev/sdc", "/dev/sdd"])), one, "a new device");
+  assert.notEqual(sdsFingerprint(sds(["/dev/sdb", "/dev/sdc"], "fs1")), one, "a fault set");
+});
+
+test("the plan's domains and SDS steps carry their fingerprints", () => {
+  const facts = new Map<string, HostFacts>(
+    agents.map((a) => [
+      a.agentId,
+      { packageFormat: "rpm", devices: devicesOf(a.agentId), installed: {} },
+    ]),
+  );
+  const layout = planStorage(
+    agents.map((a) => ({ ...a, devices: devicesOf(a.agentId) })),
+    { strategy: "single-pool", protectionDomain: "pd1", storagePool: "sp1" },
+  );
+  const plan = buildDeployPlan(
+    {
+      agents,
+      facts,
+      existingManagers: ["10.0.0.9"],
+      layout,
+      systemName: "s",
+      packageUrl: () => "http://repo/x.rpm",
+      rexray: { endpoint: "https://gw/api", insecure: false, thinOrThick: "ThinProvisioned" },
+    },
+    {} as DeployPorts,
+  );
+  const steps = new Map(plan.phases.flatMap((p) => p.steps).map((st) => [st.id, st]));
+  assert.equal(steps.get("storage/domains")?.fingerprint, domainsFingerprint(layout));
+  const s1 = layout.nodes.find((n) => n.agentId === "S1")!.sds!;
+  assert.equal(steps.get("join-sds/S1")?.fingerprint, sdsFingerprint(s1));
+  assert.equal(steps.get("facts/S1")?.fingerprint, undefined, "a rescan is an operator's");
 });
