@@ -363,7 +363,11 @@ export class ScaleIOPlatform implements Platform {
   private async saveFacts(agentId: string, f: HostFacts): Promise<void> {
     this.facts.set(agentId, f);
     await this.factsWriter.save();
-    void this.recompute();
+    // The facts step ends only once the plan holds what the facts call for: otherwise the
+    // plan could look complete for a moment without this agent's steps and the verify step.
+    await this.recompute().catch((err: Error) =>
+      this.ctx.logger.error({ agentId, err: err.message }, "plan recompute failed"),
+    );
   }
 
   /**
