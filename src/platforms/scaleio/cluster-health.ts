@@ -4,7 +4,7 @@
 // `--repair existing`, what the operator handed over) and only for agents whose own deploy
 // steps are done.
 import type { PlanEngine } from "../../framework/plan/engine.js";
-import type { StepContext } from "../../framework/plan/types.js";
+import type { StepContext, StepView } from "../../framework/plan/types.js";
 import type { AgentRegistry } from "../../framework/agents.js";
 import type { MesosLogger } from "../../mesos/logger.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
@@ -136,13 +136,11 @@ export class ClusterHealth {
     await this.remediator.settled();
   }
 
-  /** Steps of the deploy plan not yet complete, by agent (repairs wait for those). */
-  private busyAgents(): Set<string> {
-    const busy = new Set<string>();
-    if (!this.host.engine.planIds().includes(DEPLOY)) return busy;
-    for (const ph of this.host.engine.view(DEPLOY).phases)
-      for (const s of ph.steps) if (s.asset && s.status !== "COMPLETE") busy.add(s.asset);
-    return busy;
+  /** The deploy plan's steps, from one view: a view costs O(steps), so one per recompute
+   *  (one per agent made an idle 1,000-agent observation cost seconds of CPU). */
+  private deploySteps(): StepView[] {
+    if (!this.host.engine.planIds().includes(DEPLOY)) return [];
+    return this.host.engine.view(DEPLOY).phases.flatMap((ph) => ph.steps);
   }
 
   /** Agents with a deploy step not complete, by the step's asset or its `<kind>/<agent>` id. */
@@ -160,17 +158,13 @@ export class ClusterHealth {
     return open;
   }
 
-  private deployStepDone(id: string): boolean {
-    if (!this.host.engine.planIds().includes(DEPLOY)) return false;
-    for (const ph of this.host.engine.view(DEPLOY).phases)
-      for (const s of ph.steps) if (s.id === id) return s.status === "COMPLETE";
-    return false;
-  }
-
   private async replan(): Promise<void> {
     const observed = this.observer.latest;
     if (!observed || !this.repairs) return;
-    const busy = this.busyAgents();
+    const steps = this.deploySteps();
+    const done = new Set(steps.filter((s) => s.status === "COMPLETE").map((s) => s.id));
+    // Agents with deploy steps not yet complete (repairs wait for those).
+    const busy = new Set(steps.flatMap((s) => (s.asset && !done.has(s.id) ? [s.asset] : [])));
     const agentByIp = new Map<string, RecoveryAgent>();
     for (const a of this.host.agents.all())
       agentByIp.set(a.ip, {
@@ -179,7 +173,7 @@ export class ClusterHealth {
         // An agent still being deployed is not repaired: its deploy steps own it.
         lost: a.lostSince !== undefined || busy.has(a.agentId),
       });
-    const spare = this.deployStepDone("storage/domains") ? this.host.neededSpare() : new Map();
+    const spare = done.has("storage/domains") ? this.host.neededSpare() : new Map();
     const plan = buildRecoveryPlan(
       {
         findings: this.observer.findings,
@@ -187,7 +181,7 @@ export class ClusterHealth {
         agentByIp,
         managers: this.host.managers(),
         neededSpare: spare,
-        missingDevices: this.missingDevices(observed, busy),
+        missingDevices: this.missingDevices(observed, busy, done),
         backoff: this.backoff,
         ...(this.opts.maxParallel !== undefined ? { maxParallel: this.opts.maxParallel } : {}),
         ...(this.opts.settleTimeoutMs !== undefined
@@ -224,16 +218,28 @@ export class ClusterHealth {
   }
 
   /** Devices the layout gives an agent's SDS that the observed SDS no longer has. */
-  private missingDevices(observed: ObservedCluster, busy: Set<string>): Map<string, string[]> {
+  private missingDevices(
+    observed: ObservedCluster,
+    busy: Set<string>,
+    done: Set<string>,
+  ): Map<string, string[]> {
     const out = new Map<string, string[]>();
     const layout = this.host.layout();
     if (!layout) return out;
+    // Indexed once: a search per node is quadratic in a large cluster.
+    const sdsByIp = new Map(observed.sds.flatMap((s) => s.ips.map((ip) => [ip, s] as const)));
+    const pathsBySds = new Map<string, Set<string | undefined>>();
+    for (const d of observed.devices) {
+      const paths = pathsBySds.get(d.sdsId) ?? new Set();
+      paths.add(d.path);
+      pathsBySds.set(d.sdsId, paths);
+    }
     for (const n of layout.nodes) {
-      if (!n.sds || busy.has(n.agentId) || !this.deployStepDone(`join-sds/${n.agentId}`)) continue;
+      if (!n.sds || busy.has(n.agentId) || !done.has(`join-sds/${n.agentId}`)) continue;
       const ip = this.host.agents.get(n.agentId)?.ip;
-      const sds = observed.sds.find((s) => ip !== undefined && s.ips.includes(ip));
+      const sds = ip !== undefined ? sdsByIp.get(ip) : undefined;
       if (!sds || !sds.connected) continue;
-      const have = new Set(observed.devices.filter((d) => d.sdsId === sds.id).map((d) => d.path));
+      const have = pathsBySds.get(sds.id) ?? new Set();
       const missing = n.sds.pools.flatMap((p) => p.devices).filter((d) => !have.has(d));
       if (missing.length) out.set(n.agentId, missing);
     }

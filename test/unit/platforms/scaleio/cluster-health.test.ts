@@ -120,8 +120,11 @@ test("an SDS that breaks again after its repair is repaired again, after its bac
       timeoutMs: 5000,
       what: "the repair done",
     });
-    // Killed again: the next look sees it down.
+    // Killed again: the next look (begun after the repair ended, on a later clock tick)
+    // sees it down.
     await new Promise((r) => setImmediate(r));
+    const doneAt = Date.now();
+    await waitUntil(() => Date.now() > doneAt, { timeoutMs: 1000, intervalMs: 1 });
     t.observer.look(false);
     await waitUntil(() => t.restarts.length === 2, { timeoutMs: 5000, what: "a second restart" });
     assert.ok(t.restarts[1]! - t.restarts[0]! >= 45, "after the 50 ms backoff");
@@ -134,18 +137,18 @@ test("an SDS that breaks again after its repair is repaired again, after its bac
 });
 
 test("seen back and killed again before the restart step reports: repaired, then repaired again", async () => {
-  let observer!: FakeObserver;
+  const late: { observer?: FakeObserver } = {};
   const t = await setup({
     duringRestart: async (n) => {
       if (n !== 1) return;
       // The process is back (an observation shows it), then dies again, all while the node
       // step is still on its way back.
-      observer.look(true);
+      late.observer!.look(true);
       await new Promise((r) => setImmediate(r));
-      observer.look(false);
+      late.observer!.look(false);
     },
   });
-  observer = t.observer;
+  late.observer = t.observer;
   try {
     t.observer.look(false);
     // Done at once (it was seen back), not after the 60 s wait; the next look, which a done
@@ -154,6 +157,8 @@ test("seen back and killed again before the restart step reports: repaired, then
       timeoutMs: 5000,
       what: "the first repair done",
     });
+    const doneAt = t.step()!.updatedAt;
+    await waitUntil(() => Date.now() > doneAt, { timeoutMs: 1000, intervalMs: 1 });
     t.observer.look(false);
     await waitUntil(() => t.restarts.length === 2, { timeoutMs: 5000, what: "a second restart" });
     await t.waiting();
@@ -200,4 +205,68 @@ test("the platform's health (its observer) is there before the platform starts",
     health: { observer, repair: "owned" },
   } as unknown as ConstructorParameters<typeof ScaleIOPlatform>[0]);
   assert.equal(platform.health, observer);
+});
+
+test("an observation of a large cluster looks at the deploy plan once, not once per agent", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "cluster-health-"));
+  const store = await FileStateStore.open(dir);
+  const engine = new PlanEngine({ store });
+  engine.start();
+  const ids = Array.from({ length: 200 }, (_, i) => `A${i}`);
+  await engine.setPlan({
+    id: "deploy",
+    name: "deploy",
+    strategy: "parallel",
+    phases: ["facts", "join-sds"].map((kind) => ({
+      id: kind,
+      name: kind,
+      strategy: "parallel" as const,
+      steps: ids.map((id) => ({ id: `${kind}/${id}`, name: kind, asset: id, run: async () => {} })),
+    })),
+  });
+  await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 20_000);
+  const agents = ids.map((agentId, i) => ({ agentId, hostname: agentId, ip: `10.0.${i}.1` }));
+  const observer = new FakeObserver();
+  const health = new ClusterHealth(
+    { observer: observer as unknown as ClusterObserver, repair: "owned", provisioned: true },
+    {
+      engine,
+      agents: {
+        all: () => agents,
+        get: (id: string) => agents.find((a) => a.agentId === id),
+      } as unknown as AgentRegistry,
+      logger: pino({ level: "silent" }),
+      layout: () => ({
+        domains: [],
+        nodes: ids.map((agentId) => ({
+          agentId,
+          sds: { protectionDomain: "pd", pools: [{ pool: "p", devices: ["/dev/sdb"] }] },
+          sdc: { protectionDomain: "pd", storagePool: "p" },
+          problems: [],
+        })),
+      }),
+      neededSpare: () => new Map(),
+      managers: () => [],
+      runNode: async () => ({}),
+      setSpare: async () => {},
+      rejoin: async () => {},
+    },
+  );
+  let views = 0;
+  const view = engine.view.bind(engine);
+  engine.view = (planId: string) => {
+    if (planId === "deploy") views += 1;
+    return view(planId);
+  };
+  health.start();
+  try {
+    observer.look(true);
+    await waitUntil(() => views > 0, { timeoutMs: 5000, what: "the recovery plan recomputed" });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(views, 1, "one view of the deploy plan per observation");
+  } finally {
+    await health.stop();
+    await engine.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
