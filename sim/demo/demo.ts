@@ -259,7 +259,11 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   out(`control: ${emulator.controlUrl}`);
 
   const engine = scheduler.scheduler.engine;
-  engine.on("step", (_plan, phase, step) => {
+  // A step's status changes in memory before its event (the change is persisted in between):
+  // healthy waits for the verification's own event, so its line has been printed.
+  let verified = false;
+  engine.on("step", (plan, phase, step) => {
+    if (plan === "deploy" && step.id === "verify/cluster") verified = step.status === "COMPLETE";
     if (step.status === "COMPLETE" || step.status === "ERROR") {
       out(
         `  [${phase}] ${step.name}: ${step.status}${step.lastError ? ` (${step.lastError})` : ""}`,
@@ -280,6 +284,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
         // agent's facts are being recorded, the plan can be complete for a moment without
         // that agent's steps and the verify step.
         (v) =>
+          verified &&
           v.status === "COMPLETE" &&
           v.phases[0]!.steps.length === o.agents &&
           v.phases.some((p) => p.steps.some((st) => st.id === "verify/cluster")),
