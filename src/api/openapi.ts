@@ -79,7 +79,19 @@ export function openApiDocument(version: string): Record<string, unknown> {
         Health: {
           type: "object",
           required: ["healthy", "problems"],
-          properties: { healthy: { type: "boolean" }, problems: { type: "array", items: str } },
+          properties: {
+            healthy: { type: "boolean" },
+            problems: { type: "array", items: str },
+            cluster: {
+              type: "object",
+              description: "the cluster's health (GET /v1/health), not the scheduler's",
+              required: ["status", "conditions"],
+              properties: {
+                status: { enum: ["healthy", "degraded", "critical", "deploying", "unknown"] },
+                conditions: { type: "array", items: str },
+              },
+            },
+          },
         },
         Version: {
           type: "object",

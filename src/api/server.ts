@@ -88,9 +88,22 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     } catch (err) {
       problems.push(`state store not writable: ${(err as Error).message}`);
     }
-    return reply
-      .code(problems.length ? 503 : 200)
-      .send({ healthy: problems.length === 0, problems });
+    // The code is the scheduler's own liveness (Marathon restarts a 503): a degraded
+    // cluster is no reason to restart it. The cluster's health travels in the body, from the
+    // same model as /v1/health, so an MDM alert is never hidden behind a plain 200.
+    const cluster = opts.operator?.healthReport();
+    return reply.code(problems.length ? 503 : 200).send({
+      healthy: problems.length === 0,
+      problems,
+      ...(cluster
+        ? {
+            cluster: {
+              status: cluster.status,
+              conditions: cluster.conditions.map((c) => `${c.severity} ${c.type} ${c.object}`),
+            },
+          }
+        : {}),
+    });
   });
 
   app.get("/version", async () => ({

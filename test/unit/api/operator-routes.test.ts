@@ -379,3 +379,19 @@ test("recent events hold plan and step changes and operator actions, newest last
   );
   assert.equal((await app.inject({ url: "/v1/events/recent?n=2" })).json().events.length, 2);
 });
+
+test("/health answers the scheduler's liveness and, in its body, the cluster's health from /v1/health", async () => {
+  const { app, view } = await setup();
+  await view.source.agents.markLost("agent-1");
+  const h = (await app.inject({ url: "/v1/health" })).json<{
+    status: string;
+    conditions: { type: string; object: string; severity: string }[];
+  }>();
+  assert.ok(h.conditions.some((c) => c.type === "AgentLost" && c.object === "agent/host-1"));
+  const live = await app.inject({ url: "/health" });
+  // Not subscribed: the scheduler is not live; the cluster's own health rides along.
+  assert.equal(live.statusCode, 503);
+  const body = live.json<{ cluster: { status: string; conditions: string[] } }>();
+  assert.equal(body.cluster.status, h.status);
+  assert.ok(body.cluster.conditions.includes("warning AgentLost agent/host-1"));
+});
