@@ -92,11 +92,12 @@ export class ClusterObserver extends EventEmitter<ObserverEvents> implements Pla
     this.schedule(0);
   }
 
+  /** Stops looking; resolves once a look under way has ended (it starts none itself). */
   stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     clearTimeout(this.soon);
-    return this.runner.run().catch(() => undefined);
+    return this.runner.settled();
   }
 
   /** Observe now (or join the observation about to start); resolves when it is done. */
