@@ -118,7 +118,12 @@ export class ClusterObserver extends EventEmitter<ObserverEvents> implements Pla
   private schedule(delayMs: number): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
-      void this.observe().finally(() => this.schedule(this.intervalMs));
+      const began = Date.now();
+      // Looks begin an interval apart (not an interval after the last one ended), so a
+      // cause is seen within one interval plus at most one look's time.
+      void this.observe().finally(() =>
+        this.schedule(Math.max(0, this.intervalMs - (Date.now() - began))),
+      );
     }, delayMs);
     this.timer.unref();
   }
