@@ -5,7 +5,7 @@
 // is printed; CHAOS_SEED=<n> replays a run's choices.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
+import { freePort } from "../support/zookeeper.js";
 import { startDeployEnv, type DeployEnv, type SchedulerProc } from "../support/deploy-env.js";
 import { assertExpectedObjects, assertMesosClean } from "../support/deploy-assertions.js";
 
@@ -22,17 +22,6 @@ function random(s: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 type Moment = "complete" | "kill";

@@ -12,20 +12,9 @@ import {
   type StepLine,
 } from "../support/deploy-env.js";
 import { assertExpectedObjects, assertMesosClean } from "../support/deploy-assertions.js";
-import { createServer } from "node:net";
+import { freePort } from "../support/zookeeper.js";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 let env: DeployEnv | undefined;
 after(async () => {
