@@ -181,6 +181,16 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     await live.writer.remove();
   }
 
+  /**
+   * A step's progress, also of one that left its plan's definition while it ran (kept until
+   * the next definition once it ends); undefined when the engine has none.
+   */
+  progressOf(planId: string, stepId: string): Readonly<StepProgress> | undefined {
+    const live = this.plans.get(planId);
+    const p = live ? stepIn(live.progress.steps, stepId) : undefined;
+    return p ? { ...p } : undefined;
+  }
+
   planIds(): string[] {
     return [...this.plans.keys()];
   }

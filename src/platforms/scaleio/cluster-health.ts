@@ -65,6 +65,8 @@ export class ClusterHealth {
   private readonly capacity: CapacityRemediation | undefined;
   private readonly remediator: CoalescedRunner;
   private readonly detach: (() => void)[] = [];
+  /** By recovery step id: when its object's current break began (see noteBreaks). */
+  private readonly brokenSince = new Map<string, number>();
 
   constructor(opts: ClusterHealthOptions, host: ClusterHealthHost) {
     this.opts = opts;
@@ -174,6 +176,7 @@ export class ClusterHealth {
         lost: a.lostSince !== undefined || busy.has(a.agentId),
       });
     const spare = done.has("storage/domains") ? this.host.neededSpare() : new Map();
+    this.noteBreaks(observed);
     const plan = buildRecoveryPlan(
       {
         findings: this.observer.findings,
@@ -183,6 +186,7 @@ export class ClusterHealth {
         neededSpare: spare,
         missingDevices: this.missingDevices(observed, busy, done),
         backoff: this.backoff,
+        brokenSince: (id) => this.breakOf(id, observed.startedAt ?? observed.at),
         ...(this.opts.maxParallel !== undefined ? { maxParallel: this.opts.maxParallel } : {}),
         ...(this.opts.settleTimeoutMs !== undefined
           ? { settleTimeoutMs: this.opts.settleTimeoutMs }
@@ -199,22 +203,38 @@ export class ClusterHealth {
     // No plan until there is something to repair; once there, it stays (empty when healthy).
     if (!had && plan.phases[0]!.steps.length === 0) return;
     await this.host.engine.setPlan(plan);
-    await this.repairAgain(observed);
   }
 
   /**
-   * Every step of the plan stands for an object broken in this observation. One already done
-   * before the observation began broke again after its repair (a flapping process, or one
-   * killed while its step was finishing): it runs again, when its backoff allows. Without this,
-   * a step id that stays in the plan keeps its COMPLETE status and the object is never repaired
-   * again. An operator's force-complete is left alone.
+   * Every step of the plan stands for an object broken in this observation. A repair that
+   * finished before the observation began, its object still broken, means the object broke
+   * again since (a flapping process, or one killed while its step was finishing): a new break,
+   * a new input of its step, so the engine runs it again when its backoff allows. A look that
+   * began while the repair ran says nothing new. Kept per step id while the engine keeps the
+   * step's progress (a step that left the plan while running keeps it until it ends), so a
+   * repair under way is never interrupted by a look at its object. An operator's
+   * force-complete is left alone.
    */
-  private async repairAgain(observed: ObservedCluster): Promise<void> {
+  private noteBreaks(observed: ObservedCluster): void {
+    if (!this.host.engine.planIds().includes(RECOVERY_PLAN_ID)) return;
     const began = observed.startedAt ?? observed.at;
+    const ids = new Set(this.brokenSince.keys());
     for (const ph of this.host.engine.view(RECOVERY_PLAN_ID).phases)
-      for (const s of ph.steps)
-        if (s.status === "COMPLETE" && !s.forced && s.updatedAt < began)
-          await this.host.engine.restartStep(RECOVERY_PLAN_ID, s.id);
+      for (const s of ph.steps) ids.add(s.id);
+    for (const id of ids) {
+      const p = this.host.engine.progressOf(RECOVERY_PLAN_ID, id);
+      // Forgotten by the engine: when the object breaks again, its step starts afresh.
+      if (!p) this.brokenSince.delete(id);
+      else if (p.status === "COMPLETE" && !p.forced && p.updatedAt < began)
+        this.brokenSince.set(id, began);
+    }
+  }
+
+  /** When the object of a repair step broke; an object not broken before breaks now. */
+  private breakOf(stepId: string, began: number): number {
+    let since = this.brokenSince.get(stepId);
+    if (since === undefined) this.brokenSince.set(stepId, (since = began));
+    return since;
   }
 
   /** Devices the layout gives an agent's SDS that the observed SDS no longer has. */

@@ -127,6 +127,20 @@ export function sdsFingerprint(sds: SdsAssignment): string {
   });
 }
 
+function rexrayEndpoint(r: RexraySettings): string {
+  return typeof r.endpoint === "function" ? r.endpoint() : r.endpoint;
+}
+
+/** The endpoint for a fingerprint: not known before the gateway's node is placed. */
+function knownEndpoint(r: RexraySettings): string | null {
+  try {
+    return rexrayEndpoint(r);
+  } catch {
+    // Before placement the step cannot run yet either; it is pending, so nothing resets.
+    return null;
+  }
+}
+
 function needFacts(input: DeployInput, agentId: string): HostFacts {
   const f = input.facts.get(agentId);
   if (!f) throw new Error(`no host facts for agent ${agentId} yet`);
@@ -328,7 +342,11 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     name: "Install SDCs",
     strategy: "parallel",
     dependsOn: clusterReady,
-    steps: input.agents.map((a) => install(a.agentId, [{ component: "sdc", mdmIps: managers }])),
+    steps: input.agents.map((a) => ({
+      ...install(a.agentId, [{ component: "sdc", mdmIps: managers }]),
+      // Other managers (an MDM replaced, an existing cluster's list edited): pointed again.
+      fingerprint: fingerprintOf({ mdmIps: [...managers].sort() }),
+    })),
   });
   // Every node step is planned by now; later steps wait for those of their agent that exist
   // (an agent may have no SDS step, or be away).
@@ -408,32 +426,34 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     steps: input.layout.nodes.flatMap((n) => {
       const a = byId.get(n.agentId);
       if (!a) return [];
+      const rexray = (endpoint: string | null) => ({
+        endpoint,
+        insecure: input.rexray.insecure,
+        thinOrThick: input.rexray.thinOrThick,
+        systemName: input.systemName,
+        protectionDomain: n.sdc.protectionDomain,
+        storagePool: n.sdc.storagePool,
+      });
       const steps = [
         afterExisting(
-          step(
-            `rexray/${a.agentId}`,
-            `REX-Ray on ${a.hostname}`,
-            async (ctx) => {
-              await ports.node(
-                a.agentId,
-                "scaleio.rexray-config",
-                {
-                  endpoint:
-                    typeof input.rexray.endpoint === "function"
-                      ? input.rexray.endpoint()
-                      : input.rexray.endpoint,
-                  insecure: input.rexray.insecure,
-                  thinOrThick: input.rexray.thinOrThick,
-                  systemName: input.systemName,
-                  protectionDomain: n.sdc.protectionDomain,
-                  storagePool: n.sdc.storagePool,
-                },
-                ctx,
-                { secrets: ["adminPassword"] },
-              );
-            },
-            a.agentId,
-          ),
+          {
+            ...step(
+              `rexray/${a.agentId}`,
+              `REX-Ray on ${a.hostname}`,
+              async (ctx) => {
+                await ports.node(
+                  a.agentId,
+                  "scaleio.rexray-config",
+                  rexray(rexrayEndpoint(input.rexray)),
+                  ctx,
+                  { secrets: ["adminPassword"] },
+                );
+              },
+              a.agentId,
+            ),
+            // Another pool or domain for the agent's volumes, another gateway: written again.
+            fingerprint: fingerprintOf(rexray(knownEndpoint(input.rexray))),
+          },
           `sdc/${a.agentId}`,
         ),
       ];
@@ -473,11 +493,18 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     dependsOn: ["consumers", "sds", "clients", ...packagesDone],
     steps: haveAllFacts
       ? [
-          step(
-            "verify/cluster",
-            "cluster healthy, test volume created, mapped and removed",
-            (ctx) => ports.verify(ctx),
-          ),
+          {
+            ...step(
+              "verify/cluster",
+              "cluster healthy, test volume created, mapped and removed",
+              (ctx) => ports.verify(ctx),
+            ),
+            // Verified again once new agents are in. Lost agents stay known (by address), so
+            // losing one does not ask for a verification that cannot pass until it is back.
+            fingerprint: fingerprintOf(
+              [...new Set([...(input.addresses?.keys() ?? []), ...byId.keys()])].sort(),
+            ),
+          },
         ]
       : [],
   });

@@ -7,7 +7,11 @@
 //   repair/spare/<pool>  spare below the largest fault unit on a pool the policy manages
 //   repair/devices/<agent>  devices the framework added that the SDS lost, the disks still there
 // A few run at a time; each object backs off when it breaks again soon after a repair.
+// Level-based: each step's fingerprint holds what it acts on and when the object was last
+// seen broken after its previous repair, so the engine itself runs a finished repair again
+// when its object breaks again (or its inputs, such as the MDM addresses, change).
 import { delay } from "../../mesos/backoff.js";
+import { fingerprintOf } from "../../framework/plan/fingerprint.js";
 import type { ConditionFinding } from "../../framework/health/types.js";
 import type { PlanDefinition, StepContext, StepDefinition } from "../../framework/plan/types.js";
 import type { ObservedCluster } from "./observe/model.js";
@@ -46,6 +50,12 @@ export interface RecoveryInput {
   /** Per agent, the devices the layout assigns that its SDS no longer has (disk present). */
   missingDevices: ReadonlyMap<string, string[]>;
   backoff: RepairBackoff;
+  /**
+   * By step id: when the object's current break began — the start of the observation that
+   * first showed it broken, or broken again after its last repair had finished. Part of the
+   * step's fingerprint: a new break is a new input, so a finished repair runs again.
+   */
+  brokenSince?: (stepId: string) => number;
   maxParallel?: number;
   /** How long a restarted process may take to show as back (default 60 s). */
   settleTimeoutMs?: number;
@@ -103,11 +113,13 @@ export function buildRecoveryPlan(input: RecoveryInput, ports: RecoveryPorts): P
     id: string,
     name: string,
     asset: string | undefined,
+    inputs: unknown,
     work: (ctx: StepContext) => Promise<void>,
   ): StepDefinition => ({
     id,
     name,
     ...(asset !== undefined ? { asset } : {}),
+    fingerprint: fingerprintOf({ inputs, brokenSince: input.brokenSince?.(id) ?? null }),
     run: async (ctx) => {
       const wait = input.backoff.readyAt(id) - Date.now();
       if (wait > 0) {
@@ -132,11 +144,13 @@ export function buildRecoveryPlan(input: RecoveryInput, ports: RecoveryPorts): P
     const id = `repair/${component}/${ip}`;
     if (seen.has(id)) return;
     seen.add(id);
+    const params = component === "sdc" ? { component, mdmIps: input.managers } : { component };
     steps.push(
       repair(
         id,
         `restart the ${component.toUpperCase()} on ${agent.hostname}`,
         agent.agentId,
+        { agentId: agent.agentId, params },
         async (ctx) => {
           // Watched from the restart on, not from when the node step reports: a process seen
           // back and killed again in between was repaired (its next break is a new repair),
@@ -152,12 +166,7 @@ export function buildRecoveryPlan(input: RecoveryInput, ports: RecoveryPorts): P
           );
           try {
             try {
-              await ports.node(
-                agent.agentId,
-                "scaleio.restart-service",
-                component === "sdc" ? { component, mdmIps: input.managers } : { component },
-                ctx,
-              );
+              await ports.node(agent.agentId, "scaleio.restart-service", params, ctx);
             } catch (err) {
               // The restart's failure is the step's; the watch only has to end.
               watch.abort(err);
@@ -195,8 +204,12 @@ export function buildRecoveryPlan(input: RecoveryInput, ports: RecoveryPorts): P
       // An operator's own spare value is reported, never overridden.
       if (!pool || want === undefined || pool.sparePercentage >= want) continue;
       steps.push(
-        repair(`repair/spare/${key}`, `spare of pool ${key} to ${want} %`, undefined, (ctx) =>
-          ports.setSpare(pool.id, want, ctx),
+        repair(
+          `repair/spare/${key}`,
+          `spare of pool ${key} to ${want} %`,
+          undefined,
+          { poolId: pool.id, want },
+          (ctx) => ports.setSpare(pool.id, want, ctx),
         ),
       );
     }
@@ -209,6 +222,9 @@ export function buildRecoveryPlan(input: RecoveryInput, ports: RecoveryPorts): P
         `repair/devices/${agentId}`,
         `add ${devices.join(", ")} back to the SDS on ${agent.hostname}`,
         agentId,
+        // Not the list: rejoin adds whatever is missing when it runs, and the list shrinks
+        // as it does (a changing fingerprint would interrupt it).
+        { agentId },
         (ctx) => ports.rejoin(agentId, ctx),
       ),
     );

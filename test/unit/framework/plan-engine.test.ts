@@ -2,6 +2,7 @@ import { test, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { once } from "node:events";
 import { join } from "node:path";
 import { FileStateStore } from "../../../src/store/file-store.js";
 import { PlanEngine } from "../../../src/framework/plan/engine.js";
@@ -485,6 +486,34 @@ test("recomputing a plan keeps progress by step id, adds new steps and drops rem
     ["x", "z"],
   );
   assert.deepEqual(log.sort(), ["x", "y", "z"]);
+});
+
+test("a step that leaves the plan while it runs keeps its progress until it ends and the plan changes", async () => {
+  const { engine } = await setup();
+  const gate = new Gate();
+  const phase = (steps: StepDefinition[]): PhaseDefinition => ({
+    id: "p",
+    name: "P",
+    strategy: "parallel",
+    steps,
+  });
+  await engine.setPlan(plan([phase([gate.step("x", { fingerprint: "f1" })])]));
+  engine.start();
+  await gate.running(1);
+  await engine.setPlan(plan([phase([])]));
+  assert.equal(engine.progressOf("deploy", "x")?.status, "IN_PROGRESS");
+  assert.equal(engine.progressOf("deploy", "x")?.fingerprint, "f1");
+  // Its end is told by the plan's next view (it is no step of the plan any more).
+  const ended = once(engine, "plan");
+  gate.release(0);
+  await withDeadline(ended, 5000, "x done");
+  assert.equal(engine.progressOf("deploy", "x")?.status, "COMPLETE");
+  // A copy: the caller cannot change the engine's record.
+  (engine.progressOf("deploy", "x") as { status: string }).status = "ERROR";
+  assert.equal(engine.progressOf("deploy", "x")?.status, "COMPLETE");
+  await engine.setPlan(plan([phase([])]));
+  assert.equal(engine.progressOf("deploy", "x"), undefined, "forgotten with the next plan");
+  assert.equal(engine.progressOf("nope", "x"), undefined);
 });
 
 test("steps of different plans on the same asset never run at the same time", async () => {

@@ -339,3 +339,119 @@ test("the plan's domains and SDS steps carry their fingerprints", () => {
   assert.equal(steps.get("join-sds/S1")?.fingerprint, sdsFingerprint(s1));
   assert.equal(steps.get("facts/S1")?.fingerprint, undefined, "a rescan is an operator's");
 });
+
+test("an SDC's, REX-Ray's and the verification's fingerprints follow their inputs", () => {
+  const withDevices = agents.map((a) => ({ ...a, devices: devicesOf(a.agentId) }));
+  const build = (
+    o: { managers?: string[]; pool?: string; endpoint?: () => string; lost?: string } = {},
+  ) => {
+    const here = agents.filter((a) => a.agentId !== o.lost);
+    const layout = planStorage(
+      withDevices.filter((a) => a.agentId !== o.lost),
+      { strategy: "single-pool", protectionDomain: "pd1", storagePool: o.pool ?? "sp1" },
+    );
+    const plan = buildDeployPlan(
+      {
+        agents: here,
+        addresses: new Map(agents.map((a) => [a.agentId, a.ip])),
+        facts: new Map(
+          here.map((a) => [
+            a.agentId,
+            { packageFormat: "rpm", devices: devicesOf(a.agentId), installed: {} } as HostFacts,
+          ]),
+        ),
+        existingManagers: o.managers ?? ["10.0.0.9", "10.0.0.8"],
+        layout,
+        systemName: "s",
+        packageUrl: () => "http://repo/x.rpm",
+        rexray: {
+          endpoint: o.endpoint ?? "https://gw/api",
+          insecure: false,
+          thinOrThick: "ThinProvisioned",
+        },
+      },
+      {} as DeployPorts,
+    );
+    return new Map(plan.phases.flatMap((p) => p.steps).map((st) => [st.id, st.fingerprint]));
+  };
+  const base = build();
+  for (const id of ["sdc/S1", "rexray/S1", "verify/cluster"])
+    assert.ok(base.get(id), `${id} has a fingerprint`);
+  assert.equal(build({ managers: ["10.0.0.8", "10.0.0.9"] }).get("sdc/S1"), base.get("sdc/S1"));
+  assert.notEqual(build({ managers: ["10.0.0.7"] }).get("sdc/S1"), base.get("sdc/S1"));
+  const otherPool = build({ pool: "sp2" });
+  assert.notEqual(otherPool.get("rexray/S1"), base.get("rexray/S1"), "another pool");
+  assert.equal(otherPool.get("sdc/S1"), base.get("sdc/S1"), "the SDC does not care");
+  assert.notEqual(
+    build({ endpoint: () => "https://gw2/api" }).get("rexray/S1"),
+    base.get("rexray/S1"),
+    "another gateway",
+  );
+  // Before the gateway's node is known the endpoint cannot be read: the plan is still built.
+  const unplaced = build({
+    endpoint: () => {
+      throw new Error("not placed");
+    },
+  });
+  assert.ok(unplaced.get("rexray/S1"));
+  // A lost agent is still known by its address: nothing asks for a verification it would fail.
+  assert.equal(build({ lost: "S5" }).get("verify/cluster"), base.get("verify/cluster"));
+});
+
+test("a new agent runs the verification again once its own steps are done", async () => {
+  const grown = agents.slice(0, 4);
+  const layout = (as: AgentFacts[]) =>
+    planStorage(
+      as.map((a) => ({ ...a, devices: devicesOf(a.agentId) })),
+      { strategy: "single-pool", protectionDomain: "pd1", storagePool: "sp1" },
+    );
+  const dir = mkdtempSync(join(tmpdir(), "deploy-verify-"));
+  const store = await FileStateStore.open(dir);
+  const engine = new PlanEngine({ store, retry: { initialMs: 2, maxMs: 10 } });
+  const verified: number[] = [];
+  const ports: DeployPorts = {
+    node: async (_agentId, kind) =>
+      kind === "scaleio.host-facts" ? { packageFormat: "rpm", devices: [], installed: {} } : {},
+    saveFacts: async () => {},
+    prepareDomains: async () => {},
+    applyAgent: async () => {},
+    verify: async () => {
+      verified.push(Date.now());
+    },
+  };
+  const plan = (as: AgentFacts[]) =>
+    buildDeployPlan(
+      {
+        agents: as,
+        facts: new Map(
+          as.map((a) => [a.agentId, { packageFormat: "rpm", devices: [], installed: {} }]),
+        ),
+        existingManagers: ["10.0.0.9"],
+        layout: layout(as),
+        systemName: "s",
+        packageUrl: () => "http://repo/x.rpm",
+        rexray: { endpoint: "https://gw/api", insecure: false, thinOrThick: "ThinProvisioned" },
+      },
+      ports,
+    );
+  try {
+    engine.start();
+    await engine.setPlan(plan(grown.slice(0, 3)));
+    await engine.waitFor("deploy", (v) => v.status === "COMPLETE", 10_000);
+    assert.equal(verified.length, 1);
+    await engine.setPlan(plan(grown));
+    const v = await engine.waitFor("deploy", (x) => x.status === "COMPLETE", 10_000);
+    assert.equal(verified.length, 2, "verified again with the new agent");
+    const steps = new Map(v.phases.flatMap((p) => p.steps).map((s) => [s.id, s]));
+    assert.ok(
+      steps.get("verify/cluster")!.updatedAt >= steps.get("rexray/S4")!.updatedAt,
+      "after the new agent's REX-Ray",
+    );
+    // The same agents again: nothing runs.
+    await engine.setPlan(plan(grown));
+    await engine.waitFor("deploy", (x) => x.status === "COMPLETE", 10_000);
+    assert.equal(verified.length, 2);
+  } finally {
+    await engine.stop();
+  }
+});

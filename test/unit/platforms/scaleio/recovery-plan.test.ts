@@ -170,3 +170,35 @@ test("a backed-off repair waits, saying why, and an abort ends the wait", async 
   await assert.rejects(run, /stopped/);
   assert.match(said[0]!, /backing off: repaired 1 times in the last hour; next attempt in \d+ s/);
 });
+
+test("a repair's fingerprint: its object's break and what it applies, nothing that moves while it runs", () => {
+  const fps = (over: Partial<RecoveryInput> = {}) =>
+    new Map(
+      buildRecoveryPlan(
+        input(
+          [
+            f("SdsDisconnected", "sds/10.0.0.1"),
+            f("SdcDisconnected", "sdc/10.0.0.3"),
+            f("SpareBelowLargestFaultUnit", "pool/pd/p"),
+          ],
+          { missingDevices: new Map([["A1", ["/dev/sdb", "/dev/sdc"]]]), ...over },
+        ),
+        ports,
+      ).phases[0]!.steps.map((s) => [s.id, s.fingerprint]),
+    );
+  const since = (t: number) => ({ brokenSince: () => t });
+  const base = fps(since(1));
+  assert.equal(base.size, 4);
+  for (const fp of base.values()) assert.ok(fp);
+  assert.deepEqual(fps(since(1)), base, "the same break, the same fingerprints");
+  const again = fps(since(2));
+  for (const [id, fp] of again) assert.notEqual(fp, base.get(id), `${id}: a new break`);
+  const managers = fps({ ...since(1), managers: ["10.0.0.5"] });
+  assert.notEqual(managers.get("repair/sdc/10.0.0.3"), base.get("repair/sdc/10.0.0.3"));
+  assert.equal(managers.get("repair/sds/10.0.0.1"), base.get("repair/sds/10.0.0.1"));
+  const spare = fps({ ...since(1), neededSpare: new Map([["pd/p", 50]]) });
+  assert.notEqual(spare.get("repair/spare/pd/p"), base.get("repair/spare/pd/p"));
+  // Re-adding devices shrinks the list as it goes: that must not interrupt it.
+  const fewer = fps({ ...since(1), missingDevices: new Map([["A1", ["/dev/sdc"]]]) });
+  assert.equal(fewer.get("repair/devices/A1"), base.get("repair/devices/A1"));
+});
