@@ -10,6 +10,7 @@ import type { MesosLogger } from "../../mesos/logger.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
 import type { ClusterObserver } from "./observe/observer.js";
 import type { ObservedCluster } from "./observe/model.js";
+import { observedUntil } from "./observe/wait.js";
 import { poolObject } from "./observe/checks.js";
 import {
   RECOVERY_PLAN_ID,
@@ -194,7 +195,8 @@ export class ClusterHealth {
       },
       {
         node: (agentId, kind, params, ctx) => this.host.runNode(agentId, kind, params, ctx),
-        observedUntil: (ok, what, ctx, timeoutMs) => this.observedUntil(ok, what, ctx, timeoutMs),
+        observedUntil: (ok, what, ctx, timeoutMs) =>
+          observedUntil(this.observer, (o) => ok(o), what, ctx, timeoutMs),
         setSpare: (poolId, pct, ctx) => this.host.setSpare(poolId, pct, ctx),
         rejoin: (agentId, ctx) => this.host.rejoin(agentId, ctx),
       },
@@ -264,39 +266,6 @@ export class ClusterHealth {
       if (missing.length) out.set(n.agentId, missing);
     }
     return out;
-  }
-
-  /** Resolves at the first observation begun from now on that satisfies `ok`. */
-  private observedUntil(
-    ok: (o: ObservedCluster) => boolean,
-    what: string,
-    ctx: StepContext,
-    timeoutMs: number,
-  ): Promise<void> {
-    const from = Date.now();
-    return new Promise((resolve, reject) => {
-      const done = (err?: Error) => {
-        clearTimeout(timer);
-        this.observer.off("observed", onObserved);
-        ctx.signal.removeEventListener("abort", onAbort);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onObserved = (o: ObservedCluster) => {
-        // One in flight when the wait began may predate what it waits for.
-        if ((o.startedAt ?? o.at) >= from && ok(o)) done();
-        else this.observer.observeSoon();
-      };
-      const onAbort = () => done(ctx.signal.reason as Error);
-      const timer = setTimeout(
-        () => done(new Error(`${what}: not seen within ${Math.round(timeoutMs / 1000)} s`)),
-        timeoutMs,
-      );
-      this.observer.on("observed", onObserved);
-      ctx.signal.addEventListener("abort", onAbort, { once: true });
-      if (ctx.signal.aborted) return onAbort();
-      this.observer.observeSoon();
-    });
   }
 
   /** Per pool: used ratio and rebuild progress, for metrics. */
