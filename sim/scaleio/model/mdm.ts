@@ -206,7 +206,7 @@ export class MdmCluster {
   }
 
   /** `--replace_cluster_mdm`: swap a (possibly failed) member for a standby of the same kind. */
-  replace(removeName: string, addName: string): void {
+  replace(removeName: string, addName: string, allowLeaveFailed = false): void {
     const old = this.byName(removeName);
     const neu = this.byName(addName);
     if (!old || !neu) throw new SimError("Could not find the MDM", 500, ErrorCode.OBJECT_NOT_FOUND);
@@ -215,6 +215,11 @@ export class MdmCluster {
     if (neu.role !== "standby" || neu.isManager !== old.isManager) {
       throw badRequest(`${neu.name} is not a standby MDM of the same role`);
     }
+    if (!this.isAlive(neu)) throw badRequest(`MDM ${neu.name} is not reachable`);
+    // Emulator choice (reference 6.7 names the flag, not the refusal): a member that is down
+    // leaves only with --allow_leave_failed.
+    if (!allowLeaveFailed && !this.isAlive(old))
+      throw badRequest(`MDM ${old.name} is not reachable: use --allow_leave_failed`);
     neu.role = old.role;
     old.role = "standby";
   }

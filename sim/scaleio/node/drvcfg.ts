@@ -42,7 +42,22 @@ export function drvCfg(sys: ScaleioSystem, ctx: NodeContext, argv: string[]): Ex
       ].join("\n"),
     );
   }
-  if (a.has("add_mdm") || a.has("mod_mdm_ip")) {
+  if (a.has("mod_mdm_ip")) {
+    // Replaces the addresses of the MDM cluster named by one of its current IPs (after an MDM
+    // was replaced); with --file the persisted drv_cfg.txt follows.
+    const known = a.get("ip");
+    const next = a.list("new_mdm_ip");
+    if (!known || !next.length)
+      return { stdout: "", stderr: "Missing --ip or --new_mdm_ip\n", exitCode: 1 };
+    if (!node.sdcMdmIps.includes(known))
+      return { stdout: "", stderr: `MDM with IP ${known} is not configured\n`, exitCode: 1 };
+    node.sdcMdmIps = [...new Set(next)];
+    if (a.has("file"))
+      writeNodeFile(node.root, "bin/emc/scaleio/drv_cfg.txt", `mdm ${node.sdcMdmIps.join(",")}\n`);
+    sys.syncSdcs();
+    return out("Calling kernel module to modify MDM IPs");
+  }
+  if (a.has("add_mdm")) {
     const ips = a.list("ip");
     if (!ips.length) return { stdout: "", stderr: "Missing --ip\n", exitCode: 1 };
     node.sdcMdmIps = [...new Set([...node.sdcMdmIps, ...ips])];
@@ -53,7 +68,7 @@ export function drvCfg(sys: ScaleioSystem, ctx: NodeContext, argv: string[]): Ex
   }
   return {
     stdout: "",
-    stderr: "Usage: drv_cfg --query_guid | --query_mdms | --rescan | --add_mdm --ip <ips>\n",
+    stderr: "Usage: drv_cfg --query_guid | --query_mdms | --rescan | --add_mdm --ip <ips> | --mod_mdm_ip --ip <ip> --new_mdm_ip <ips>\n",
     exitCode: 1,
   };
 }

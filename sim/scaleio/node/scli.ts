@@ -194,10 +194,12 @@ export class Scli {
       }
       case "replace_cluster_mdm": {
         const slave = a.get("remove_slave_mdm_name");
-        if (slave) sys.cluster.replace(slave, need(a, "add_slave_mdm_name"));
+        const leave = a.has("allow_leave_failed");
+        if (slave) sys.cluster.replace(slave, need(a, "add_slave_mdm_name"), leave);
         const tb = a.get("remove_tb_name");
-        if (tb) sys.cluster.replace(tb, need(a, "add_tb_name"));
+        if (tb) sys.cluster.replace(tb, need(a, "add_tb_name"), leave);
         if (!slave && !tb) throw new UsageError("Error: name the member to replace");
+        sys.syncSdcs();
         return "Successfully replaced the cluster MDM";
       }
       case "switch_mdm_ownership": {
