@@ -68,7 +68,8 @@ export function drvCfg(sys: ScaleioSystem, ctx: NodeContext, argv: string[]): Ex
   }
   return {
     stdout: "",
-    stderr: "Usage: drv_cfg --query_guid | --query_mdms | --rescan | --add_mdm --ip <ips> | --mod_mdm_ip --ip <ip> --new_mdm_ip <ips>\n",
+    stderr:
+      "Usage: drv_cfg --query_guid | --query_mdms | --rescan | --add_mdm --ip <ips> | --mod_mdm_ip --ip <ip> --new_mdm_ip <ips>\n",
     exitCode: 1,
   };
 }
