@@ -7,6 +7,7 @@ import { installPackage, installPackages } from "./install-package.js";
 import { isolatorConfig } from "./isolator-config.js";
 import { mdmCluster } from "./mdm-cluster.js";
 import { installPrerequisites } from "./prerequisites.js";
+import { removePackages } from "./remove-packages.js";
 import { rexrayConfig } from "./rexray-config.js";
 import { restartAgent } from "./restart-agent.js";
 import { restartService } from "./restart-service.js";
@@ -23,4 +24,5 @@ export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   checkNode,
   restartAgent,
   restartService,
+  removePackages,
 ];
