@@ -571,20 +571,28 @@ export class ScaleioSystem {
       );
     }
     sds.removing = true;
-    let moving = 0;
-    for (const v of this.volumes.values()) moving += onSds(v.placement, id);
-    if (moving === 0) {
+    // What it holds moves away pool by pool (each pool counts its own moving capacity); the
+    // SDS disappears once the last of them is done.
+    const moving = new Map<string, number>();
+    for (const v of this.volumes.values()) {
+      const x = onSds(v.placement, id);
+      if (x > 0) moving.set(v.storagePoolId, (moving.get(v.storagePoolId) ?? 0) + x);
+    }
+    if (moving.size === 0) {
       this.finishSdsRemoval(sds);
       return;
     }
-    const poolId = devs[0]!.storagePoolId;
-    this.jobs.push({
-      kind: "moving",
-      storagePoolId: poolId,
-      totalKb: moving,
-      doneKb: 0,
-      onDone: () => this.finishSdsRemoval(sds),
-    });
+    let left = moving.size;
+    for (const [poolId, kb] of moving)
+      this.jobs.push({
+        kind: "moving",
+        storagePoolId: poolId,
+        totalKb: kb,
+        doneKb: 0,
+        onDone: () => {
+          if (--left === 0) this.finishSdsRemoval(sds);
+        },
+      });
   }
 
   private finishSdsRemoval(sds: Sds): void {
@@ -630,6 +638,21 @@ export class ScaleioSystem {
     const max = c.maxCapacityInKb - leaving.reduce((s, d) => s + d.sizeKb, 0);
     const limit = c.capacityLimitInKb - leaving.reduce((s, d) => s + d.capacityLimitKb, 0);
     const spare = Math.floor((max * pool.sparePercentage) / 100);
+    // Two copies need two fault units: with data, fewer would leave copies nowhere to go.
+    const gone = new Set(leaving.map((d) => d.id));
+    const units = new Set<string>();
+    for (const d of this.devicesOfPool(poolId)) {
+      const sds = this.sdss.get(d.sdsId);
+      if (!gone.has(d.id) && !d.removing && sds && !sds.removing)
+        units.add(sds.faultSetId ?? sds.id);
+    }
+    if (c.capacityInUseInKb > 0 && units.size < 2) {
+      throw new SimError(
+        "Not enough fault units in the Storage Pool to keep two copies of its data",
+        500,
+        ErrorCode.NOT_ENOUGH_CAPACITY,
+      );
+    }
     if (c.capacityInUseInKb > 0 && limit - spare < c.capacityInUseInKb) {
       throw new SimError(
         "Not enough free capacity in the Storage Pool to migrate the data",
