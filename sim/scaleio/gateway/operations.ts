@@ -311,6 +311,10 @@ export class Operations {
         p.name = name;
         return;
       }
+      case "StoragePool/removeStoragePool":
+        return this.sys.removeStoragePool(id);
+      case "FaultSet/removeFaultSet":
+        return this.sys.removeFaultSet(id);
       case "ProtectionDomain/removeProtectionDomain":
         return this.sys.removeProtectionDomain(id);
       case "Sds/removeSds":

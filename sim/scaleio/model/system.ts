@@ -172,7 +172,38 @@ export class ScaleioSystem {
     }
     if (component === "lia") n.liaToken = undefined;
     if (component === "gateway") n.gatewayPassword = undefined;
+    if (component === "mdm" && this.created && !this.anyMemberInstalled()) this.dissolve();
     this.cluster.settle();
+  }
+
+  private anyMemberInstalled(): boolean {
+    return this.cluster.members.some((m) =>
+      m.ips.some((ip) => this.nodes.get(ip)?.packages.has("mdm")),
+    );
+  }
+
+  /**
+   * The MDM package is gone from every member: the cluster is no more, and with it every
+   * object it knew (its repository lived on the MDMs). The machines can build a new one.
+   */
+  private dissolve(): void {
+    for (const v of this.volumes.values()) for (const l of this.listeners) l.removed?.(v);
+    this.cluster.members = [];
+    this.cluster.mode = "1_node";
+    for (const m of [
+      this.volumes,
+      this.devices,
+      this.sdss,
+      this.sdcs,
+      this.pools,
+      this.faultSets,
+      this.pds,
+    ])
+      m.clear();
+    this.jobs = [];
+    this.users = [];
+    this.name = null;
+    this.id = randomHex16();
   }
 
   /**
@@ -387,6 +418,24 @@ export class ScaleioSystem {
       throw badRequest("The Protection Domain is not empty");
     }
     this.pds.delete(id);
+  }
+
+  /** An empty fault set (no SDS in it) can go. */
+  removeFaultSet(id: string): void {
+    this.faultSet(id);
+    if ([...this.sdss.values()].some((s) => s.faultSetId === id))
+      throw badRequest("The Fault Set is not empty");
+    this.faultSets.delete(id);
+  }
+
+  /** A pool without devices and volumes can go. */
+  removeStoragePool(id: string): void {
+    this.pool(id);
+    if ([...this.devices.values()].some((d) => d.storagePoolId === id))
+      throw badRequest("The Storage Pool has devices");
+    if ([...this.volumes.values()].some((v) => v.storagePoolId === id))
+      throw badRequest("The Storage Pool has volumes");
+    this.pools.delete(id);
   }
 
   addFaultSet(pdId: string, name: string): FaultSet {
