@@ -149,6 +149,15 @@ interface Pending {
   toRunningExecutor?: boolean;
 }
 
+/** An agent whose executor and reservations are being given back (see release()). */
+interface Releasing {
+  resolve(): void;
+  reject(err: Error): void;
+  progress?: (message: string) => void;
+  /** When we last asked its executor to shut down. */
+  shutdownAt?: number;
+}
+
 /** What a launch leaves in the state store until its task ends. */
 interface TaskRecord {
   agentId: string;
@@ -202,6 +211,8 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly filtered = new Set<string>();
   /** Lost agents whose return we want to hear of (their offers), even when idle. */
   private readonly watched = new Set<string>();
+  /** Agents leaving the cluster: their offers are used to give back what we hold there. */
+  private readonly releasing = new Map<string, Releasing>();
   /** Our tasks that may still hold resources, this process's and a previous one's. */
   private readonly live = new Map<string, LiveTask>();
   /** Fingerprint of the ExecutorInfo last launched on each agent (persisted). */
@@ -371,8 +382,9 @@ export class NodeTaskRunner extends EventEmitter {
         break;
       }
     }
-    const want = waiting || this.watched.size > 0;
+    const want = waiting || this.watched.size > 0 || this.releasing.size > 0;
     if (!blocked) for (const a of this.watched) if (this.filtered.has(a)) blocked = true;
+    if (!blocked) for (const a of this.releasing.keys()) if (this.filtered.has(a)) blocked = true;
     if (want) {
       clearTimeout(this.suppressTimer);
       this.suppressTimer = undefined;
@@ -458,7 +470,9 @@ export class NodeTaskRunner extends EventEmitter {
     for (const offer of offers) {
       const agentId = offer.agent_id.value;
       const waiting = waitingOn.get(agentId);
-      if (!waiting) idle.push(offer);
+      const leaving = this.releasing.get(agentId);
+      if (!waiting && leaving) work.push(this.releaseWith(offer, leaving));
+      else if (!waiting) idle.push(offer);
       else if (busyAgents.has(agentId)) busy.push(offer);
       else {
         busyAgents.add(agentId); // a second offer of this agent in the batch waits
@@ -503,6 +517,83 @@ export class NodeTaskRunner extends EventEmitter {
     if (work.length > 0) void this.wantOffers();
     await Promise.all(work);
     await this.wantOffers();
+  }
+
+  /**
+   * Gives back everything this framework holds on an agent that leaves the cluster: its
+   * executor is shut down and the reservations its offers show are unreserved. Resolves once
+   * an offer of the agent shows neither; rejects with the signal's reason when aborted.
+   */
+  release(
+    agentId: string,
+    opts: { signal?: AbortSignal; progress?: (message: string) => void } = {},
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (opts.signal?.aborted) return reject(opts.signal.reason as Error);
+      const abort = () => {
+        if (this.releasing.get(agentId) === r) this.releasing.delete(agentId);
+        reject(opts.signal!.reason as Error);
+        void this.wantOffers();
+      };
+      const r: Releasing = {
+        resolve: () => {
+          opts.signal?.removeEventListener("abort", abort);
+          resolve();
+        },
+        reject: (err) => {
+          opts.signal?.removeEventListener("abort", abort);
+          reject(err);
+        },
+        ...(opts.progress ? { progress: opts.progress } : {}),
+      };
+      opts.signal?.addEventListener("abort", abort, { once: true });
+      this.releasing.get(agentId)?.reject(new Error("a newer release of the agent took over"));
+      this.releasing.set(agentId, r);
+      const h = this.held.get(agentId);
+      if (h) {
+        this.held.delete(agentId);
+        this.onOffers([h.offer]).catch((err: Error) =>
+          this.opts.logger?.warn({ err: err.message, agentId }, "held offer not used"),
+        );
+      } else void this.wantOffers();
+    });
+  }
+
+  /** One offer of an agent being released: one more move towards holding nothing there. */
+  private async releaseWith(offer: Offer, r: Releasing): Promise<void> {
+    const agentId = offer.agent_id.value;
+    const executorId = this.opts.executorFor(agentId).info.executor_id.value;
+    if ((offer.executor_ids ?? []).some((e) => e.value === executorId)) {
+      // Its resources come back (still reserved) in an offer once it has gone.
+      if (r.shutdownAt === undefined || Date.now() - r.shutdownAt > KILL_WAIT_MS) {
+        r.shutdownAt = Date.now();
+        r.progress?.("shutting down the executor");
+        await this.opts.client.shutdown(executorId, agentId).catch((err: Error) => {
+          this.opts.logger?.warn({ err: err.message, agentId }, "shutdown not sent");
+        });
+      }
+      await this.opts.client.decline([offer.id], { refuse_seconds: 1 }).catch(() => {});
+      return;
+    }
+    const ours = (offer.resources ?? []).filter((x) => isOurs(x, this.opts.role, this.opts.owner));
+    if (ours.length > 0) {
+      const amount = amountOf(ours, () => true);
+      r.progress?.(`unreserving ${amount.cpus} cpus and ${amount.memMb} MB`);
+      // The next offer of the agent says whether it took.
+      await this.opts.client
+        .accept([offer.id], [{ type: "UNRESERVE", unreserve: { resources: ours } }], {
+          refuse_seconds: 1,
+        })
+        .catch((err: Error) =>
+          this.opts.logger?.warn({ err: err.message, agentId }, "unreserve not confirmed"),
+        );
+      return;
+    }
+    if (this.releasing.get(agentId) !== r) return;
+    this.releasing.delete(agentId);
+    this.opts.logger?.info({ agentId }, "agent released: no executor, no reservation");
+    r.resolve();
+    this.hold([offer]);
   }
 
   /** The offers kept for steps that may become due, by agent. */

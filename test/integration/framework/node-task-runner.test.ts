@@ -503,3 +503,45 @@ test(
     assert.equal(r.params, 2);
   },
 );
+
+test(
+  "release: the agent's executor is shut down and every reservation of ours there unreserved; a later step reserves again",
+  { timeout: 60_000 },
+  async () => {
+    const [, a1] = await agentIds();
+    await runner.run(a1!, { stepId: "before/a1", attempt: 1, kind: "test.echo", params: 1 });
+    type State = {
+      slaves: { id: string; reserved_resources_full?: Record<string, unknown[]> }[];
+      frameworks: { executors: { slave_id: string }[] }[];
+    };
+    const state = async () => (await (await fetch(`${cluster.masterUrl}/state`)).json()) as State;
+    const held = (s: State) => ({
+      reserved: (s.slaves.find((x) => x.id === a1)?.reserved_resources_full?.scaleio ?? []).length,
+      executors: s.frameworks.flatMap((f) => f.executors).filter((e) => e.slave_id === a1).length,
+    });
+    assert.ok(held(await state()).reserved > 0, "reserved before");
+    assert.equal(held(await state()).executors, 1, "our executor runs there before");
+    const progress: string[] = [];
+    await runner.release(a1!, { progress: (m) => progress.push(m) });
+    assert.deepEqual(held(await state()), { reserved: 0, executors: 0 });
+    assert.ok(progress.includes("shutting down the executor"), progress.join("; "));
+    assert.ok(
+      progress.some((m) => /^unreserving/.test(m)),
+      progress.join("; "),
+    );
+    // Nothing left to give back: at once.
+    await runner.release(a1!);
+    const accepts = calls.filter((c) => c.startsWith("accept")).length;
+    await runner.run(a1!, { stepId: "after/a1", attempt: 1, kind: "test.echo", params: 2 });
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith("accept")).slice(accepts),
+      ["accept:RESERVE+LAUNCH"],
+      "reserved again on first use",
+    );
+    // Aborted: rejects with the signal's reason.
+    const ac = new AbortController();
+    const p = runner.release(a1!, { signal: ac.signal });
+    ac.abort(new Error("stop"));
+    await assert.rejects(p, /stop/);
+  },
+);
