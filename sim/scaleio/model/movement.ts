@@ -134,10 +134,11 @@ export class DataMovement {
       if (v.storagePoolId !== poolId) continue;
       for (const k of v.placement.keys()) {
         const [a, b] = pairOf(k);
-        const da = !this.sys.sdsUpIn(a, poolId);
-        const db = !this.sys.sdsUpIn(b, poolId);
+        const da = this.sys.sdsLostIn(a, poolId);
+        const db = this.sys.sdsLostIn(b, poolId);
         if (da === db) continue;
         const survivor = da ? b : a;
+        if (!this.sys.sdsUpIn(survivor, poolId)) continue;
         if (this.pickTarget(poolId, [a, b], survivor, 1)) return false;
       }
     }
@@ -168,11 +169,13 @@ export class DataMovement {
       for (const [k, x] of [...v.placement]) {
         if (budget <= 0) return;
         const [a, b] = pairOf(k);
-        const da = !this.sys.sdsUpIn(a, poolId);
-        const db = !this.sys.sdsUpIn(b, poolId);
+        const da = this.sys.sdsLostIn(a, poolId);
+        const db = this.sys.sdsLostIn(b, poolId);
         if (da === db) continue;
         const survivor = da ? b : a;
         const dead = da ? a : b;
+        // A copy on an SDS in maintenance that is down is no source to rebuild from.
+        if (!this.sys.sdsUpIn(survivor, poolId)) continue;
         const free = this.freePerSds(poolId);
         const target = this.pickTarget(poolId, [dead, survivor], survivor, 1);
         if (!target) continue;

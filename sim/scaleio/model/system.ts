@@ -222,7 +222,8 @@ export class ScaleioSystem {
       const was = n.sdsAlive;
       n.sdsAlive = alive;
       const sds = this.sdsByIp(ip);
-      if (sds && alive && !was) this.movement.onSdsReturn(sds);
+      // In maintenance, its return resynchronises nothing yet: the exit does (reference 6.5).
+      if (sds && alive && !was && !sds.maintenance) this.movement.onSdsReturn(sds);
     }
     this.cluster.settle();
   }
@@ -262,6 +263,11 @@ export class ScaleioSystem {
    * pool has failed (copies are tracked per SDS, so a device failure counts when it takes
    * all of that SDS's capacity in the pool, the usual one-device-per-pool layout).
    */
+  /** Lost for this pool: not holding reachable copies, and not in maintenance (rebuild them). */
+  sdsLostIn(id: string, poolId: string): boolean {
+    return !this.sdsUpIn(id, poolId) && !this.sdss.get(id)?.maintenance;
+  }
+
   sdsUpIn(id: string, poolId: string): boolean {
     if (!this.sdsUp(id)) return false;
     const devs = this.devicesOfPool(poolId).filter((d) => d.sdsId === id);
@@ -740,7 +746,8 @@ export class ScaleioSystem {
     if (!sds.maintenance) throw badRequest("The SDS is not in maintenance mode");
     this.tick();
     sds.maintenance = false;
-    this.movement.startBackwardRebuild(sds, sds.bckRebuildPendingKb);
+    // Still down (the machine not back): an SDS failure now; its return resynchronises.
+    if (this.sdsConnected(sds)) this.movement.startBackwardRebuild(sds, sds.bckRebuildPendingKb);
   }
 
   /** Fault units able to take new copies: serving SDSs with devices in the pool. */
@@ -1127,8 +1134,10 @@ export class ScaleioSystem {
       volumes: [...this.volumes.values()].filter((v) => v.storagePoolId === poolId),
       status: (id) => {
         const s = this.sdss.get(id);
+        // Down or not, an SDS in maintenance is away by design: no rebuild (reference 6.5).
+        if (s?.maintenance) return "maint";
         if (!s || !this.sdsUpIn(id, poolId)) return "down";
-        return s.maintenance ? "maint" : "up";
+        return "up";
       },
       rebuildKbPerSecPerDevice: this.opts.rebuildKbPerSecPerDevice,
       rebuildBlocked: () => this.movement.rebuildBlocked(poolId),
