@@ -598,8 +598,9 @@ async function detection(x: DetectionContext): Promise<void> {
   console.log(
     `(looks: observations begun after the cause, or after its end, up to the one that showed ` +
       `it: 1 = the first look after it; 0 = the look under way already saw it. Each cause is ` +
-      `injected just after a look ends, so the times are near the worst case: the interval ` +
-      `(counted from the end of a look) plus the detecting look's own ${(lookMs() / 1000).toFixed(1)} s on average. ` +
+      `injected just after a look ends, so the times are near the worst case: looks begin an ` +
+      `interval apart, so the next one begins an interval less one look's time later, and it ` +
+      `reads the cause in its own ${(lookMs() / 1000).toFixed(1)} s on average. ` +
       `PerformanceDegraded needs --performance-window looks, 3 by default. AgentLost is the ` +
       `agent registry's, raised on the Mesos event, not by an observation.)`,
   );
