@@ -1,0 +1,328 @@
+// The upgrade plan against a fake cluster: the documented order (gateway, LIA, tie-breaker and
+// slave, mastership moved, former master, SDSs one at a time in maintenance, SDCs), never two
+// SDSs of a domain in maintenance, a rebuild holds the next step (which says so), components
+// at the target are left alone, an SDC with mapped volumes waits, a canary pauses, and a
+// downgrade is refused.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileStateStore } from "../../../../../src/store/file-store.js";
+import { PlanEngine } from "../../../../../src/framework/plan/engine.js";
+import type { ConditionFinding } from "../../../../../src/framework/health/types.js";
+import type { ObservedCluster } from "../../../../../src/platforms/scaleio/observe/model.js";
+import {
+  buildUpgradePlan,
+  CANARY_HOLD_PHASE,
+  newerThan,
+  type UpgradeInput,
+  type UpgradePorts,
+  type Versions,
+} from "../../../../../src/platforms/scaleio/lifecycle/upgrade-plan.js";
+import { packageUrlAt } from "../../../../../src/platforms/scaleio/lifecycle/upgrade.js";
+import { waitUntil } from "../../../../support/wait.js";
+
+const OLD = "2.0-6035.0";
+const NEW = "2.0-13000.211";
+const all = (v: string): Versions => ({ mdm: v, sds: v, sdc: v, lia: v, gateway: v });
+
+/** A cluster of three MDM nodes (m1 master, m2 slave, m3 tie-breaker) and SDS nodes. */
+class FakeCluster extends EventEmitter {
+  log: string[] = [];
+  findings: ConditionFinding[] = [];
+  maxInMaintenancePerPd = 0;
+  mapped = new Map<string, number>();
+  versions = new Map<string, Versions>();
+  sds: { id: string; ip: string; pd: string; maintenance: boolean }[] = [];
+  mdms = [
+    { id: "M1", ip: "10.0.0.1", name: "mdm1", role: "master" },
+    { id: "M2", ip: "10.0.0.2", name: "mdm2", role: "slave" },
+    { id: "M3", ip: "10.0.0.3", name: "tb1", role: "tieBreaker" },
+  ];
+  private pending = false;
+
+  observeSoon(): void {
+    if (this.pending) return;
+    this.pending = true;
+    setImmediate(() => {
+      this.pending = false;
+      this.emit("observed", this.observed(), this.findings);
+    });
+  }
+
+  observed(): ObservedCluster {
+    const now = Date.now();
+    return {
+      at: now,
+      startedAt: now,
+      mdm: {
+        mode: "ThreeNodes",
+        state: "ClusteredNormal",
+        members: this.mdms.map((m) => ({
+          id: m.id,
+          name: m.name,
+          ips: [m.ip],
+          role: m.role,
+          status: "Normal",
+        })),
+      },
+      pools: [
+        {
+          id: "P1",
+          name: "p1",
+          protectionDomainId: "pd1",
+          protectionDomainName: "pd1",
+          rebuildRemainingKb: 0,
+          rebalanceRemainingKb: 0,
+          degradedKb: 0,
+        },
+      ],
+      sds: this.sds.map((s) => ({
+        id: s.id,
+        name: `sds-${s.ip}`,
+        ips: [s.ip],
+        protectionDomainId: s.pd,
+        connected: true,
+        maintenance: s.maintenance ? "InMaintenance" : "NoMaintenance",
+      })),
+    } as unknown as ObservedCluster;
+  }
+}
+
+interface Setup {
+  engine: PlanEngine;
+  cluster: FakeCluster;
+  input: UpgradeInput;
+  ports: UpgradePorts;
+  progress: Map<string, string[]>;
+}
+
+async function setup(
+  opts: { sdsCount?: number; versions?: (agentId: string) => Versions; canary?: number } = {},
+): Promise<Setup> {
+  const cluster = new FakeCluster();
+  const store = await FileStateStore.open(mkdtempSync(join(tmpdir(), "upgrade-")));
+  const engine = new PlanEngine({ store, retry: { initialMs: 2, maxMs: 10 } });
+  const agents = [
+    { agentId: "a1", hostname: "h1", ip: "10.0.0.1" },
+    { agentId: "a2", hostname: "h2", ip: "10.0.0.2" },
+    { agentId: "a3", hostname: "h3", ip: "10.0.0.3" },
+  ];
+  for (let i = 0; i < (opts.sdsCount ?? 4); i++)
+    agents.push({ agentId: `d${i}`, hostname: `data${i}`, ip: `10.0.1.${i}` });
+  for (const a of agents) {
+    cluster.versions.set(a.agentId, opts.versions?.(a.agentId) ?? all(OLD));
+    if (a.agentId.startsWith("d"))
+      cluster.sds.push({ id: `S-${a.agentId}`, ip: a.ip, pd: "pd1", maintenance: false });
+  }
+  const recorded = new Map<string, Versions>();
+  const progress = new Map<string, string[]>();
+  engine.on("step", (_plan, _phase, s) => {
+    if (s.message) progress.set(s.id, [...(progress.get(s.id) ?? []), s.message]);
+  });
+  const input: UpgradeInput = {
+    target: NEW,
+    agents,
+    mdms: [
+      { agentId: "a1", role: "primary", name: "mdm1" },
+      { agentId: "a2", role: "secondary", name: "mdm2" },
+      { agentId: "a3", role: "tiebreaker", name: "tb1" },
+    ],
+    sdsAgents: agents
+      .filter((a) => a.agentId.startsWith("d"))
+      .map((a) => ({ agentId: a.agentId, protectionDomain: "pd1" })),
+    managers: ["10.0.0.1", "10.0.0.2"],
+    packageUrl: (_agentId, c) => `http://repo/EMC-ScaleIO-${c}-${NEW}.el7.x86_64.rpm`,
+    ...(opts.canary ? { canary: opts.canary } : {}),
+  };
+  const ports: UpgradePorts = {
+    async node(agentId, kind, params) {
+      const p = params as { component?: string; version?: string };
+      if (kind === "scaleio.installed-versions") return cluster.versions.get(agentId);
+      if (kind === "scaleio.install-package") {
+        cluster.log.push(`install ${p.component} ${agentId}`);
+        cluster.versions.get(agentId)![p.component as "sds"] = p.version!;
+        return { component: p.component, version: p.version, changed: true };
+      }
+      if (kind === "scaleio.upgrade-sdc") {
+        cluster.log.push(`sdc ${agentId}`);
+        return { version: p.version, reloaded: true, mappedVolumes: 0 };
+      }
+      throw new Error(`unexpected node step ${kind}`);
+    },
+    versionsOf: (agentId) => recorded.get(agentId) ?? {},
+    async recordVersions(agentId, v) {
+      recorded.set(agentId, { ...recorded.get(agentId), ...v });
+    },
+    observer: cluster,
+    async enterMaintenance(sdsId) {
+      const s = cluster.sds.find((x) => x.id === sdsId)!;
+      s.maintenance = true;
+      cluster.log.push(`enter ${sdsId}`);
+      const inPd = cluster.sds.filter((x) => x.pd === s.pd && x.maintenance).length;
+      cluster.maxInMaintenancePerPd = Math.max(cluster.maxInMaintenancePerPd, inPd);
+    },
+    async exitMaintenance(sdsId) {
+      cluster.sds.find((x) => x.id === sdsId)!.maintenance = false;
+      cluster.log.push(`exit ${sdsId}`);
+    },
+    async moveMastership(mdmId) {
+      for (const m of cluster.mdms) {
+        if (m.role === "master") m.role = "slave";
+        if (m.id === mdmId) m.role = "master";
+      }
+      cluster.log.push(`master ${mdmId}`);
+    },
+    mappedVolumes: async (ip) => cluster.mapped.get(ip) ?? 0,
+  };
+  return { engine, cluster, input, ports, progress };
+}
+
+const kinds = (log: string[]) => log.map((l) => l.split(" ").slice(0, 2).join(" "));
+
+test("the documented order: gateway, LIA everywhere, TB, slave, mastership, former master, SDSs one at a time, SDCs", async () => {
+  const { engine, cluster, input, ports } = await setup();
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  const v = await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+  assert.deepEqual(
+    v.phases.map((p) => p.id),
+    ["versions", "gateway", "lia", "mdm", "sds", "sdc"],
+  );
+  const log = cluster.log;
+  const at = (entry: string) => {
+    const i = log.indexOf(entry);
+    assert.ok(i >= 0, `${entry} in ${log.join(", ")}`);
+    return i;
+  };
+  assert.equal(log[0], "install gateway a1");
+  assert.deepEqual(kinds(log.slice(1, 8)), Array(7).fill("install lia"));
+  assert.ok(at("install mdm a3") < at("install mdm a2"), "tie-breaker before the slave");
+  assert.ok(at("install mdm a2") < at("master M2"), "mastership moves to the upgraded slave");
+  assert.ok(at("master M2") < at("install mdm a1"), "then the former master");
+  for (let i = 0; i < 4; i++) {
+    const enter = at(`enter S-d${i}`);
+    assert.equal(log[enter + 1], `install sds d${i}`);
+    assert.equal(log[enter + 2], `exit S-d${i}`);
+    if (i > 0) assert.ok(at(`exit S-d${i - 1}`) < enter, "one SDS at a time");
+  }
+  assert.equal(cluster.maxInMaintenancePerPd, 1, "never two SDSs of a domain in maintenance");
+  assert.ok(at("exit S-d3") < at("sdc d0"), "SDCs after every SDS");
+  assert.equal(log.filter((l) => l.startsWith("sdc ")).length, 7);
+});
+
+test("a rebuild holds the next SDS step, which says why, until it is over", async () => {
+  const { engine, cluster, input, ports, progress } = await setup({ sdsCount: 3 });
+  // The first SDS's exit starts a rebuild elsewhere in the cluster.
+  const exit = ports.exitMaintenance;
+  let held = false;
+  ports.exitMaintenance = async (id) => {
+    await exit(id);
+    if (id === "S-d0") {
+      held = true;
+      cluster.findings = [
+        {
+          type: "Rebuilding",
+          severity: "warning",
+          object: "pool/pd1/p1",
+          message: "pool pd1/p1 rebuilding 43 %",
+        },
+      ];
+    }
+  };
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  await waitUntil(
+    () => (progress.get("sds/d1") ?? []).includes("waiting: pool pd1/p1 rebuilding 43 %"),
+    { timeoutMs: 5000, what: "the next SDS step says it waits for the rebuild" },
+  );
+  assert.ok(held);
+  assert.ok(!cluster.log.includes("enter S-d1"), "nothing done while the rebuild runs");
+  cluster.findings = [];
+  await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+  assert.ok(cluster.log.includes("enter S-d1"));
+});
+
+test("components already at the target are left alone; an SDC with mapped volumes waits", async () => {
+  const { engine, cluster, input, ports, progress } = await setup({
+    versions: (id) => (id === "d1" || id === "a3" ? all(NEW) : all(OLD)),
+  });
+  cluster.mapped.set("10.0.1.0", 2);
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  await waitUntil(
+    () => (progress.get("sdc/d0") ?? []).includes("needs a driver reload: 2 volumes mapped"),
+    { timeoutMs: 5000, what: "the SDC step waits for its volumes" },
+  );
+  assert.ok(!cluster.log.includes("sdc d0"));
+  cluster.mapped.set("10.0.1.0", 0);
+  await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+  assert.ok(cluster.log.includes("sdc d0"), "reloaded once nothing is mapped");
+  assert.ok(!cluster.log.some((l) => l.endsWith(" d1") || l.endsWith("S-d1")), "d1 untouched");
+  assert.ok(!cluster.log.some((l) => l.endsWith(" a3")), "the upgraded tie-breaker untouched");
+});
+
+test("a canary pauses after the first N SDSs until the operator resumes", async () => {
+  const { engine, cluster, input, ports } = await setup({ canary: 1 });
+  const plan = buildUpgradePlan(input, ports);
+  assert.deepEqual(
+    plan.phases.map((p) => p.id),
+    ["versions", "gateway", "lia", "mdm", "sds-canary", CANARY_HOLD_PHASE, "sdc"],
+  );
+  await engine.setPlan(plan);
+  await engine.pause("upgrade", CANARY_HOLD_PHASE);
+  engine.start();
+  await engine.waitFor(
+    "upgrade",
+    (p) => p.phases.find((ph) => ph.id === "sds-canary")?.status === "COMPLETE",
+    10_000,
+  );
+  // Held: nothing of the paused phase starts.
+  await new Promise((r) => setImmediate(r));
+  assert.ok(engine.view("upgrade").phases.find((p) => p.id === CANARY_HOLD_PHASE)?.paused);
+  assert.deepEqual(
+    cluster.log.filter((l) => l.startsWith("enter")),
+    ["enter S-d0"],
+  );
+  await engine.resume("upgrade");
+  await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+  assert.equal(cluster.log.filter((l) => l.startsWith("enter")).length, 4);
+});
+
+test("a newer installed version refuses the plan (no downgrade)", async () => {
+  assert.deepEqual(newerThan(OLD, [{ hostname: "h1", versions: { sds: NEW, mdm: OLD } }]), [
+    `h1: sds ${NEW}`,
+  ]);
+  const { engine, input, ports } = await setup({
+    versions: (id) => (id === "d2" ? all(NEW) : all(OLD)),
+  });
+  await engine.setPlan(buildUpgradePlan({ ...input, target: OLD }, ports));
+  engine.start();
+  const v = await engine.waitFor(
+    "upgrade",
+    (p) => p.phases[0]!.steps.some((s) => s.status === "ERROR"),
+    10_000,
+  );
+  await engine.stop();
+  const failed = v.phases[0]!.steps.find((s) => s.status === "ERROR")!;
+  assert.equal(failed.id, "versions/d2");
+  assert.match(failed.lastError ?? "", /downgrade refused: data2: .* is newer than 2\.0-6035\.0/);
+});
+
+test("package URLs of another version follow the configured scheme", () => {
+  assert.equal(
+    packageUrlAt(`http://repo/x/EMC-ScaleIO-sds-${OLD}.el7.x86_64.rpm`, NEW),
+    `http://repo/x/EMC-ScaleIO-sds-${NEW}.el7.x86_64.rpm`,
+  );
+  assert.equal(
+    packageUrlAt(`file:///srv/emc-scaleio-sdc_${OLD}_amd64.deb`, NEW),
+    `file:///srv/emc-scaleio-sdc_${NEW}_amd64.deb`,
+  );
+  assert.throws(() => packageUrlAt("http://repo/sds.rpm", NEW), /no version/);
+});
