@@ -202,6 +202,22 @@ export function buildControl(o: ControlOptions): FastifyInstance {
     }
   }
 
+  /**
+   * A rebuild of this size in the SDS's pool, as after a short outage of that SDS (a
+   * backward rebuild; the lifecycle gates must wait for it). Runs at the pool's rebuild
+   * speed in emulated time (`/admin/time` advances it).
+   */
+  app.post("/admin/sds/:key/rebuild", async (req) => {
+    const ip = sdsIp((req.params as { key: string }).key);
+    const sds = sys.sdsByIp(ip);
+    if (!sds) throw notFound("SDS");
+    const kb = sizeKb(body(req.body));
+    if (!(kb > 0)) throw badRequest("sizeGb or sizeKb must be more than 0");
+    sys.tick();
+    sys.movement.startBackwardRebuild(sds, kb);
+    return { sds: sds.id, rebuildKb: kb };
+  });
+
   for (const verb of ["fail", "restore"] as const) {
     app.post(`/admin/devices/:id/${verb}`, async (req) => {
       const id = (req.params as { id: string }).id;
