@@ -457,6 +457,40 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      "/v1/nodes/{agentId}/maintenance": {
+        post: {
+          summary:
+            "Put the node into maintenance (`enter: true`) or take it out (`false`), by the same rules as a Mesos maintenance window; the work is the `maintenance` plan",
+          security: auth,
+          parameters: [agentParam],
+          requestBody: body(
+            {
+              type: "object",
+              additionalProperties: false,
+              required: ["enter"],
+              properties: { enter: { type: "boolean" } },
+            },
+            true,
+          ),
+          responses: {
+            "202": json({
+              type: "object",
+              required: ["state", "message"],
+              properties: {
+                state: { type: "string", enum: ["entering", "exiting", "none"] },
+                message: { type: "string" },
+              },
+            }),
+            "400": err("a body other than {enter: boolean}"),
+            "401": err("missing or wrong bearer token"),
+            "404": err("unknown agent"),
+            "409": err(
+              "refused, with the reason (another SDS of the domain in maintenance, a pool degraded or rebuilding) and a code: MAINTENANCE_REFUSED or NOT_IN_MAINTENANCE",
+            ),
+            "501": err("the platform has no maintenance"),
+          },
+        },
+      },
       "/v1/plans": {
         get: {
           summary: "All plans",

@@ -18,6 +18,7 @@ import { openApiDocument } from "./openapi.js";
 import { eventRoutes } from "./routes/events.js";
 import { executorRoutes, type ExecutorRouteOptions } from "./routes/executor.js";
 import { nodeRoutes } from "./routes/nodes.js";
+import { maintenanceRoutes } from "./routes/maintenance.js";
 import { healthRoutes } from "./routes/health.js";
 import { planRoutes } from "./routes/plans.js";
 import { registerUi } from "./ui-routes.js";
@@ -127,6 +128,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   if (opts.operator) {
     const view = opts.operator;
     nodeRoutes(app, view, { read, write });
+    maintenanceRoutes(app, view, { write });
     healthRoutes(app, view, { read });
     planRoutes(app, view, { read, write });
     eventRoutes(

@@ -47,6 +47,7 @@ import {
 import { createLogger } from "./logger.js";
 import type { Logger } from "pino";
 import type { ClusterSummary } from "../platforms/scaleio/cluster/index.js";
+import { gatewayMaintenance } from "../platforms/scaleio/lifecycle/maintenance.js";
 
 const CLI_ENTRY = join(packageRoot(), "bin", "scaleio-framework");
 
@@ -368,6 +369,7 @@ export async function startScheduler(
       ...(capacity ? { capacity } : {}),
       backoff: new RepairBackoff({ initialMs: config.health.repairBackoffInitialMs }),
     },
+    maintenance: gatewayMaintenance(client),
   });
 
   const master = config.mesos.master;
@@ -442,6 +444,11 @@ export async function startScheduler(
       };
     },
     logger: teeToHub(log, hub),
+    // Maintenance decisions reach operators with their reasons, and the log.
+    notify: (level, msg) => {
+      log[level]({}, msg);
+      hub.log(level, msg);
+    },
     retry: opts.retry ?? {
       initialMs: config.steps.retryInitialMs,
       maxMs: config.steps.retryMaxMs,

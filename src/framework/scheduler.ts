@@ -18,6 +18,11 @@ import { PlanEngine } from "./plan/engine.js";
 import type { StepContext } from "./plan/types.js";
 import { SecretVault } from "./secrets/vault.js";
 import type { Secret } from "../common/secret.js";
+import {
+  InverseOfferResponder,
+  type MaintenanceAnswer,
+  type MaintenanceWindow,
+} from "./maintenance/inverse-offers.js";
 import { redactSecrets } from "../common/secret.js";
 
 export interface PlatformContext {
@@ -25,6 +30,8 @@ export interface PlatformContext {
   agents: AgentRegistry;
   store: StateStore;
   logger: MesosLogger;
+  /** Tells operators of a decision or happening (the event stream), with its reason. */
+  notify?(level: "info" | "warn", message: string): void;
   /** Runs a node step of a plan step on an agent (secrets go by single-use token). */
   runNode(
     agentId: string,
@@ -105,6 +112,14 @@ export interface Platform {
   pools?(): PoolView[];
   /** The last hour of observations, for the UI's plots. */
   history?(since?: number): HistorySample[];
+  /** Mesos asks for the agent back (inverse offer): "accept" once it may go, else why not
+   *  yet (declined; Mesos asks again soon). None: every inverse offer is accepted. */
+  onInverseOffer?(agentId: string, window: MaintenanceWindow): Promise<MaintenanceAnswer>;
+  /** The agent's maintenance window is over (it is offered again without unavailability). */
+  onMaintenanceOver?(agentId: string): Promise<void>;
+  /** An operator asks for a node into (`enter`) or out of maintenance
+   *  (`POST /v1/nodes/{agentId}/maintenance`); rejects with a 4xx `statusCode` when refused. */
+  setMaintenance?(agentId: string, enter: boolean): Promise<{ state: string; message: string }>;
 }
 
 /** One pool as operators see it (capacity in bytes). */
@@ -139,6 +154,8 @@ export interface FrameworkSchedulerOptions {
   executorFor: NodeTaskRunnerOptions["executorFor"];
   credential?: Credential;
   logger: MesosLogger;
+  /** Where maintenance decisions and platform happenings are told to operators. */
+  notify?(level: "info" | "warn", message: string): void;
   /** How often a suppressed scheduler asks for offers to learn of new or returning agents
    *  (default 30 s; 0: never). */
   discoverAgentsEveryMs?: number;
@@ -157,6 +174,8 @@ export class FrameworkScheduler {
   /** Every Mesos event goes through it, stage by stage (see the constructor). */
   readonly pipeline: SchedulerEventPipeline;
   readonly vault: SecretVault;
+  /** Answers Mesos' inverse offers with the platform's decisions. */
+  readonly maintenance: InverseOfferResponder;
   readonly platform: Platform;
   readonly store: StateStore;
   readonly frameworkInfo: Omit<FrameworkInfo, "id">;
@@ -200,6 +219,20 @@ export class FrameworkScheduler {
       executorFor: opts.executorFor,
       logger: opts.logger,
     });
+    this.maintenance = new InverseOfferResponder({
+      party: {
+        onInverseOffer: (agentId, w) =>
+          opts.platform.onInverseOffer?.(agentId, w) ?? Promise.resolve("accept"),
+        onMaintenanceOver: (agentId) =>
+          opts.platform.onMaintenanceOver?.(agentId) ?? Promise.resolve(),
+      },
+      client: this.client,
+      store: opts.store,
+      logger: opts.logger,
+      notify: (level, msg) => this.notify(level, msg),
+      hostnameOf: (agentId) => this.agents.get(agentId)?.hostname,
+      discover: () => void this.runner.discover(),
+    });
     this.reconciler = new TaskReconciler(this.client, {
       backoff: { initialMs: 1000, maxMs: 30_000 },
     });
@@ -218,6 +251,7 @@ export class FrameworkScheduler {
           },
         },
         this.runner.stage(),
+        this.maintenance.stage(),
         {
           name: "scheduler",
           on: {
@@ -251,6 +285,7 @@ export class FrameworkScheduler {
     const stored = await opts.store.get<{ value: string }>(FRAMEWORK_ID_KEY);
     const s = new FrameworkScheduler(opts, stored?.value);
     await s.agents.load();
+    await s.maintenance.load();
     for (const a of s.agents.all()) if (a.lostSince !== undefined) s.runner.watch(a.agentId, true);
     return s;
   }
@@ -261,6 +296,7 @@ export class FrameworkScheduler {
       agents: this.agents,
       store: this.opts.store,
       logger: this.opts.logger,
+      notify: (level, msg) => this.notify(level, msg),
       runNode: (agentId, kind, params, ctx, o) => {
         // Bound to the task id the runner will launch this attempt under, and to its agent.
         const stepId = `${ctx.planId}/${ctx.stepId}`;
@@ -297,6 +333,7 @@ export class FrameworkScheduler {
 
   async stop(): Promise<void> {
     clearInterval(this.discoverTimer);
+    this.maintenance.stop();
     this.reconciler.cancel();
     await this.engine.stop();
     await this.opts.platform.stop();
@@ -320,6 +357,11 @@ export class FrameworkScheduler {
 
   get subscribed(): boolean {
     return this.client.state === "subscribed";
+  }
+
+  private notify(level: "info" | "warn", message: string): void {
+    if (this.opts.notify) this.opts.notify(level, message);
+    else this.opts.logger[level]({}, message);
   }
 
   private async recompute(): Promise<void> {

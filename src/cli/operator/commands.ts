@@ -138,6 +138,30 @@ export function registerOperatorCommands(program: Command): void {
     );
   }
 
+  // `node` verbs come from several parts (maintenance, decommission…): one group, shared.
+  const node =
+    program.commands.find((x) => x.name() === "node") ??
+    program.command("node").description("act on one node (agent)");
+  withConnection(
+    node
+      .command("maintenance <agentId>")
+      .description(
+        "put a node into maintenance (its SDS into instant maintenance mode) or take it out",
+      )
+      .option("--enter", "into maintenance")
+      .option("--exit", "out of maintenance (then resync)"),
+  ).action(
+    run(async (c, o, agentId: string) => {
+      const f = o as Common & { enter?: boolean; exit?: boolean };
+      if (!!f.enter === !!f.exit) throw new CliError(EXIT.usage, "give one of --enter or --exit");
+      const r = await c.post<{ state: string; message: string }>(
+        `/v1/nodes/${enc(agentId)}/maintenance`,
+        { enter: !!f.enter },
+      );
+      return { text: r.message, json: r };
+    }),
+  );
+
   withConnection(
     program
       .command("events")

@@ -32,6 +32,15 @@ import { LatestWriter } from "../../store/latest-writer.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
 import type { PlatformHealth } from "../../framework/health/monitor.js";
 import { ClusterHealth, type ClusterHealthOptions } from "./cluster-health.js";
+import {
+  MaintenanceRefused,
+  ScaleioMaintenance,
+  type MaintenanceGateway,
+} from "./lifecycle/maintenance.js";
+import type {
+  MaintenanceAnswer,
+  MaintenanceWindow,
+} from "../../framework/maintenance/inverse-offers.js";
 
 export interface ClusterOps {
   /** Protection domains, fault sets and pools of the layout. */
@@ -71,6 +80,8 @@ export interface ScaleIOPlatformOptions {
   agentRestart?: AgentRestartOptions;
   /** Observation, health conditions and repairs (none: the cluster is only summarised). */
   health?: Omit<ClusterHealthOptions, "provisioned">;
+  /** SDS maintenance for Mesos maintenance windows and operators (needs `health`). */
+  maintenance?: MaintenanceGateway;
 }
 
 const PLACEMENT_KEY = "scaleio/placement";
@@ -122,6 +133,8 @@ export class ScaleIOPlatform implements Platform {
   /** Spare the policy wants for pools the operator left without a value. */
   private spareNeeded: ReadonlyMap<string, number> = new Map();
   private clusterHealth: ClusterHealth | undefined;
+  /** Nodes into and out of maintenance (the `maintenance` plan). */
+  maintenance: ScaleioMaintenance | undefined;
   private sdcStates: SdcState[] = [];
   /** What a version before fingerprints left to do (see LEGACY_DOMAINS_KEY), until done. */
   private legacy: { domains?: string; devicesChanged: string[] } | undefined;
@@ -150,6 +163,18 @@ export class ScaleIOPlatform implements Platform {
     if (this.opts.health) {
       this.clusterHealth = this.startHealth(this.opts.health);
       this.clusterHealth.start();
+      if (this.opts.maintenance) {
+        this.maintenance = new ScaleioMaintenance({
+          engine: ctx.engine,
+          agents: ctx.agents,
+          store: ctx.store,
+          logger: ctx.logger,
+          notify: (level, msg) => (ctx.notify ?? ((l, m) => ctx.logger[l]({}, m)))(level, msg),
+          observer: this.clusterHealth.observer,
+          gateway: this.opts.maintenance,
+        });
+        await this.maintenance.start();
+      }
     }
   }
 
@@ -406,6 +431,25 @@ export class ScaleIOPlatform implements Platform {
     if (!prev || sameUsableDevices(prev.devices, devices)) return;
     this.ctx.logger.info({ agentId, devices: devices.length }, "executor reported new devices");
     await this.saveFacts(agentId, { ...prev, devices });
+  }
+
+  // ---- maintenance ------------------------------------------------------------------------
+
+  /** Without SDS maintenance (no observation), Mesos gets its agents back at once. */
+  onInverseOffer(agentId: string, window: MaintenanceWindow): Promise<MaintenanceAnswer> {
+    return this.maintenance?.onInverseOffer(agentId, window) ?? Promise.resolve("accept");
+  }
+
+  async onMaintenanceOver(agentId: string): Promise<void> {
+    await this.maintenance?.onMaintenanceOver(agentId);
+  }
+
+  setMaintenance(agentId: string, enter: boolean): Promise<{ state: string; message: string }> {
+    if (!this.maintenance)
+      return Promise.reject(
+        new MaintenanceRefused(409, "MAINTENANCE_REFUSED", "maintenance needs cluster observation"),
+      );
+    return this.maintenance.setMaintenance(agentId, enter);
   }
 
   /** The MDM members (empty until placed, or in existing-cluster mode). */
