@@ -140,9 +140,11 @@ export class Maintenance {
         const k = machineKey(id);
         const old = this.machines.get(k);
         const mc: Machine = old ?? { id, mode: "DRAINING", statuses: new Map() };
+        // Only a new machine or a new unavailability is news (Mesos re-asks only for those).
+        const news = !old || sameJson(old.unavailability) !== sameJson(w.unavailability);
         mc.unavailability = w.unavailability;
         this.machines.set(k, mc);
-        changed.push(mc);
+        if (news) changed.push(mc);
       }
     }
     this.schedule = { windows };
@@ -192,7 +194,12 @@ export class Maintenance {
     for (const a of this.m.agents.values()) {
       if (!changed.some((mc) => matches(mc.id, a.hostname, a.ip))) continue;
       this.m.rescindAgentOffers(a);
-      for (const fw of this.m.frameworks.values()) this.sendInverseOffer(fw, a);
+      for (const fw of this.m.frameworks.values()) {
+        // A new unavailability is a new question: earlier refusals no longer hold (as the
+        // Mesos allocator's updateUnavailability clears the agent's inverse-offer filters).
+        fw.inverseFilters.delete(a.id);
+        this.sendInverseOffer(fw, a);
+      }
     }
     this.m.allocateSoon();
   }
@@ -354,8 +361,10 @@ export class Maintenance {
   }
 }
 
+const sameJson = (v: unknown) =>
+  JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x));
+
+/** The agent's machine is its hostname and IP, both (reference 7); hostname case-insensitive. */
 function matches(id: MachineID, hostname: string, ip: string): boolean {
-  if (id.hostname && id.hostname.toLowerCase() !== hostname.toLowerCase()) return false;
-  if (id.ip && id.ip !== ip) return false;
-  return true;
+  return (id.hostname ?? "").toLowerCase() === hostname.toLowerCase() && (id.ip ?? "") === ip;
 }
