@@ -33,6 +33,16 @@ function nodeCard(node) {
         `${node.devices?.length ?? 0} device(s)`,
         node.client ? ` · ${node.client.kind ?? "client"} ${node.client.state ?? "unknown"}` : "",
       ),
+      node.versions && Object.keys(node.versions).length
+        ? h("p", {
+            class: "muted versions",
+            "aria-label": "Installed versions",
+            text: Object.entries(node.versions)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([c, v]) => `${c} ${v}`)
+              .join(" · "),
+          })
+        : null,
       steps.length
         ? progressBar(done, steps.length, `Steps complete on ${node.hostname}`)
         : h("p", { class: "muted", text: "no steps" }),

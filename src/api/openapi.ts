@@ -75,7 +75,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
       schemas: {
-        Error: { type: "object", required: ["error"], properties: { error: str } },
+        Error: {
+          type: "object",
+          required: ["error"],
+          properties: { error: str, code: { type: "string", description: "stable error code" } },
+        },
         Health: {
           type: "object",
           required: ["healthy", "problems"],
@@ -204,6 +208,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
               type: "object",
               description: "the agent as a client of the storage, as the cluster sees it",
               properties: { kind: str, id: str, state: str },
+            },
+            versions: {
+              type: "object",
+              description: "installed software versions by component",
+              additionalProperties: str,
             },
             steps: {
               type: "array",
@@ -501,6 +510,42 @@ export function openApiDocument(version: string): Record<string, unknown> {
               properties: { plans: { type: "array", items: ref("PlanView") } },
             }),
             ...readErrors,
+          },
+        },
+      },
+      "/v1/plans/upgrade": {
+        post: {
+          summary:
+            "Upgrade the cluster's software to a version, in the platform's documented order (the `upgrade` plan: pause, resume, restart and force-complete as any plan)",
+          security: auth,
+          requestBody: body(
+            {
+              type: "object",
+              additionalProperties: false,
+              required: ["version"],
+              properties: {
+                version: { type: "string", description: "package version, e.g. 2.0-13000.211" },
+                canary: {
+                  type: "integer",
+                  minimum: 0,
+                  description: "pause after this many storage servers until resumed",
+                },
+              },
+            },
+            true,
+          ),
+          responses: {
+            "202": json({
+              type: "object",
+              required: ["accepted", "planId", "version"],
+              properties: { accepted: { const: true }, planId: str, version: str },
+            }),
+            "400": err("a bad version or body (code BAD_VERSION when the platform refuses it)"),
+            "401": err("missing or wrong bearer token"),
+            "409": err(
+              "refused, with a code: DOWNGRADE_REFUSED (something installed is newer), UPGRADE_IN_PROGRESS (another version's upgrade is unfinished) or UPGRADE_NOT_READY",
+            ),
+            "501": err("the platform cannot be upgraded"),
           },
         },
       },

@@ -21,6 +21,7 @@ import { nodeRoutes } from "./routes/nodes.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
 import { healthRoutes } from "./routes/health.js";
 import { planRoutes } from "./routes/plans.js";
+import { upgradeRoutes } from "./routes/upgrade.js";
 import { registerUi } from "./ui-routes.js";
 
 export interface HealthSource {
@@ -131,6 +132,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     maintenanceRoutes(app, view, { write });
     healthRoutes(app, view, { read });
     planRoutes(app, view, { read, write });
+    upgradeRoutes(app, view, { write });
     eventRoutes(
       app,
       view.events,

@@ -342,6 +342,11 @@ export async function startScheduler(
           },
         }
       : {}),
+    upgrade: {
+      client,
+      system: { name: sc.clusterName, ...(sc.clusterId ? { id: sc.clusterId } : {}) },
+      canary: sc.upgradeCanary,
+    },
     cluster: gatewayClusterOps({
       client,
       system: { name: sc.clusterName, ...(sc.clusterId ? { id: sc.clusterId } : {}) },

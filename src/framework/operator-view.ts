@@ -46,6 +46,8 @@ export interface NodeView {
   roles: string[];
   devices: { path: string; domain?: string; pool?: string }[];
   client?: NodeClient;
+  /** Installed software versions by component (the platform's names). */
+  versions?: Record<string, string>;
   steps: NodeStep[];
   lastError?: string;
 }
@@ -376,6 +378,7 @@ export class OperatorView {
       roles: info?.roles ?? [],
       devices: info?.devices ?? [],
       ...(info?.client ? { client: info.client } : {}),
+      ...(info?.versions ? { versions: info.versions } : {}),
       steps,
       ...(lastError ? { lastError } : {}),
     };

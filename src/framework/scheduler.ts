@@ -84,6 +84,8 @@ export interface PlatformNodeInfo {
   client?: NodeClient;
   /** Why (part of) this agent is left out, in words. */
   problems?: string[];
+  /** Installed software versions by component, in the platform's own names. */
+  versions?: Record<string, string>;
 }
 
 export interface Platform {
@@ -104,6 +106,9 @@ export interface Platform {
   /** Looks again at an agent's devices and adds new ones per the strategy
    *  (`POST /v1/nodes/{agentId}/rescan`). Rejects for an unknown or lost agent. */
   rescan?(agentId: string): Promise<void>;
+  /** Plans a rolling upgrade of the cluster's software to a version (the `upgrade` plan);
+   *  rejects with a 4xx `statusCode` and a stable `code` when refused (e.g. a downgrade). */
+  upgrade?(request: { version: string; canary?: number }): Promise<void>;
   /** A message an executor sent (Mesos MESSAGE), e.g. its host's devices. */
   onExecutorMessage?(agentId: string, data: Buffer): void;
   /** The platform's observation of its cluster and the conditions it finds there. */

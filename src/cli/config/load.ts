@@ -331,6 +331,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "URL of the DVDI isolator module",
   },
+  "upgrade-canary": {
+    path: ["scaleio", "upgradeCanary"],
+    kind: "int",
+    description: "an upgrade the configuration asks for pauses after this many SDSs",
+  },
   "executor-cpu-mdm": {
     path: ["executor", "mdm", "cpus"],
     kind: "number",

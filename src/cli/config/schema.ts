@@ -179,6 +179,8 @@ export const configSchema = z
         isolatorMode: z.enum(["module", "docker-volume"]).optional(),
         /** Restart (after draining) an agent whose isolator configuration changed. Off by default. */
         isolatorRestartAgent: z.boolean().default(false),
+        /** A configured (newer) package version's upgrade pauses after this many SDSs. */
+        upgradeCanary: z.number().int().min(0).max(10_000).default(0),
       })
       .strict()
       .prefault({}),

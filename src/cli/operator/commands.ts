@@ -138,6 +138,38 @@ export function registerOperatorCommands(program: Command): void {
     );
   }
 
+  withConnection(
+    program
+      .command("upgrade")
+      .description(
+        "upgrade the cluster's software to a version, in the documented order (the `upgrade` plan)",
+      )
+      .requiredOption("--to <version>", "the package version, e.g. 2.0-13000.211")
+      .option(
+        "--canary <n>",
+        "pause after the first N storage servers until `plan resume upgrade`",
+      ),
+  ).action(
+    run(async (c, o) => {
+      const f = o as Common & { to: string; canary?: string };
+      const canary = f.canary === undefined ? undefined : Number(f.canary);
+      if (canary !== undefined && !(Number.isInteger(canary) && canary >= 0))
+        throw new CliError(EXIT.usage, "--canary takes a whole number of storage servers");
+      const r = await c.post<{ planId: string; version: string }>("/v1/plans/upgrade", {
+        version: f.to,
+        ...(canary ? { canary } : {}),
+      });
+      return {
+        text:
+          `upgrade to ${r.version} planned: follow it with \`plan show ${r.planId}\`` +
+          (canary
+            ? `; it pauses after ${canary} storage server(s): \`plan resume ${r.planId}\``
+            : ""),
+        json: r,
+      };
+    }),
+  );
+
   // `node` verbs come from several parts (maintenance, decommission…): one group, shared.
   const node =
     program.commands.find((x) => x.name() === "node") ??

@@ -41,10 +41,19 @@ function labelled(label: string, text: string): string {
   return `${label}:`.padEnd(11) + ` ${text}`;
 }
 
+/** Installed versions, short: one version when all agree, else components per version. */
+export function formatVersions(v: Record<string, string> | undefined): string {
+  const by = new Map<string, string[]>();
+  for (const [c, x] of Object.entries(v ?? {}).sort()) by.set(x, [...(by.get(x) ?? []), c]);
+  if (by.size === 0) return "-";
+  if (by.size === 1) return [...by.keys()][0]!;
+  return [...by].map(([x, cs]) => `${cs.join(",")} ${x}`).join("; ");
+}
+
 export function formatNodes(nodes: NodeView[]): string {
   if (nodes.length === 0) return "no agents known yet";
   return table(
-    ["HOST", "IP", "ROLES", "DEVICES", "STEPS", "STATE", "LAST ERROR"],
+    ["HOST", "IP", "ROLES", "DEVICES", "VERSIONS", "STEPS", "STATE", "LAST ERROR"],
     nodes.map((n) => {
       const done = n.steps.filter((s) => s.status === "COMPLETE").length;
       const running = n.steps.find((s) => s.status === "IN_PROGRESS");
@@ -62,6 +71,7 @@ export function formatNodes(nodes: NodeView[]): string {
         n.ip,
         n.roles.join(",") || "-",
         n.devices.map((d) => d.path).join(",") || "-",
+        formatVersions(n.versions),
         `${done}/${n.steps.length}`,
         state,
         n.lastError ?? "",

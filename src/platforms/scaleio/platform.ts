@@ -32,6 +32,8 @@ import { LatestWriter } from "../../store/latest-writer.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
 import type { PlatformHealth } from "../../framework/health/monitor.js";
 import { ClusterHealth, type ClusterHealthOptions } from "./cluster-health.js";
+import { ScaleioUpgrades, type UpgradeRequest } from "./lifecycle/upgrade.js";
+import type { GatewayClient } from "./gateway/client.js";
 import {
   MaintenanceRefused,
   ScaleioMaintenance,
@@ -80,6 +82,12 @@ export interface ScaleIOPlatformOptions {
   agentRestart?: AgentRestartOptions;
   /** Observation, health conditions and repairs (none: the cluster is only summarised). */
   health?: Omit<ClusterHealthOptions, "provisioned">;
+  /** Rolling upgrades (need `health`): the gateway, and the canary of a configured upgrade. */
+  upgrade?: {
+    client: () => GatewayClient;
+    system: { name?: string; id?: string };
+    canary?: number;
+  };
   /** SDS maintenance for Mesos maintenance windows and operators (needs `health`). */
   maintenance?: MaintenanceGateway;
 }
@@ -133,6 +141,8 @@ export class ScaleIOPlatform implements Platform {
   /** Spare the policy wants for pools the operator left without a value. */
   private spareNeeded: ReadonlyMap<string, number> = new Map();
   private clusterHealth: ClusterHealth | undefined;
+  /** Installed versions and the rolling upgrade (the `upgrade` plan). */
+  private upgrades: ScaleioUpgrades | undefined;
   /** Nodes into and out of maintenance (the `maintenance` plan). */
   maintenance: ScaleioMaintenance | undefined;
   private sdcStates: SdcState[] = [];
@@ -151,6 +161,10 @@ export class ScaleIOPlatform implements Platform {
     this.ctx = ctx;
     this.facts = new Map((await ctx.store.get<[string, HostFacts][]>(FACTS_KEY)) ?? []);
     this.factsWriter = new LatestWriter(ctx.store, FACTS_KEY, () => [...this.facts]);
+    if (this.opts.upgrade) {
+      this.upgrades = this.newUpgrades(ctx, this.opts.upgrade);
+      await this.upgrades.load();
+    }
     this.placement = await ctx.store.get<MdmMember[]>(PLACEMENT_KEY);
     const domains = await ctx.store.get<string>(LEGACY_DOMAINS_KEY);
     const devicesChanged = await ctx.store.get<string[]>(LEGACY_DEVICES_CHANGED_KEY);
@@ -176,6 +190,41 @@ export class ScaleIOPlatform implements Platform {
         await this.maintenance.start();
       }
     }
+    await this.upgrades?.onStart();
+  }
+
+  private newUpgrades(
+    ctx: PlatformContext,
+    o: NonNullable<ScaleIOPlatformOptions["upgrade"]>,
+  ): ScaleioUpgrades {
+    return new ScaleioUpgrades({
+      ctx,
+      configuredUrl: (fmt, c) => this.opts.packageUrl(fmt, c),
+      packageFormat: (agentId) => this.facts.get(agentId)?.packageFormat,
+      mdms: () => ("provision" in this.opts.mode ? this.placement : undefined),
+      sdsAgents: () =>
+        (this.layout?.nodes ?? []).flatMap((n) =>
+          n.sds ? [{ agentId: n.agentId, protectionDomain: n.sds.protectionDomain }] : [],
+        ),
+      managers: () => {
+        const mode = this.opts.mode;
+        if ("existing" in mode) return mode.existing.managers;
+        return (this.placement ?? [])
+          .filter((m) => m.role !== "tiebreaker")
+          .map((m) => ctx.agents.get(m.agentId)?.ip ?? m.agentId);
+      },
+      observer: () => this.clusterHealth?.observer,
+      client: o.client,
+      system: o.system,
+      ...(o.canary ? { canary: o.canary } : {}),
+    });
+  }
+
+  /** Plans the rolling upgrade to a version (rejects with a 4xx `statusCode` when refused). */
+  async upgrade(req: UpgradeRequest): Promise<void> {
+    if (!this.upgrades) throw new Error("upgrades are not configured");
+    await this.recomputer.settled();
+    await this.upgrades.upgrade(req);
   }
 
   async stop(): Promise<void> {
@@ -319,12 +368,16 @@ export class ScaleIOPlatform implements Platform {
           : { existingManagers: "existing" in mode ? mode.existing.managers : [] }),
         layout,
         systemName: this.opts.systemName,
-        packageUrl: this.opts.packageUrl,
+        packageUrl: (fmt, c) => this.upgrades?.packageUrl(fmt, c) ?? this.opts.packageUrl(fmt, c),
         rexray: this.opts.rexray,
         ...(this.opts.isolator ? { isolator: this.opts.isolator } : {}),
       },
       {
-        node: (agentId, kind, params, ctx, o) => this.ctx.runNode(agentId, kind, params, ctx, o),
+        node: async (agentId, kind, params, ctx, o) => {
+          const r = await this.ctx.runNode(agentId, kind, params, ctx, o);
+          this.upgrades?.noteResult(agentId, kind, r); // installed versions, for operators
+          return r;
+        },
         saveFacts: (agentId, f) => this.saveFacts(agentId, f),
         prepareDomains: (l, ctx) => this.opts.cluster.prepareDomains(l, ctx),
         applyAgent: (l, agentId, ctx) => this.opts.cluster.applyAgent(l, agentId, ipOf, ctx),
@@ -337,6 +390,7 @@ export class ScaleIOPlatform implements Platform {
     this.planSteps = plan.phases.reduce((n, ph) => n + ph.steps.length, 0);
     await this.ctx.engine.setPlan(plan);
     if (this.legacy) await this.finishLegacyWork(this.legacy, layout);
+    await this.upgrades?.recompute();
   }
 
   /**
@@ -387,6 +441,7 @@ export class ScaleIOPlatform implements Platform {
   /** New devices change the agent's SDS assignment: its step's fingerprint says so. */
   private async saveFacts(agentId: string, f: HostFacts): Promise<void> {
     this.facts.set(agentId, f);
+    await this.upgrades?.record(agentId, f.installed);
     await this.factsWriter.save();
     // The facts step ends only once the plan holds what the facts call for: otherwise the
     // plan could look complete for a moment without this agent's steps and the verify step.
@@ -538,6 +593,9 @@ export class ScaleIOPlatform implements Platform {
           }
         : {}),
       ...(node?.problems.length ? { problems: node.problems } : {}),
+      ...(this.upgrades && Object.keys(this.upgrades.versionsOf(agentId)).length
+        ? { versions: { ...this.upgrades.versionsOf(agentId) } as Record<string, string> }
+        : {}),
     };
   }
 

@@ -49,8 +49,8 @@ test("status, nodes and plans as text and JSON; status exits 3 while not healthy
   const nodes = await cli(["nodes", "--api", api]);
   assert.equal(nodes.code, 0, nodes.stderr);
   const lines = nodes.stdout.trim().split("\n");
-  assert.match(lines[0]!, /^HOST +IP +ROLES +DEVICES +STEPS +STATE +LAST ERROR$/);
-  assert.match(lines[1]!, /^host-0 +host-0 +sds,sdc +\/dev\/sdb +0\/1 +install on host-0/);
+  assert.match(lines[0]!, /^HOST +IP +ROLES +DEVICES +VERSIONS +STEPS +STATE +LAST ERROR$/);
+  assert.match(lines[1]!, /^host-0 +host-0 +sds,sdc +\/dev\/sdb +- +0\/1 +install on host-0/);
   const list = await cli(["plan", "list", "--api", api]);
   assert.match(list.stdout, /^deploy +IN_PROGRESS +0\/3 +no +Deploy$/m);
   const show = await cli(["plan", "show", "deploy", "--api", api, "--json"]);

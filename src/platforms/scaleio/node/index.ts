@@ -4,6 +4,7 @@ import { checkNode } from "./check-node.js";
 import { configureSdc } from "./configure-sdc.js";
 import { hostFacts } from "./host-facts.js";
 import { installPackage, installPackages } from "./install-package.js";
+import { installedVersions } from "./installed-versions.js";
 import { isolatorConfig } from "./isolator-config.js";
 import { mdmCluster } from "./mdm-cluster.js";
 import { installPrerequisites } from "./prerequisites.js";
@@ -11,6 +12,7 @@ import { removePackages } from "./remove-packages.js";
 import { rexrayConfig } from "./rexray-config.js";
 import { restartAgent } from "./restart-agent.js";
 import { restartService } from "./restart-service.js";
+import { upgradeSdc } from "./upgrade-sdc.js";
 
 export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   hostFacts,
@@ -25,4 +27,6 @@ export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   restartAgent,
   restartService,
   removePackages,
+  installedVersions,
+  upgradeSdc,
 ];
