@@ -24,6 +24,8 @@ import { DEFAULT_VERSION } from "../scaleio/model/versions.js";
 import { loadConfig } from "../../src/cli/config/load.js";
 import { startScheduler, type SchedulerHandle } from "../../src/cli/scheduler.js";
 import type { PlanView } from "../../src/framework/plan/types.js";
+import { CommanderError } from "commander";
+import { parseDemoArgs, type DemoArgs } from "./options.js";
 
 export interface DemoOptions {
   agents: number;
@@ -257,6 +259,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   // The emulator's REST gateway and its control endpoint (faults and knobs: /admin/...).
   out(`gateway: ${emulator.gatewayUrl}`);
   out(`control: ${emulator.controlUrl}`);
+  if (o.logFile) out(`log: ${o.logFile}`);
 
   const engine = scheduler.scheduler.engine;
   // A step's status changes in memory before its event (the change is persisted in between):
@@ -361,14 +364,32 @@ export function untilHealthy(demo: Demo, timeoutMs: number): Promise<void> {
   });
 }
 
+/**
+ * The MDM cluster in words without repeats: the mode (`3_node`, `ThreeNodes`) when it says
+ * something the state (`ClusteredNormal`) does not; a bare `Cluster` says nothing more.
+ */
+export function mdmWords(mode: string | undefined, state: string | undefined): string {
+  const saysMore = !!mode && mode !== "Cluster" && !(state ?? "").startsWith(mode);
+  return [saysMore ? mode : undefined, state].filter(Boolean).join(" ") || "?";
+}
+
 export async function runDemo(argv: string[]): Promise<void> {
-  const agents = Number(argv[argv.indexOf("--agents") + 1] ?? 5) || 5;
-  const exitWhenHealthy = argv.includes("--exit-when-healthy");
+  let args: DemoArgs | undefined;
+  try {
+    args = parseDemoArgs(argv);
+  } catch (err) {
+    // Commander has said what is wrong (and how to ask for help); nothing was started.
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    throw err;
+  }
+  if (!args) return; // --help
+  const { agents, exitWhenHealthy, failover, logFile } = args;
   const starting = startDemo({
     agents,
     exitWhenHealthy,
+    logFile,
     // The failover walk-through kills an agent: let the master notice within seconds.
-    ...(argv.includes("--failover") ? { agentPingTimeoutMs: 1000 } : {}),
+    ...(failover ? { agentPingTimeoutMs: 1000 } : {}),
   });
   // Signals are handled from the start: a Ctrl-C or `timeout` during the deploy must stop the
   // executors too (each is in its own process group; nothing else would).
@@ -392,17 +413,17 @@ export async function runDemo(argv: string[]): Promise<void> {
     await demo.healthy;
     await untilHealthy(demo, 60_000);
     const s = await demo.scheduler.summary();
-    const gb = (kb: number) => `${(kb / 2 ** 20).toFixed(0)} GB`;
+    const gib = (kb: number) => `${(kb / 2 ** 20).toFixed(0)} GiB`;
     const spare = demo.scheduler.platform
       .pools()
       .map((p) => `${p.group}/${p.name} ${p.sparePercentage} %`)
       .join(", ");
     console.log(
-      `healthy in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: MDM cluster ${s.mdmMode ?? "?"} ${s.clusterState ?? "?"}, ` +
-        `${s.sdsConnected}/${s.sdsTotal} SDS connected, raw ${gb(s.rawCapacityKb)}, usable ${gb(s.usableCapacityKb)}, ` +
+      `healthy in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: MDM cluster ${mdmWords(s.mdmMode, s.clusterState)}, ` +
+        `${s.sdsConnected}/${s.sdsTotal} SDS connected, raw ${gib(s.rawCapacityKb)}, usable ${gib(s.usableCapacityKb)}, ` +
         `${s.sdcConnected}/${s.sdcTotal} SDC connected, spare ${spare || "?"}, ${s.alerts.length} MDM alerts, no health condition`,
     );
-    if (argv.includes("--failover")) {
+    if (failover) {
       // The walk-through of README "Failover of an application's data".
       const { runFailover } = await import("./failover.js");
       const r = await runFailover(demo, { password: demoPassword() });
