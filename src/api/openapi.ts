@@ -354,6 +354,22 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { "200": json(ref("Version")) },
         },
       },
+      "/api/state": {
+        get: {
+          summary: "The 2017 scheduler's state document: gone; the answer names its successors",
+          deprecated: true,
+          responses: {
+            "410": json(
+              {
+                type: "object",
+                required: ["error", "successors"],
+                properties: { error: str, successors: { type: "array", items: str } },
+              },
+              "gone: use /v1/summary, /v1/nodes and /v1/plans",
+            ),
+          },
+        },
+      },
       "/metrics": {
         get: {
           summary: "Prometheus metrics (text format 0.0.4)",
@@ -546,6 +562,61 @@ export function openApiDocument(version: string): Record<string, unknown> {
               "refused, with a code: DOWNGRADE_REFUSED (something installed is newer), UPGRADE_IN_PROGRESS (another version's upgrade is unfinished) or UPGRADE_NOT_READY",
             ),
             "501": err("the platform cannot be upgraded"),
+          },
+        },
+      },
+      "/v1/uninstall": {
+        get: {
+          summary: "How far an uninstall is (none, teardown, torn-down, finished)",
+          responses: {
+            "200": json({
+              type: "object",
+              required: ["state"],
+              properties: {
+                state: { enum: ["none", "teardown", "torn-down", "finished"] },
+                destroyData: { type: "boolean" },
+                plan: ref("PlanView"),
+              },
+            }),
+            ...readErrors,
+          },
+        },
+        post: {
+          summary:
+            "Uninstall: the `teardown` plan removes volumes (only with destroyData), the storage servers, clients, pools, the MDM cluster, the packages and REX-Ray's and the isolator's configuration (in existing-cluster mode only what the framework added); then every reservation is released, the framework is torn down in Mesos, its state deleted and the scheduler exits",
+          security: auth,
+          requestBody: body(
+            {
+              type: "object",
+              additionalProperties: false,
+              required: ["confirm"],
+              properties: {
+                confirm: { type: "string", description: "the framework's name" },
+                destroyData: {
+                  type: "boolean",
+                  description: "remove existing volumes too (their data is lost)",
+                },
+              },
+            },
+            true,
+          ),
+          responses: {
+            "202": json({
+              type: "object",
+              required: ["accepted", "planId", "destroyData"],
+              properties: {
+                accepted: { const: true },
+                planId: str,
+                destroyData: { type: "boolean" },
+              },
+            }),
+            "400": err(
+              "a bad body, or code CONFIRMATION_MISMATCH: confirm is not the framework's name",
+            ),
+            "401": err("missing or wrong bearer token"),
+            "409": err("code VOLUMES_EXIST: volumes exist and destroyData was not given"),
+            "501": err("the platform cannot be uninstalled"),
+            "503": err("code CLUSTER_UNREADABLE: whether volumes exist cannot be told right now"),
           },
         },
       },

@@ -22,6 +22,8 @@ import { maintenanceRoutes } from "./routes/maintenance.js";
 import { healthRoutes } from "./routes/health.js";
 import { planRoutes } from "./routes/plans.js";
 import { upgradeRoutes } from "./routes/upgrade.js";
+import { uninstallRoutes } from "./routes/uninstall.js";
+import type { Uninstaller } from "../framework/uninstall.js";
 import { registerUi } from "./ui-routes.js";
 
 export interface HealthSource {
@@ -51,6 +53,8 @@ export interface ApiServerOptions extends ExecutorRouteOptions {
   onRoute?: (method: string, url: string) => void;
   /** Lets other parts (the web UI) add their routes before the server is ready. */
   extend?: (app: FastifyInstance) => void;
+  /** Serves `/v1/uninstall` (with the operator API). */
+  uninstall?: Pick<Uninstaller, "request" | "status">;
   /** Serve HTTPS with this PEM certificate (chain) and key instead of plain HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
@@ -114,6 +118,16 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     version: opts.version,
   }));
 
+  // The 2017 scheduler's state document (it carried the admin password): gone, with where
+  // each part of it lives now, so a script written for it fails with directions, not a 404.
+  app.get("/api/state", async (_req, reply) =>
+    reply.code(410).send({
+      error:
+        "/api/state was the 2017 scheduler's; its parts are GET /v1/summary (the cluster), /v1/nodes (the agents) and /v1/plans (progress)",
+      successors: ["/v1/summary", "/v1/nodes", "/v1/plans"],
+    }),
+  );
+
   executorRoutes(app, opts);
 
   const doc = openApiDocument(opts.version);
@@ -132,6 +146,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     maintenanceRoutes(app, view, { write });
     healthRoutes(app, view, { read });
     planRoutes(app, view, { read, write });
+    uninstallRoutes(app, view, opts.uninstall, { read, write });
     upgradeRoutes(app, view, { write });
     eventRoutes(
       app,

@@ -117,6 +117,9 @@ export interface Platform {
   pools?(): PoolView[];
   /** The last hour of observations, for the UI's plots. */
   history?(since?: number): HistorySample[];
+  /** Uninstall (`POST /v1/uninstall`): rejects with a 4xx `statusCode` and a `code` when
+   *  refused (data would be lost); else ends all other plan work and runs its teardown plan. */
+  uninstall?(opts: { destroyData: boolean }): Promise<{ planId: string }>;
   /** Mesos asks for the agent back (inverse offer): "accept" once it may go, else why not
    *  yet (declined; Mesos asks again soon). None: every inverse offer is accepted. */
   onInverseOffer?(agentId: string, window: MaintenanceWindow): Promise<MaintenanceAnswer>;

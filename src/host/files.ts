@@ -58,6 +58,19 @@ export class HostRoot {
     }
   }
 
+  /** Removes a file; true when there was one (a missing file is no error: steps re-run). */
+  async remove(hostPath: string): Promise<boolean> {
+    const target = this.resolve(hostPath);
+    try {
+      await stat(target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw err;
+    }
+    await rm(target, { force: true });
+    return true;
+  }
+
   /**
    * Writes atomically with the given mode. Returns false (and leaves the file alone) when it
    * already has exactly this content and mode, so re-running a step changes nothing.

@@ -324,6 +324,16 @@ export class GatewayClient {
     });
   removeSds = (sdsId: string) =>
     this.call("POST", `/api/instances/Sds::${sdsId}/action/removeSds`, {});
+  /** Uninstall: an SDC the MDM should forget (it must map nothing). */
+  removeSdc = (sdcId: string) =>
+    this.call("POST", `/api/instances/Sdc::${sdcId}/action/removeSdc`, {});
+  /** Uninstall: an empty pool, fault set or protection domain (goscaleio's action names). */
+  removeStoragePool = (poolId: string) =>
+    this.call("POST", `/api/instances/StoragePool::${poolId}/action/removeStoragePool`, {});
+  removeFaultSet = (faultSetId: string) =>
+    this.call("POST", `/api/instances/FaultSet::${faultSetId}/action/removeFaultSet`, {});
+  removeProtectionDomain = (pdId: string) =>
+    this.call("POST", `/api/instances/ProtectionDomain::${pdId}/action/removeProtectionDomain`, {});
   setSparePercentage = (poolId: string, percent: number) =>
     this.call("POST", `/api/instances/StoragePool::${poolId}/action/setSparePercentage`, {
       sparePercentage: String(percent),

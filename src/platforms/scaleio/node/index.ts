@@ -7,6 +7,7 @@ import { installPackage, installPackages } from "./install-package.js";
 import { installedVersions } from "./installed-versions.js";
 import { isolatorConfig } from "./isolator-config.js";
 import { mdmCluster } from "./mdm-cluster.js";
+import { removeConsumerConfig } from "./remove-consumer-config.js";
 import { installPrerequisites } from "./prerequisites.js";
 import { removePackages } from "./remove-packages.js";
 import { rexrayConfig } from "./rexray-config.js";
@@ -29,4 +30,5 @@ export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   removePackages,
   installedVersions,
   upgradeSdc,
+  removeConsumerConfig,
 ];
