@@ -67,8 +67,11 @@ export function registerUi(app: FastifyInstance, opts: UiOptions = {}): void {
       .code(404)
       .send({ error: `no UI file ${path}` });
 
-  // Only / and /ui/*: the OpenAPI test counts every other route as part of the API.
+  // Only /, /ui and /ui/*: the OpenAPI test counts every other route as part of the API.
   app.get("/", async (_req, reply) => securityHeaders(reply).redirect("/ui/", 302));
+  // `/ui` as typed, and the 2017 scheduler's status page, lead to the UI too.
+  app.get("/ui", async (_req, reply) => securityHeaders(reply).redirect("/ui/", 301));
+  app.get("/ui/state", async (_req, reply) => securityHeaders(reply).redirect("/ui/", 301));
 
   app.get("/ui/*", async (req, reply) => {
     const urlPath = req.url.split("?")[0]!;

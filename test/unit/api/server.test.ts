@@ -38,6 +38,15 @@ test("version keeps the predecessor's fields", async () => {
   assert.equal(versionInt("1.2.3"), 10203);
 });
 
+test("the predecessor's /api/state is gone, and says where its parts live now", async () => {
+  const r = await setup().app.inject({ url: "/api/state" });
+  assert.equal(r.statusCode, 410);
+  const body = r.json() as { error: string; successors: string[] };
+  assert.deepEqual(body.successors, ["/v1/summary", "/v1/nodes", "/v1/plans"]);
+  assert.match(body.error, /2017 scheduler's.*\/v1\/summary/);
+  assert.doesNotMatch(r.body, /Adm1n-pw/, "its password field is not carried over");
+});
+
 test("secrets: a valid token once, then 401; garbage is 401; values never cached", async () => {
   const { app, vault, audit } = setup();
   const token = vault.issue(["adminPassword"], "mdm-cluster/S1");

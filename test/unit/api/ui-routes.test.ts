@@ -41,10 +41,15 @@ test("the real web/ folder is served with the right content types and the CSP", 
   assert.doesNotMatch(html, /https?:\/\//);
 });
 
-test("/ redirects to /ui/", async () => {
+test("/, /ui and the 2017 scheduler's /ui/state lead to /ui/", async () => {
   const root = await app().inject({ url: "/" });
   assert.equal(root.statusCode, 302);
   assert.equal(root.headers.location, "/ui/");
+  for (const url of ["/ui", "/ui/state", "/ui?x=1"]) {
+    const r = await app().inject({ url });
+    assert.equal(r.statusCode, 301, url);
+    assert.equal(r.headers.location, "/ui/", url);
+  }
 });
 
 test("an unchanged file answers 304 to its ETag", async () => {
