@@ -19,6 +19,7 @@ import { eventRoutes } from "./routes/events.js";
 import { executorRoutes, type ExecutorRouteOptions } from "./routes/executor.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
+import { decommissionRoutes } from "./routes/decommission.js";
 import { healthRoutes } from "./routes/health.js";
 import { planRoutes } from "./routes/plans.js";
 import { upgradeRoutes } from "./routes/upgrade.js";
@@ -144,6 +145,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     const view = opts.operator;
     nodeRoutes(app, view, { read, write });
     maintenanceRoutes(app, view, { write });
+    decommissionRoutes(app, view, { write });
     healthRoutes(app, view, { read });
     planRoutes(app, view, { read, write });
     uninstallRoutes(app, view, opts.uninstall, { read, write });

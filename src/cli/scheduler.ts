@@ -375,6 +375,11 @@ export async function startScheduler(
       backoff: new RepairBackoff({ initialMs: config.health.repairBackoffInitialMs }),
     },
     maintenance: gatewayMaintenance(client),
+    // Data nodes taken out for good (POST /v1/nodes/{agentId}/decommission).
+    decommission: {
+      client,
+      system: { name: sc.clusterName, ...(sc.clusterId ? { id: sc.clusterId } : {}) },
+    },
   });
 
   const master = config.mesos.master;

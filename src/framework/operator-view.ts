@@ -6,6 +6,7 @@ import type { AgentRecord, AgentRegistry } from "./agents.js";
 import type { PlanEngine } from "./plan/engine.js";
 import type { AggregateStatus, PlanView, StepStatus } from "./plan/types.js";
 import type { ClusterView, NodeClient, Platform } from "./scheduler.js";
+import type { NodeDecommission } from "./node-lifecycle.js";
 import { EventHub } from "./events.js";
 import { HealthMonitor } from "./health/monitor.js";
 import type { Condition, HealthReport, HealthStatus } from "./health/types.js";
@@ -46,6 +47,8 @@ export interface NodeView {
   roles: string[];
   devices: { path: string; domain?: string; pool?: string }[];
   client?: NodeClient;
+  /** Set while the node is being, or has been, decommissioned (not on-boarded again). */
+  decommission?: NodeDecommission;
   /** Installed software versions by component (the platform's names). */
   versions?: Record<string, string>;
   steps: NodeStep[];
@@ -378,6 +381,7 @@ export class OperatorView {
       roles: info?.roles ?? [],
       devices: info?.devices ?? [],
       ...(info?.client ? { client: info.client } : {}),
+      ...(info?.decommission ? { decommission: info.decommission } : {}),
       ...(info?.versions ? { versions: info.versions } : {}),
       steps,
       ...(lastError ? { lastError } : {}),

@@ -24,6 +24,11 @@ import {
   type MaintenanceWindow,
 } from "./maintenance/inverse-offers.js";
 import { redactSecrets } from "../common/secret.js";
+import type {
+  DecommissionRequest,
+  DecommissionStarted,
+  NodeDecommission,
+} from "./node-lifecycle.js";
 
 export interface PlatformContext {
   engine: PlanEngine;
@@ -40,6 +45,8 @@ export interface PlatformContext {
     ctx: StepContext,
     opts?: { secrets?: string[] },
   ): Promise<unknown>;
+  /** Gives back the agent's executor and every reservation of ours there (a node leaving). */
+  releaseAgent?(agentId: string, ctx: StepContext): Promise<void>;
 }
 
 /** How many of one kind of the platform's components there are, and how many serve. */
@@ -84,6 +91,8 @@ export interface PlatformNodeInfo {
   client?: NodeClient;
   /** Why (part of) this agent is left out, in words. */
   problems?: string[];
+  /** Set while the node is being, or has been, decommissioned. */
+  decommission?: NodeDecommission;
   /** Installed software versions by component, in the platform's own names. */
   versions?: Record<string, string>;
 }
@@ -117,6 +126,11 @@ export interface Platform {
   pools?(): PoolView[];
   /** The last hour of observations, for the UI's plots. */
   history?(since?: number): HistorySample[];
+  /** Takes a node out of the cluster for good (`POST /v1/nodes/{agentId}/decommission`);
+   *  rejects with a NodeRequestRefused (its status, code and figures) when it may not go. */
+  decommission?(agentId: string, req: DecommissionRequest): Promise<DecommissionStarted>;
+  /** Lets a decommissioned node be on-boarded again (`POST /v1/nodes/{agentId}/recommission`). */
+  recommission?(agentId: string): Promise<void>;
   /** Uninstall (`POST /v1/uninstall`): rejects with a 4xx `statusCode` and a `code` when
    *  refused (data would be lost); else ends all other plan work and runs its teardown plan. */
   uninstall?(opts: { destroyData: boolean }): Promise<{ planId: string }>;
@@ -326,6 +340,8 @@ export class FrameworkScheduler {
           { signal: ctx.signal, progress: ctx.progress },
         );
       },
+      releaseAgent: (agentId, ctx) =>
+        this.runner.release(agentId, { signal: ctx.signal, progress: ctx.progress }),
     });
     this.engine.start();
     this.client.start();

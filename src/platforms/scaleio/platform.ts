@@ -32,6 +32,9 @@ import { LatestWriter } from "../../store/latest-writer.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
 import type { PlatformHealth } from "../../framework/health/monitor.js";
 import { ClusterHealth, type ClusterHealthOptions } from "./cluster-health.js";
+import { Decommissions, type DecommissionOptions } from "./lifecycle/decommissions.js";
+import { waitForGate } from "./lifecycle/health-gate.js";
+import type { DecommissionRequest, DecommissionStarted } from "../../framework/node-lifecycle.js";
 import { ScaleioUpgrades, type UpgradeRequest } from "./lifecycle/upgrade.js";
 import type { GatewayClient } from "./gateway/client.js";
 import {
@@ -82,6 +85,8 @@ export interface ScaleIOPlatformOptions {
   agentRestart?: AgentRestartOptions;
   /** Observation, health conditions and repairs (none: the cluster is only summarised). */
   health?: Omit<ClusterHealthOptions, "provisioned">;
+  /** Decommissioning data nodes: the gateway (none: decommission is refused). */
+  decommission?: DecommissionOptions;
   /** Rolling upgrades (need `health`): the gateway, and the canary of a configured upgrade. */
   upgrade?: {
     client: () => GatewayClient;
@@ -141,6 +146,8 @@ export class ScaleIOPlatform implements Platform {
   /** Spare the policy wants for pools the operator left without a value. */
   private spareNeeded: ReadonlyMap<string, number> = new Map();
   private clusterHealth: ClusterHealth | undefined;
+  /** Nodes decommissioned or on their way out: left out of the deploy plan. */
+  private decommissions: Decommissions | undefined;
   /** Installed versions and the rolling upgrade (the `upgrade` plan). */
   private upgrades: ScaleioUpgrades | undefined;
   /** Nodes into and out of maintenance (the `maintenance` plan). */
@@ -173,6 +180,10 @@ export class ScaleIOPlatform implements Platform {
         ...(domains !== undefined ? { domains } : {}),
         devicesChanged: devicesChanged ?? [],
       };
+    if (this.opts.decommission) {
+      this.decommissions = this.newDecommissions(ctx, this.opts.decommission);
+      await this.decommissions.load();
+    }
     await this.recompute();
     if (this.opts.health) {
       this.clusterHealth = this.startHealth(this.opts.health);
@@ -299,7 +310,10 @@ export class ScaleIOPlatform implements Platform {
   }
 
   private async doRecompute(): Promise<void> {
-    const agents = this.ctx.agents.active().map((a) => this.toFacts(a));
+    const agents = this.ctx.agents
+      .active()
+      .filter((a) => !this.decommissions?.excludes(a.agentId))
+      .map((a) => this.toFacts(a));
     const mode = this.opts.mode;
     let mdms: MdmMember[] | undefined;
     if ("provision" in mode) {
@@ -337,7 +351,10 @@ export class ScaleIOPlatform implements Platform {
     if ("provision" in mode) {
       // Spare for the largest fault unit, counting agents that are away too (their SDSs
       // still hold data): a lost agent must not make the spare jump and fall back.
-      const everyone = this.ctx.agents.all().map((a) => this.toFacts(a));
+      const everyone = this.ctx.agents
+        .all()
+        .filter((a) => !this.decommissions?.excludes(a.agentId))
+        .map((a) => this.toFacts(a));
       const needed = neededSpare(planStorage(everyone, this.opts.strategy), everyone);
       layout = withSparePolicy(layout, needed);
       // Only pools whose spare the policy sets: an operator's own value is never repaired.
@@ -507,6 +524,64 @@ export class ScaleIOPlatform implements Platform {
     return this.maintenance.setMaintenance(agentId, enter);
   }
 
+  // ---- decommission ----------------------------------------------------------------------
+
+  private newDecommissions(ctx: PlatformContext, o: DecommissionOptions): Decommissions {
+    return new Decommissions({
+      ctx,
+      opts: o,
+      mdmAgents: () => (this.placement ?? []).map((m) => m.agentId),
+      spareWithout: (agentId) => this.spareWithout(agentId),
+      recompute: () => this.recompute(),
+      ...(this.opts.health
+        ? {
+            gate: (sctx: StepContext) =>
+              this.clusterHealth
+                ? waitForGate(this.clusterHealth.observer, sctx)
+                : Promise.resolve(),
+          }
+        : {}),
+    });
+  }
+
+  /** The spare each pool gets (policy or operator) once this agent's SDS has gone. */
+  private spareWithout(agentId: string): Map<string, number> {
+    if (!("provision" in this.opts.mode)) return new Map();
+    const rest = this.ctx.agents
+      .all()
+      .filter((a) => a.agentId !== agentId && !this.decommissions?.excludes(a.agentId))
+      .map((a) => this.toFacts(a));
+    const layout = planStorage(rest, this.opts.strategy);
+    const spared = withSparePolicy(layout, neededSpare(layout, rest));
+    return new Map(
+      spared.domains.flatMap((d) =>
+        d.pools.flatMap((p) =>
+          p.sparePercentage !== undefined
+            ? [[`${d.name}/${p.name}`, p.sparePercentage] as const]
+            : [],
+        ),
+      ),
+    );
+  }
+
+  /**
+   * Takes a data node out for good (the `decommission` plan): refused with the figures when
+   * the rest of a pool cannot hold its data or it is an MDM member (NodeRequestRefused).
+   */
+  async decommission(agentId: string, req: DecommissionRequest): Promise<DecommissionStarted> {
+    if (!this.decommissions)
+      throw new RescanError("NOT_READY", "decommission is not configured for this cluster");
+    await this.recomputer.settled();
+    return this.decommissions.decommission(agentId, req);
+  }
+
+  /** Lets a decommissioned node back in: the deploy plan on-boards it again. */
+  async recommission(agentId: string): Promise<void> {
+    if (!this.decommissions)
+      throw new RescanError("NOT_READY", "decommission is not configured for this cluster");
+    await this.decommissions.recommission(agentId);
+  }
+
   /** The MDM members (empty until placed, or in existing-cluster mode). */
   get mdms(): MdmMember[] {
     return this.placement ?? [];
@@ -578,7 +653,9 @@ export class ScaleIOPlatform implements Platform {
           devices.push({ path, domain: node.sds.protectionDomain, pool: p.pool });
     }
     const agent = this.ctx?.agents.get(agentId);
-    if (agent && agent.lostSince === undefined) roles.push("sdc", "lia");
+    const out = this.decommissions?.stateOf(agentId);
+    if (agent && agent.lostSince === undefined && !out) roles.push("sdc", "lia");
+    else if (agent && out && !out.removeClient) roles.push("sdc");
     const sdc = agent ? this.sdcStates.find((c) => c.ip === agent.ip) : undefined;
     return {
       roles,
@@ -593,6 +670,7 @@ export class ScaleIOPlatform implements Platform {
           }
         : {}),
       ...(node?.problems.length ? { problems: node.problems } : {}),
+      ...(out ? { decommission: out } : {}),
       ...(this.upgrades && Object.keys(this.upgrades.versionsOf(agentId)).length
         ? { versions: { ...this.upgrades.versionsOf(agentId) } as Record<string, string> }
         : {}),
