@@ -30,6 +30,8 @@ import { ClusterObserver } from "../platforms/scaleio/observe/observer.js";
 import { ScaleioHealthChecks } from "../platforms/scaleio/observe/checks.js";
 import { RepairBackoff } from "../platforms/scaleio/recovery-plan.js";
 import { ScaleIOPlatform } from "../platforms/scaleio/platform.js";
+import { gatewayTeardownOps } from "../platforms/scaleio/lifecycle/teardown.js";
+import { Uninstaller } from "../framework/uninstall.js";
 import { CapacityHook } from "../platforms/scaleio/remediate/capacity-hook.js";
 import type { CapacityRemediationOptions } from "../platforms/scaleio/remediate/capacity-remediation.js";
 import { AlertWebhook } from "../framework/health/alert-webhook.js";
@@ -123,6 +125,8 @@ export interface SchedulerHandle {
   platform: ScaleIOPlatform;
   view: OperatorView;
   metrics: Metrics;
+  /** Uninstall under way or asked for; `onFinished` once it is done (the process then ends). */
+  uninstall: Uninstaller;
   summary(): Promise<ClusterSummary>;
   stop(): Promise<void>;
 }
@@ -164,18 +168,20 @@ export function mesosRefusalLine(err: MesosError, stateDir: string, frameworkId?
 /** Runs the scheduler until SIGTERM/SIGINT, or until Mesos will not have it. */
 export async function runScheduler(loaded: LoadedConfig, version: string): Promise<void> {
   // Whatever no handler caught ends the process with one line, for its supervisor to restart.
-  installProcessGuards({
-    log: createLogger(loaded.config.logLevel, Object.values(loaded.secrets)),
-  });
-  const handle = await startScheduler(loaded, version);
+  const log = createLogger(loaded.config.logLevel, Object.values(loaded.secrets));
+  installProcessGuards({ log });
+  const handle = await startScheduler(loaded, version, { logger: log });
   console.log(`api: ${handle.apiUrl}`);
   let stopping = false;
+  /** The uninstall's summary: the process's last line. */
+  let finalLine: (() => void) | undefined;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     try {
       await handle.stop();
     } finally {
+      finalLine?.();
       process.exit(code);
     }
   };
@@ -185,12 +191,18 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
   // process left running would only answer /health with 503 forever.
   const client = handle.scheduler.client;
   const refused = (err: MesosError) => {
+    // An uninstall tears the framework down itself (and finishes below).
+    if (handle.uninstall.active) return;
     const line = mesosRefusalLine(err, loaded.config.state.dir, client.frameworkId);
     process.stderr.write(`${handle.scheduler.redact(line)}\n`);
     void stop(EXIT_MESOS_REFUSED);
   };
   client.on("fatal", refused);
   if (client.fatal) refused(client.fatal);
+  handle.uninstall.onFinished((s) => {
+    finalLine = () => log.info({ frameworkId: s.frameworkId, leftBehind: s.leftBehind }, s.line);
+    void stop(0);
+  });
 }
 
 export async function startScheduler(
@@ -380,6 +392,7 @@ export async function startScheduler(
       client,
       system: { name: sc.clusterName, ...(sc.clusterId ? { id: sc.clusterId } : {}) },
     },
+    teardown: gatewayTeardownOps(client),
   });
 
   const master = config.mesos.master;
@@ -471,6 +484,10 @@ export async function startScheduler(
   metrics.countClient(sched.client);
   const view = new OperatorView(sched, { events: hub });
   metrics.bindView(view);
+  const uninstaller = new Uninstaller(sched, {
+    logger: teeToHub(log, hub),
+    notify: (level, msg) => view.events.log(level, msg),
+  });
   // Condition changes to the operator's Alertmanager-compatible receiver, off the monitor's path.
   const alertWebhook = hc.alertWebhook
     ? new AlertWebhook({
@@ -514,6 +531,7 @@ export async function startScheduler(
     onFault: (err, url) => log.error({ err: sched.redact(err.message), url }, "API fault"),
     executorArtifact: join(packageRoot(), "dist", "executor", "scaleio-executor"),
     vault: sched.vault,
+    uninstall: uninstaller,
     health: { subscribed: () => sched.subscribed, checkStore: () => store.checkWritable() },
     onSecretsIssued: (purpose, names, remote) =>
       log.info({ purpose, names, remote }, "secrets handed to an executor"),
@@ -549,14 +567,18 @@ export async function startScheduler(
   const port = (app.server.address() as { port: number }).port;
   apiUrl = `${tls ? "https" : "http"}://${apiHost}:${port}`;
   log.info({ api: apiUrl }, "serving");
-  await sched.start();
+  // Past TEARDOWN the framework never runs as itself again: the uninstall only finishes.
+  await uninstaller.load();
+  if (!uninstaller.tornDown) await sched.start();
   view.start();
+  uninstaller.resume();
   return {
     apiUrl,
     scheduler: sched,
     platform,
     view,
     metrics,
+    uninstall: uninstaller,
     summary: () => ops.summary(),
     stop: async () => {
       log.info({}, "stopping");

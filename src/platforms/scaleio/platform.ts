@@ -32,6 +32,13 @@ import { LatestWriter } from "../../store/latest-writer.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
 import type { PlatformHealth } from "../../framework/health/monitor.js";
 import { ClusterHealth, type ClusterHealthOptions } from "./cluster-health.js";
+import {
+  TEARDOWN_PLAN,
+  buildTeardownPlan,
+  checkTeardown,
+  type TeardownClusterOps,
+} from "./lifecycle/teardown.js";
+import { TeardownRecords } from "./lifecycle/teardown-records.js";
 import { Decommissions, type DecommissionOptions } from "./lifecycle/decommissions.js";
 import { waitForGate } from "./lifecycle/health-gate.js";
 import type { DecommissionRequest, DecommissionStarted } from "../../framework/node-lifecycle.js";
@@ -85,6 +92,8 @@ export interface ScaleIOPlatformOptions {
   agentRestart?: AgentRestartOptions;
   /** Observation, health conditions and repairs (none: the cluster is only summarised). */
   health?: Omit<ClusterHealthOptions, "provisioned">;
+  /** Uninstall: the cluster-side removals (none: uninstall is refused). */
+  teardown?: TeardownClusterOps;
   /** Decommissioning data nodes: the gateway (none: decommission is refused). */
   decommission?: DecommissionOptions;
   /** Rolling upgrades (need `health`): the gateway, and the canary of a configured upgrade. */
@@ -146,6 +155,8 @@ export class ScaleIOPlatform implements Platform {
   /** Spare the policy wants for pools the operator left without a value. */
   private spareNeeded: ReadonlyMap<string, number> = new Map();
   private clusterHealth: ClusterHealth | undefined;
+  /** The uninstall request and the packages the framework installed. */
+  private teardown: TeardownRecords | undefined;
   /** Nodes decommissioned or on their way out: left out of the deploy plan. */
   private decommissions: Decommissions | undefined;
   /** Installed versions and the rolling upgrade (the `upgrade` plan). */
@@ -173,6 +184,11 @@ export class ScaleIOPlatform implements Platform {
       await this.upgrades.load();
     }
     this.placement = await ctx.store.get<MdmMember[]>(PLACEMENT_KEY);
+    this.teardown = new TeardownRecords(ctx.store, (err) =>
+      ctx.logger.warn({ err: err.message }, "record of installed packages not saved"),
+    );
+    // Uninstalling: only the teardown plan runs (no deploy, repair, upgrade or maintenance).
+    if (await this.teardown.load()) return this.recompute();
     const domains = await ctx.store.get<string>(LEGACY_DOMAINS_KEY);
     const devicesChanged = await ctx.store.get<string[]>(LEGACY_DEVICES_CHANGED_KEY);
     if (domains !== undefined || devicesChanged !== undefined)
@@ -310,6 +326,7 @@ export class ScaleIOPlatform implements Platform {
   }
 
   private async doRecompute(): Promise<void> {
+    if (this.teardown?.active) return this.recomputeTeardown();
     const agents = this.ctx.agents
       .active()
       .filter((a) => !this.decommissions?.excludes(a.agentId))
@@ -393,6 +410,7 @@ export class ScaleIOPlatform implements Platform {
         node: async (agentId, kind, params, ctx, o) => {
           const r = await this.ctx.runNode(agentId, kind, params, ctx, o);
           this.upgrades?.noteResult(agentId, kind, r); // installed versions, for operators
+          await this.teardown?.noteInstall(agentId, kind, r); // what an uninstall may remove
           return r;
         },
         saveFacts: (agentId, f) => this.saveFacts(agentId, f),
@@ -471,6 +489,58 @@ export class ScaleIOPlatform implements Platform {
    * Looks at the agent's devices again (its host-facts step runs again); new usable devices
    * then join its SDS in the pool the strategy assigns. Rejects for an unknown or lost agent.
    */
+  /**
+   * Uninstall: refuses (TeardownRefused, 409) while volumes exist unless `destroyData`; then
+   * records the request, ends deploying, repairs, upgrades and maintenance, and runs the
+   * teardown plan. Asked again, it carries on (with destroyData once it was given).
+   */
+  async uninstall(opts: { destroyData: boolean }): Promise<{ planId: string }> {
+    const ops = this.opts.teardown;
+    if (!ops || !this.teardown) throw new Error("uninstall is not configured");
+    const provisioned = "provision" in this.opts.mode;
+    const destroyData = opts.destroyData || this.teardown.destroyData;
+    // Nothing placed yet: no cluster, so no volume to lose.
+    const exists = !provisioned || this.placement !== undefined;
+    await checkTeardown(ops, { provisioned, agents: this.teardownAgents(), destroyData }, exists);
+    await this.teardown.begin(destroyData);
+    this.ctx.logger.warn({ destroyData }, "uninstall asked for: tearing down");
+    await this.recomputer.settled();
+    await this.clusterHealth?.stop();
+    for (const id of this.ctx.engine.planIds())
+      if (id !== TEARDOWN_PLAN) await this.ctx.engine.removePlan(id);
+    await this.recompute();
+    return { planId: TEARDOWN_PLAN };
+  }
+
+  private teardownAgents(): { agentId: string; ip: string; hostname: string }[] {
+    return this.ctx.agents
+      .active()
+      .map((a) => ({ agentId: a.agentId, ip: a.ip, hostname: a.hostname }));
+  }
+
+  private async recomputeTeardown(): Promise<void> {
+    if (!this.opts.teardown || !this.teardown) return;
+    const modulesFile =
+      this.opts.isolator && this.opts.isolator.mode !== "docker-volume"
+        ? (this.opts.isolator.modulesFile ?? "/usr/lib/dvdi-mod.json")
+        : undefined;
+    const plan = buildTeardownPlan(
+      {
+        provisioned: "provision" in this.opts.mode,
+        destroyData: this.teardown.destroyData,
+        agents: this.teardownAgents(),
+        mdms: this.placement ?? [],
+        installed: this.teardown.installed,
+        ...(modulesFile ? { modulesFile } : {}),
+      },
+      {
+        cluster: this.opts.teardown,
+        node: (agentId, kind, params, ctx) => this.ctx.runNode(agentId, kind, params, ctx),
+      },
+    );
+    await this.ctx.engine.setPlan(plan);
+  }
+
   async rescan(agentId: string): Promise<void> {
     const agent = this.ctx.agents.get(agentId);
     if (!agent) throw new RescanError("UNKNOWN_AGENT", `no agent '${agentId}'`);
