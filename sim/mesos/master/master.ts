@@ -633,11 +633,8 @@ export class Master {
     if (agent.pingTimer) clearTimeout(agent.pingTimer);
     this.rescindAgentOffers(agent);
     for (const fw of this.frameworks.values()) {
-      let had = false;
       for (const t of fw.tasks.values()) {
-        if (t.agentId !== agent.id) continue;
-        had = true;
-        if (isTerminalTaskState(t.state)) continue;
+        if (t.agentId !== agent.id || isTerminalTaskState(t.state)) continue;
         const pa = this.partitionAware(fw);
         const state =
           pa && kind === "gone"
@@ -655,7 +652,9 @@ export class Master {
           reason,
         );
       }
-      if (fw.connected && had) {
+      // Every framework hears of a removed agent (Mesos notifies all registered frameworks
+      // of a lost agent), not only those with tasks there: its resources and offers are gone.
+      if (fw.connected) {
         fw.stream?.send({ type: "FAILURE", failure: { agent_id: { value: agent.id } } });
       }
     }

@@ -123,3 +123,24 @@ test("a machine is hostname and IP; a schedule change re-asks a framework that d
     s.close();
   }
 });
+
+test("a machine taken down: every subscribed framework hears of the removed agent (FAILURE), not only those with tasks there", async () => {
+  const s = await Scheduler.subscribe(c.masterUrl);
+  try {
+    const [o] = await s.offers(1);
+    const machine = { hostname: o!.hostname, ip: o!.url.address.ip };
+    const r = await http(`${c.masterUrl}/maintenance/schedule`, {
+      body: schedule([{ machines: [machine], start: nanos(0) }]),
+    });
+    assert.equal(r.status, 200, r.body);
+    const mark = s.stream.events.length;
+    assert.equal((await http(`${c.masterUrl}/machine/down`, { body: [machine] })).status, 200);
+    const failure = await s.stream.next((e) => e.type === "FAILURE", 5000, mark);
+    assert.equal(failure.failure.agent_id.value, o!.agent_id.value);
+    assert.equal(failure.failure.executor_id, undefined);
+    assert.equal((await http(`${c.masterUrl}/machine/up`, { body: [machine] })).status, 200);
+  } finally {
+    await s.call("TEARDOWN");
+    s.close();
+  }
+});
