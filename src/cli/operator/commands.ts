@@ -195,6 +195,35 @@ export function registerOperatorCommands(program: Command): void {
   );
 
   withConnection(
+    node
+      .command("decommission <agentId>")
+      .description(
+        "take a data node out for good: its SDS removed gracefully (the data migrates), its components uninstalled, its reservations released; refused with the figures when the rest of its pool could not hold its data, or for an MDM member",
+      )
+      .option("--remove-sdc", "remove its SDC too (only when no volume is mapped to it)"),
+  ).action(
+    run(async (c, o, agentId: string) => {
+      const f = o as Common & { removeSdc?: boolean };
+      const r = await c.post<{ planId: string; message: string }>(
+        `/v1/nodes/${enc(agentId)}/decommission`,
+        f.removeSdc ? { removeSdc: true } : {},
+      );
+      return { text: `${r.message}: follow it with \`plan show ${r.planId}\``, json: r };
+    }),
+  );
+
+  withConnection(
+    node
+      .command("recommission <agentId>")
+      .description("let a decommissioned node be on-boarded again (by the deploy plan)"),
+  ).action(
+    run(async (c, _o, agentId: string) => {
+      const r = await c.post<{ message: string }>(`/v1/nodes/${enc(agentId)}/recommission`, {});
+      return { text: r.message, json: r };
+    }),
+  );
+
+  withConnection(
     program
       .command("uninstall")
       .description(
