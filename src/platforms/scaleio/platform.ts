@@ -163,6 +163,8 @@ export class ScaleIOPlatform implements Platform {
   private upgrades: ScaleioUpgrades | undefined;
   /** Nodes into and out of maintenance (the `maintenance` plan). */
   maintenance: ScaleioMaintenance | undefined;
+  /** Agents our own drain restarts (only the Mesos agent restarts: the SDS stays up). */
+  private readonly restartingAgents = new Set<string>();
   private sdcStates: SdcState[] = [];
   /** What a version before fingerprints left to do (see LEGACY_DOMAINS_KEY), until done. */
   private legacy: { domains?: string; devicesChanged: string[] } | undefined;
@@ -463,14 +465,19 @@ export class ScaleIOPlatform implements Platform {
   private async restartAgent(agentId: string, ctx: StepContext): Promise<void> {
     const a = this.ctx.agents.get(agentId);
     if (!a) throw new Error(`no agent '${agentId}'`);
-    await drainAndRestart(
-      { agentId, hostname: a.hostname, ip: a.ip },
-      async () => {
-        await this.ctx.runNode(agentId, "scaleio.restart-agent", {}, ctx);
-      },
-      this.opts.agentRestart!,
-      ctx,
-    );
+    this.restartingAgents.add(agentId);
+    try {
+      await drainAndRestart(
+        { agentId, hostname: a.hostname, ip: a.ip },
+        async () => {
+          await this.ctx.runNode(agentId, "scaleio.restart-agent", {}, ctx);
+        },
+        this.opts.agentRestart!,
+        ctx,
+      );
+    } finally {
+      this.restartingAgents.delete(agentId);
+    }
   }
 
   /** New devices change the agent's SDS assignment: its step's fingerprint says so. */
@@ -579,6 +586,8 @@ export class ScaleIOPlatform implements Platform {
 
   /** Without SDS maintenance (no observation), Mesos gets its agents back at once. */
   onInverseOffer(agentId: string, window: MaintenanceWindow): Promise<MaintenanceAnswer> {
+    // Our own drain for an agent restart: the storage stays up, nothing to do.
+    if (this.restartingAgents.has(agentId)) return Promise.resolve("accept");
     return this.maintenance?.onInverseOffer(agentId, window) ?? Promise.resolve("accept");
   }
 
