@@ -224,7 +224,15 @@ export async function handleOperator(
     case "GET_FRAMEWORKS":
       return sendJson(res, 200, {
         type: "GET_FRAMEWORKS",
-        get_frameworks: { frameworks: [...m.frameworks.values()].map((f) => frameworkJson(m, f)) },
+        // As Mesos: a framework torn down (or past its failover timeout) is a completed one.
+        get_frameworks: {
+          frameworks: [...m.frameworks.values()]
+            .filter((f) => !f.removed)
+            .map((f) => frameworkJson(m, f)),
+          completed_frameworks: [...m.frameworks.values()]
+            .filter((f) => f.removed)
+            .map((f) => frameworkJson(m, f)),
+        },
       });
     case "GET_TASKS":
       return sendJson(res, 200, {
