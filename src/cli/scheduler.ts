@@ -54,6 +54,17 @@ import { gatewayMaintenance } from "../platforms/scaleio/lifecycle/maintenance.j
 const CLI_ENTRY = join(packageRoot(), "bin", "scaleio-framework");
 
 /** The master setting for log lines: a zk:// URL's credentials masked. */
+/**
+ * The AWS keys (the predecessor's `-aws.accesskey`/`-aws.secretkey`) for the capacity hook's
+ * command, as the AWS tools read them; nothing else gets them, and a URL hook gets none.
+ */
+function capacityHookEnv(secrets: LoadedConfig["secrets"]): { env?: Record<string, string> } {
+  const env: Record<string, string> = {};
+  if (secrets.awsAccessKeyId) env.AWS_ACCESS_KEY_ID = secrets.awsAccessKeyId.reveal();
+  if (secrets.awsSecretAccessKey) env.AWS_SECRET_ACCESS_KEY = secrets.awsSecretAccessKey.reveal();
+  return Object.keys(env).length > 0 ? { env } : {};
+}
+
 function masterLabel(master: string): string {
   return /^zk:\/\//i.test(master) ? String(parseZkUrl(master)) : master;
 }
@@ -290,6 +301,7 @@ export async function startScheduler(
                   target: /^https?:\/\//i.test(hc.capacityHook)
                     ? { url: hc.capacityHook }
                     : { command: hc.capacityHook },
+                  ...capacityHookEnv(secrets),
                 }),
               }
             : {}),

@@ -42,6 +42,13 @@ export const FLAG_ALIASES: Record<string, string> = {
   "scaleio.centos7.lia": "package-rpm-lia",
   "scaleio.centos7.gw": "package-rpm-gateway",
   "rexray.version": "rexray-version",
+  // Their first names, renamed in the predecessor's 0.2.0.
+  "executor.memory.mdm": "executor-mem-mdm",
+  "executor.memory.non": "executor-mem-non",
+  "executor.memory.no": "executor-mem-non",
+  // The predecessor attached AWS volumes itself; here the capacity hook's command gets them.
+  "aws.accesskey": "aws-access-key-id",
+  "aws.secretkey": "aws-secret-access-key",
   "isolator.binary": "isolator-binary",
 };
 
@@ -53,6 +60,8 @@ export const IGNORED_FLAGS: Record<string, string> = {
   "executor.altpath": "the scheduler serves its own executor artifact",
   "executor.cpu.factor": "resource factors are not used",
   "executor.mem.factor": "resource factors are not used",
+  "executor.memoryfactor": "resource factors are not used",
+  "executor.memfactor": "resource factors are not used",
   "store.type": "state lives in --state-dir (ZooKeeper store: see the README)",
   "store.uri": "state lives in --state-dir (ZooKeeper store: see the README)",
 };
@@ -69,13 +78,11 @@ function translateCapacityFlag(
   rest: string[],
 ): { argv: string[]; notice: string } | undefined {
   if (name === "aws.checkfull") {
-    // A Go boolean flag: `-aws.checkfull` or `-aws.checkfull=false`.
-    const on = value === undefined || !/^(false|0|f)$/i.test(value);
+    // The predecessor's `-aws.checkfull=N`: minutes between its fullness checks.
     return {
-      argv: [`--auto-grow=${on ? "devices" : "off"}`],
-      notice: on
-        ? "-aws.checkfull is --auto-grow devices here: a pool almost full gets the unused devices of its agents; to attach new storage (the predecessor's AWS volumes), set --capacity-hook to a command or URL that does it for your provider"
-        : "-aws.checkfull=false is --auto-grow off here",
+      argv: [],
+      notice:
+        "-aws.checkfull (minutes between fullness checks) needs no setting here: every observation (--observe-interval, 10 s) checks the pools; an almost-full pool gets its agents' unused devices with --auto-grow devices, and new storage from --capacity-hook",
     };
   }
   if (name === "aws.growthsize") {
@@ -128,6 +135,9 @@ export function translateLegacyArgs(args: string[]): TranslatedArgs {
       // A value given as the next argument follows the translated flag (it comes first).
       if (capacity.argv.length > 1 && m[2] === undefined && i + 1 < args.length) {
         out.push(capacity.argv[0]!, args[++i]!, ...capacity.argv.slice(1));
+      } else if (capacity.argv.length === 0) {
+        // Nothing to set: its value, given as the next argument, goes with it.
+        if (m[2] === undefined && /^\d+$/.test(args[i + 1] ?? "")) i++;
       } else out.push(...capacity.argv);
       notices.push(capacity.notice);
       continue;
@@ -138,6 +148,11 @@ export function translateLegacyArgs(args: string[]): TranslatedArgs {
       if (name === "scaleio.password") {
         notices.push(
           "-scaleio.password puts the admin password on the command line, where process listings show it; use SCALEIO_ADMIN_PASSWORD or --admin-password-file",
+        );
+      }
+      if (name === "aws.accesskey" || name === "aws.secretkey") {
+        notices.push(
+          `-${name} goes to the --capacity-hook command's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): the hook attaches new storage when a pool runs almost full, as the predecessor attached AWS volumes itself`,
         );
       }
       continue;

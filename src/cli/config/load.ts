@@ -374,6 +374,13 @@ export const SECRET_OPTIONS = {
   "api-token-file": "file holding the operator API token (or SCALEIO_FRAMEWORK_API_TOKEN)",
   "mesos-secret-file":
     "file holding the Mesos principal's secret (or SCALEIO_FRAMEWORK_MESOS_SECRET)",
+  "aws-access-key-id-file":
+    "file holding an AWS access key id for the --capacity-hook command (or AWS_ACCESS_KEY_ID)",
+  "aws-access-key-id": "deprecated: the AWS access key id itself (visible in process listings)",
+  "aws-secret-access-key-file":
+    "file holding an AWS secret access key for the --capacity-hook command (or AWS_SECRET_ACCESS_KEY)",
+  "aws-secret-access-key":
+    "deprecated: the AWS secret access key itself (visible in process listings)",
 } as const;
 
 export const envName = (flag: string) =>
@@ -383,6 +390,9 @@ export interface Secrets {
   adminPassword?: Secret;
   apiToken?: Secret;
   mesosSecret?: Secret;
+  /** Handed to the capacity hook's command only (the predecessor grew AWS volumes). */
+  awsAccessKeyId?: Secret;
+  awsSecretAccessKey?: Secret;
 }
 
 /** Where each secret may come from: a file flag, else the environment (never the YAML file). */
@@ -411,6 +421,20 @@ const SECRET_SOURCES: {
     fileFlag: "mesos-secret-file",
     env: "SCALEIO_FRAMEWORK_MESOS_SECRET",
     what: "Mesos secret",
+  },
+  {
+    key: "awsAccessKeyId",
+    fileFlag: "aws-access-key-id-file",
+    inlineFlag: "aws-access-key-id",
+    env: "AWS_ACCESS_KEY_ID",
+    what: "AWS access key id",
+  },
+  {
+    key: "awsSecretAccessKey",
+    fileFlag: "aws-secret-access-key-file",
+    inlineFlag: "aws-secret-access-key",
+    env: "AWS_SECRET_ACCESS_KEY",
+    what: "AWS secret access key",
   },
 ];
 

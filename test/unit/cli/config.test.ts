@@ -291,32 +291,95 @@ test("the predecessor's AWS growth flags map onto capacity remediation, each wit
     return { config: loadConfig({ flags: program.opts(), env: {} }).config, notices };
   };
   const { config, notices } = parse([
-    "-aws.checkfull",
+    "-aws.checkfull=5",
     "-aws.threshold=85",
     "-aws.growthsize",
     "64",
   ]);
-  assert.equal(config.health.autoGrow, "devices");
+  // -aws.checkfull was the minutes between the predecessor's checks: nothing to set here.
+  assert.equal(config.health.autoGrow, "off");
   assert.equal(config.health.capacityWarningPercent, 85);
   assert.equal(config.health.capacityCriticalPercent, 90);
   assert.equal(config.health.growthGb, 64);
   assert.ok(
-    notices.some((n) => /^-aws\.checkfull is --auto-grow devices.*--capacity-hook/.test(n)),
+    notices.some((n) =>
+      /^-aws\.checkfull \(minutes between fullness checks\).*every observation/.test(n),
+    ),
   );
   assert.ok(
     notices.some((n) => /^-aws\.threshold is --capacity-warning-percent.*non-spare/.test(n)),
   );
   assert.ok(notices.some((n) => /^-aws\.growthsize is --capacity-growth-gb/.test(n)));
+  // Its value given as the next argument is its own, not a stray argument.
+  assert.equal(parse(["-aws.checkfull", "5"]).config.health.autoGrow, "off");
 
   // The predecessor's default threshold (90) is our critical one: critical moves above it.
-  const high = parse(["-aws.threshold", "90", "-aws.checkfull=false"]);
+  const high = parse(["-aws.threshold", "90"]);
   assert.equal(high.config.health.capacityWarningPercent, 90);
   assert.equal(high.config.health.capacityCriticalPercent, 95);
-  assert.equal(high.config.health.autoGrow, "off");
   assert.ok(high.notices.some((n) => n.includes("--capacity-critical-percent set to 95")));
   // An operator's own critical threshold is left as given.
   const own = parse(["-aws.threshold=92", "--capacity-critical-percent", "99"]);
   assert.equal(own.config.health.capacityCriticalPercent, 99);
+});
+
+test("the predecessor's AWS keys go to the capacity hook's command as secrets, never shown", () => {
+  const { argv, notices } = translateLegacyArgs([
+    "-aws.accesskey=AKIAEXAMPLE",
+    "-aws.secretkey",
+    "wJalrXUtnFEMI-example",
+  ]);
+  const program = new Command().exitOverride().allowUnknownOption(false);
+  for (const name of ["aws-access-key-id", "aws-secret-access-key"])
+    program.option(`--${name} <value>`);
+  program.parse(argv, { from: "user" });
+  const loaded = loadConfig({ flags: program.opts(), env: {} });
+  assert.equal(loaded.secrets.awsAccessKeyId!.reveal(), "AKIAEXAMPLE");
+  assert.equal(loaded.secrets.awsSecretAccessKey!.reveal(), "wJalrXUtnFEMI-example");
+  assert.ok(notices.some((n) => n.startsWith("-aws.accesskey goes to the --capacity-hook")));
+  assert.ok(
+    loaded.notices.some((n) => /AWS secret access key was given on the command line/.test(n)),
+  );
+  for (const text of [JSON.stringify(loaded), inspect(loaded, { depth: 9 }), ...loaded.notices])
+    assert.ok(!text.includes("wJalrXUtnFEMI") && !text.includes("AKIAEXAMPLE"), text);
+  // The AWS tools' own variables work too.
+  const env = loadConfig({
+    flags: {},
+    env: { AWS_ACCESS_KEY_ID: "AK2", AWS_SECRET_ACCESS_KEY: "SK2" },
+  }).secrets;
+  assert.equal(env.awsSecretAccessKey!.reveal(), "SK2");
+});
+
+test("the predecessor's own example command lines are accepted", () => {
+  // From its demo Marathon definition (with the memory flag's first name) and its
+  // experimental guide (AWS growth).
+  for (const line of [
+    "-loglevel=debug -rest.port=31000 -uri=10.0.0.21:5050 -scaleio.password=F00barbaz -scaleio.protectiondomain=default -scaleio.storagepool=default -scaleio.preconfig.primary=10.0.0.12 -scaleio.preconfig.secondary=10.0.0.11 -scaleio.preconfig.tiebreaker=10.0.0.13 -scaleio.preconfig.gateway=10.0.0.11 -executor.memory.non=256 -executor.cpu.non=0.5",
+    "-loglevel=debug -experimental=true -rest.port=31000 -uri=10.0.0.21:5050 -aws.accesskey=AK -aws.secretkey=SK",
+  ]) {
+    const { argv } = translateLegacyArgs(line.split(" "));
+    const program = new Command().exitOverride().allowUnknownOption(false);
+    for (const name of [
+      "log-level",
+      "api-port",
+      "master",
+      "admin-password",
+      "protection-domain",
+      "storage-pool",
+      "mdm-primary",
+      "mdm-secondary",
+      "mdm-tiebreaker",
+      "gateway",
+      "executor-mem-non",
+      "executor-cpu-non",
+      "aws-access-key-id",
+      "aws-secret-access-key",
+    ])
+      program.option(`--${name} <value>`);
+    program.parse(argv, { from: "user" });
+    const { config } = loadConfig({ flags: program.opts(), env: {} });
+    assert.equal(config.mesos.master, "10.0.0.21:5050", line);
+  }
 });
 
 test("capacity settings: growth, hook and webhook checked", () => {
