@@ -103,9 +103,9 @@ test("TEARDOWN: task killed, framework completed everywhere; reservations stay u
       offer = (await s2.offers(1, 10_000, s2.stream.events.length - 1))[0];
       return (offer?.resources ?? []).some((r: Ev) => r.reservations?.length);
     }, 15_000);
-    const ours = offer.resources.filter((r: Ev) => r.reservations?.length);
+    const ours = offer!.resources.filter((r: Ev) => r.reservations?.length);
     await s2.call("ACCEPT", {
-      offer_ids: [offer.id],
+      offer_ids: [offer!.id],
       operations: [{ type: "UNRESERVE", unreserve: { resources: ours } }],
       filters: { refuse_seconds: 0 },
     });
