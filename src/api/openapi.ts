@@ -75,6 +75,27 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
       },
       schemas: {
+        DecommissionRoom: {
+          type: "object",
+          description:
+            "one pool the node's SDS is in, without it: what it holds, the free capacity the rest would have with the spare kept, and the fault units left",
+          required: [
+            "pool",
+            "nodeUsedBytes",
+            "freeAfterBytes",
+            "spareAfterBytes",
+            "sparePercentAfter",
+            "faultUnitsAfter",
+          ],
+          properties: {
+            pool: { type: "string", description: "<domain>/<pool>" },
+            nodeUsedBytes: num,
+            freeAfterBytes: num,
+            spareAfterBytes: num,
+            sparePercentAfter: num,
+            faultUnitsAfter: num,
+          },
+        },
         Error: {
           type: "object",
           required: ["error"],
@@ -208,6 +229,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
               type: "object",
               description: "the agent as a client of the storage, as the cluster sees it",
               properties: { kind: str, id: str, state: str },
+            },
+            decommission: {
+              type: "object",
+              description:
+                "set while the node is being (or has been) decommissioned: it is not on-boarded again until recommissioned",
+              required: ["state", "since", "removeClient"],
+              properties: {
+                state: { type: "string", enum: ["decommissioning", "decommissioned"] },
+                since: num,
+                removeClient: { type: "boolean" },
+              },
             },
             versions: {
               type: "object",
@@ -513,6 +545,82 @@ export function openApiDocument(version: string): Record<string, unknown> {
               "refused, with the reason (another SDS of the domain in maintenance, a pool degraded or rebuilding) and a code: MAINTENANCE_REFUSED or NOT_IN_MAINTENANCE",
             ),
             "501": err("the platform has no maintenance"),
+          },
+        },
+      },
+      "/v1/nodes/{agentId}/decommission": {
+        post: {
+          summary:
+            "Take a data node out for good: its SDS removed gracefully (the MDM migrates its data; the step shows it moving), its SDC too with `removeSdc` (only when nothing is mapped to it), its components uninstalled, its reservations released; it is then decommissioned and not on-boarded again until recommissioned. The work is the `decommission` plan",
+          security: auth,
+          parameters: [agentParam],
+          requestBody: body(
+            {
+              type: "object",
+              additionalProperties: false,
+              properties: {
+                removeSdc: {
+                  type: "boolean",
+                  description:
+                    "remove the node's SDC too (the step fails while volumes are mapped to it)",
+                },
+              },
+            },
+            false,
+          ),
+          responses: {
+            "202": json({
+              type: "object",
+              required: ["planId", "phaseId", "message", "pools"],
+              properties: {
+                planId: str,
+                phaseId: str,
+                message: str,
+                pools: { type: "array", items: ref("DecommissionRoom") },
+              },
+            }),
+            "400": err("a body other than {removeSdc?: boolean}"),
+            "401": err("missing or wrong bearer token"),
+            "404": err("unknown agent"),
+            "409": json({
+              type: "object",
+              required: ["error", "code"],
+              description:
+                "refused: INSUFFICIENT_CAPACITY (the rest of a pool could not hold the node's data with its spare kept, or fewer than three fault units would remain; `pools` has the figures), MDM_MEMBER (replace it first), AGENT_LOST, DECOMMISSION_RUNNING (one node at a time), ALREADY_DECOMMISSIONED or NOT_READY",
+              properties: {
+                error: str,
+                code: str,
+                pools: { type: "array", items: ref("DecommissionRoom") },
+                mdmRole: str,
+              },
+            }),
+            "501": err("the platform cannot decommission nodes"),
+            "503": err(
+              "the cluster could not be read to check the room left (code CLUSTER_UNREADABLE)",
+            ),
+          },
+        },
+      },
+      "/v1/nodes/{agentId}/recommission": {
+        post: {
+          summary:
+            "Let a decommissioned node back in: the deploy plan on-boards it again (refused while its SDS is being removed)",
+          security: auth,
+          parameters: [agentParam],
+          requestBody: body({ type: "object", additionalProperties: false, properties: {} }, false),
+          responses: {
+            "202": json({
+              type: "object",
+              required: ["accepted", "message"],
+              properties: { accepted: { type: "boolean" }, message: str },
+            }),
+            "400": err("a body other than {}"),
+            "401": err("missing or wrong bearer token"),
+            "404": err("unknown agent"),
+            "409": err(
+              "not decommissioned (NOT_DECOMMISSIONED), or its SDS is being removed (DECOMMISSION_RUNNING)",
+            ),
+            "501": err("the platform cannot recommission nodes"),
           },
         },
       },
