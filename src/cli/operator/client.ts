@@ -31,6 +31,8 @@ export const DEFAULT_API = "http://127.0.0.1:35000";
 export class ApiClient {
   readonly base: string;
   private readonly token: string | undefined;
+  /** Where the token came from, for the message when it is refused. */
+  private readonly tokenSource: string;
 
   constructor(o: ConnectionOptions, env: NodeJS.ProcessEnv = process.env) {
     const raw = o.api ?? env.SCALEIO_FRAMEWORK_API ?? DEFAULT_API;
@@ -52,6 +54,7 @@ export class ApiClient {
         );
       }
     } else this.token = env.SCALEIO_FRAMEWORK_API_TOKEN || undefined;
+    this.tokenSource = o.tokenFile ? `--token-file ${o.tokenFile}` : "SCALEIO_FRAMEWORK_API_TOKEN";
   }
 
   headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -74,21 +77,45 @@ export class ApiClient {
       );
     }
     if (res.ok) return res;
-    let message = `${res.status} ${res.statusText}`;
+    let error: string | undefined;
     try {
-      const body = (await res.json()) as { error?: string };
-      if (body.error) message = `${res.status}: ${body.error}`;
+      error = ((await res.json()) as { error?: unknown }).error as string | undefined;
     } catch {
-      // not JSON: the status says enough
+      // not JSON: said below
     }
-    throw new CliError(
-      res.status === 401 || res.status === 403 ? EXIT.authRefused : EXIT.apiError,
-      message,
+    // Every answer of the scheduler's API, errors too, is JSON with an `error` string.
+    if (typeof error !== "string") throw this.notTheScheduler(`${res.status} ${res.statusText}`);
+    if (res.status === 401 || res.status === 403)
+      throw new CliError(
+        EXIT.authRefused,
+        `${res.status}: ${error}: ${
+          this.token === undefined
+            ? "no API token was given"
+            : `the token from ${this.tokenSource} was refused`
+        }; give the scheduler's API token with --token-file FILE or SCALEIO_FRAMEWORK_API_TOKEN`,
+      );
+    throw new CliError(EXIT.apiError, `${res.status}: ${error}`);
+  }
+
+  /** Something answers at --api, but not as the scheduler's API does. */
+  private notTheScheduler(what: string): CliError {
+    return new CliError(
+      EXIT.apiError,
+      `${this.base} answers ${what}, not as the scaleio-framework scheduler's API does: is --api the URL the scheduler prints (api: ...)?`,
     );
   }
 
   async get<T>(path: string): Promise<T> {
-    return (await (await this.raw(path)).json()) as T;
+    const res = await this.raw(path);
+    if (!/\bjson\b/i.test(res.headers.get("content-type") ?? ""))
+      throw this.notTheScheduler(
+        `${res.status} with ${res.headers.get("content-type") ?? "no content type"}`,
+      );
+    try {
+      return (await res.json()) as T;
+    } catch {
+      throw this.notTheScheduler(`${res.status} with a body that is not JSON`);
+    }
   }
 
   async post<T>(path: string, body: unknown): Promise<T> {

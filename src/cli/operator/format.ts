@@ -80,6 +80,13 @@ export function formatNodes(nodes: NodeView[]): string {
   );
 }
 
+/** The plan paused as a whole, or the phases paused in it (a paused phase holds it too). */
+function pausedOf(p: PlanView): string {
+  if (p.paused) return "yes";
+  const phases = p.phases.filter((ph) => ph.paused).map((ph) => ph.id);
+  return phases.length > 0 ? `phase ${phases.join(", ")}` : "no";
+}
+
 export function formatPlans(plans: PlanView[]): string {
   if (plans.length === 0) return "no plans yet";
   return table(
@@ -88,7 +95,7 @@ export function formatPlans(plans: PlanView[]): string {
       p.id,
       p.status,
       `${p.progress.complete}/${p.progress.total}`,
-      p.paused ? "yes" : "no",
+      pausedOf(p),
       p.name,
     ]),
   );

@@ -5,6 +5,7 @@ import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -66,10 +67,16 @@ test("changes with the token; refused without (4); unknown ids (1); usage errors
   const refused = await cli(["plan", "pause", "deploy", "--api", api]);
   assert.equal(refused.code, 4);
   assert.match(refused.stderr, /^error: 401: missing bearer token/);
+  // Says how to give one, in the CLI's words, not HTTP's.
+  assert.match(
+    refused.stderr,
+    /no API token was given; give the scheduler's API token with --token-file FILE or SCALEIO_FRAMEWORK_API_TOKEN/,
+  );
   const wrong = await cli(["plan", "pause", "deploy", "--api", api], {
     SCALEIO_FRAMEWORK_API_TOKEN: "wrong",
   });
   assert.equal(wrong.code, 4);
+  assert.match(wrong.stderr, /the token from SCALEIO_FRAMEWORK_API_TOKEN was refused/);
   const paused = await cli([
     "plan",
     "pause",
@@ -83,6 +90,9 @@ test("changes with the token; refused without (4); unknown ids (1); usage errors
   ]);
   assert.equal(paused.code, 0, paused.stderr);
   assert.equal(f.sched.engine.view("deploy").phases[1]!.paused, true);
+  // The list shows a paused phase, not only a paused plan.
+  const listed = await cli(["plan", "list", "--api", api]);
+  assert.match(listed.stdout, /^deploy .* phase verify /m);
   const resumed = await cli(["plan", "resume", "deploy", "--api", api], {
     SCALEIO_FRAMEWORK_API_TOKEN: TOKEN,
   });
@@ -112,4 +122,27 @@ test("changes with the token; refused without (4); unknown ids (1); usage errors
   const help = await cli(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Exit codes of the operator verbs/);
+});
+
+test("--api pointing at something that is not the scheduler says so", async () => {
+  const other = createServer((req, res) => {
+    if (req.url?.startsWith("/v1/summary")) {
+      res.writeHead(200, { "content-type": "text/html" }).end("<html>a web page</html>");
+    } else res.writeHead(404, { "content-type": "text/plain" }).end("Not Found");
+  });
+  await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+  try {
+    for (const args of [["status"], ["plan", "list"]]) {
+      const r = await cli([...args, "--api", url]);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.match(
+        r.stderr,
+        /answers .*not as the scaleio-framework scheduler's API does: is --api the URL the scheduler prints/,
+        args.join(" "),
+      );
+    }
+  } finally {
+    await new Promise((r) => other.close(r));
+  }
 });
