@@ -139,6 +139,29 @@ export function enterRefusal(
   return gateReason(findings);
 }
 
+/**
+ * Why this node may not go down now for the MDM cluster's sake (undefined: it may): it holds
+ * an MDM member and the cluster would be left without a majority, counting the members down
+ * and those on nodes let into maintenance (`away`: their IPs). A 3-node cluster takes one
+ * member away, a 5-node cluster two.
+ */
+export function mdmRefusal(
+  o: ObservedCluster,
+  ip: string,
+  away: readonly string[] = [],
+): string | undefined {
+  const voting = o.mdm.members.filter((m) => m.role !== "standby");
+  const mine = voting.find((m) => m.ips.includes(ip));
+  if (!mine) return undefined;
+  const gone = voting.filter(
+    (m) => m !== mine && (m.status !== "Normal" || m.ips.some((x) => away.includes(x))),
+  );
+  const tolerated = Math.floor((voting.length - 1) / 2);
+  if (gone.length + 1 <= tolerated) return undefined;
+  const who = gone.map((m) => `${m.name ?? m.id} (${m.ips[0] ?? "?"})`).join(", ");
+  return `the MDM cluster would lose its majority: ${who} ${gone.length > 1 ? "are" : "is"} already away`;
+}
+
 /** The `maintenance` plan: per node, enter (and once it may leave, exit), in that order. */
 export function buildMaintenancePlan(
   nodes: readonly NodeMaintenance[],
@@ -233,6 +256,9 @@ export class ScaleioMaintenance {
       if (n?.want === "in") {
         const s = this.stepStatus(`enter/${agentId}`);
         if (s.status === "COMPLETE") return "accept";
+        // A node with nothing to move (no SDS, not the master) may go as soon as it is counted.
+        const o = this.host.observer.latest;
+        if (o && !sdsOf(o, n.ip) && !masterOn(o, n.ip)) return "accept";
         return {
           decline: `entering maintenance${s.message ? `: ${s.message}` : ` (step ${s.status?.toLowerCase() ?? "pending"})`}`,
         };
@@ -241,6 +267,7 @@ export class ScaleioMaintenance {
       if (r.kind === "nothing") return "accept";
       if (r.kind === "refused") return { decline: r.reason };
       await this.record(agentId, "mesos", window);
+      if (r.instant) return "accept";
       return { decline: `entering maintenance: ${r.what}` };
     });
   }
@@ -299,17 +326,31 @@ export class ScaleioMaintenance {
   ):
     | { kind: "nothing"; reason: string }
     | { kind: "refused"; reason: string }
-    | { kind: "go"; what: string } {
+    | { kind: "go"; what: string; instant?: boolean } {
     const agent = this.host.agents.get(agentId);
     const o = this.host.observer.latest;
     if (!agent) return { kind: "nothing", reason: "unknown to the framework" };
     if (!o) return { kind: "refused", reason: "the cluster has not been observed yet" };
     const sds = sdsOf(o, agent.ip);
     const master = masterOn(o, agent.ip);
-    if (!sds && !master) return { kind: "nothing", reason: "no SDS and no MDM master on it" };
     if (sds && !isIn(sds)) {
       const why = enterRefusal(o, this.host.observer.findings, sds, this.entering(o, agentId));
       if (why) return { kind: "refused", reason: why };
+    }
+    const away = [...this.nodes.values()]
+      .filter((n) => n.want === "in" && n.agentId !== agentId)
+      .map((n) => n.ip);
+    const quorum = mdmRefusal(o, agent.ip, away);
+    if (quorum) return { kind: "refused", reason: quorum };
+    const member = o.mdm.members.find((m) => m.role !== "standby" && m.ips.includes(agent.ip));
+    if (!sds && !master) {
+      if (!member) return { kind: "nothing", reason: "no SDS and no MDM member on it" };
+      // Nothing to move, but it is counted as away (another member's node then waits).
+      return {
+        kind: "go",
+        what: `MDM ${member.role} ${member.name ?? member.id} goes away (no SDS)`,
+        instant: true,
+      };
     }
     const pd = sds ? domainName(o, sds.protectionDomainId) : undefined;
     const what = [

@@ -22,6 +22,7 @@ import {
   MaintenanceRefused,
   ScaleioMaintenance,
   enterRefusal,
+  mdmRefusal,
 } from "../../../../../src/platforms/scaleio/lifecycle/maintenance.js";
 import { silentLogger } from "../../../../../src/mesos/logger.js";
 import { waitUntil, withDeadline } from "../../../../support/wait.js";
@@ -76,9 +77,11 @@ class Cluster {
   sds = [1, 2, 3, 4].map((n) => sds(n));
   pools = [pool()];
   master = "10.0.0.1";
+  mdmIps = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+  mdmDown = new Set<string>();
   calls: string[] = [];
   cluster(): ObservedCluster {
-    const ips = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+    const ips = this.mdmIps;
     return {
       at: Date.now(),
       startedAt: Date.now(),
@@ -93,7 +96,7 @@ class Cluster {
           name: `mdm${i + 1}`,
           ips: [ip],
           role: ip === this.master ? "master" : i === 2 ? "tieBreaker" : "slave",
-          status: "Normal",
+          status: this.mdmDown.has(ip) ? "Disconnected" : "Normal",
         })),
       },
       capacityAlertThresholds: { high: 80, critical: 90 },
@@ -333,4 +336,35 @@ test("the wishes and the plan survive a restart; the exit waits for the machine 
   await waitUntil(() => again.c.calls.includes("exit sds4"), { what: "exit" });
   again.c.pools[0]!.rebuildRemainingKb = 0;
   await withDeadline(stepDone(again.engine, "exit/agent4"), 5000, "exit done");
+});
+
+test("the MDM cluster keeps its majority: a member's node is refused while another member is away; a tie-breaker without SDS is accepted at once and counted", async () => {
+  const c = new Cluster();
+  c.mdmDown.add("10.0.0.2");
+  assert.equal(
+    mdmRefusal(c.cluster(), "10.0.0.1"),
+    "the MDM cluster would lose its majority: mdm2 (10.0.0.2) is already away",
+  );
+  assert.equal(mdmRefusal(c.cluster(), "10.0.0.4"), undefined, "no MDM member there");
+  c.mdmDown.clear();
+  assert.equal(mdmRefusal(c.cluster(), "10.0.0.1"), undefined);
+  // Five members take two away.
+  c.mdmIps = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.5", "10.0.0.6"];
+  c.mdmDown.add("10.0.0.2");
+  assert.equal(mdmRefusal(c.cluster(), "10.0.0.1"), undefined);
+  assert.match(mdmRefusal(c.cluster(), "10.0.0.1", ["10.0.0.3"]) ?? "", /lose its majority/);
+
+  const t = new Cluster();
+  t.mdmIps = ["10.0.0.1", "10.0.0.2", "10.0.0.5"];
+  const { m } = await setup(undefined, t);
+  assert.equal(await m.onInverseOffer("agent5", window), "accept", "a tie-breaker, no SDS");
+  assert.equal(await m.onInverseOffer("agent5", window), "accept");
+  assert.deepEqual(await m.onInverseOffer("agent2", window), {
+    decline: "the MDM cluster would lose its majority: mdm3 (10.0.0.5) is already away",
+  });
+  // A node without any MDM member is not held by it.
+  assert.match(
+    ((await m.onInverseOffer("agent4", window)) as { decline: string }).decline,
+    /^entering maintenance: SDS sds4/,
+  );
 });
