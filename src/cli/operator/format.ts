@@ -73,7 +73,8 @@ export function formatNodes(nodes: NodeView[]): string {
         n.devices.map((d) => d.path).join(",") || "-",
         formatVersions(n.versions),
         `${done}/${n.steps.length}`,
-        state,
+        // Out for good: no longer on-boarded, whatever its agent does.
+        n.decommission?.state === "decommissioned" ? "decommissioned" : state,
         n.lastError ?? "",
       ];
     }),
