@@ -18,7 +18,16 @@ function nodeCard(node) {
     h(
       "article",
       { "aria-label": `Agent ${title}` },
-      h("h4", {}, title, node.lost ? h("span", { class: "badge lost", text: "lost" }) : null),
+      h(
+        "h4",
+        {},
+        title,
+        node.lost ? h("span", { class: "badge lost", text: "lost" }) : null,
+        // Out (or on its way out) for good: not on-boarded again until recommissioned.
+        node.decommission
+          ? h("span", { class: "badge decommission", text: node.decommission.state })
+          : null,
+      ),
       idText(node.agentId, "p", { class: "muted mono agent-id" }),
       h(
         "ul",
