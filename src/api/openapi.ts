@@ -624,6 +624,45 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      "/v1/nodes/{agentId}/replace": {
+        post: {
+          summary:
+            "Replace a lost or failing node: its MDM member moves to an agent chosen by the placement rules (install, standby, replace_cluster_mdm, old standby removed, SDCs and gateway pointed at the new managers) and an SDS on a lost agent is removed once its data is rebuilt elsewhere; the work is the `replace` plan",
+          security: auth,
+          parameters: [agentParam],
+          requestBody: body(
+            {
+              type: "object",
+              additionalProperties: false,
+              properties: {
+                force: {
+                  type: "boolean",
+                  description: "replace a node that is neither lost nor failing",
+                },
+              },
+            },
+            false,
+          ),
+          responses: {
+            "202": json({
+              type: "object",
+              required: ["plan", "message"],
+              properties: {
+                plan: { type: "string" },
+                message: { type: "string" },
+                replacement: { type: "string", description: "the agent taking over, if any" },
+              },
+            }),
+            "400": err("a body other than {force?: boolean}"),
+            "401": err("missing or wrong bearer token"),
+            "404": err("unknown agent"),
+            "409": err(
+              "refused, with the reason and a code: AGENT_HEALTHY (neither lost nor failing, no force), NO_ELIGIBLE_AGENT, NO_QUORUM, REPLACE_IN_PROGRESS, NOTHING_TO_REPLACE or NOT_PROVISIONED",
+            ),
+            "501": err("the platform cannot replace nodes"),
+          },
+        },
+      },
       "/v1/plans": {
         get: {
           summary: "All plans",

@@ -18,6 +18,7 @@ import { openApiDocument } from "./openapi.js";
 import { eventRoutes } from "./routes/events.js";
 import { executorRoutes, type ExecutorRouteOptions } from "./routes/executor.js";
 import { nodeRoutes } from "./routes/nodes.js";
+import { replaceRoutes } from "./routes/replace.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
 import { decommissionRoutes } from "./routes/decommission.js";
 import { healthRoutes } from "./routes/health.js";
@@ -144,6 +145,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   if (opts.operator) {
     const view = opts.operator;
     nodeRoutes(app, view, { read, write });
+    replaceRoutes(app, view, { write });
     maintenanceRoutes(app, view, { write });
     decommissionRoutes(app, view, { write });
     healthRoutes(app, view, { read });

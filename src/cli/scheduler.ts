@@ -398,6 +398,13 @@ export async function startScheduler(
       ...(capacity ? { capacity } : {}),
       backoff: new RepairBackoff({ initialMs: config.health.repairBackoffInitialMs }),
     },
+    // Lost or failing nodes replaced on request, and lost MDM agents after --mdm-replace-after.
+    replace: {
+      removeSds: async (id) => {
+        await client().removeSds(id);
+      },
+      ...(sc.mdmReplaceAfter !== undefined ? { mdmReplaceAfterMs: sc.mdmReplaceAfter } : {}),
+    },
     maintenance: gatewayMaintenance(client),
     // Data nodes taken out for good (POST /v1/nodes/{agentId}/decommission).
     decommission: {

@@ -118,6 +118,13 @@ export interface Platform {
   /** Plans a rolling upgrade of the cluster's software to a version (the `upgrade` plan);
    *  rejects with a 4xx `statusCode` and a stable `code` when refused (e.g. a downgrade). */
   upgrade?(request: { version: string; canary?: number }): Promise<void>;
+  /** Moves a lost or failing node's roles to other agents (`POST /v1/nodes/{agentId}/replace`):
+   *  the plan that does it, what it does, the agent taking over (if any); rejects with a 4xx
+   *  `statusCode` and a stable `code` when refused. */
+  replaceNode?(
+    agentId: string,
+    opts: { force?: boolean },
+  ): Promise<{ plan: string; message: string; replacement?: string }>;
   /** A message an executor sent (Mesos MESSAGE), e.g. its host's devices. */
   onExecutorMessage?(agentId: string, data: Buffer): void;
   /** The platform's observation of its cluster and the conditions it finds there. */

@@ -320,6 +320,12 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "module (mesos-module-dvdi) or docker-volume (Mesos >= 1.0 built-in isolator)",
   },
+  "mdm-replace-after": {
+    path: ["scaleio", "mdmReplaceAfter"],
+    kind: "string",
+    description:
+      "replace an MDM member whose agent has been lost this long, e.g. 10m (default: never on its own)",
+  },
   "isolator-restart-agent": {
     path: ["scaleio", "isolatorRestartAgent"],
     kind: "boolean",

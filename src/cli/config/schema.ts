@@ -3,6 +3,7 @@
 // loaded separately into Secret objects).
 import { z } from "zod";
 import { DEFAULT_HTTP_LIMITS as HTTP } from "../../api/http-limits.js";
+import { durationMs } from "./duration.js";
 
 const hostOrIp = z
   .string()
@@ -179,6 +180,8 @@ export const configSchema = z
         isolatorMode: z.enum(["module", "docker-volume"]).optional(),
         /** Restart (after draining) an agent whose isolator configuration changed. Off by default. */
         isolatorRestartAgent: z.boolean().default(false),
+        /** Replace an MDM member whose agent has been lost this long (ms; none: never on its own). */
+        mdmReplaceAfter: durationMs(1_000, 7 * 86_400_000).optional(),
         /** A configured (newer) package version's upgrade pauses after this many SDSs. */
         upgradeCanary: z.number().int().min(0).max(10_000).default(0),
       })

@@ -246,6 +246,46 @@ export function registerOperatorCommands(program: Command): void {
   );
 
   withConnection(
+    node
+      .command("replace <agentId>")
+      .description(
+        "replace a lost or failing node: its MDM member on a new agent, its SDS removed once rebuilt elsewhere",
+      )
+      .option("--force", "replace a node that is neither lost nor failing"),
+  ).action(
+    run(async (c, o, agentId: string) => {
+      const f = o as Common & { force?: boolean };
+      const r = await c.post<{ plan: string; message: string; replacement?: string }>(
+        `/v1/nodes/${enc(agentId)}/replace`,
+        f.force ? { force: true } : {},
+      );
+      return { text: `${r.message} (plan ${r.plan})`, json: r };
+    }),
+  );
+
+  withConnection(
+    program
+      .command("uninstall")
+      .description(
+        "remove the framework and what it deployed (the `teardown` plan), then leave Mesos and delete its state",
+      )
+      .requiredOption("--confirm <name>", "the framework's name, as confirmation")
+      .option("--destroy-data", "also remove the volumes (their data is lost)"),
+  ).action(
+    run(async (c, o) => {
+      const f = o as Common & { confirm: string; destroyData?: boolean };
+      const r = await c.post<{ planId: string; destroyData: boolean }>("/v1/uninstall", {
+        confirm: f.confirm,
+        ...(f.destroyData ? { destroyData: true } : {}),
+      });
+      return {
+        text: `uninstall started${r.destroyData ? " (volumes are destroyed)" : ""}: follow it with \`plan show ${r.planId}\`; the scheduler exits once it is done`,
+        json: r,
+      };
+    }),
+  );
+
+  withConnection(
     program
       .command("events")
       .description("recent events; with --follow, stream them as they happen")

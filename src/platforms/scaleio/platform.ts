@@ -32,6 +32,8 @@ import { LatestWriter } from "../../store/latest-writer.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
 import type { PlatformHealth } from "../../framework/health/monitor.js";
 import { ClusterHealth, type ClusterHealthOptions } from "./cluster-health.js";
+import { describeJob, NodeReplacer, REPLACE_PLAN } from "./lifecycle/replace.js";
+import { AutoMdmReplace } from "./lifecycle/auto-replace.js";
 import {
   TEARDOWN_PLAN,
   buildTeardownPlan,
@@ -92,6 +94,9 @@ export interface ScaleIOPlatformOptions {
   agentRestart?: AgentRestartOptions;
   /** Observation, health conditions and repairs (none: the cluster is only summarised). */
   health?: Omit<ClusterHealthOptions, "provisioned">;
+  /** Replacing lost or failing nodes (needs `health`): the gateway's removeSds, and after how
+   *  long a lost MDM agent is replaced on its own (none: only on request). */
+  replace?: { removeSds(sdsId: string): Promise<void>; mdmReplaceAfterMs?: number };
   /** Uninstall: the cluster-side removals (none: uninstall is refused). */
   teardown?: TeardownClusterOps;
   /** Decommissioning data nodes: the gateway (none: decommission is refused). */
@@ -108,6 +113,8 @@ export interface ScaleIOPlatformOptions {
 
 const PLACEMENT_KEY = "scaleio/placement";
 const FACTS_KEY = "scaleio/facts";
+/** Agents the layout forgot once their node was replaced (their SDS removed). */
+const RETIRED_KEY = "scaleio/retired";
 /**
  * Written by versions before step fingerprints: the domains last given to `storage/domains`
  * and the agents whose new devices had still to join their SDS. Read once after an upgrade
@@ -155,6 +162,10 @@ export class ScaleIOPlatform implements Platform {
   /** Spare the policy wants for pools the operator left without a value. */
   private spareNeeded: ReadonlyMap<string, number> = new Map();
   private clusterHealth: ClusterHealth | undefined;
+  /** Replacement of lost or failing nodes (the `replace` plan), and its automatic trigger. */
+  private replacer: NodeReplacer | undefined;
+  private autoReplace: AutoMdmReplace | undefined;
+  private retired = new Set<string>();
   /** The uninstall request and the packages the framework installed. */
   private teardown: TeardownRecords | undefined;
   /** Nodes decommissioned or on their way out: left out of the deploy plan. */
@@ -186,6 +197,7 @@ export class ScaleIOPlatform implements Platform {
       await this.upgrades.load();
     }
     this.placement = await ctx.store.get<MdmMember[]>(PLACEMENT_KEY);
+    this.retired = new Set((await ctx.store.get<string[]>(RETIRED_KEY)) ?? []);
     this.teardown = new TeardownRecords(ctx.store, (err) =>
       ctx.logger.warn({ err: err.message }, "record of installed packages not saved"),
     );
@@ -220,6 +232,7 @@ export class ScaleIOPlatform implements Platform {
       }
     }
     await this.upgrades?.onStart();
+    if (this.clusterHealth && this.opts.replace) await this.startReplace(ctx, this.opts.replace);
   }
 
   private newUpgrades(
@@ -257,6 +270,7 @@ export class ScaleIOPlatform implements Platform {
   }
 
   async stop(): Promise<void> {
+    this.autoReplace?.stop();
     await this.clusterHealth?.stop();
     await this.recomputer.settled();
   }
@@ -392,7 +406,12 @@ export class ScaleIOPlatform implements Platform {
       .map((n) => ({ agentId: n.agentId, problems: n.problems }));
     for (const p of this.agentProblems)
       this.ctx.logger.warn({ agentId: p.agentId, problems: p.problems }, "agent storage left out");
-    const addresses = new Map(this.ctx.agents.all().map((a) => [a.agentId, a.ip]));
+    const addresses = new Map(
+      this.ctx.agents
+        .all()
+        .filter((a) => !this.retired.has(a.agentId))
+        .map((a) => [a.agentId, a.ip]),
+    );
     const ipOf = (id: string) => addresses.get(id) ?? id;
     const plan = buildDeployPlan(
       {
@@ -601,6 +620,68 @@ export class ScaleIOPlatform implements Platform {
         new MaintenanceRefused(409, "MAINTENANCE_REFUSED", "maintenance needs cluster observation"),
       );
     return this.maintenance.setMaintenance(agentId, enter);
+  }
+
+  // ---- replacement -----------------------------------------------------------------------
+
+  private async startReplace(
+    ctx: PlatformContext,
+    o: NonNullable<ScaleIOPlatformOptions["replace"]>,
+  ): Promise<void> {
+    const mode = this.opts.mode;
+    this.replacer = new NodeReplacer({
+      engine: ctx.engine,
+      agents: ctx.agents,
+      store: ctx.store,
+      logger: ctx.logger,
+      ...(ctx.notify ? { notify: ctx.notify } : {}),
+      runNode: (agentId, kind, params, sctx, opts) =>
+        ctx.runNode(agentId, kind, params, sctx, opts),
+      ...("provision" in mode ? { provision: { need: mode.provision.need } } : {}),
+      placement: () => this.placement,
+      savePlacement: async (members) => {
+        await ctx.store.set(PLACEMENT_KEY, members);
+        this.placement = members;
+        await this.recompute();
+      },
+      forget: async (agentId) => {
+        this.retired.add(agentId);
+        await ctx.store.set(RETIRED_KEY, [...this.retired]);
+        await this.recompute();
+      },
+      facts: (agentId) => this.facts.get(agentId),
+      toFacts: (a) => this.toFacts(a),
+      retired: (agentId) => this.retired.has(agentId),
+      packageUrl: (fmt, c) => this.opts.packageUrl(fmt, c),
+      observer: this.clusterHealth!.observer,
+      removeSds: (id) => o.removeSds(id),
+    });
+    await this.replacer.start();
+    if (o.mdmReplaceAfterMs !== undefined && "provision" in mode) {
+      this.autoReplace = new AutoMdmReplace({
+        afterMs: o.mdmReplaceAfterMs,
+        agents: ctx.agents,
+        placement: () => this.placement,
+        replacer: this.replacer,
+        logger: ctx.logger,
+        ...(ctx.notify ? { notify: ctx.notify } : {}),
+      });
+      this.autoReplace.start();
+    }
+  }
+
+  /**
+   * Replaces a lost or failing node (the `replace` plan): its MDM member on a new agent, its
+   * SDS removed once rebuilt elsewhere. Rejects with a ReplaceError (404/409, stable code).
+   */
+  async replaceNode(
+    agentId: string,
+    opts: { force?: boolean } = {},
+  ): Promise<{ plan: string; message: string; replacement?: string }> {
+    if (!this.replacer) throw new Error("node replacement is not configured");
+    await this.recomputer.settled();
+    const job = await this.replacer.request(agentId, opts);
+    return { plan: REPLACE_PLAN, ...describeJob(job) };
   }
 
   // ---- decommission ----------------------------------------------------------------------

@@ -7,6 +7,8 @@ import { installPackage, installPackages } from "./install-package.js";
 import { installedVersions } from "./installed-versions.js";
 import { isolatorConfig } from "./isolator-config.js";
 import { mdmCluster } from "./mdm-cluster.js";
+import { gatewayMdms, sdcMdms } from "./mdm-addresses.js";
+import { mdmReplace } from "./mdm-replace.js";
 import { removeConsumerConfig } from "./remove-consumer-config.js";
 import { installPrerequisites } from "./prerequisites.js";
 import { removePackages } from "./remove-packages.js";
@@ -21,6 +23,9 @@ export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   installPackage,
   installPackages,
   mdmCluster,
+  mdmReplace,
+  sdcMdms,
+  gatewayMdms,
   configureSdc,
   rexrayConfig,
   isolatorConfig,

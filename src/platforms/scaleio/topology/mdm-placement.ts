@@ -168,3 +168,99 @@ export function placeMdms(input: PlacementInput): PlacementResult {
   members.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
   return { ok: true, placement: { members, warnings } };
 }
+
+export interface ReplacementInput {
+  /** Agents that may take the place (the caller leaves out lost and retired ones). */
+  agents: AgentFacts[];
+  /** The placement as it stands. */
+  members: MdmMember[];
+  /** The agent whose member is replaced. */
+  failedAgentId: string;
+  need: PlacementInput["need"];
+}
+
+export type ReplacementResult =
+  | {
+      ok: true;
+      /** The placement once the replacement is done. */
+      members: MdmMember[];
+      failed: MdmMember;
+      added: MdmMember;
+      warnings: string[];
+    }
+  | { ok: false; reason: string };
+
+/**
+ * A new agent for one member, by the first placement's rules: not already a member, not
+ * pinned away from this kind of member (a `data`/`none` persona, or a persona of the other
+ * kind), with the resources an MDM needs, in a failure domain no remaining member uses when
+ * one exists; agents pinned to this kind first. A lost primary's place as primary goes to a
+ * remaining manager (the slave has taken over as master); the new agent joins as secondary.
+ * The new member gets a name no current member has (the failed one keeps its own until removed).
+ */
+export function placeReplacement(input: ReplacementInput): ReplacementResult {
+  const failed = input.members.find((m) => m.agentId === input.failedAgentId);
+  if (!failed) return { ok: false, reason: `agent ${input.failedAgentId} holds no MDM member` };
+  const tb = failed.role === "tiebreaker";
+  const rest = input.members.filter((m) => m !== failed);
+  const memberIds = new Set(input.members.map((m) => m.agentId));
+  const byId = new Map(input.agents.map((a) => [a.agentId, a]));
+  const domainKey = (a: AgentFacts) => failureDomainOf(a) ?? `agent:${a.agentId}`;
+  const used = new Set(
+    rest.flatMap((m) => {
+      const a = byId.get(m.agentId);
+      return a ? [domainKey(a)] : [];
+    }),
+  );
+  const kindOf = (a: AgentFacts): "manager" | "tiebreaker" | "none" | undefined => {
+    const p = personaOf(a);
+    if (p === undefined) return undefined;
+    if (p === "data" || p === "none") return "none";
+    return p === "tb" || p === "tiebreaker" ? "tiebreaker" : "manager";
+  };
+  const want = tb ? "tiebreaker" : "manager";
+  const candidates = input.agents
+    .filter((a) => !memberIds.has(a.agentId) && fits(a, input.need))
+    .filter((a) => {
+      const k = kindOf(a);
+      return k === undefined || k === want;
+    })
+    .sort(
+      (a, b) =>
+        Number(kindOf(b) === want) - Number(kindOf(a) === want) ||
+        b.resources.cpus - a.resources.cpus ||
+        b.resources.memMb - a.resources.memMb ||
+        a.hostname.localeCompare(b.hostname) ||
+        a.agentId.localeCompare(b.agentId),
+    );
+  if (candidates.length === 0) {
+    return {
+      ok: false,
+      reason: `no agent can take ${failed.name}'s place: a new ${want} needs an agent that is no MDM member yet, not pinned elsewhere by ${PERSONA_ATTRIBUTE}, with at least ${input.need.cpus} CPUs and ${input.need.memMb} MB free`,
+    };
+  }
+  const fresh = candidates.find((a) => !used.has(domainKey(a)));
+  const pick = fresh ?? candidates[0]!;
+  const prefix = tb ? "tb" : "mdm";
+  const names = new Set(input.members.map((m) => m.name));
+  let n = 1;
+  while (names.has(`${prefix}${n}`)) n++;
+  const warnings = fresh
+    ? []
+    : [
+        `${prefix}${n} on ${pick.hostname} shares failure domain ${failureDomainOf(pick) ?? "(none)"} with another MDM: not enough failure domains`,
+      ];
+  let role: MdmRole = failed.role;
+  const members = rest.map((m) => ({ ...m }));
+  if (failed.role === "primary") {
+    // The slave became master when the primary was lost: it is the primary from now on.
+    const heir = members.find((m) => m.role === "secondary");
+    if (heir) heir.role = "primary";
+    role = "secondary";
+  }
+  const added: MdmMember = { role, name: `${prefix}${n}`, agentId: pick.agentId };
+  members.push(added);
+  const rank: Record<MdmRole, number> = { primary: 0, secondary: 1, tiebreaker: 2 };
+  members.sort((a, b) => rank[a.role] - rank[b.role] || a.name.localeCompare(b.name));
+  return { ok: true, members, failed, added, warnings };
+}

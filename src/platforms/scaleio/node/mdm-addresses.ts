@@ -1,0 +1,74 @@
+// After an MDM was replaced, the components that name the managers by address follow (reference
+// 6.7 step 5): scaleio.sdc-mdms points the SDC driver at the new set (drv_cfg --mod_mdm_ip
+// online, persisted in drv_cfg.txt), scaleio.gateway-mdms rewrites the gateway's
+// mdm.ip.addresses and restarts it. Both compare first and change nothing when it is right.
+import { z } from "zod";
+import { defineHandler, StepError } from "../../../framework/node-task/handler.js";
+import { ipSchema, tail } from "./common.js";
+import { parseQueryMdms } from "./configure-sdc.js";
+
+const DRV_CFG_TXT = "/bin/emc/scaleio/drv_cfg.txt";
+export const GATEWAY_PROPERTIES =
+  "/opt/emc/scaleio/gateway/webapps/ROOT/WEB-INF/classes/gatewayUser.properties";
+
+const mdmIpsParams = z.object({ mdmIps: z.array(ipSchema).min(1).max(5) }).strict();
+
+const sameSet = (a: string[], b: string[]) =>
+  a.length === b.length && [...a].sort().join(",") === [...b].sort().join(",");
+
+export const sdcMdms = defineHandler({
+  kind: "scaleio.sdc-mdms",
+  params: mdmIpsParams,
+  async run(p, ctx) {
+    const drvCfg = await ctx.host.drvCfgCommand();
+    const opts = { check: false, timeoutMs: 30_000, signal: ctx.signal };
+    const q = await ctx.host.run(drvCfg, ["--query_mdms"], opts);
+    if (q.exitCode !== 0)
+      throw new StepError(`the SDC driver does not answer: ${tail(q.stderr || q.stdout)}`);
+    const known = parseQueryMdms(q.stdout);
+    if (sameSet(known, p.mdmIps)) return { mdmIps: known, changed: false };
+    ctx.progress(`pointing the SDC at ${p.mdmIps.join(",")} (was ${known.join(",") || "none"})`);
+    // --mod_mdm_ip names the cluster by an address the driver knows; without one, add it.
+    const args =
+      known.length > 0
+        ? ["--mod_mdm_ip", "--ip", known[0]!, "--new_mdm_ip", p.mdmIps.join(",")]
+        : ["--add_mdm", "--ip", p.mdmIps.join(",")];
+    const r = await ctx.host.run(drvCfg, [...args, "--file", DRV_CFG_TXT], opts);
+    if (r.exitCode !== 0)
+      throw new StepError(`drv_cfg ${args[0]} failed: ${tail(r.stderr || r.stdout)}`);
+    return { mdmIps: p.mdmIps, previous: known, changed: true };
+  },
+});
+
+/** The properties text with `mdm.ip.addresses` set (added when missing). */
+export function withMdmAddresses(text: string, ips: string[]): string {
+  const line = `mdm.ip.addresses=${ips.join(",")}`;
+  const lines = text.split("\n");
+  const i = lines.findIndex((l) => /^\s*mdm\.ip\.addresses\s*=/.test(l));
+  if (i >= 0) lines[i] = line;
+  else lines.splice(text.endsWith("\n") ? lines.length - 1 : lines.length, 0, line);
+  return lines.join("\n");
+}
+
+export const gatewayMdms = defineHandler({
+  kind: "scaleio.gateway-mdms",
+  params: mdmIpsParams,
+  async run(p, ctx) {
+    const text = await ctx.host.root.readText(GATEWAY_PROPERTIES);
+    if (text === undefined)
+      throw new StepError(`no gateway configuration here (${GATEWAY_PROPERTIES})`);
+    const next = withMdmAddresses(text, p.mdmIps);
+    if (next === text) return { mdmIps: p.mdmIps, changed: false };
+    ctx.progress(`setting the gateway's MDM addresses to ${p.mdmIps.join(",")}`);
+    await ctx.host.root.writeAtomic(GATEWAY_PROPERTIES, next, { mode: 0o600 });
+    // The gateway reads its properties at start (reference 2.6).
+    const r = await ctx.host.run("service", ["scaleio-gateway", "restart"], {
+      check: false,
+      timeoutMs: 120_000,
+      signal: ctx.signal,
+    });
+    if (r.exitCode !== 0)
+      throw new StepError(`service scaleio-gateway restart failed: ${tail(r.stderr || r.stdout)}`);
+    return { mdmIps: p.mdmIps, changed: true };
+  },
+});
