@@ -79,6 +79,12 @@ export interface MaintenanceHost {
   gateway: MaintenanceGateway;
   /** How long a step waits for the cluster to show a change (default 120 s). */
   settleTimeoutMs?: number;
+  /**
+   * How long before a Mesos window starts its SDS enters maintenance (default 10 min): in
+   * maintenance, new writes have one copy, so the SDS goes no earlier than it must.
+   */
+  leadMs?: number;
+  now?: () => number;
 }
 
 /** A refused request: the API answers it with this status and the reason. */
@@ -266,6 +272,11 @@ export class ScaleioMaintenance {
       const r = this.decideEnter(agentId);
       if (r.kind === "nothing") return "accept";
       if (r.kind === "refused") return { decline: r.reason };
+      const from = window.startMs - (this.host.leadMs ?? 600_000);
+      if (!r.instant && (this.host.now?.() ?? Date.now()) < from)
+        return {
+          decline: `the window starts at ${new Date(window.startMs).toISOString()}: ${r.what} from ${new Date(from).toISOString()}`,
+        };
       await this.record(agentId, "mesos", window);
       if (r.instant) return "accept";
       return { decline: `entering maintenance: ${r.what}` };

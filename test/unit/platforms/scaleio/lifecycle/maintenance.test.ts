@@ -368,3 +368,23 @@ test("the MDM cluster keeps its majority: a member's node is refused while anoth
     /^entering maintenance: SDS sds4/,
   );
 });
+
+test("a window that starts later: the SDS enters maintenance only shortly before it (writes have one copy meanwhile)", async () => {
+  const { m, c } = await setup();
+  const start = Date.now() + 3_600_000;
+  const later = await m.onInverseOffer("agent4", { startMs: start });
+  assert.match(
+    (later as { decline: string }).decline,
+    new RegExp(
+      `^the window starts at ${new Date(start).toISOString()}: SDS sds4 of PD default enters instant maintenance mode from ${new Date(start - 600_000).toISOString()}$`,
+    ),
+  );
+  assert.deepEqual(m.records, [], "nothing recorded, nothing entered");
+  assert.deepEqual(c.calls, []);
+  assert.match(
+    ((await m.onInverseOffer("agent4", { startMs: Date.now() + 300_000 })) as { decline: string })
+      .decline,
+    /^entering maintenance/,
+    "within the lead time",
+  );
+});
