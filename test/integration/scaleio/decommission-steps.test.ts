@@ -45,11 +45,7 @@ function ticking(env: Env): GatewayClient {
   });
 }
 
-function ports(
-  env: Env,
-  client: GatewayClient,
-  node: DecommissionPorts["node"],
-): DecommissionPorts {
+function ports(client: GatewayClient, node: DecommissionPorts["node"]): DecommissionPorts {
   return {
     gateway: () => client,
     system: { name: "scaleio" },
