@@ -439,7 +439,9 @@ export class ScaleioMaintenance {
   /** Mastership away (when master), then the SDS into maintenance, seen so. Idempotent. */
   private async enter(agentId: string, ctx: StepContext): Promise<void> {
     const n = this.nodes.get(agentId);
-    if (!n) return;
+    // Asked out meanwhile: nothing to enter (the exit step follows this one).
+    const wanted = () => this.nodes.get(agentId)?.want === "in";
+    if (!n || !wanted()) return;
     let o = await this.current(ctx);
     const master = masterOn(o, n.ip);
     if (master) {
@@ -464,7 +466,12 @@ export class ScaleioMaintenance {
       await this.until(
         (x, f) => {
           const s = sdsOf(x, n.ip);
-          return !s || isIn(s) || enterRefusal(x, f, s, this.entering(x, agentId)) === undefined;
+          return (
+            !wanted() ||
+            !s ||
+            isIn(s) ||
+            enterRefusal(x, f, s, this.entering(x, agentId)) === undefined
+          );
         },
         `SDS ${sdsName(sds)} free to enter maintenance`,
         ctx,
@@ -476,6 +483,7 @@ export class ScaleioMaintenance {
         // A gate may hold for long (a rebuild): the step keeps waiting, saying why.
         24 * 3600_000,
       );
+      if (!wanted()) return;
       ctx.progress(`SDS ${sdsName(sds)} enters instant maintenance mode`);
       await this.host.gateway.enterMaintenance(sds.id);
       await this.until(

@@ -388,3 +388,26 @@ test("a window that starts later: the SDS enters maintenance only shortly before
     "within the lead time",
   );
 });
+
+test("asked out while still waiting to enter: the SDS never enters, the node is back at once", async () => {
+  const { m, engine, c, observer } = await setup();
+  c.pools[0]!.degradedKb = 1024;
+  observer.look();
+  await assert.rejects(m.setMaintenance("agent4", true), /degraded/);
+  c.pools[0]!.degradedKb = 0;
+  observer.look();
+  assert.equal((await m.setMaintenance("agent4", true)).state, "entering");
+  // The domain changes before the step acts: another SDS goes down, the step waits.
+  c.sds[0]!.connected = false;
+  observer.look();
+  await waitUntil(
+    () =>
+      /waiting: SDS sds1 of PD default is disconnected/.test(
+        engine.progressOf(MAINTENANCE_PLAN_ID, "enter/agent4")?.message ?? "",
+      ),
+    { what: "the enter step waiting" },
+  );
+  assert.equal((await m.setMaintenance("agent4", false)).state, "exiting");
+  await stepDone(engine, "exit/agent4");
+  assert.deepEqual(c.calls, [], "never entered, so never exited");
+});
