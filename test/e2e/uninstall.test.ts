@@ -331,3 +331,61 @@ test(
     }
   },
 );
+
+test(
+  "killed in the middle of the teardown, a restarted scheduler finishes it",
+  { timeout: 300_000 },
+  async () => {
+    const env = await startDeployEnv({ agents: 3 });
+    envs.push(env);
+    const tokenFile = join(env.dir, "token");
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    const first = env.startScheduler(["--api-token-file", tokenFile]);
+    await waitForEvent(first, "step", {
+      timeoutMs: 180_000,
+      filter: (s: { plan: string; step: string; status: string }) =>
+        s.plan === "deploy" && s.step === "verify/cluster" && s.status === "COMPLETE",
+    });
+    const frameworkId = (await env.mesosState()).frameworkIds[0]!;
+    const sdsGone = waitForEvent(first, "step", {
+      timeoutMs: 120_000,
+      filter: (s: { plan: string; step: string; status: string }) =>
+        s.plan === "teardown" && s.step === "storage/sds" && s.status === "COMPLETE",
+    });
+    const accepted = await post(first.apiUrl()!, { confirm: "scaleio" });
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    await sdsGone;
+    await first.sigkill();
+    // Half done: the SDSs are gone, the MDM cluster and the packages are still there.
+    assert.equal(env.emulator.sys.sdss.size, 0);
+    assert.ok(env.emulator.sys.created);
+
+    const second = env.startScheduler(["--api-token-file", tokenFile]);
+    const code = await withDeadline(second.exited, 180_000, "the restarted scheduler to finish");
+    assert.equal(code, 0, second.stderr().slice(-3000));
+    // It carried on: steps done before the kill did not run again; the rest did.
+    const doneBefore = new Set(
+      first.steps
+        .filter((s) => s.plan === "teardown" && s.status === "COMPLETE")
+        .map((s) => s.step),
+    );
+    assert.ok(doneBefore.has("data/volumes") && doneBefore.has("storage/sds"));
+    const ranAfter = second.steps.filter(
+      (s) => s.plan === "teardown" && s.status === "IN_PROGRESS",
+    );
+    assert.deepEqual(
+      ranAfter.filter((s) => doneBefore.has(s.step)),
+      [],
+      "nothing finished before the kill ran again",
+    );
+    assert.ok(ranAfter.some((s) => s.step === "clients/sdcs"));
+    await assertNothingInMesos(env, frameworkId);
+    assert.deepEqual(
+      filesUnder(env.stateDir).filter((f) => f.endsWith(".json")),
+      [],
+    );
+    for (const h of env.cluster.agents.map((a) => a.host))
+      assert.deepEqual([...(env.emulator.sys.nodes.get(h)?.packages.keys() ?? [])], [], h);
+    assert.equal(env.emulator.sys.created, false);
+  },
+);
