@@ -77,15 +77,18 @@ function phaseSection(plan, phase) {
       statusBadge(phase.status),
       h("span", { class: "muted", text: `${phase.strategy}` }),
       progressBar(done, phase.steps.length, `Steps complete in phase ${phase.name}`),
+      // A finished phase has nothing left to hold: no pause offered (resume stays, if paused).
       phase.paused
         ? button("resume-phase", "Resume phase", `Resume phase ${phase.name}`, {
             plan: plan.id,
             phase: phase.id,
           })
-        : button("pause-phase", "Pause phase", `Pause phase ${phase.name}`, {
-            plan: plan.id,
-            phase: phase.id,
-          }),
+        : phase.status === "COMPLETE"
+          ? null
+          : button("pause-phase", "Pause phase", `Pause phase ${phase.name}`, {
+              plan: plan.id,
+              phase: phase.id,
+            }),
     ),
     h(
       "details",
