@@ -154,8 +154,9 @@ test("the SDC stays while a volume is mapped to it (the step names it); once unm
     const node: DecommissionPorts["node"] = async (_agentId, kind, params) => {
       nodeSteps.push(`${kind} ${JSON.stringify(params)}`);
       // What the executor's scaleio.remove-packages does to the emulated node.
-      for (const c of (params as { components: string[] }).components)
-        env.emu.sys.removePackage(t.ip, c as "sdc");
+      if (kind === "scaleio.remove-packages")
+        for (const c of (params as { components: string[] }).components)
+          env.emu.sys.removePackage(t.ip, c as "sdc");
       return {};
     };
     await assert.rejects(
@@ -169,7 +170,10 @@ test("the SDC stays while a volume is mapped to it (the step names it); once unm
 
     await env.client.unmapVolume(vol, sdc.id);
     await removeSdc(t, ports(env.client, node), ctx());
-    assert.deepEqual(nodeSteps, ['scaleio.remove-packages {"components":["sdc"]}']);
+    assert.deepEqual(nodeSteps, [
+      'scaleio.remove-packages {"components":["sdc"]}',
+      'scaleio.remove-consumer-config {"rexray":true}',
+    ]);
     assert.ok(!(await env.client.allSdcs()).some((c) => c.sdcIp === t.ip), "forgotten");
     assert.equal(env.emu.sys.nodes.get(t.ip)?.packages.has("sdc"), false);
 

@@ -303,6 +303,9 @@ export async function removeSdc(
       );
   }
   await ports.node(t.agentId, "scaleio.remove-packages", { components: ["sdc"] }, ctx);
+  // Without its SDC the node's REX-Ray cannot map a volume: its configuration goes too (the
+  // isolator's stays: taking it out needs an agent restart, the operator's call).
+  await ports.node(t.agentId, "scaleio.remove-consumer-config", { rexray: true }, ctx);
   // The MDM forgets an SDC that maps nothing once it disconnects; a real one may keep it listed.
   const still = (await client.allSdcs()).find((c) => c.sdcIp === t.ip);
   if (still) await client.call("POST", `/api/instances/Sdc::${still.id}/action/removeSdc`, {});

@@ -271,6 +271,7 @@ test("the SDC goes only when nothing is mapped to it; otherwise the step fails a
   await removeSdc(t, p, stepCtx());
   assert.deepEqual(nodeCalls, [
     { kind: "scaleio.remove-packages", params: { components: ["sdc"] } },
+    { kind: "scaleio.remove-consumer-config", params: { rexray: true } },
   ]);
   assert.deepEqual(gw.restCalls, ["POST /api/instances/Sdc::c4/action/removeSdc"]);
 });
