@@ -384,6 +384,7 @@ export async function startScheduler(
         client,
         system: { name: sc.clusterName, ...(sc.clusterId ? { id: sc.clusterId } : {}) },
         intervalMs: config.health.observeIntervalSeconds * 1000,
+        settleMs: config.health.observeSettleMs,
         checks: new ScaleioHealthChecks({
           capacityWarningPercent: config.health.capacityWarningPercent,
           capacityCriticalPercent: config.health.capacityCriticalPercent,

@@ -235,6 +235,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "ThinProvisioned (default) or ThickProvisioned volumes for REX-Ray",
   },
+  "observe-settle-ms": {
+    path: ["health", "observeSettleMs"],
+    kind: "int",
+    description: "ms a look asked for after a change waits, so a burst costs one (default 1000)",
+  },
   "observe-interval": {
     path: ["health", "observeIntervalSeconds"],
     kind: "number",

@@ -191,6 +191,8 @@ export const configSchema = z
     health: z
       .object({
         observeIntervalSeconds: z.number().min(1).max(3600).default(10),
+        /** A look asked for after a change waits this long, so a burst of asks costs one. */
+        observeSettleMs: z.number().int().min(0).max(60_000).default(1000),
         /** owned: repair what the framework provisioned; existing: an existing cluster too;
          *  off: report only. */
         repair: z.enum(["owned", "existing", "off"]).default("owned"),

@@ -71,6 +71,9 @@ export interface UpgradePorts {
   mappedVolumes(sdcIp: string): Promise<number>;
 }
 
+/** LIA and SDC upgrades at once at most (each is one node's, out of the data path). */
+export const PARALLEL_NODES = 128;
+
 /** The SDS phase left paused behind a canary (the operator resumes it). */
 export const CANARY_HOLD_PHASE = "sds";
 
@@ -194,8 +197,8 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
   phases.push({
     id: "versions",
     name: "Read installed versions",
+    // Reads only: every agent at once.
     strategy: "parallel",
-    maxParallel: 64,
     steps: input.agents.map((a) =>
       step(
         `versions/${a.agentId}`,
@@ -249,12 +252,12 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
     });
   }
 
-  // 3. LIA on every node (not in the data path: several at once, behind the gate).
+  // 3. LIA on every node (not in the data path: many at once, behind the gate).
   chain({
     id: "lia",
     name: "Upgrade LIA on every node",
     strategy: "parallel",
-    maxParallel: 32,
+    maxParallel: PARALLEL_NODES,
     steps: input.agents.map((a) =>
       step(
         `lia/${a.agentId}`,
@@ -361,34 +364,43 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
       `sds/${n.agentId}`,
       `SDS on ${a.hostname}`,
       async (ctx) => {
-        const o = await observeNow(ports.observer, ctx);
-        const sds = sdsAt(o, a.ip);
-        if (!sds) throw new Error(`no SDS at ${a.ip} in the cluster`);
         const current = ports.versionsOf(n.agentId).sds;
+        // One look decides: at the target already (nothing to do), in maintenance already
+        // (a run cut short: carry on), or else the gate: one fault unit of a protection
+        // domain at a time, never while the cluster is rebuilding or in a critical
+        // condition. This SDS's own findings do not hold it.
+        const own = `sds/${a.ip}`;
+        let seen: ObservedSds | undefined;
+        const why = (x: ObservedCluster, f: readonly ConditionFinding[]): string | undefined => {
+          const me = (seen = sdsAt(x, a.ip));
+          if (!me) return `no SDS at ${a.ip} in the cluster yet`;
+          if (inMaintenance(me) || atLeast(current, target)) return undefined;
+          const other = x.sds.find(
+            (s) =>
+              s.id !== me.id && s.protectionDomainId === me.protectionDomainId && inMaintenance(s),
+          );
+          if (other)
+            return `SDS ${other.name ?? other.ips[0]} of protection domain ${n.protectionDomain} is in maintenance`;
+          return gateReason(f, { ignore: (g) => g.object === own });
+        };
+        let waited: string | undefined;
+        await observedUntil(
+          ports.observer,
+          (x, f) => why(x, f) === undefined,
+          "the cluster ready for the next SDS",
+          ctx,
+          undefined,
+          (x, f) => {
+            const w = why(x, f);
+            if (w !== undefined && w !== waited) ctx.progress(`waiting: ${(waited = w)}`);
+          },
+        );
+        const sds = seen!;
         if (!inMaintenance(sds) && atLeast(current, target)) {
           ctx.progress(`sds already at ${current}`);
           return;
         }
         if (!inMaintenance(sds)) {
-          // One fault unit of a protection domain at a time, and never while the cluster is
-          // rebuilding or in a critical condition. This SDS's own findings do not hold it.
-          const own = `sds/${a.ip}`;
-          await waitUntilClear(
-            ports.observer,
-            ctx,
-            (x) => {
-              const other = x.sds.find(
-                (s) =>
-                  s.id !== sds.id &&
-                  s.protectionDomainId === sds.protectionDomainId &&
-                  inMaintenance(s),
-              );
-              return other
-                ? `SDS ${other.name ?? other.ips[0]} of protection domain ${n.protectionDomain} is in maintenance`
-                : undefined;
-            },
-            (f) => f.object === own,
-          );
           ctx.progress(`SDS ${sds.name ?? sds.id}: entering instant maintenance mode`);
           await ports.enterMaintenance(sds.id);
         }
@@ -433,8 +445,9 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
   chain({
     id: "sdc",
     name: "Upgrade the SDCs",
+    // A client only serves its own node, and only one without volumes is reloaded.
     strategy: "parallel",
-    maxParallel: 32,
+    maxParallel: PARALLEL_NODES,
     steps: input.agents.map((a) =>
       step(
         `sdc/${a.agentId}`,

@@ -9,6 +9,9 @@ import type { Component } from "../deploy-plan.js";
 import type { GatewayClient } from "../gateway/client.js";
 import { findSystem } from "../cluster/system.js";
 import { parsePackageFile } from "../node/common.js";
+import { EventEmitter } from "node:events";
+import type { ConditionFinding } from "../../../framework/health/types.js";
+import type { ObservedCluster } from "../observe/model.js";
 import type { ObservationSource } from "../observe/wait.js";
 import type { MdmMember } from "../topology/mdm-placement.js";
 import {
@@ -57,6 +60,41 @@ export function packageUrlAt(url: string, version: string): string {
   return `${url.slice(0, slash + 1)}${file.replace(parsed.version, version)}`;
 }
 
+/**
+ * The observer as the upgrade's steps share it: one listener on the observer whatever the
+ * number of steps waiting (LIA and SDC steps wait by the dozen).
+ */
+class SharedObservations implements ObservationSource {
+  private readonly fanout = new EventEmitter().setMaxListeners(0);
+  private readonly relay = (o: ObservedCluster, f: ConditionFinding[]) =>
+    this.fanout.emit("observed", o, f);
+  private attached = false;
+
+  constructor(private readonly source: ObservationSource) {}
+
+  on(event: "observed", fn: (o: ObservedCluster, f: ConditionFinding[]) => void): this {
+    this.fanout.on(event, fn);
+    if (!this.attached) {
+      this.attached = true;
+      this.source.on("observed", this.relay);
+    }
+    return this;
+  }
+
+  off(event: "observed", fn: (o: ObservedCluster, f: ConditionFinding[]) => void): this {
+    this.fanout.off(event, fn);
+    if (this.attached && this.fanout.listenerCount("observed") === 0) {
+      this.attached = false;
+      this.source.off("observed", this.relay);
+    }
+    return this;
+  }
+
+  observeSoon(): void {
+    this.source.observeSoon();
+  }
+}
+
 export interface UpgradesDeps {
   ctx: PlatformContext;
   /** The configured package URL of a component (at the configured version). */
@@ -79,6 +117,7 @@ export class ScaleioUpgrades {
   private versions = new Map<string, Versions>();
   private request: UpgradeRequest | undefined;
   private writer!: LatestWriter;
+  private shared: { source: ObservationSource; view: SharedObservations } | undefined;
 
   constructor(deps: UpgradesDeps) {
     this.deps = deps;
@@ -172,11 +211,6 @@ export class ScaleioUpgrades {
     const existing = engine.planIds().includes(UPGRADE_PLAN_ID)
       ? engine.view(UPGRADE_PLAN_ID)
       : undefined;
-    if (existing && existing.status !== "COMPLETE" && this.request?.version !== version)
-      throw new UpgradeError(
-        "UPGRADE_IN_PROGRESS",
-        `an upgrade to ${this.request?.version ?? "?"} is not finished (${existing.progress.complete}/${existing.progress.total} steps); finish or force-complete it first`,
-      );
     const newer = [
       ...newerThan(
         version,
@@ -193,6 +227,11 @@ export class ScaleioUpgrades {
       throw new UpgradeError(
         "DOWNGRADE_REFUSED",
         `downgrade refused: ${newer.slice(0, 5).join(", ")}${newer.length > 5 ? ", …" : ""} ${newer.length > 1 ? "are" : "is"} newer than ${version}`,
+      );
+    if (existing && existing.status !== "COMPLETE" && this.request?.version !== version)
+      throw new UpgradeError(
+        "UPGRADE_IN_PROGRESS",
+        `an upgrade to ${this.request?.version ?? "?"} is not finished (${existing.progress.complete}/${existing.progress.total} steps); finish or force-complete it first`,
       );
     try {
       packageUrlAt(this.deps.configuredUrl("rpm", "sds"), version);
@@ -279,7 +318,7 @@ export class ScaleioUpgrades {
         node: (agentId, kind, params, sctx, o) => this.ctx.runNode(agentId, kind, params, sctx, o),
         versionsOf: (agentId) => this.versionsOf(agentId),
         recordVersions: (agentId, v) => this.record(agentId, v),
-        observer,
+        observer: this.sharedView(observer),
         enterMaintenance: (sdsId) => this.sdsAction(sdsId, "enterMaintenanceMode"),
         exitMaintenance: (sdsId) => this.sdsAction(sdsId, "exitMaintenanceMode"),
         moveMastership: async (mdmId) => {
@@ -304,6 +343,12 @@ export class ScaleioUpgrades {
       },
     );
     await this.ctx.engine.setPlan(plan);
+  }
+
+  private sharedView(observer: ObservationSource): SharedObservations {
+    if (this.shared?.source !== observer)
+      this.shared = { source: observer, view: new SharedObservations(observer) };
+    return this.shared.view;
   }
 
   private async sdsAction(sdsId: string, action: string): Promise<void> {
