@@ -264,6 +264,7 @@ export class ScaleIOPlatform implements Platform {
 
   /** Plans the rolling upgrade to a version (rejects with a 4xx `statusCode` when refused). */
   async upgrade(req: UpgradeRequest): Promise<void> {
+    this.refuseWhileUninstalling();
     if (!this.upgrades) throw new Error("upgrades are not configured");
     await this.recomputer.settled();
     await this.upgrades.upgrade(req);
@@ -538,6 +539,18 @@ export class ScaleIOPlatform implements Platform {
     return { planId: TEARDOWN_PLAN };
   }
 
+  /** Requests that would start other plan work are refused once an uninstall began. */
+  private refuseWhileUninstalling(): void {
+    if (this.teardown?.active) throw this.uninstalling();
+  }
+
+  private uninstalling(): Error {
+    return Object.assign(new Error("the framework is being uninstalled"), {
+      statusCode: 409,
+      code: "UNINSTALLING",
+    });
+  }
+
   private teardownAgents(): { agentId: string; ip: string; hostname: string }[] {
     return this.ctx.agents
       .active()
@@ -568,6 +581,7 @@ export class ScaleIOPlatform implements Platform {
   }
 
   async rescan(agentId: string): Promise<void> {
+    this.refuseWhileUninstalling();
     const agent = this.ctx.agents.get(agentId);
     if (!agent) throw new RescanError("UNKNOWN_AGENT", `no agent '${agentId}'`);
     if (agent.lostSince !== undefined)
@@ -607,6 +621,8 @@ export class ScaleIOPlatform implements Platform {
   onInverseOffer(agentId: string, window: MaintenanceWindow): Promise<MaintenanceAnswer> {
     // Our own drain for an agent restart: the storage stays up, nothing to do.
     if (this.restartingAgents.has(agentId)) return Promise.resolve("accept");
+    // Uninstalling: nothing here is to be kept, the agent may go.
+    if (this.teardown?.active) return Promise.resolve("accept");
     return this.maintenance?.onInverseOffer(agentId, window) ?? Promise.resolve("accept");
   }
 
@@ -615,6 +631,7 @@ export class ScaleIOPlatform implements Platform {
   }
 
   setMaintenance(agentId: string, enter: boolean): Promise<{ state: string; message: string }> {
+    if (this.teardown?.active) return Promise.reject(this.uninstalling());
     if (!this.maintenance)
       return Promise.reject(
         new MaintenanceRefused(409, "MAINTENANCE_REFUSED", "maintenance needs cluster observation"),
@@ -678,6 +695,7 @@ export class ScaleIOPlatform implements Platform {
     agentId: string,
     opts: { force?: boolean } = {},
   ): Promise<{ plan: string; message: string; replacement?: string }> {
+    this.refuseWhileUninstalling();
     if (!this.replacer) throw new Error("node replacement is not configured");
     await this.recomputer.settled();
     const job = await this.replacer.request(agentId, opts);
@@ -729,6 +747,7 @@ export class ScaleIOPlatform implements Platform {
    * the rest of a pool cannot hold its data or it is an MDM member (NodeRequestRefused).
    */
   async decommission(agentId: string, req: DecommissionRequest): Promise<DecommissionStarted> {
+    this.refuseWhileUninstalling();
     if (!this.decommissions)
       throw new RescanError("NOT_READY", "decommission is not configured for this cluster");
     await this.recomputer.settled();
