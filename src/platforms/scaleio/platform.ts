@@ -532,6 +532,7 @@ export class ScaleIOPlatform implements Platform {
     await this.teardown.begin(destroyData);
     this.ctx.logger.warn({ destroyData }, "uninstall asked for: tearing down");
     await this.recomputer.settled();
+    this.autoReplace?.stop();
     await this.clusterHealth?.stop();
     for (const id of this.ctx.engine.planIds())
       if (id !== TEARDOWN_PLAN) await this.ctx.engine.removePlan(id);
