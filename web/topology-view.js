@@ -27,6 +27,12 @@ function nodeCard(node) {
         node.decommission
           ? h("span", { class: "badge decommission", text: node.decommission.state })
           : null,
+        node.maintenance
+          ? h("span", {
+              class: "badge maintenance",
+              text: `maintenance: ${node.maintenance.state}`,
+            })
+          : null,
       ),
       idText(node.agentId, "p", { class: "muted mono agent-id" }),
       h(

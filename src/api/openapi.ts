@@ -246,6 +246,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
               description: "installed software versions by component",
               additionalProperties: str,
             },
+            maintenance: {
+              type: "object",
+              description:
+                "set while the node is in maintenance or on its way in or out (the `maintenance` plan)",
+              required: ["state", "by", "since"],
+              properties: {
+                state: { type: "string", enum: ["entering", "in", "exiting"] },
+                by: { type: "string", enum: ["mesos", "operator"] },
+                since: num,
+              },
+            },
             steps: {
               type: "array",
               items: {

@@ -7,6 +7,7 @@ import type { PlanEngine } from "./plan/engine.js";
 import type { AggregateStatus, PlanView, StepStatus } from "./plan/types.js";
 import type { ClusterView, NodeClient, Platform } from "./scheduler.js";
 import type { NodeDecommission } from "./node-lifecycle.js";
+import type { NodeMaintenanceView } from "./maintenance/inverse-offers.js";
 import { EventHub } from "./events.js";
 import { HealthMonitor } from "./health/monitor.js";
 import type { Condition, HealthReport, HealthStatus } from "./health/types.js";
@@ -51,6 +52,8 @@ export interface NodeView {
   decommission?: NodeDecommission;
   /** Installed software versions by component (the platform's names). */
   versions?: Record<string, string>;
+  /** Set while the node is in maintenance, or on its way in or out. */
+  maintenance?: NodeMaintenanceView;
   steps: NodeStep[];
   lastError?: string;
 }
@@ -383,6 +386,7 @@ export class OperatorView {
       ...(info?.client ? { client: info.client } : {}),
       ...(info?.decommission ? { decommission: info.decommission } : {}),
       ...(info?.versions ? { versions: info.versions } : {}),
+      ...(info?.maintenance ? { maintenance: info.maintenance } : {}),
       steps,
       ...(lastError ? { lastError } : {}),
     };

@@ -22,6 +22,7 @@ import {
   InverseOfferResponder,
   type MaintenanceAnswer,
   type MaintenanceWindow,
+  type NodeMaintenanceView,
 } from "./maintenance/inverse-offers.js";
 import { redactSecrets } from "../common/secret.js";
 import type {
@@ -95,6 +96,8 @@ export interface PlatformNodeInfo {
   decommission?: NodeDecommission;
   /** Installed software versions by component, in the platform's own names. */
   versions?: Record<string, string>;
+  /** Set while the node is in maintenance, or on its way in or out. */
+  maintenance?: NodeMaintenanceView;
 }
 
 export interface Platform {

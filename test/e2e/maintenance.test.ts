@@ -150,6 +150,13 @@ test("(a) a Mesos maintenance window on the MDM master's SDS agent: inverse offe
   await event(new RegExp(`SDS ${sdsName} of PD .* entered maintenance mode`), 30_000);
   assert.equal(sdsAt(target.ip).maintenance, true);
   await event(new RegExp(`accepted the inverse offer for agent ${target.agentId}`), 30_000);
+  const node = (await (await fetch(`${h.apiUrl}/v1/nodes/${target.agentId}`)).json()) as {
+    maintenance?: { state: string; by: string };
+  };
+  assert.deepEqual(
+    { state: node.maintenance?.state, by: node.maintenance?.by },
+    { state: "in", by: "mesos" },
+  );
   const status = (await (await fetch(`${env.cluster.masterUrl}/maintenance/status`)).json()) as {
     draining_machines: { statuses: { status: string }[] }[];
   };

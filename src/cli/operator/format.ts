@@ -74,7 +74,11 @@ export function formatNodes(nodes: NodeView[]): string {
         formatVersions(n.versions),
         `${done}/${n.steps.length}`,
         // Out for good: no longer on-boarded, whatever its agent does.
-        n.decommission?.state === "decommissioned" ? "decommissioned" : state,
+        n.decommission?.state === "decommissioned"
+          ? "decommissioned"
+          : n.maintenance
+            ? `maintenance: ${n.maintenance.state}`
+            : state,
         n.lastError ?? "",
       ];
     }),

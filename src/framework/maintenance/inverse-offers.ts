@@ -16,6 +16,14 @@ export interface MaintenanceWindow {
   endMs?: number;
 }
 
+/** A node's maintenance as operators see it (on `/v1/nodes`). */
+export interface NodeMaintenanceView {
+  state: "entering" | "in" | "exiting";
+  /** Who asked: `mesos` (a maintenance window) or `operator`. */
+  by: string;
+  since: number;
+}
+
 /** The platform's answer: the node may go now, or why not yet. */
 export type MaintenanceAnswer = "accept" | { decline: string };
 

@@ -850,6 +850,9 @@ export class ScaleIOPlatform implements Platform {
           }
         : {}),
       ...(node?.problems.length ? { problems: node.problems } : {}),
+      ...(this.maintenance?.viewOf(agentId)
+        ? { maintenance: this.maintenance.viewOf(agentId)! }
+        : {}),
       ...(out ? { decommission: out } : {}),
       ...(this.upgrades && Object.keys(this.upgrades.versionsOf(agentId)).length
         ? { versions: { ...this.upgrades.versionsOf(agentId) } as Record<string, string> }

@@ -19,6 +19,12 @@ import {
 const CLI = fileURLToPath(new URL("../../../bin/scaleio-framework", import.meta.url));
 
 class MaintainedPlatform extends GatedPlatform {
+  override nodeInfo(agentId: string) {
+    const info = super.nodeInfo(agentId);
+    return agentId === "agent-0"
+      ? { ...info, maintenance: { state: "entering" as const, by: "mesos", since: 1 } }
+      : info;
+  }
   async setMaintenance(agentId: string, enter: boolean) {
     if (agentId === "agent-1")
       throw Object.assign(new Error("SDS sds0 of PD pd1 is already in maintenance"), {
@@ -69,6 +75,9 @@ test("node maintenance: enter, exit, a refusal with its reason, usage errors", a
     state: "exiting",
     message: "agent-0: leaving maintenance",
   });
+  const nodes = await cli(["nodes"]);
+  assert.match(nodes.stdout, /^host-0 .* maintenance: entering/m);
+  assert.doesNotMatch(nodes.stdout, /^host-1 .* maintenance/m);
   const refused = await cli(["node", "maintenance", "agent-1", "--enter"]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /SDS sds0 of PD pd1 is already in maintenance/);

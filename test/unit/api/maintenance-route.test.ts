@@ -12,6 +12,12 @@ import {
 
 class MaintainedPlatform extends GatedPlatform {
   asked: [string, boolean][] = [];
+  override nodeInfo(agentId: string) {
+    const info = super.nodeInfo(agentId);
+    return agentId === "agent-0"
+      ? { ...info, maintenance: { state: "in" as const, by: "operator", since: 1 } }
+      : info;
+  }
   async setMaintenance(agentId: string, enter: boolean) {
     this.asked.push([agentId, enter]);
     if (agentId === "agent-1")
@@ -62,6 +68,10 @@ test("enter and exit: 202 with the platform's answer and an event; 409 with the 
   for (const bad of [{}, { enter: "yes" }, { enter: true, force: true }])
     assert.equal((await post("agent-0", bad)).statusCode, 400, JSON.stringify(bad));
   assert.equal((await post("agent-0", { enter: true }, {})).statusCode, 401);
+  // The node's maintenance shows on /v1/nodes.
+  const node = (await f.app.inject({ url: "/v1/nodes/agent-0" })).json();
+  assert.deepEqual(node.maintenance, { state: "in", by: "operator", since: 1 });
+  assert.equal((await f.app.inject({ url: "/v1/nodes/agent-1" })).json().maintenance, undefined);
   assert.deepEqual(platform.asked, [
     ["agent-0", true],
     ["agent-0", false],

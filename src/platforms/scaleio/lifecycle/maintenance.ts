@@ -15,6 +15,7 @@ import type { AgentRegistry } from "../../../framework/agents.js";
 import type {
   MaintenanceAnswer,
   MaintenanceWindow,
+  NodeMaintenanceView,
 } from "../../../framework/maintenance/inverse-offers.js";
 import type { StateStore } from "../../../store/store.js";
 import type { MesosLogger } from "../../../mesos/logger.js";
@@ -226,6 +227,16 @@ export class ScaleioMaintenance {
   /** What each node under maintenance should be (for tests and views). */
   get records(): NodeMaintenance[] {
     return [...this.nodes.values()];
+  }
+
+  /** The node's maintenance as operators see it; undefined once it is back in service. */
+  viewOf(agentId: string): NodeMaintenanceView | undefined {
+    const n = this.nodes.get(agentId);
+    if (!n) return undefined;
+    const done = (id: string) => this.stepStatus(`${id}/${agentId}`).status === "COMPLETE";
+    const state = n.want === "in" ? (done("enter") ? "in" : "entering") : "exiting";
+    if (n.want === "out" && done("exit")) return undefined;
+    return { state, by: n.by, since: n.since };
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

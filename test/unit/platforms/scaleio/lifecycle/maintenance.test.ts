@@ -228,7 +228,10 @@ test("refusals: a peer in maintenance, entering or down; a degraded pool; the he
 
 test("an inverse offer for an SDS agent: declined while it enters, accepted once in maintenance; a second SDS of the domain is declined meanwhile; an agent without SDS is accepted at once", async () => {
   const { m, engine, c, events } = await setup();
+  assert.equal(m.viewOf("agent4"), undefined);
   const first = await m.onInverseOffer("agent4", window);
+  assert.equal(m.viewOf("agent4")?.state, "entering");
+  assert.equal(m.viewOf("agent4")?.by, "mesos");
   assert.deepEqual(first, {
     decline: "entering maintenance: SDS sds4 of PD default enters instant maintenance mode",
   });
@@ -236,6 +239,7 @@ test("an inverse offer for an SDS agent: declined while it enters, accepted once
   assert.deepEqual(other, { decline: "SDS sds4 of PD default is entering maintenance" });
   await stepDone(engine, "enter/agent4");
   assert.deepEqual(c.calls, ["enter sds4"]);
+  assert.equal(m.viewOf("agent4")?.state, "in");
   assert.equal(await m.onInverseOffer("agent4", window), "accept");
   assert.deepEqual(await m.onInverseOffer("agent2", window), {
     decline: "SDS sds4 of PD default is already in maintenance",
@@ -245,6 +249,7 @@ test("an inverse offer for an SDS agent: declined while it enters, accepted once
   // The window is over: exit, then the resync drains, then done.
   await m.onMaintenanceOver("agent4");
   await waitUntil(() => c.calls.includes("exit sds4"), { what: "exit called" });
+  assert.equal(m.viewOf("agent4")?.state, "exiting");
   await new Promise((r) => setTimeout(r, 30));
   assert.notEqual(
     engine.progressOf(MAINTENANCE_PLAN_ID, "exit/agent4")?.status,
@@ -258,6 +263,7 @@ test("an inverse offer for an SDS agent: declined while it enters, accepted once
   c.pools[0]!.rebuildRemainingKb = 0;
   await stepDone(engine, "exit/agent4");
   assert.ok(events.some((e) => /back in service: resync done/.test(e)));
+  assert.equal(m.viewOf("agent4"), undefined, "back in service");
   // The domain is free again.
   assert.deepEqual(await m.onInverseOffer("agent2", window), {
     decline: "entering maintenance: SDS sds2 of PD default enters instant maintenance mode",
