@@ -404,6 +404,9 @@ export async function startScheduler(
       removeSds: async (id) => {
         await client().removeSds(id);
       },
+      removeSdc: async (id) => {
+        await client().removeSdc(id);
+      },
       ...(sc.mdmReplaceAfter !== undefined ? { mdmReplaceAfterMs: sc.mdmReplaceAfter } : {}),
     },
     maintenance: gatewayMaintenance(client),

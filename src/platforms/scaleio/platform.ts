@@ -96,7 +96,11 @@ export interface ScaleIOPlatformOptions {
   health?: Omit<ClusterHealthOptions, "provisioned">;
   /** Replacing lost or failing nodes (needs `health`): the gateway's removeSds, and after how
    *  long a lost MDM agent is replaced on its own (none: only on request). */
-  replace?: { removeSds(sdsId: string): Promise<void>; mdmReplaceAfterMs?: number };
+  replace?: {
+    removeSds(sdsId: string): Promise<void>;
+    removeSdc?(sdcId: string): Promise<void>;
+    mdmReplaceAfterMs?: number;
+  };
   /** Uninstall: the cluster-side removals (none: uninstall is refused). */
   teardown?: TeardownClusterOps;
   /** Decommissioning data nodes: the gateway (none: decommission is refused). */
@@ -673,6 +677,7 @@ export class ScaleIOPlatform implements Platform {
       packageUrl: (fmt, c) => this.opts.packageUrl(fmt, c),
       observer: this.clusterHealth!.observer,
       removeSds: (id) => o.removeSds(id),
+      ...(o.removeSdc ? { removeSdc: o.removeSdc } : {}),
     });
     await this.replacer.start();
     if (o.mdmReplaceAfterMs !== undefined && "provision" in mode) {

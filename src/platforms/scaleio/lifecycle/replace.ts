@@ -98,6 +98,8 @@ export interface ReplaceDeps {
   observer?: ReplaceObserver;
   /** Gateway removeSds. */
   removeSds?(sdsId: string): Promise<void>;
+  /** Gateway removeSdc (refused while volumes are mapped to it). */
+  removeSdc?(sdcId: string): Promise<void>;
 }
 
 const ipsOf = (o: ObservedCluster, ip: string) => ({
@@ -382,12 +384,31 @@ export class NodeReplacer {
         {
           id: `forget/${job.agentId}`,
           name: `the layout forgets ${job.hostname}`,
-          run: async () => {
+          run: async (ctx) => {
+            await this.removeLostSdc(job, ctx);
             await d.forget(job.agentId);
           },
         },
       ],
     };
+  }
+
+  /**
+   * The lost node's SDC goes too (a disconnected SDC would hold every later verification of
+   * the cluster), unless volumes are still mapped to it: then it stays, and the step says so.
+   */
+  private async removeLostSdc(job: ReplaceJob, ctx: StepContext): Promise<void> {
+    const d = this.deps;
+    const sdc = d.observer?.latest?.sdcs.find((c) => c.ip === job.ip);
+    if (!sdc || sdc.connected || !d.removeSdc) return;
+    try {
+      await d.removeSdc(sdc.id);
+      ctx.progress(`removed the SDC of ${job.hostname}`);
+    } catch (err) {
+      const why = (err as Error).message;
+      d.logger.warn({ agentId: job.agentId, err: why }, "the lost node's SDC stays");
+      ctx.progress(`the SDC of ${job.hostname} stays: ${why}`);
+    }
   }
 
   private async removeSds(job: ReplaceJob, ctx: StepContext): Promise<void> {
