@@ -49,7 +49,10 @@ async function main(): Promise<UpgradeBenchReport> {
   const engine = handle.scheduler.engine;
   if (args.logFile)
     engine.on("step", (plan, phase, s) =>
-      logger.info({ plan, phase, step: s.id, status: s.status, err: s.lastError }, "step"),
+      logger.info(
+        { plan, phase, step: s.id, status: s.status, said: s.message, err: s.lastError },
+        "step",
+      ),
     );
   try {
     await engine.waitFor(
