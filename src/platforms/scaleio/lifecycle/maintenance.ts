@@ -241,7 +241,11 @@ export class ScaleioMaintenance {
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
+    // The caller gets the outcome (errors included); the queue only waits for it to settle.
+    this.queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
     return next;
   }
 
