@@ -10,6 +10,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   rmSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +26,7 @@ import { loadConfig } from "../../src/cli/config/load.js";
 import { startScheduler, type SchedulerHandle } from "../../src/cli/scheduler.js";
 import type { PlanView } from "../../src/framework/plan/types.js";
 import { CommanderError } from "commander";
+import { packageRoot } from "../../src/common/paths.js";
 import { parseDemoArgs, type DemoArgs } from "./options.js";
 
 export interface DemoOptions {
@@ -139,6 +141,14 @@ const inProcessExecutor = fileURLToPath(
   new URL(`./in-process-executor${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
 );
 
+/** The product's version (what /version answers), as the scheduler command reports it. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
 /** A fresh folder in memory (/dev/shm) when the machine has one we can write, else none. */
 function memoryDir(prefix: string): string | undefined {
   try {
@@ -249,7 +259,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
     o.logFile ? destination(o.logFile) : destination("/dev/null"),
   );
   // Short retry pauses: on a busy machine a step that fails once should not wait a minute.
-  const scheduler = await startScheduler(loaded, "demo", {
+  const scheduler = await startScheduler(loaded, packageVersion(), {
     logger,
     retry: { initialMs: 200, maxMs: 2000 },
     // New and returning agents are noticed within a couple of seconds.

@@ -232,7 +232,13 @@ export class OperatorView {
         this.clusterError = undefined;
       } catch (err) {
         const msg = this.source.redact((err as Error).message);
-        if (msg !== this.clusterError) this.events.log("warn", `cluster not readable: ${msg}`);
+        // Before the cluster was ever read (it is being created) that is expected: news, not
+        // a warning. Once it was readable, losing it is one.
+        if (msg !== this.clusterError)
+          this.events.log(
+            this.cluster === undefined ? "info" : "warn",
+            `cluster not readable${this.cluster === undefined ? " yet" : ""}: ${msg}`,
+          );
         this.clusterError = msg;
       }
     }

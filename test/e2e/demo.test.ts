@@ -3,6 +3,7 @@
 // and every agent, then proves health with a test volume.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { startDemo, untilHealthy } from "../../sim/demo/demo.js";
 
 test(
@@ -33,6 +34,10 @@ test(
       assert.ok(lines.some((l) => /\[verify\] .*: COMPLETE/.test(l)));
       const health = await fetch(`${demo.apiUrl}/health`);
       assert.equal(health.status, 200);
+      // The product's version, as the scheduler command reports it.
+      const version = (await (await fetch(`${demo.apiUrl}/version`)).json()) as { version: string };
+      const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+      assert.equal(version.version, (pkg as { version: string }).version);
       // Healthy as the monitor says it (no condition; an MDM alert would be one), no alert at
       // the emulator's gateway, and the spare the policy sets for three equal SDSs.
       await untilHealthy(demo, 30_000);

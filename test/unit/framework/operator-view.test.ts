@@ -5,7 +5,11 @@ import assert from "node:assert/strict";
 import { EventHub, teeToHub } from "../../../src/framework/events.js";
 import { silentLogger } from "../../../src/mesos/logger.js";
 import type { Summary } from "../../../src/framework/operator-view.js";
-import { operatorFixture, type OperatorFixture } from "../../support/operator-fixture.js";
+import {
+  GatedPlatform,
+  operatorFixture,
+  type OperatorFixture,
+} from "../../support/operator-fixture.js";
 import { waitUntil } from "../../support/wait.js";
 
 const fixtures: OperatorFixture[] = [];
@@ -182,4 +186,57 @@ test("health: a cluster read made before the plans finished does not count as he
   sds = 2;
   const fresh = await settlesAt(f, "healthy");
   assert.equal(fresh.cluster?.components[0]?.ready, 2);
+});
+
+test("a cluster not readable yet (being created) is news; one that was readable and is lost is a warning", async () => {
+  let fail: string | undefined = "login: MDM cluster is not configured";
+  // The platform fails its reads from the start: the view has never read the cluster.
+  const platform = new GatedPlatform();
+  platform.summary = async () => {
+    if (fail) throw new Error(fail);
+    return {
+      systemId: "s1",
+      systemName: "scaleio",
+      components: [],
+      capacity: { rawBytes: 0, usableBytes: 0, freeBytes: 0 },
+      alerts: [],
+      observedAt: Date.now(),
+    };
+  };
+  const f = await operatorFixture({ platform });
+  fixtures.push(f);
+  const logs = () =>
+    f.view.events
+      .since()
+      .filter((e) => e.type === "log")
+      .map((e) => e.data as { level: string; msg: string })
+      .filter((d) => d.msg.startsWith("cluster not readable"));
+  // A read under way when the test began may predate the failing reader: read until seen.
+  const readUntil = (n: number) =>
+    waitUntil(
+      async () => {
+        await f.view.refresh();
+        return logs().length >= n;
+      },
+      { timeoutMs: 10_000, what: `${n} cluster-read log line(s)` },
+    );
+  await readUntil(1);
+  assert.deepEqual(logs(), [
+    {
+      ...logs()[0]!,
+      level: "info",
+      msg: "cluster not readable yet: login: MDM cluster is not configured",
+    },
+  ]);
+  fail = undefined;
+  await f.view.refresh();
+  fail = "connect ECONNREFUSED";
+  await readUntil(2);
+  assert.deepEqual(
+    logs().map((d) => [d.level, d.msg]),
+    [
+      ["info", "cluster not readable yet: login: MDM cluster is not configured"],
+      ["warn", "cluster not readable: connect ECONNREFUSED"],
+    ],
+  );
 });
