@@ -22,6 +22,32 @@ export const REDACT_PATHS = [
   "req.headers.authorization",
 ];
 
+const DEBUG_LEVELS = new Set(["trace", "debug"]);
+
+/**
+ * Errors in log lines: their message and code, the stack only at debug or trace. Anything
+ * with a message (an Error, or the plain objects some parts log) is reduced to that, so lines
+ * carry no `"type":"Object","stack":""`; a string stays a string.
+ */
+export function errorSerializer(
+  level: string,
+  secrets: (Secret | undefined)[] = [],
+): (err: unknown) => unknown {
+  const withStack = DEBUG_LEVELS.has(level);
+  return (err) => {
+    if (typeof err === "string") return redactSecrets(err, secrets);
+    if (!err || typeof err !== "object" || typeof (err as Error).message !== "string") return err;
+    const e = err as { message: string; code?: unknown; stack?: unknown };
+    return {
+      message: redactSecrets(e.message, secrets),
+      ...(e.code !== undefined && e.code !== null ? { code: e.code } : {}),
+      ...(withStack && typeof e.stack === "string" && e.stack
+        ? { stack: redactSecrets(e.stack, secrets) }
+        : {}),
+    };
+  };
+}
+
 export function createLogger(
   level: string,
   secrets: (Secret | undefined)[],
@@ -40,6 +66,7 @@ export function createLogger(
       level,
       base: { name: "scaleio-framework" },
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      serializers: { err: errorSerializer(level, secrets) },
       hooks: {
         logMethod(args, method) {
           method.apply(this, args.map(scrub) as Parameters<typeof method>);

@@ -30,3 +30,33 @@ test("log lines are JSON and free of secrets", () => {
   assert.equal((lines[1]!.nested as { ok: string }).ok, "kept");
   assert.match(out, /\[redacted\]/);
 });
+
+test("logged errors carry their message and code, the stack only at debug, no noise", () => {
+  const capture = (level: string) => {
+    let out = "";
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        out += chunk.toString();
+        done();
+      },
+    });
+    const log = createLogger(level, [new Secret("pw-0091", "env")], sink);
+    // What the Mesos client logs: a plain object with a message, not an Error.
+    log.warn({ err: { type: "Error", message: "ECONNREFUSED", code: "CONNECTION" } }, "a");
+    log.error({ err: Object.assign(new Error("login pw-0091 refused"), { code: "AUTH" }) }, "b");
+    log.warn({ err: "plain text" }, "c");
+    return out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { err: unknown });
+  };
+  const info = capture("info");
+  assert.deepEqual(info[0]!.err, { message: "ECONNREFUSED", code: "CONNECTION" });
+  assert.deepEqual(info[1]!.err, { message: "login [redacted] refused", code: "AUTH" });
+  assert.equal(info[2]!.err, "plain text");
+  const debug = capture("debug");
+  const withStack = debug[1]!.err as { stack?: string };
+  assert.match(withStack.stack ?? "", /^Error: login \[redacted\] refused\n\s+at /);
+  assert.ok(!JSON.stringify(debug).includes("pw-0091"));
+  assert.equal((debug[0]!.err as { stack?: string }).stack, undefined, "no empty stack");
+});
