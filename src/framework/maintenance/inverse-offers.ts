@@ -54,6 +54,12 @@ export interface InverseOfferResponderOptions {
 
 const KEY = "framework/maintenance-draining";
 
+/** Where an agent runs, as Mesos names machines (hostname lower-cased). */
+interface Machine {
+  hostname?: string;
+  ip?: string;
+}
+
 export function windowOf(io: Pick<InverseOffer, "unavailability">): MaintenanceWindow {
   const start = Number(toBigInt(io.unavailability.start.nanoseconds) / 1_000_000n);
   const d = io.unavailability.duration?.nanoseconds;
@@ -64,8 +70,12 @@ export function windowOf(io: Pick<InverseOffer, "unavailability">): MaintenanceW
 
 export class InverseOfferResponder {
   private readonly opts: InverseOfferResponderOptions;
-  /** Agents Mesos asked for, until offered again without unavailability (persisted). */
-  private draining = new Set<string>();
+  /**
+   * Agents Mesos asked for, with their machine, until offered again without unavailability
+   * (persisted). A machine taken down usually comes back as a new agent (a new id): an
+   * offer from its machine ends the old agent's window too.
+   */
+  private draining = new Map<string, Machine>();
   /** The last answer told per agent: a decision is an event when it changes. */
   private readonly told = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
@@ -75,7 +85,9 @@ export class InverseOfferResponder {
   }
 
   async load(): Promise<void> {
-    this.draining = new Set((await this.opts.store.get<string[]>(KEY)) ?? []);
+    const saved = (await this.opts.store.get<(string | [string, Machine])[]>(KEY)) ?? [];
+    // Ids alone: written before machines were kept.
+    this.draining = new Map(saved.map((e) => (typeof e === "string" ? [e, {}] : e)));
     this.schedule();
   }
 
@@ -86,7 +98,7 @@ export class InverseOfferResponder {
 
   /** Agents whose maintenance window has not ended yet, as far as we know. */
   get drainingAgents(): string[] {
-    return [...this.draining];
+    return [...this.draining.keys()];
   }
 
   stage(): PipelineStage {
@@ -112,7 +124,11 @@ export class InverseOfferResponder {
     const agentId = io.agent_id?.value;
     if (!agentId) return;
     if (!this.draining.has(agentId)) {
-      this.draining.add(agentId);
+      const a = io.url?.address;
+      this.draining.set(agentId, {
+        ...(a?.hostname ? { hostname: a.hostname.toLowerCase() } : {}),
+        ...(a?.ip ? { ip: a.ip } : {}),
+      });
       await this.save();
       this.schedule();
     }
@@ -138,8 +154,13 @@ export class InverseOfferResponder {
   async onOffers(offers: Offer[]): Promise<void> {
     const over = new Set<string>();
     for (const o of offers) {
+      if (o.unavailability !== undefined) continue;
       const id = o.agent_id.value;
-      if (this.draining.has(id) && o.unavailability === undefined) over.add(id);
+      if (this.draining.has(id)) over.add(id);
+      const ip = o.url?.address.ip;
+      const host = (o.url?.address.hostname ?? o.hostname).toLowerCase();
+      for (const [old, m] of this.draining)
+        if (m.ip !== undefined && m.ip === ip && m.hostname === host) over.add(old);
     }
     if (over.size === 0) return;
     for (const id of over) this.draining.delete(id);
@@ -174,7 +195,7 @@ export class InverseOfferResponder {
   }
 
   private async save(): Promise<void> {
-    await this.opts.store.set(KEY, [...this.draining]);
+    await this.opts.store.set(KEY, [...this.draining.entries()]);
   }
 
   /** While a window is open, offers are asked for now and then: they tell when it ends. */

@@ -151,3 +151,33 @@ test("the agents asked for survive a restart", async () => {
   await again.r.onOffers([offer("S1")]);
   assert.deepEqual(again.over, ["S1"]);
 });
+
+test("a machine back under a new agent id ends the old agent's window; ids stored alone (older versions) still load", async () => {
+  const first = await setup();
+  await first.r.onInverseOffers([
+    {
+      ...io("i1", "S1"),
+      url: { scheme: "http", address: { hostname: "Node-A", ip: "10.0.0.1", port: 5051 } },
+    },
+  ]);
+  const reborn = {
+    ...offer("S7"),
+    hostname: "node-a",
+    url: { scheme: "http", address: { hostname: "node-a", ip: "10.0.0.1", port: 5051 } },
+  } as Offer;
+  const elsewhere = {
+    ...offer("S8"),
+    url: { scheme: "http", address: { hostname: "node-a", ip: "10.0.0.2", port: 5051 } },
+  } as Offer;
+  await first.r.onOffers([elsewhere]);
+  assert.deepEqual(first.over, [], "another machine");
+  await first.r.onOffers([reborn]);
+  assert.deepEqual(first.over, ["S1"]);
+  first.r.stop();
+  const dir = mkdtempSync(join(tmpdir(), "inverse-"));
+  const store = await FileStateStore.open(dir);
+  await store.set("framework/maintenance-draining", ["S5"]);
+  await store.close();
+  const old = await setup(dir);
+  assert.deepEqual(old.r.drainingAgents, ["S5"]);
+});

@@ -525,7 +525,10 @@ export class ScaleioMaintenance {
     const say = (why: string) => {
       if (why !== said) ctx.progress(`waiting: ${(said = why)}`);
     };
-    const agentBack = () => this.host.agents.get(agentId)?.lostSince === undefined;
+    // Back as itself, or (a machine taken down usually returns so) as a new agent of its IP.
+    const agentBack = () =>
+      this.host.agents.get(agentId)?.lostSince === undefined ||
+      this.host.agents.active().some((a) => a.ip === n.ip);
     // The machine may still be down: its agent and SDS come back first (no time limit: a
     // maintenance lasts what it lasts; the step says what it waits for).
     await this.until(

@@ -142,18 +142,25 @@ async function setup(dir = mkdtempSync(join(tmpdir(), "maint-")), c = new Cluste
   const engine = new PlanEngine({ store, retry: { initialMs: 5, maxMs: 20 } });
   const observer = new Observer(c);
   const lost = new Set<string>();
+  /** Agents that came back under a new id (a machine taken down), by new id: the old one. */
+  const reborn = new Map<string, string>();
+  const get = (id: string) => {
+    const n = Number((reborn.get(id) ?? id).replace("agent", ""));
+    return n >= 1 && n <= 6
+      ? {
+          agentId: id,
+          hostname: `node${n}`,
+          ip: `10.0.0.${n}`,
+          ...(lost.has(id) ? { lostSince: 1 } : {}),
+        }
+      : undefined;
+  };
   const agents = {
-    get: (id: string) => {
-      const n = Number(id.replace("agent", ""));
-      return n >= 1 && n <= 6
-        ? {
-            agentId: id,
-            hostname: `node${n}`,
-            ip: `10.0.0.${n}`,
-            ...(lost.has(id) ? { lostSince: 1 } : {}),
-          }
-        : undefined;
-    },
+    get,
+    active: () =>
+      [1, 2, 3, 4, 5, 6, ...reborn.keys()]
+        .map((n) => get(typeof n === "number" ? `agent${n}` : n)!)
+        .filter((a) => a.lostSince === undefined),
   } as unknown as AgentRegistry;
   const events: string[] = [];
   const m = new ScaleioMaintenance({
@@ -185,7 +192,7 @@ async function setup(dir = mkdtempSync(join(tmpdir(), "maint-")), c = new Cluste
     await engine.stop();
     await store.close();
   });
-  return { m, engine, c, observer, events, dir, lost };
+  return { m, engine, c, observer, events, dir, lost, reborn };
 }
 
 const window = { startMs: Date.now() };
@@ -416,4 +423,24 @@ test("asked out while still waiting to enter: the SDS never enters, the node is 
   assert.equal((await m.setMaintenance("agent4", false)).state, "exiting");
   await stepDone(engine, "exit/agent4");
   assert.deepEqual(c.calls, [], "never entered, so never exited");
+});
+
+test("a machine back under a new agent id (as Mesos does after a machine was down): the exit goes on", async () => {
+  const { m, engine, c, lost, reborn } = await setup();
+  await m.onInverseOffer("agent4", window);
+  await stepDone(engine, "enter/agent4");
+  lost.add("agent4");
+  await m.onMaintenanceOver("agent4");
+  await waitUntil(
+    () =>
+      /agent node4 is not back yet/.test(
+        engine.progressOf(MAINTENANCE_PLAN_ID, "exit/agent4")?.message ?? "",
+      ),
+    { what: "the exit step waiting for the agent" },
+  );
+  // The old id stays lost for good; the machine registers as agent4-new.
+  reborn.set("agent4-new", "agent4");
+  await waitUntil(() => c.calls.includes("exit sds4"), { what: "exit" });
+  c.pools[0]!.rebuildRemainingKb = 0;
+  await stepDone(engine, "exit/agent4");
 });
