@@ -32,19 +32,20 @@ describe("web UI at 420 px", () => {
 
   /** How far the page reaches past the viewport's right edge, and what sticks out most. */
   const overflow = () =>
-    page.evaluate(() => {
+    page.evaluate<{
+      scroll: number;
+      width: number;
+      worst: { tag: string; right: number };
+    }>(`(() => {
       const width = document.documentElement.clientWidth;
       let worst = { tag: "", right: 0 };
       for (const el of document.querySelectorAll("body *")) {
         const r = el.getBoundingClientRect();
         if (r.width > 0 && r.right > worst.right)
-          worst = {
-            tag: `${el.tagName.toLowerCase()}.${el.className}`,
-            right: Math.round(r.right),
-          };
+          worst = { tag: el.tagName.toLowerCase() + "." + el.className, right: Math.round(r.right) };
       }
       return { scroll: document.documentElement.scrollWidth, width, worst };
-    });
+    })()`);
 
   it("nothing sticks out sideways", { timeout: LONG }, async () => {
     await page.goto(url);
@@ -87,8 +88,8 @@ describe("web UI at 420 px", () => {
         .first()
         .waitFor({ timeout: LONG });
       await page.waitForFunction(
-        () => document.querySelectorAll("button[data-action='pause-phase']").length === 0,
-        undefined,
+        `document.querySelectorAll("button[data-action='pause-phase']").length === 0`,
+        null,
         { timeout: LONG },
       );
       assert.equal(await pause("install").count(), 0);
