@@ -19,6 +19,7 @@ import {
   tail,
   type Component,
 } from "./common.js";
+import { pointSdcAt } from "./mdm-addresses.js";
 
 const MARKERS: Record<"rpm" | "deb", Record<Component, RegExp>> = {
   rpm: {
@@ -131,7 +132,12 @@ async function install(p: InstallPackageParams, ctx: StepContext) {
   if (p.component === "mdm" && current) await checkMdmRole(ctx.host.root, p.mdmRole!);
   if (current && compareVersions(current, wanted) >= 0) {
     ctx.progress(`${name} ${current} already installed`);
-    return { component: p.component, package: name, version: current, changed: false };
+    // Installed earlier with other managers (an MDM replaced since): pointed at these. A driver
+    // that does not answer is left to the SDC's repair, which applies the addresses again.
+    const sdc = p.component === "sdc" ? await pointSdcAt(p.mdmIps!, ctx) : undefined;
+    if (sdc && !sdc.ok) ctx.progress(`the SDC driver does not answer: ${sdc.why}`);
+    const changed = sdc?.ok === true && sdc.changed;
+    return { component: p.component, package: name, version: current, changed };
   }
 
   const env: Record<string, string> = {};

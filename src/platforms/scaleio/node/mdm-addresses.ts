@@ -3,7 +3,11 @@
 // online, persisted in drv_cfg.txt), scaleio.gateway-mdms rewrites the gateway's
 // mdm.ip.addresses and restarts it. Both compare first and change nothing when it is right.
 import { z } from "zod";
-import { defineHandler, StepError } from "../../../framework/node-task/handler.js";
+import {
+  defineHandler,
+  StepError,
+  type StepContext,
+} from "../../../framework/node-task/handler.js";
 import { ipSchema, tail } from "./common.js";
 import { parseQueryMdms } from "./configure-sdc.js";
 
@@ -16,27 +20,42 @@ const mdmIpsParams = z.object({ mdmIps: z.array(ipSchema).min(1).max(5) }).stric
 const sameSet = (a: string[], b: string[]) =>
   a.length === b.length && [...a].sort().join(",") === [...b].sort().join(",");
 
+/**
+ * Points the SDC driver at `mdmIps` when it knows another set; undefined when the driver does
+ * not answer (scini not loaded), with its words.
+ */
+export async function pointSdcAt(
+  mdmIps: string[],
+  ctx: StepContext,
+): Promise<
+  { ok: true; mdmIps: string[]; previous: string[]; changed: boolean } | { ok: false; why: string }
+> {
+  const drvCfg = await ctx.host.drvCfgCommand();
+  const opts = { check: false, timeoutMs: 30_000, signal: ctx.signal };
+  const q = await ctx.host.run(drvCfg, ["--query_mdms"], opts);
+  if (q.exitCode !== 0) return { ok: false, why: tail(q.stderr || q.stdout) };
+  const known = parseQueryMdms(q.stdout);
+  if (sameSet(known, mdmIps)) return { ok: true, mdmIps: known, previous: known, changed: false };
+  ctx.progress(`pointing the SDC at ${mdmIps.join(",")} (was ${known.join(",") || "none"})`);
+  // --mod_mdm_ip names the cluster by an address the driver knows; without one, add it.
+  const args =
+    known.length > 0
+      ? ["--mod_mdm_ip", "--ip", known[0]!, "--new_mdm_ip", mdmIps.join(",")]
+      : ["--add_mdm", "--ip", mdmIps.join(",")];
+  const r = await ctx.host.run(drvCfg, [...args, "--file", DRV_CFG_TXT], opts);
+  if (r.exitCode !== 0)
+    throw new StepError(`drv_cfg ${args[0]} failed: ${tail(r.stderr || r.stdout)}`);
+  return { ok: true, mdmIps, previous: known, changed: true };
+}
+
 export const sdcMdms = defineHandler({
   kind: "scaleio.sdc-mdms",
   params: mdmIpsParams,
   async run(p, ctx) {
-    const drvCfg = await ctx.host.drvCfgCommand();
-    const opts = { check: false, timeoutMs: 30_000, signal: ctx.signal };
-    const q = await ctx.host.run(drvCfg, ["--query_mdms"], opts);
-    if (q.exitCode !== 0)
-      throw new StepError(`the SDC driver does not answer: ${tail(q.stderr || q.stdout)}`);
-    const known = parseQueryMdms(q.stdout);
-    if (sameSet(known, p.mdmIps)) return { mdmIps: known, changed: false };
-    ctx.progress(`pointing the SDC at ${p.mdmIps.join(",")} (was ${known.join(",") || "none"})`);
-    // --mod_mdm_ip names the cluster by an address the driver knows; without one, add it.
-    const args =
-      known.length > 0
-        ? ["--mod_mdm_ip", "--ip", known[0]!, "--new_mdm_ip", p.mdmIps.join(",")]
-        : ["--add_mdm", "--ip", p.mdmIps.join(",")];
-    const r = await ctx.host.run(drvCfg, [...args, "--file", DRV_CFG_TXT], opts);
-    if (r.exitCode !== 0)
-      throw new StepError(`drv_cfg ${args[0]} failed: ${tail(r.stderr || r.stdout)}`);
-    return { mdmIps: p.mdmIps, previous: known, changed: true };
+    const r = await pointSdcAt(p.mdmIps, ctx);
+    if (!r.ok) throw new StepError(`the SDC driver does not answer: ${r.why}`);
+    const { ok: _ok, ...rest } = r;
+    return rest;
   },
 });
 

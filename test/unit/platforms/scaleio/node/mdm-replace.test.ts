@@ -186,6 +186,32 @@ test("the SDC and the gateway are pointed at the new managers, once", async () =
   }
 });
 
+test("the deploy plan's SDC install, run again with other managers, points the installed SDC at them", async () => {
+  const n = await startEmuNodes();
+  try {
+    await threeNodeCluster(n);
+    const client = IPS[4];
+    const sdc = (mdmIps: string[]) =>
+      step(n, client, "scaleio.install-package", {
+        component: "sdc",
+        url: n.rpmUrl("sdc"),
+        mdmIps,
+      });
+    assert.equal(data(await sdc([IPS[0], IPS[1]])).changed, true);
+    assert.equal(data(await sdc([IPS[1], IPS[0]])).changed, false, "the same managers: no change");
+    const again = await sdc([IPS[0], IPS[3]]);
+    assert.equal(again.result.ok, true, JSON.stringify(again.result));
+    assert.equal(data(again).changed, true);
+    assert.deepEqual(n.emu.sys.nodes.get(client)!.sdcMdmIps, [IPS[0], IPS[3]]);
+    assert.equal(
+      readFileSync(join(n.rootOf(client), "bin/emc/scaleio/drv_cfg.txt"), "utf8"),
+      `mdm ${IPS[0]},${IPS[3]}\n`,
+    );
+  } finally {
+    await n.close();
+  }
+});
+
 test("withMdmAddresses replaces the line, or adds it", () => {
   assert.equal(
     withMdmAddresses("a=1\nmdm.ip.addresses=1.1.1.1\nb=2\n", ["2.2.2.2"]),
