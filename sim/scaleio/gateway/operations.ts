@@ -1,13 +1,24 @@
 // What the gateway's create and action calls do to the system (reference 4.3/4.4), with
 // client-friendly body parsing (numbers and booleans may arrive as strings).
-import { ErrorCode, SimError, badRequest } from "../model/errors.js";
+import { ErrorCode, SimError, badRequest, notFound } from "../model/errors.js";
 import type { ScaleioSystem } from "../model/system.js";
 import type { ClusterMode } from "../model/types.js";
+import { KB_PER_GB } from "../model/units.js";
 import { clusterModeName } from "./views.js";
 import { asBody, int, optBool, optInt, optStr, str, type Body } from "./body.js";
 
+export interface OperationsOptions {
+  /** The gateway's API major version: 3.x accepts the PowerFlex forms (volumeSizeInGb). */
+  apiMajor?: number;
+  /** A user is gone: its sessions end with it. */
+  onUserRemoved?(name: string): void;
+}
+
 export class Operations {
-  constructor(private readonly sys: ScaleioSystem) {}
+  constructor(
+    private readonly sys: ScaleioSystem,
+    private readonly opts: OperationsOptions = {},
+  ) {}
 
   create(type: string, b: Body): string {
     switch (type) {
@@ -85,7 +96,7 @@ export class Operations {
         return this.sys.addVolume({
           name: str(b, "name"),
           storagePoolId: poolId,
-          sizeKb: int(b, "volumeSizeInKb"),
+          sizeKb: this.volumeSizeKb(b),
           thin: t === "ThinProvisioned",
         }).id;
       }
@@ -96,6 +107,58 @@ export class Operations {
       default:
         throw badRequest(`Objects of type ${type} cannot be created`, 0);
     }
+  }
+
+  /**
+   * 2.x takes `volumeSizeInKb`; PowerFlex 3.x clients send `volumeSizeInGb` alone (whole GB,
+   * rounded up to 8 GB like KB sizes). With both, KB wins.
+   */
+  private volumeSizeKb(b: Body): number {
+    const kb = optInt(b, "volumeSizeInKb");
+    if (kb !== undefined) return kb;
+    if ((this.opts.apiMajor ?? 2) < 3) return int(b, "volumeSizeInKb");
+    const gb = optInt(b, "volumeSizeInGb");
+    if (gb === undefined)
+      throw badRequest("Missing volumeSizeInKb or volumeSizeInGb", ErrorCode.ILLEGAL_SYNTAX);
+    if (gb <= 0) throw badRequest(`Invalid volumeSizeInGb: ${gb}`);
+    return gb * KB_PER_GB;
+  }
+
+  /**
+   * Limits per mapping, 0 meaning unlimited: one limit may be cleared alone, but a request
+   * with neither limit, or with both at 0, is refused.
+   */
+  private setLimits(volumeId: string, b: Body): void {
+    const iops = optInt(b, "iopsLimit");
+    const bw = optInt(b, "bandwidthLimitInKbps");
+    if (iops === undefined && bw === undefined)
+      throw badRequest("iopsLimit or bandwidthLimitInKbps is required", ErrorCode.ILLEGAL_SYNTAX);
+    if (iops === 0 && bw === 0) {
+      throw badRequest(
+        "iopsLimit and bandwidthLimitInKbps cannot both be 0: give at least one limit",
+        ErrorCode.ILLEGAL_SYNTAX,
+      );
+    }
+    this.sys.setMappedSdcLimits(volumeId, this.sdcFrom(b), iops, bw);
+  }
+
+  /**
+   * An SDC goes once nothing is mapped to it. Later releases also refuse a connected SDC
+   * ("Cannot remove an SDC which is currently connected to the MDM."); unverified for 2.x,
+   * so not emulated (see the README).
+   */
+  private removeSdc(id: string): void {
+    const sdc = this.sys.sdc(id);
+    if (this.sys.volumesOfSdc(id).length)
+      throw badRequest("SDC has mapped volume(s)", ErrorCode.SDC_HAS_MAPPINGS);
+    this.sys.sdcs.delete(sdc.id);
+  }
+
+  private removeUser(id: string): void {
+    const i = this.sys.users.findIndex((u) => u.id === id);
+    if (i < 0) throw notFound("user");
+    const [user] = this.sys.users.splice(i, 1);
+    this.opts.onUserRemoved?.(user!.name);
   }
 
   queryIdByKey(type: string, b: Body): string {
@@ -212,12 +275,7 @@ export class Operations {
         );
         return;
       case "Volume/setMappedSdcLimits":
-        return this.sys.setMappedSdcLimits(
-          id,
-          this.sdcFrom(b),
-          optInt(b, "iopsLimit"),
-          optInt(b, "bandwidthLimitInKbps"),
-        );
+        return this.setLimits(id, b);
       case "Volume/removeVolume":
         return this.sys.removeVolume(id, optStr(b, "removeMode") ?? "ONLY_ME");
       case "Volume/setVolumeSize": {
@@ -329,11 +387,10 @@ export class Operations {
         this.sys.sdc(id).name = str(b, "sdcName");
         return;
       }
-      case "Sdc/removeSdc": {
-        if (this.sys.volumesOfSdc(id).length) throw badRequest("The SDC has mapped volumes");
-        this.sys.sdcs.delete(this.sys.sdc(id).id);
-        return;
-      }
+      case "Sdc/removeSdc":
+        return this.removeSdc(id);
+      case "User/removeUser":
+        return this.removeUser(id);
       default:
         throw badRequest(`Unknown action ${verb} for ${type}`, 0);
     }

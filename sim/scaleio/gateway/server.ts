@@ -41,7 +41,10 @@ export function buildGateway(o: GatewayOptions): Gateway {
   const stats = new StatsEngine(sys, () => apiMajor);
   const alerts = new AlertBook(sys);
   const views = new Views(sys, { apiMajor });
-  const ops = new Operations(sys);
+  const ops = new Operations(sys, {
+    apiMajor,
+    onUserRemoved: (name) => tokens.revokeUser(name),
+  });
 
   const app = Fastify({
     logger: false,
@@ -171,6 +174,12 @@ export function buildGateway(o: GatewayOptions): Gateway {
     }
     if (verb === "querySelectedStatistics") {
       const t = statsType(type);
+      // The System is a singleton: without ids (or with an empty list) its properties come
+      // back flat, not keyed by its id.
+      if (t === "System" && b.allIds === undefined) {
+        if (b.ids === undefined || (Array.isArray(b.ids) && b.ids.length === 0))
+          return stats.selected("System", [sys.id], b.properties)[sys.id];
+      }
       const ids = b.allIds !== undefined ? "all" : b.ids;
       if (ids !== "all" && (!Array.isArray(ids) || !ids.every((x) => typeof x === "string"))) {
         throw badRequest("ids or allIds is required", 0);

@@ -27,6 +27,17 @@ export const ErrorCode = {
   VOLUME_MAPPED: 104,
   VOLUME_CANNOT_EXTEND: 133,
   DEVICE_ALREADY_EXISTS: 206,
+  // MDM refusals of a removal, numbered as in the MDM's return-code table that a public client
+  // (dell/goscaleio) ships in order; its order matches every 2.x code above, so these are read
+  // off that table. The two marked (*) sit past a stretch with gaps and are unverified.
+  DEVICE_BEING_REMOVED: 135,
+  PD_HAS_SDSS: 143,
+  POOL_HAS_DEVICES: 172,
+  PD_HAS_POOLS: 176,
+  SDC_HAS_MAPPINGS: 180,
+  POOL_HAS_VOLUMES: 196,
+  FAULT_SET_HAS_SDSS: 268, // (*)
+  PD_HAS_FAULT_SETS: 269, // (*)
   NAME_IN_USE: 6,
   NO_QUORUM: 14,
   INVALID_VALUE: 25,

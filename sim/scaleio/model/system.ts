@@ -374,7 +374,8 @@ export class ScaleioSystem {
   }
   volumeByName(name: string): Volume {
     const v = [...this.volumes.values()].find((x) => !x.hidden && x.name === name);
-    if (!v) throw new SimError("Could not find the volume", 500, ErrorCode.VOLUME_NOT_FOUND);
+    // A name that matches nothing is "not found" (3); 79 is for volume ids.
+    if (!v) throw new SimError("Could not find the volume", 500, ErrorCode.OBJECT_NOT_FOUND);
     return v;
   }
   sdc(id: string): Sdc {
@@ -415,13 +416,18 @@ export class ScaleioSystem {
     return pd;
   }
 
+  /** An empty domain (no SDS, pool or fault set in it) can go; the MDM's refusals otherwise. */
   removeProtectionDomain(id: string): void {
     this.pd(id);
-    if (
-      [...this.pools.values()].some((p) => p.protectionDomainId === id) ||
-      [...this.sdss.values()].some((s) => s.protectionDomainId === id)
-    ) {
-      throw badRequest("The Protection Domain is not empty");
+    if ([...this.sdss.values()].some((s) => s.protectionDomainId === id))
+      throw badRequest("Protection Domain has SDSs", ErrorCode.PD_HAS_SDSS);
+    if ([...this.pools.values()].some((p) => p.protectionDomainId === id))
+      throw badRequest("Protection Domain has Storage Pools", ErrorCode.PD_HAS_POOLS);
+    if ([...this.faultSets.values()].some((f) => f.protectionDomainId === id)) {
+      throw badRequest(
+        "The Protection Domain contains Fault Sets, and cannot be removed. Please remove all Fault Sets from the Protection Domain, and then try again.",
+        ErrorCode.PD_HAS_FAULT_SETS,
+      );
     }
     this.pds.delete(id);
   }
@@ -429,18 +435,28 @@ export class ScaleioSystem {
   /** An empty fault set (no SDS in it) can go. */
   removeFaultSet(id: string): void {
     this.faultSet(id);
-    if ([...this.sdss.values()].some((s) => s.faultSetId === id))
-      throw badRequest("The Fault Set is not empty");
+    if ([...this.sdss.values()].some((s) => s.faultSetId === id)) {
+      throw badRequest(
+        "This Fault Set is not empty, and cannot be removed. Please remove all SDSs from the Fault Set, and then try again.",
+        ErrorCode.FAULT_SET_HAS_SDSS,
+      );
+    }
     this.faultSets.delete(id);
   }
 
   /** A pool without devices and volumes can go. */
   removeStoragePool(id: string): void {
     this.pool(id);
+    // Volumes first: they are what has to go before the devices can.
+    if (this.listVolumes().some((v) => v.storagePoolId === id)) {
+      throw badRequest(
+        "The Storage Pool has volumes. Please remove all the volumes before removing the Storage Pool.",
+        ErrorCode.POOL_HAS_VOLUMES,
+      );
+    }
     if ([...this.devices.values()].some((d) => d.storagePoolId === id))
-      throw badRequest("The Storage Pool has devices");
-    if ([...this.volumes.values()].some((v) => v.storagePoolId === id))
-      throw badRequest("The Storage Pool has volumes");
+      throw badRequest("The Storage Pool has SDS devices", ErrorCode.POOL_HAS_DEVICES);
+    this.clearPoolFill(id);
     this.pools.delete(id);
   }
 
@@ -658,7 +674,8 @@ export class ScaleioSystem {
 
   removeDevice(id: string): void {
     const dev = this.device(id);
-    if (dev.removing) throw badRequest("The device is already being removed");
+    if (dev.removing)
+      throw badRequest("The SDS device is being removed", ErrorCode.DEVICE_BEING_REMOVED);
     this.checkRoomWithout(dev.storagePoolId, [dev]);
     dev.removing = true;
     const sdsDevs = this.devicesOfPool(dev.storagePoolId).filter((d) => d.sdsId === dev.sdsId);
@@ -860,11 +877,7 @@ export class ScaleioSystem {
     const modes = ["ONLY_ME", "INCLUDING_DESCENDANTS", "DESCENDANTS_ONLY", "WHOLE_VTREE"];
     if (!modes.includes(mode)) throw badRequest(`Invalid removeMode ${mode}`);
     if (v.mappings.length > 0) {
-      throw new SimError(
-        "The volume is mapped to an SDC. Unmap it first.",
-        500,
-        ErrorCode.VOLUME_MAPPED,
-      );
+      throw new SimError("Volume is mapped", 500, ErrorCode.VOLUME_MAPPED);
     }
     const children = this.listVolumes().filter((x) => x.ancestorVolumeId === id);
     const victims =

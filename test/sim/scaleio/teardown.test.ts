@@ -24,7 +24,7 @@ test("pools, fault sets and domains go only once empty", async () => {
 
     let r = await act("StoragePool", pool.id, "removeStoragePool");
     assert.equal(r.status, 400, r.text);
-    assert.match(r.text, /has devices/);
+    assert.match(r.text, /The Storage Pool has SDS devices/);
     r = await act("ProtectionDomain", pd.id, "removeProtectionDomain");
     assert.equal(r.status, 400, r.text);
 
