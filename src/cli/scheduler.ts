@@ -271,14 +271,25 @@ export async function startScheduler(
     if (!ip) throw new Error("the gateway address is not known yet (no primary MDM placed)");
     return `https://${ip}:${sc.gateway.port}`;
   };
-  const client = () =>
-    (gateway ??= new GatewayClient({
-      url: gatewayUrl(),
+  let gatewayAt: string | undefined;
+  const client = () => {
+    const url = gatewayUrl();
+    // Without a configured address the gateway is on the primary MDM's node, which a
+    // replacement can move: a client for the new address then.
+    if (gateway && gatewayAt !== url) {
+      const old = gateway;
+      gateway = undefined;
+      old.close().catch((err: Error) => log.warn({ err: err.message }, "old gateway client"));
+    }
+    gatewayAt = url;
+    return (gateway ??= new GatewayClient({
+      url,
       password: secrets.adminPassword!,
       ...(sc.gateway.caFile ? { ca: readFileSync(sc.gateway.caFile) } : {}),
       insecure: sc.gateway.insecure,
       apiVersion: sc.apiVersion,
     }));
+  };
   if (sc.gateway.insecure)
     log.warn({}, "gateway certificate verification is OFF (--gateway-insecure)");
 
