@@ -606,6 +606,9 @@ export async function startScheduler(
   if (!uninstaller.tornDown) await sched.start();
   view.start();
   uninstaller.resume();
+  await uninstaller
+    .adopt()
+    .catch((err: Error) => log.error({ err: err.message }, "uninstall not carried on"));
   return {
     apiUrl,
     scheduler: sched,

@@ -94,13 +94,20 @@ export class Uninstaller extends EventEmitter<{ finished: [UninstallSummary] }> 
     super();
   }
 
-  /**
-   * Reads the record of an uninstall under way. A teardown plan without a record (a crash
-   * between the platform's start of it and the record) is one too.
-   */
+  /** Reads the record of an uninstall under way. */
   async load(): Promise<UninstallRecord | undefined> {
     this.record = await this.src.store.get<UninstallRecord>(UNINSTALL_KEY);
     return this.record;
+  }
+
+  /**
+   * After the platform started: a teardown plan without our record (a crash between the
+   * platform's start of it and the record) is an uninstall under way too; carries it on.
+   */
+  async adopt(): Promise<void> {
+    if (this.record || !this.src.engine.planIds().includes(TEARDOWN_PLAN_ID)) return;
+    this.opts.logger.warn({}, "a teardown plan without an uninstall record: carrying it on");
+    await this.request({ destroyData: false });
   }
 
   get active(): boolean {

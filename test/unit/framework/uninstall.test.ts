@@ -189,3 +189,20 @@ test("restarted after TEARDOWN: subscribes only to repeat it; 'removed' counts a
     await f.close();
   }
 });
+
+test("a teardown plan without a record (a crash in between) is adopted and finished", async () => {
+  const f = await fixture();
+  try {
+    await f.src.platform.uninstall!({ destroyData: false });
+    const u = new Uninstaller(f.src, { logger: silent });
+    assert.equal(await u.load(), undefined);
+    const done = new Promise<UninstallSummary>((r) => u.onFinished(r));
+    await u.adopt();
+    assert.equal(u.active, true);
+    await withDeadline(done, 5000, "the uninstall to finish");
+    assert.deepEqual(f.client.calls, ["teardown"]);
+    assert.deepEqual(await f.store.list(""), []);
+  } finally {
+    await f.close();
+  }
+});
