@@ -16,6 +16,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { emulatorObjects, startDeployEnv, type DeployEnv } from "../support/deploy-env.js";
 import { waitForEvent, withDeadline } from "../support/wait.js";
 
@@ -24,6 +26,24 @@ const envs: DeployEnv[] = [];
 after(async () => {
   for (const e of envs) await e.stop();
 });
+
+const CLI = fileURLToPath(new URL("../../bin/scaleio-framework", import.meta.url));
+
+/** The operator CLI, with the token in its environment. */
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      {
+        env: { PATH: process.env.PATH ?? "", SCALEIO_FRAMEWORK_API_TOKEN: TOKEN },
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -107,6 +127,10 @@ test(
     assert.equal(refused.status, 409, JSON.stringify(refused.body));
     assert.equal(refused.body.code, "VOLUMES_EXIST");
     assert.match(String(refused.body.error), /appdata/);
+    // The CLI says the same, with exit code 1.
+    const cliRefused = await cli(["uninstall", "--confirm", "scaleio", "--api", api]);
+    assert.equal(cliRefused.code, 1, cliRefused.stderr);
+    assert.match(cliRefused.stderr, /^error: 409: 1 volume\(s\) exist \(appdata\)/);
     // Refused means untouched: the volume, the deploy plan, the framework.
     assert.equal(env.emulator.sys.volumeByName("appdata").id, volumeId);
     const plans = (await (await fetch(`${api}/v1/plans`)).json()) as { plans: { id: string }[] };
@@ -116,10 +140,27 @@ test(
       "none",
     );
 
-    const accepted = await post(api, { confirm: "scaleio", destroyData: true });
-    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
-    assert.deepEqual(accepted.body, { accepted: true, planId: "teardown", destroyData: true });
-    const code = await withDeadline(proc.exited, 180_000, "the scheduler to finish the uninstall");
+    const accepted = await cli([
+      "uninstall",
+      "--confirm",
+      "scaleio",
+      "--destroy-data",
+      "--api",
+      api,
+    ]);
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.match(
+      accepted.stdout,
+      /^uninstall started \(volumes are destroyed\): follow it with `plan show teardown`/,
+    );
+    const code = await withDeadline(
+      proc.exited,
+      180_000,
+      "the scheduler to finish the uninstall",
+    ).catch((err: Error) => {
+      // What it was doing: its last steps and lines.
+      throw new Error(`${err.message}\n${proc.stderr().split("\n").slice(-25).join("\n")}`);
+    });
     assert.equal(code, 0, proc.stderr().slice(-3000));
     const lines = proc
       .stderr()
