@@ -47,6 +47,15 @@ import {
   type LoadedConfig,
 } from "./config/load.js";
 import { createLogger } from "./logger.js";
+import {
+  configuredApiUrl,
+  flagHelp,
+  listenFailure,
+  startLine,
+  startupFailure,
+  stateFailure,
+  usageErrorLine,
+} from "./startup.js";
 import type { Logger } from "pino";
 import type { ClusterSummary } from "../platforms/scaleio/cluster/index.js";
 import { gatewayMaintenance } from "../platforms/scaleio/lifecycle/maintenance.js";
@@ -83,7 +92,11 @@ export function registerScheduler(
     .allowExcessArguments(false)
     .addHelpText(
       "after",
-      `\nExit codes: 0 stopped by SIGTERM or SIGINT, 1 internal error (one log line), 2 bad
+      `\nEvery key of the --config file, with its flag and variable: docs/configuration.md.
+What stops the start is one line on stderr, \`scaleio-framework: <message>\`.
+
+Exit codes: 0 stopped by SIGTERM or SIGINT, 1 internal error (one log line) or a start-up
+failure other than configuration (API port in use, state directory unusable), 2 bad
 configuration, ${EXIT_MESOS_REFUSED} Mesos will not have this scheduler: --master is not a Mesos master
 (e.g. HTTP 404 on /api/v1/scheduler), the framework was removed or another instance took
 over, or the subscription was refused (one line on stderr says which).`,
@@ -92,33 +105,27 @@ over, or the subscription was refused (one line on stderr says which).`,
     cmd.addOption(
       new Option(
         spec.kind === "boolean" ? `--${flag} [bool]` : `--${flag} <value>`,
-        spec.description,
-      ).env(undefined as unknown as string),
+        flagHelp(flag, spec),
+      ),
     );
   }
   for (const [flag, description] of Object.entries(SECRET_OPTIONS)) {
     cmd.addOption(new Option(`--${flag} <value>`, description));
   }
+  // Usage errors (an unknown flag, a missing value) in the same one-line form as the others.
+  cmd.configureOutput({
+    outputError: (str, write) => write(usageErrorLine(str)),
+  });
   cmd.action(async (opts: Record<string, string | boolean | undefined>) => {
     const { config: file, ...flags } = opts;
-    let loaded: LoadedConfig;
     try {
-      loaded = loadConfig({ flags, ...(typeof file === "string" ? { file } : {}) });
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        console.error(err.message);
-        process.exit(2);
-      }
-      throw err;
-    }
-    try {
+      const loaded = loadConfig({ flags, ...(typeof file === "string" ? { file } : {}) });
       await runScheduler({ ...loaded, notices: [...argNotices, ...loaded.notices] }, version);
     } catch (err) {
-      if (err instanceof ConfigError) {
-        console.error(err.message);
-        process.exit(2);
-      }
-      throw err;
+      // Whatever stops the start: one line, exit 2 for configuration, 1 otherwise.
+      const f = startupFailure(err);
+      process.stderr.write(`${f.line}\n`);
+      process.exit(f.exitCode);
     }
   });
 }
@@ -160,6 +167,23 @@ function readApiTls(
   const key = read(api.tlsKeyFile, "--api-tls-key");
   const ca = api.tlsCaFile ? read(api.tlsCaFile, "--api-tls-ca") : cert;
   return { cert, key, ca };
+}
+
+/** The declarative topology file, read and checked at start (a configuration error if bad). */
+function readTopology(file: string) {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError([
+      `cannot read --topology-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    ]);
+  }
+  try {
+    return parseDeclarativeTopology(text, file);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
 }
 
 /** Exit code of a scheduler that Mesos will not have (see the command's help). */
@@ -227,14 +251,20 @@ export async function startScheduler(
 ): Promise<SchedulerHandle> {
   const { config, secrets, notices } = loaded;
   const log = opts.logger ?? createLogger(config.logLevel, Object.values(secrets));
-  for (const n of notices) log.warn({ notice: n }, "configuration");
   if (!secrets.adminPassword) {
-    log.error(
-      {},
+    throw new ConfigError([
       "the ScaleIO admin password is required: set SCALEIO_ADMIN_PASSWORD or --admin-password-file",
-    );
-    process.exit(2);
+    ]);
   }
+  // The first line: what it talks to, where it keeps state, where its API is, what it deploys.
+  const apiHost = config.api.address === "0.0.0.0" ? hostname() : config.api.address;
+  const first = startLine(config, {
+    master: masterLabel(config.mesos.master),
+    apiUrl: configuredApiUrl(config, apiHost),
+    version,
+  });
+  log.info(first.fields, first.msg);
+  for (const n of notices) log.warn({ notice: n }, "configuration");
   const tls = readApiTls(config.api);
   if (!tls)
     log.warn(
@@ -244,16 +274,17 @@ export async function startScheduler(
   const metrics = new Metrics();
   // Warnings and errors of the scheduler's parts reach operators on the event stream too.
   const hub = new EventHub({ redact: (t) => redactSecrets(t, Object.values(secrets)) });
-  const store = metrics.timeStore(await FileStateStore.open(config.state.dir));
+  const store = metrics.timeStore(
+    await FileStateStore.open(config.state.dir).catch((err: unknown) => {
+      throw stateFailure(err, config.state.dir);
+    }),
+  );
   const sc = config.scaleio;
   const strategy: StrategyInput =
     sc.strategy === "declarative"
       ? {
           strategy: "declarative",
-          topology: parseDeclarativeTopology(
-            readFileSync(sc.topologyFile!, "utf8"),
-            sc.topologyFile,
-          ),
+          topology: readTopology(sc.topologyFile!),
         }
       : {
           strategy: sc.strategy,
@@ -299,7 +330,6 @@ export async function startScheduler(
     onAgentProblem: (agentId, message) =>
       log.warn({ agentId, problem: message }, "agent storage problem"),
   });
-  const apiHost = config.api.address === "0.0.0.0" ? hostname() : config.api.address;
   // A pool almost full: its agents' unused devices first (auto-grow), then the operator's hook.
   const hc = config.health;
   const capacity: CapacityRemediationOptions | undefined =
@@ -597,7 +627,11 @@ export async function startScheduler(
     planStatus.set(v.id, v.status);
     log.info({ plan: v.id, status: v.status, ...v.progress }, "plan");
   });
-  await app.listen({ host: config.api.address, port: config.api.port });
+  await app.listen({ host: config.api.address, port: config.api.port }).catch(async (err) => {
+    await app.close().catch((e: Error) => log.debug({ err: e }, "API server not closed"));
+    await store.close();
+    throw listenFailure(err, config.api.address, config.api.port);
+  });
   const port = (app.server.address() as { port: number }).port;
   apiUrl = `${tls ? "https" : "http"}://${apiHost}:${port}`;
   log.info({ api: apiUrl }, "serving");

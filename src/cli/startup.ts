@@ -77,16 +77,16 @@ const show = (v: unknown) =>
       ? JSON.stringify(v)
       : String(v);
 
+/** A description without the default it states itself ("…; default 1024)"), shown apart. */
+export function withoutStatedDefault(description: string): string {
+  return description.replace(/\s*\(default[^()]*\)$/, "").replace(/;\s*default [^;()]*\)$/, ")");
+}
+
 /** A flag's help: its description, then its default and its environment variable. */
 export function flagHelp(flag: string, spec: { path: string[]; description: string }): string {
   const def = defaultAt(spec.path);
   // Descriptions written before defaults were shown state some themselves.
-  const text =
-    def === undefined
-      ? spec.description
-      : spec.description
-          .replace(/\s*\(default[^()]*\)$/, "")
-          .replace(/;\s*default [^;()]*\)$/, ")");
+  const text = def === undefined ? spec.description : withoutStatedDefault(spec.description);
   const parts = [...(def !== undefined ? [`default: ${show(def)}`] : []), `env: ${envName(flag)}`];
   return `${text} (${parts.join("; ")})`;
 }

@@ -2,8 +2,10 @@
 // (ScaleIO admin password, API token, Mesos secret) come only from files or environment
 // variables (plus the predecessor's -scaleio.password, with a warning) and are kept apart.
 import { readFileSync } from "node:fs";
-import { parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { Secret } from "../../common/secret.js";
+import { Provenance, settersOf } from "./explain.js";
+import { didYouMean } from "./suggest.js";
 import { configSchema, type SchedulerConfig } from "./schema.js";
 
 export class ConfigError extends Error {
@@ -535,6 +537,8 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   const problems: string[] = [];
   const notices: string[] = [];
   let raw: Record<string, unknown> = {};
+  // Where each value came from, for errors that name it.
+  const provenance = new Provenance();
 
   if (opts.file) {
     let text: string;
@@ -545,7 +549,8 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
         `cannot read configuration file ${opts.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
       ]);
     }
-    const doc = parseDocument(text, { prettyErrors: true });
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { prettyErrors: true, lineCounter });
     if (doc.errors.length > 0) {
       throw new ConfigError(doc.errors.map((e) => `${opts.file}: ${e.message.split("\n")[0]}`));
     }
@@ -555,6 +560,7 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
         throw new ConfigError([`${opts.file}: the top level must be a mapping`]);
       }
       raw = value as Record<string, unknown>;
+      provenance.addFile(doc, opts.file, lineCounter);
     }
     const secretKeys = findSecretKeys(raw);
     if (secretKeys.length > 0) {
@@ -572,11 +578,13 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
     if (fromEnv !== undefined && fromEnv !== "") {
       const v = coerce(fromEnv, spec.kind, envName(flag), problems);
       if (v !== undefined) setPath(raw, spec.path, v);
+      provenance.set(spec.path, { kind: "env", name: envName(flag) });
     }
     const fromFlag = flags[flag];
     if (fromFlag !== undefined) {
       const v = coerce(fromFlag, spec.kind, `--${flag}`, problems);
       if (v !== undefined) setPath(raw, spec.path, v);
+      provenance.set(spec.path, { kind: "flag", flag });
     }
   }
   for (const key of Object.keys(flags)) {
@@ -585,7 +593,9 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
       !Object.hasOwn(OPTIONS, key) &&
       !Object.hasOwn(SECRET_OPTIONS, key)
     ) {
-      problems.push(`unknown option --${key}`);
+      problems.push(
+        `unknown option --${key}${didYouMean(key, [...Object.keys(OPTIONS), ...Object.keys(SECRET_OPTIONS)], (f) => `--${f}`)}`,
+      );
     }
   }
 
@@ -604,14 +614,7 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
 
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const path = issue.path.join(".") || "(top level)";
-      const message =
-        issue.code === "unrecognized_keys"
-          ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`
-          : issue.message;
-      problems.push(`${path}: ${message}`);
-    }
+    problems.push(...provenance.explain(parsed.error.issues, raw, settersOf(OPTIONS, envName)));
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const config = parsed.data!;

@@ -4,12 +4,14 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/index.js";
 import { waitUntil, withDeadline } from "../../support/wait.js";
+import { OPTIONS, envName } from "../../../src/cli/config/load.js";
 
 const main = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
 const PASSWORD = "Sched-Adm1n-pw";
@@ -79,6 +81,16 @@ test(
       "the password never shows",
     );
     assert.match(s.err(), /"msg":"subscribed to mesos"/);
+    // The first log line says what it talks to, where its state and API are, what it deploys.
+    const first = JSON.parse(s.err().split("\n")[0]!) as Record<string, string>;
+    assert.equal(first.master, cluster.masterUrl);
+    assert.equal(first.state, join(dir, "state"));
+    assert.equal(first.api, "http://127.0.0.1:<any free port>");
+    assert.match(
+      first.mode!,
+      /^provisioning ScaleIO cluster 'scaleio' with 3 MDMs, strategy single-pool \(protection domain pd1, pool default\)$/,
+    );
+    assert.match(first.msg!, /^starting scaleio-framework 0\.1\.0: Mesos master /);
   },
 );
 
@@ -92,12 +104,119 @@ test(
       { SCALEIO_ADMIN_PASSWORD: "" },
     );
     assert.equal(await withDeadline(noPw.exited, 20_000, "exit"), 2);
-    assert.match(noPw.err(), /admin password is required/);
+    // One plain line, as every start-up error: no JSON log line, no list.
+    assert.equal(
+      noPw.err(),
+      "scaleio-framework: invalid configuration: the ScaleIO admin password is required: set SCALEIO_ADMIN_PASSWORD or --admin-password-file\n",
+    );
     const bad = scheduler(["--storage-pool", "p;rm -rf /", "--api-port", "eighty"], {
       SCALEIO_ADMIN_PASSWORD: PASSWORD,
     });
     assert.equal(await withDeadline(bad.exited, 20_000, "exit"), 2);
-    assert.match(bad.err(), /scaleio.storagePool: may contain only letters/);
-    assert.match(bad.err(), /--api-port: expected an integer, got 'eighty'/);
+    assert.match(
+      bad.err(),
+      /^scaleio-framework: invalid configuration: --api-port: expected an integer, got 'eighty'; --storage-pool: may contain only letters[^\n]*\n$/,
+    );
+    const mdm = scheduler(["--mdm-count", "4"], { SCALEIO_ADMIN_PASSWORD: PASSWORD });
+    assert.equal(await withDeadline(mdm.exited, 20_000, "exit"), 2);
+    assert.equal(
+      mdm.err(),
+      "scaleio-framework: invalid configuration: --mdm-count: must be 3 or 5 (got 4)\n",
+    );
+    const topology = join(dir, "topology.yaml");
+    writeFileSync(
+      topology,
+      "protectionDomains:\n  - name: pd1\n    pools:\n      - name: fast\nconsumers:\n  - protectionDomain: pd1\n    pool: fst\n",
+    );
+    const topo = scheduler(
+      ["--strategy", "declarative", "--topology-file", topology, "--state-dir", join(dir, "s2")],
+      { SCALEIO_ADMIN_PASSWORD: PASSWORD },
+    );
+    assert.equal(await withDeadline(topo.exited, 20_000, "exit"), 2);
+    assert.ok(
+      topo
+        .err()
+        .endsWith(
+          `scaleio-framework: invalid configuration: ${topology}: consumers.0.pool: unknown pool 'fst' in pd1\n`,
+        ),
+      topo.err(),
+    );
+    // Not configuration: exit 1, one line all the same.
+    writeFileSync(join(dir, "a-file"), "");
+    const state = scheduler(["--state-dir", join(dir, "a-file", "state"), "--api-port", "0"], {
+      SCALEIO_ADMIN_PASSWORD: PASSWORD,
+    });
+    assert.equal(await withDeadline(state.exited, 20_000, "exit"), 1);
+    assert.ok(
+      state
+        .err()
+        .endsWith(
+          `scaleio-framework: cannot use the state directory ${join(dir, "a-file", "state")} (--state-dir): a file is in the way\n`,
+        ),
+      state.err(),
+    );
+    const typo = scheduler(["--mdm-cont", "3"], { SCALEIO_ADMIN_PASSWORD: PASSWORD });
+    assert.equal(await withDeadline(typo.exited, 20_000, "exit"), 2);
+    assert.equal(
+      typo.err(),
+      "scaleio-framework: unknown option '--mdm-cont' (Did you mean --mdm-count?)\n",
+    );
+  },
+);
+
+test(
+  "an API port in use stops the start with one line and exit 1, not a raw listen error",
+  { timeout: 30_000 },
+  async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "sched-cli-"));
+      const s = scheduler(
+        [
+          "--master",
+          "http://127.0.0.1:1",
+          "--state-dir",
+          join(dir, "s"),
+          "--api-address",
+          "127.0.0.1",
+          "--api-port",
+          String(port),
+        ],
+        { SCALEIO_ADMIN_PASSWORD: PASSWORD },
+      );
+      assert.equal(await withDeadline(s.exited, 20_000, "exit"), 1);
+      const plain = s
+        .err()
+        .trim()
+        .split("\n")
+        .filter((l) => !l.startsWith("{"));
+      assert.deepEqual(plain, [
+        `scaleio-framework: cannot serve the API on 127.0.0.1:${port}: the address is already in use (another scheduler, or another program, listens there); choose another --api-port`,
+      ]);
+      assert.ok(!s.err().includes("EADDRINUSE"), s.err());
+    } finally {
+      taken.close();
+    }
+  },
+);
+
+test(
+  "scheduler --help shows every flag's default and environment variable",
+  { timeout: 30_000 },
+  async () => {
+    const h = scheduler(["--help"]);
+    assert.equal(await withDeadline(h.exited, 20_000, "exit"), 0);
+    const help = h.out().replace(/\s+/g, " ");
+    for (const flag of Object.keys(OPTIONS)) {
+      assert.ok(help.includes(`env: ${envName(flag)})`), `--${flag}: ${envName(flag)} missing`);
+    }
+    assert.ok(
+      help.includes(
+        "--api-port <value> port of the operator API (default: 35000; env: SCALEIO_FRAMEWORK_API_PORT)",
+      ),
+    );
+    assert.ok(help.includes("(default: single-pool; env: SCALEIO_FRAMEWORK_STRATEGY)"));
   },
 );

@@ -166,10 +166,10 @@ test("bad input names the field and says what is wrong", () => {
   const text = problems.join("\n");
   assert.match(text, /SCALEIO_FRAMEWORK_API_PORT: expected an integer, got 'eighty'/);
   assert.match(text, /--gateway-insecure: expected true or false, got 'maybe'/);
-  assert.match(text, /scaleio.storagePool: may contain only letters/);
-  assert.match(text, /scaleio.mdmCount/);
-  assert.match(text, /mesos.role: is not a valid Mesos role/);
-  assert.match(text, /scaleio.existing.secondary/);
+  assert.match(text, /--storage-pool: may contain only letters/);
+  assert.match(text, /--mdm-count: must be 3 or 5 \(got 4\)/);
+  assert.match(text, /--role: is not a valid Mesos role/);
+  assert.match(text, /scaleio.existing.secondary: is required \(--mdm-secondary/);
 });
 
 test("bad YAML, unknown keys, unknown flags and contradictions are reported", () => {
@@ -179,7 +179,7 @@ test("bad YAML, unknown keys, unknown flags and contradictions are reported", ()
   );
   assert.match(
     problemsOf(() => loadConfig({ file: file("unk.yaml", "mesos:\n  mastr: x\n"), env: {} }))[0]!,
-    /mesos: unknown key 'mastr'/,
+    /unk\.yaml:2 mesos\.mastr: unknown key; did you mean 'master'\?/,
   );
   assert.match(
     problemsOf(() => loadConfig({ file: file("list.yaml", "- a\n"), env: {} }))[0]!,
@@ -191,7 +191,7 @@ test("bad YAML, unknown keys, unknown flags and contradictions are reported", ()
   );
   assert.match(
     problemsOf(() => loadConfig({ flags: { strategy: "declarative" }, env: {} }))[0]!,
-    /scaleio.topologyFile: is required/,
+    /scaleio.topologyFile: is required when scaleio.strategy is declarative/,
   );
   assert.match(
     problemsOf(() =>
@@ -200,7 +200,7 @@ test("bad YAML, unknown keys, unknown flags and contradictions are reported", ()
         env: {},
       }),
     )[0]!,
-    /three different addresses/,
+    /--mdm-primary|scaleio\.existing: primary, secondary and tiebreaker must be three different addresses/,
   );
   assert.match(
     problemsOf(() => loadConfig({ file: join(dir, "missing.yaml"), env: {} }))[0]!,
@@ -238,9 +238,9 @@ test("the API's HTTP limits have defaults and come from flags, the environment o
       },
     }),
   );
-  assert.ok(problems.some((p) => /api\.limits\.headersTimeoutMs: must not exceed/.test(p)));
-  assert.ok(problems.some((p) => /api\.limits\.idleTimeoutMs: must be 0 \(never\)/.test(p)));
-  assert.ok(problems.some((p) => /api\.limits\.maxConnections/.test(p)));
+  assert.ok(problems.some((p) => /--api-headers-timeout-ms: must not exceed/.test(p)));
+  assert.ok(problems.some((p) => /--api-idle-timeout-ms: must be 0 \(never\)/.test(p)));
+  assert.ok(problems.some((p) => /--api-max-connections: must be an integer from 0/.test(p)));
 });
 
 test("flag names that are prototype properties are unknown flags, not lookups", () => {
@@ -270,7 +270,7 @@ test("TLS for the API: certificate and key together, from flags, the environment
   );
   assert.match(
     problemsOf(() => loadConfig({ env: {}, flags: { "api-tls-ca": "/ca.pem" } })).join("\n"),
-    /api\.tlsCaFile: is only used with --api-tls-cert/,
+    /--api-tls-ca: is only used with --api-tls-cert/,
   );
   const yaml = file("tls.yaml", "api:\n  tlsCertFile: /a.pem\n  tlsKeyFile: /a.key\n");
   assert.equal(loadConfig({ env: {}, file: yaml }).config.api.tlsKeyFile, "/a.key");
@@ -401,11 +401,13 @@ test("capacity settings: growth, hook and webhook checked", () => {
     }),
   );
   assert.ok(
-    problems.some((p) => /health\.growthGb/.test(p)),
+    problems.some((p) =>
+      /--capacity-growth-gb: must be an integer from 1 to 1048576 \(got 0\)/.test(p),
+    ),
     problems.join("; "),
   );
-  assert.ok(problems.some((p) => /health\.capacityHook: must be an absolute path/.test(p)));
-  assert.ok(problems.some((p) => /health\.alertWebhook: must be an http\(s\) URL/.test(p)));
+  assert.ok(problems.some((p) => /--capacity-hook: must be an absolute path/.test(p)));
+  assert.ok(problems.some((p) => /--alert-webhook: must be an http\(s\) URL/.test(p)));
 });
 
 test("the repair backoff's first wait: 30 s by default, from a flag or the environment, checked", () => {
@@ -418,7 +420,7 @@ test("the repair backoff's first wait: 30 s by default, from a flag or the envir
     loadConfig({ env: {}, flags: { "repair-backoff-initial-ms": "10" } }),
   );
   assert.ok(
-    problems.some((p) => /health\.repairBackoffInitialMs/.test(p)),
+    problems.some((p) => /--repair-backoff-initial-ms: must be an integer from 100/.test(p)),
     problems.join("; "),
   );
 });
