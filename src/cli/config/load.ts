@@ -587,6 +587,17 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
       provenance.set(spec.path, { kind: "flag", flag });
     }
   }
+  // A misspelt variable would otherwise be ignored without a word (a notice: executors and
+  // the operator CLI read other SCALEIO_FRAMEWORK_ variables).
+  const PREFIX = "SCALEIO_FRAMEWORK_";
+  const settings = Object.keys(OPTIONS).map((f) => envName(f).slice(PREFIX.length));
+  for (const name of Object.keys(env)) {
+    const rest = name.startsWith(PREFIX) ? name.slice(PREFIX.length) : undefined;
+    if (rest === undefined || settings.includes(rest)) continue;
+    if (SECRET_SOURCES.some((s) => s.env === name)) continue;
+    const hint = didYouMean(rest, settings, (n) => PREFIX + n);
+    if (hint) notices.push(`${name} is not a setting and is ignored${hint}`);
+  }
   for (const key of Object.keys(flags)) {
     if (
       flags[key] !== undefined &&

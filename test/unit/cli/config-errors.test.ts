@@ -127,3 +127,19 @@ test("one message per bad value, not one per failed check", () => {
     ["--cluster-name: must not be empty"],
   );
 });
+
+test("a misspelt SCALEIO_FRAMEWORK_ variable is not ignored in silence", () => {
+  const { config, notices } = loadConfig({
+    env: {
+      SCALEIO_FRAMEWORK_STORAGE_POLL: "p1",
+      // Variables of executors and of the operator CLI are not settings, and not typos.
+      SCALEIO_FRAMEWORK_URL: "http://s:35000",
+      SCALEIO_FRAMEWORK_API: "http://s:35000",
+      SCALEIO_FRAMEWORK_API_TOKEN: "t0k3n-value",
+    },
+  });
+  assert.equal(config.scaleio.storagePool, "default");
+  assert.deepEqual(notices, [
+    "SCALEIO_FRAMEWORK_STORAGE_POLL is not a setting and is ignored; did you mean SCALEIO_FRAMEWORK_STORAGE_POOL?",
+  ]);
+});
