@@ -440,7 +440,8 @@ export class ScaleIOPlatform implements Platform {
           return r;
         },
         saveFacts: (agentId, f) => this.saveFacts(agentId, f),
-        prepareDomains: (l, ctx) => this.opts.cluster.prepareDomains(l, ctx),
+        prepareDomains: (l, ctx) =>
+          this.recordingCreated(() => this.opts.cluster.prepareDomains(l, ctx)),
         applyAgent: (l, agentId, ctx) => this.opts.cluster.applyAgent(l, agentId, ipOf, ctx),
         verify: (ctx) => this.opts.cluster.verify(ctx),
         ...(this.opts.agentRestart
@@ -544,6 +545,27 @@ export class ScaleIOPlatform implements Platform {
     return { planId: TEARDOWN_PLAN };
   }
 
+  /**
+   * Existing-cluster mode: the pools, fault sets and domains that preparing the layout
+   * creates are recorded (a listing before and after), for an uninstall to remove them.
+   */
+  private async recordingCreated(fn: () => Promise<void>): Promise<void> {
+    const t = this.opts.teardown;
+    const records = this.teardown;
+    if (!t || !records || "provision" in this.opts.mode) return fn();
+    const before = await t.storage();
+    try {
+      await fn();
+    } finally {
+      await t
+        .storage()
+        .then((after) => records.noteCreated(before, after))
+        .catch((err: Error) =>
+          this.ctx.logger.warn({ err: err.message }, "record of created pools not saved"),
+        );
+    }
+  }
+
   /** Requests that would start other plan work are refused once an uninstall began. */
   private refuseWhileUninstalling(): void {
     if (this.teardown?.active) throw this.uninstalling();
@@ -575,6 +597,7 @@ export class ScaleIOPlatform implements Platform {
         agents: this.teardownAgents(),
         mdms: this.placement ?? [],
         installed: this.teardown.installed,
+        created: this.teardown.created,
         ...(modulesFile ? { modulesFile } : {}),
       },
       {

@@ -9,6 +9,16 @@ import type { InstalledRecord } from "./teardown.js";
 
 const REQUEST_KEY = "scaleio/uninstall";
 const INSTALLED_KEY = "scaleio/installed";
+const CREATED_KEY = "scaleio/created";
+
+/** Cluster objects the framework created in a cluster it did not provision, by id. */
+export interface CreatedObjects {
+  pools: string[];
+  faultSets: string[];
+  domains: string[];
+}
+
+type Listing = Record<keyof CreatedObjects, { id: string }[]>;
 
 interface Request {
   destroyData: boolean;
@@ -24,6 +34,7 @@ interface InstallOutcome {
 export class TeardownRecords {
   private request: Request | undefined;
   private installedBy: InstalledRecord = {};
+  private createdBy: CreatedObjects = { pools: [], faultSets: [], domains: [] };
   private readonly writer: LatestWriter;
 
   constructor(
@@ -37,6 +48,7 @@ export class TeardownRecords {
   async load(): Promise<boolean> {
     this.request = await this.store.get<Request>(REQUEST_KEY);
     this.installedBy = (await this.store.get<InstalledRecord>(INSTALLED_KEY)) ?? {};
+    this.createdBy = (await this.store.get<CreatedObjects>(CREATED_KEY)) ?? this.createdBy;
     return this.active;
   }
 
@@ -50,6 +62,30 @@ export class TeardownRecords {
 
   get installed(): InstalledRecord {
     return this.installedBy;
+  }
+
+  get created(): CreatedObjects {
+    return this.createdBy;
+  }
+
+  /**
+   * Records the pools, fault sets and domains that appeared between two listings taken around
+   * the framework's own creation of them (durable before it resolves). Something created just
+   * before a crash, and found on the retry, is not recorded: it stays at uninstall.
+   */
+  async noteCreated(before: Listing, after: Listing): Promise<void> {
+    const next = { ...this.createdBy };
+    let changed = false;
+    for (const k of ["pools", "faultSets", "domains"] as const) {
+      const had = new Set(before[k].map((o) => o.id));
+      const fresh = after[k].map((o) => o.id).filter((id) => !had.has(id) && !next[k].includes(id));
+      if (fresh.length === 0) continue;
+      next[k] = [...next[k], ...fresh];
+      changed = true;
+    }
+    if (!changed) return;
+    await this.store.set(CREATED_KEY, next);
+    this.createdBy = next;
   }
 
   /** Durable before it resolves: the teardown is what a restart does from then on. */

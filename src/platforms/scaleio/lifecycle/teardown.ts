@@ -121,6 +121,8 @@ export interface TeardownInput {
   /** The MDM members it placed (provision mode). */
   mdms: MdmMember[];
   installed: InstalledRecord;
+  /** Existing mode: the pools, fault sets and domains the framework created (by id). */
+  created?: { pools: string[]; faultSets: string[]; domains: string[] };
   /** The module description the isolator step wrote (module mode). */
   modulesFile?: string;
 }
@@ -280,7 +282,36 @@ export function buildTeardownPlan(input: TeardownInput, ports: TeardownPorts): P
               );
             }),
           ]
-        : []),
+        : [
+            step(
+              "storage/created",
+              "remove the pools and domains the framework created",
+              async (ctx) => {
+                const c = input.created ?? { pools: [], faultSets: [], domains: [] };
+                const s = await cluster.storage();
+                const left: string[] = [];
+                const removeAll = async (
+                  kind: string,
+                  ids: string[],
+                  listed: { id: string; name: string }[],
+                  remove: (id: string) => Promise<void>,
+                ) => {
+                  for (const o of listed.filter((x) => ids.includes(x.id))) {
+                    // The operator may have put something of theirs in it since: then it stays.
+                    await remove(o.id).catch((err: Error) =>
+                      left.push(`${kind} ${o.name} (${err.message})`),
+                    );
+                  }
+                };
+                await removeAll("pool", c.pools, s.pools, (id) => cluster.removePool(id));
+                await removeAll("fault set", c.faultSets, s.faultSets, (id) =>
+                  cluster.removeFaultSet(id),
+                );
+                await removeAll("domain", c.domains, s.domains, (id) => cluster.removeDomain(id));
+                ctx.progress(left.length ? `left in place: ${left.join("; ")}` : "done");
+              },
+            ),
+          ]),
     ],
   });
   const mdmAgents = new Set(input.provisioned ? input.mdms.map((m) => m.agentId) : []);

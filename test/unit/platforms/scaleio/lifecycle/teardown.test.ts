@@ -355,3 +355,56 @@ test("the record of installs keeps only packages the framework put there itself"
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("existing cluster: the pools and domains the framework created go, unless the operator uses them", async () => {
+  const c = new FakeCluster();
+  c.pools.push({ id: "p2", name: "fw-pool" }, { id: "p3", name: "fw-pool-in-use" });
+  c.domains.push({ id: "d2", name: "fw-pd" });
+  const removePool = c.removePool;
+  c.removePool = async (id: string) => {
+    if (id === "p3") throw new Error("The Storage Pool has volumes");
+    await removePool(id);
+  };
+  const nodeLog: string[] = [];
+  const { view } = await runPlan(
+    c,
+    input({
+      provisioned: false,
+      mdms: [],
+      installed: {},
+      created: { pools: ["p2", "p3"], faultSets: [], domains: ["d2"] },
+    }),
+    nodeLog,
+  );
+  assert.equal(view.status, "COMPLETE");
+  assert.deepEqual(
+    c.pools.map((p) => p.id),
+    ["p1", "p3"],
+    "the operator's pool stays, and the one they put volumes in",
+  );
+  assert.deepEqual(
+    c.domains.map((d) => d.id),
+    ["d1"],
+  );
+  // Left in place, without failing the uninstall.
+  const step = view.phases.flatMap((p) => p.steps).find((s) => s.id === "storage/created")!;
+  assert.equal(step.status, "COMPLETE");
+});
+
+test("the record of created objects keeps what appeared around the framework's own creation", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "teardown-test-"));
+  const store = await FileStateStore.open(join(dir, "s"));
+  try {
+    const r = new TeardownRecords(store, (e) => assert.fail(e));
+    await r.load();
+    const ops = { pools: [{ id: "p1" }], faultSets: [], domains: [{ id: "d1" }] };
+    await r.noteCreated(ops, { ...ops, pools: [{ id: "p1" }, { id: "p2" }] });
+    await r.noteCreated(ops, ops);
+    const again = new TeardownRecords(store, (e) => assert.fail(e));
+    await again.load();
+    assert.deepEqual(again.created, { pools: ["p2"], faultSets: [], domains: [] });
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
