@@ -7,7 +7,8 @@
 //
 // In existing-cluster mode only what the framework added goes: the packages it installed (its
 // record of installs), the SDSs on agents whose SDS package it installed, the SDCs of agents
-// whose SDC package it installed, and REX-Ray's and the isolator's configuration. Never the
+// whose SDC package it installed, the pools, fault sets and domains it recorded creating, and
+// REX-Ray's and the isolator's configuration. Never the
 // operator's MDM cluster, SDSs, pools or volumes (with destroyData, volumes mapped to our
 // SDCs are only unmapped from them).
 //
