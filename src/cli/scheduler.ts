@@ -118,13 +118,14 @@ over, or the subscription was refused (one line on stderr says which).`,
   });
   cmd.action(async (opts: Record<string, string | boolean | undefined>) => {
     const { config: file, ...flags } = opts;
+    let loaded: LoadedConfig | undefined;
     try {
-      const loaded = loadConfig({ flags, ...(typeof file === "string" ? { file } : {}) });
+      loaded = loadConfig({ flags, ...(typeof file === "string" ? { file } : {}) });
       await runScheduler({ ...loaded, notices: [...argNotices, ...loaded.notices] }, version);
     } catch (err) {
       // Whatever stops the start: one line, exit 2 for configuration, 1 otherwise.
       const f = startupFailure(err);
-      process.stderr.write(`${f.line}\n`);
+      process.stderr.write(`${redactSecrets(f.line, Object.values(loaded?.secrets ?? {}))}\n`);
       process.exit(f.exitCode);
     }
   });

@@ -143,7 +143,8 @@ test(
     );
     // Not configuration: exit 1, one line all the same.
     writeFileSync(join(dir, "a-file"), "");
-    const state = scheduler(["--state-dir", join(dir, "a-file", "state"), "--api-port", "0"], {
+    // (A path holding the password, as any text, has it scrubbed from the line and the log.)
+    const state = scheduler(["--state-dir", join(dir, "a-file", PASSWORD), "--api-port", "0"], {
       SCALEIO_ADMIN_PASSWORD: PASSWORD,
     });
     assert.equal(await withDeadline(state.exited, 20_000, "exit"), 1);
@@ -151,10 +152,11 @@ test(
       state
         .err()
         .endsWith(
-          `scaleio-framework: cannot use the state directory ${join(dir, "a-file", "state")} (--state-dir): a file is in the way\n`,
+          `scaleio-framework: cannot use the state directory ${join(dir, "a-file", "[redacted]")} (--state-dir): a file is in the way\n`,
         ),
       state.err(),
     );
+    assert.ok(!state.err().includes(PASSWORD), state.err());
     const typo = scheduler(["--mdm-cont", "3"], { SCALEIO_ADMIN_PASSWORD: PASSWORD });
     assert.equal(await withDeadline(typo.exited, 20_000, "exit"), 2);
     assert.equal(
