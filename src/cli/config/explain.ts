@@ -52,7 +52,13 @@ export class Provenance {
   where(path: readonly (string | number)[]): string {
     const key = path.join(".") || "(top level)";
     const s = this.sourceOf(path);
-    if (!s) return key;
+    if (!s) {
+      // A section whose keys came from flags or variables: name those.
+      const inside = [...this.sources.entries()]
+        .filter(([k, v]) => k.startsWith(`${key}.`) && v.kind !== "file")
+        .map(([, v]) => (v.kind === "flag" ? `--${v.flag}` : v.kind === "env" ? v.name : ""));
+      return inside.length > 0 ? `${key} (${inside.join(", ")})` : key;
+    }
     if (s.kind === "flag") return `--${s.flag}`;
     if (s.kind === "env") return s.name;
     return `${s.file}${s.line !== undefined ? `:${s.line}` : ""} ${key}`;

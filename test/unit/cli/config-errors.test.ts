@@ -143,3 +143,17 @@ test("a misspelt SCALEIO_FRAMEWORK_ variable is not ignored in silence", () => {
     "SCALEIO_FRAMEWORK_STORAGE_POLL is not a setting and is ignored; did you mean SCALEIO_FRAMEWORK_STORAGE_POOL?",
   ]);
 });
+
+test("a problem of a section set by flags names those flags", () => {
+  assert.deepEqual(
+    problemsOf(() =>
+      loadConfig({
+        env: { SCALEIO_FRAMEWORK_MDM_TIEBREAKER: "10.0.0.2" },
+        flags: { "mdm-primary": "10.0.0.1", "mdm-secondary": "10.0.0.2" },
+      }),
+    ),
+    [
+      "scaleio.existing (--mdm-primary, --mdm-secondary, SCALEIO_FRAMEWORK_MDM_TIEBREAKER): primary, secondary and tiebreaker must be three different addresses",
+    ],
+  );
+});
