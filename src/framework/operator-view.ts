@@ -131,13 +131,9 @@ export class OperatorView {
       // A step's change is a plan change (plan events come throttled, after their steps').
       this.plansChangedAt = this.now();
       this.events.publish("step", { planId, phaseId, step });
+      // A finished step is its step event, once; a failure gets a warning line as well.
       if (step.status === "ERROR" && step.lastError)
         this.events.log("warn", `${planId}: ${step.name} failed: ${step.lastError}`);
-      else if (step.status === "COMPLETE")
-        this.events.log(
-          "info",
-          `${planId}: ${step.name} ${step.forced ? "force-completed" : "done"}`,
-        );
     };
     const onChanged = (a: AgentRecord, isNew: boolean) => {
       this.publishNode(a.agentId);

@@ -519,8 +519,9 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     }
     let failure: unknown;
     let ok = false;
+    let result: void | string = undefined;
     try {
-      await step.run({
+      result = await step.run({
         planId: live.def.id,
         stepId: step.id,
         signal: ac.signal,
@@ -547,6 +548,9 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       Object.assign(p, { status: "COMPLETE", updatedAt: end });
       delete p.lastError;
       delete p.failingSince;
+      // The finished step's own words, not the last thing it said while working.
+      if (typeof result === "string") p.message = this.redact(result);
+      else delete p.message;
     } else {
       const err = interrupt ?? failure;
       p.status = "ERROR";

@@ -25,8 +25,12 @@ export interface StepDefinition {
   /** Stable id, unique within the plan (e.g. `install/agent-3`). */
   id: string;
   name: string;
-  /** Does the work. Must be idempotent: it may run again after any crash. */
-  run(ctx: StepContext): Promise<void>;
+  /**
+   * Does the work. Must be idempotent: it may run again after any crash. What it resolves
+   * with, when a string, is the finished step's text ("installed 2 packages"); otherwise
+   * a finished step shows no message (its progress messages were about the work under way).
+   */
+  run(ctx: StepContext): Promise<void | string>;
   /** Steps sharing an asset (e.g. an agent id) never run at the same time, across plans. */
   asset?: string;
   /** A run that takes longer fails with a timeout (then retried). */

@@ -40,8 +40,9 @@ export interface DeployPorts {
   prepareDomains(layout: StorageLayout, ctx: StepContext): Promise<void>;
   /** Creates one agent's SDS with its devices. */
   applyAgent(layout: StorageLayout, agentId: string, ctx: StepContext): Promise<void>;
-  /** The cluster serves: state, SDS/SDC connections, a test volume's life cycle. */
-  verify(ctx: StepContext): Promise<void>;
+  /** The cluster serves: state, SDS/SDC connections, a test volume's life cycle. Resolves
+   *  with what it showed, when it says. */
+  verify(ctx: StepContext): Promise<void | string>;
   /** Operator opt-in only: drain the agent, then restart its Mesos agent service. */
   restartAgent?(agentId: string, ctx: StepContext): Promise<void>;
 }
@@ -87,7 +88,7 @@ export interface IsolatorSettings {
 const step = (
   id: string,
   name: string,
-  run: (ctx: StepContext) => Promise<void>,
+  run: StepDefinition["run"],
   asset?: string,
 ): StepDefinition => ({
   id,
@@ -141,6 +142,34 @@ function knownEndpoint(r: RexraySettings): string | null {
   }
 }
 
+/**
+ * A finished install step's text, from what the node step answered (one package or a list):
+ * `installed sds 2.0-6035.0, lia 2.0-6035.0`, `sdc 2.0-6035.0 already installed`.
+ */
+export function installedText(result: unknown): string | undefined {
+  const list = (Array.isArray(result) ? result : [result]).filter(
+    (
+      r,
+    ): r is { component: string; version?: string; changed?: boolean; previousVersion?: string } =>
+      typeof r === "object" &&
+      r !== null &&
+      typeof (r as { component?: unknown }).component === "string",
+  );
+  if (list.length === 0) return undefined;
+  const what = (r: (typeof list)[number]) => `${r.component}${r.version ? ` ${r.version}` : ""}`;
+  const parts: string[] = [];
+  const installed = list.filter((r) => r.changed && !r.previousVersion);
+  const upgraded = list.filter((r) => r.changed && r.previousVersion);
+  const already = list.filter((r) => !r.changed);
+  if (installed.length) parts.push(`installed ${installed.map(what).join(", ")}`);
+  if (upgraded.length)
+    parts.push(
+      `upgraded ${upgraded.map((r) => `${r.component} ${r.previousVersion} to ${r.version}`).join(", ")}`,
+    );
+  if (already.length) parts.push(`${already.map(what).join(", ")} already installed`);
+  return parts.join("; ");
+}
+
 function needFacts(input: DeployInput, agentId: string): HostFacts {
   const f = input.facts.get(agentId);
   if (!f) throw new Error(`no host facts for agent ${agentId} yet`);
@@ -184,13 +213,14 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
             ...p,
             url: input.packageUrl(facts.packageFormat, p.component),
           }));
-          await ports.node(
+          const result = await ports.node(
             agentId,
             asList ? "scaleio.install-packages" : "scaleio.install-package",
             asList ? { packages: params } : params[0],
             ctx,
             secrets ? { secrets } : undefined,
           );
+          return installedText(result);
         },
         agentId,
       ),

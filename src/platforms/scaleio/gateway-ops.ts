@@ -92,7 +92,7 @@ export function gatewayClusterOps(
     async setSpare(poolId: string, percent: number) {
       await gw().setSparePercentage(poolId, percent);
     },
-    async verify(ctx: StepContext) {
+    async verify(_ctx: StepContext) {
       const client = gw();
       const s = await clusterSummary(client, opts.system);
       const bad: string[] = [];
@@ -112,7 +112,7 @@ export function gatewayClusterOps(
         storagePoolId: pools[0]!.id,
         sdcId: sdcs[0]!.id,
       });
-      ctx.progress(`test volume ${probe.name} created, mapped, unmapped and removed`);
+      return `test volume ${probe.name} created, mapped, unmapped and removed`;
     },
     summary: () => clusterSummary(gw(), opts.system),
     async observe() {

@@ -66,7 +66,7 @@ export interface ClusterOps {
     ipOf: (agentId: string) => string,
     ctx: StepContext,
   ): Promise<void>;
-  verify(ctx: StepContext): Promise<void>;
+  verify(ctx: StepContext): Promise<void | string>;
   /** Reads the cluster for operators (summary and the SDCs' states). */
   observe?(): Promise<{ summary: ClusterSummary; sdcs: SdcState[] }>;
   /** Sets a pool's spare percentage (the spare policy's repair). */

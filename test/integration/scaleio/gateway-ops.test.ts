@@ -62,9 +62,11 @@ test(
         problems.map(([a]) => a),
         ["a4"],
       );
-      const v = ctx();
-      await ops.verify(v);
-      assert.match(v.messages.at(-1)!, /test volume .* created, mapped, unmapped and removed/);
+      // What the verification showed is the finished step's text.
+      assert.match(
+        String(await ops.verify(ctx())),
+        /test volume .* created, mapped, unmapped and removed/,
+      );
       const s = await ops.summary();
       assert.equal(s.sdsTotal, 3);
       assert.ok(s.usableCapacityKb > 0);

@@ -240,3 +240,28 @@ test("a cluster not readable yet (being created) is news; one that was readable 
     ],
   );
 });
+
+test("a finished step appears once in the event stream (its step event), a failed one also as a warning", async () => {
+  const f = await operatorFixture({ agents: 1 });
+  fixtures.push(f);
+  f.platform.release("agent-0");
+  await f.sched.engine.waitFor("deploy", (v) => v.status === "COMPLETE", 10_000);
+  await waitUntil(
+    () =>
+      f.view.events
+        .since()
+        .some(
+          (e) => e.type === "step" && (e.data as { step: { id: string } }).step.id === "verify/all",
+        ),
+    { timeoutMs: 5000, what: "the verify step's event" },
+  );
+  const about = (id: string) =>
+    f.view.events.since().filter((e) => JSON.stringify(e.data).includes(id) && e.type !== "plan");
+  const finished = about("install on host-0").filter(
+    (e) => e.type === "log" || (e.data as { step: { status: string } }).step.status === "COMPLETE",
+  );
+  assert.deepEqual(
+    finished.map((e) => e.type),
+    ["step"],
+  );
+});

@@ -516,6 +516,38 @@ test("a step that leaves the plan while it runs keeps its progress until it ends
   assert.equal(engine.progressOf("nope", "x"), undefined);
 });
 
+test("a finished step shows its own final words, or none, not its last progress message", async () => {
+  const { engine } = await setup();
+  const phase: PhaseDefinition = {
+    id: "p",
+    name: "P",
+    strategy: "parallel",
+    steps: [
+      {
+        id: "says",
+        name: "says",
+        run: async (ctx) => {
+          ctx.progress("downloading hunter2");
+          return "installed lia 2.0 with hunter2";
+        },
+      },
+      {
+        id: "quiet",
+        name: "quiet",
+        run: async (ctx) => {
+          ctx.progress("downloading");
+        },
+      },
+    ],
+  };
+  await engine.setPlan(plan([phase]));
+  engine.start();
+  const v = await engine.waitFor("deploy", (x) => x.status === "COMPLETE", 5000);
+  const steps = new Map(v.phases[0]!.steps.map((s) => [s.id, s]));
+  assert.equal(steps.get("says")!.message, "installed lia 2.0 with [redacted]");
+  assert.equal(steps.get("quiet")!.message, undefined);
+});
+
 test("steps of different plans on the same asset never run at the same time", async () => {
   const { engine } = await setup();
   let active = 0;

@@ -8,6 +8,7 @@ import { PlanEngine } from "../../../../src/framework/plan/engine.js";
 import {
   buildDeployPlan,
   domainsFingerprint,
+  installedText,
   sdsFingerprint,
   type DeployPorts,
   type HostFacts,
@@ -454,4 +455,27 @@ test("a new agent runs the verification again once its own steps are done", asyn
   } finally {
     await engine.stop();
   }
+});
+
+test("a finished install step says what it installed, upgraded or found installed", () => {
+  assert.equal(
+    installedText([
+      { component: "sds", version: "2.0-6035.0", changed: true },
+      { component: "lia", version: "2.0-6035.0", changed: true },
+    ]),
+    "installed sds 2.0-6035.0, lia 2.0-6035.0",
+  );
+  assert.equal(
+    installedText({ component: "sdc", version: "2.0-6035.0", changed: false }),
+    "sdc 2.0-6035.0 already installed",
+  );
+  assert.equal(
+    installedText([
+      { component: "sds", version: "2.0-13000.211", changed: true, previousVersion: "2.0-6035.0" },
+      { component: "lia", version: "2.0-13000.211", changed: false },
+    ]),
+    "upgraded sds 2.0-6035.0 to 2.0-13000.211; lia 2.0-13000.211 already installed",
+  );
+  assert.equal(installedText(null), undefined);
+  assert.equal(installedText({ nothing: 1 }), undefined);
 });
