@@ -215,7 +215,7 @@ test("volumes refuse the uninstall (409 VOLUMES_EXIST) unless destroyData; unrea
   );
 });
 
-test("a volume made after the request stops the plan at its first step, nothing removed", async () => {
+test("a volume made after the request stops the plan at its first step, nothing removed; asked again with destroyData it goes on", async () => {
   const c = new FakeCluster();
   c.vols = [{ id: "v2", name: "late", mapped: [] }];
   const nodeLog: string[] = [];
@@ -232,6 +232,15 @@ test("a volume made after the request stops the plan at its first step, nothing 
     assert.match(step.lastError ?? "", /1 volume\(s\) exist \(late\)/);
     assert.deepEqual(c.log, []);
     assert.deepEqual(nodeLog, []);
+    // Asked again with destroyData: the step's input changed, so it runs again, and the rest.
+    engine.start();
+    await engine.setPlan(
+      buildTeardownPlan(input({ destroyData: true }), { cluster: c, node: async () => ({}) }),
+    );
+    await engine.waitFor("teardown", (p) => p.status === "COMPLETE", 5000);
+    await engine.stop();
+    assert.deepEqual(c.vols, []);
+    assert.ok(c.log.includes("remove-volume v2"));
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
