@@ -230,7 +230,8 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
     // An uninstall tears the framework down itself (and finishes below).
     if (handle.uninstall.active) return;
     const line = mesosRefusalLine(err, loaded.config.state.dir, client.frameworkId);
-    process.stderr.write(`${handle.scheduler.redact(line)}\n`);
+    // The same one-line form as every error that stops the start.
+    process.stderr.write(`scaleio-framework: ${handle.scheduler.redact(line)}\n`);
     void stop(EXIT_MESOS_REFUSED);
   };
   client.on("fatal", refused);

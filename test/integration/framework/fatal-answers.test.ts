@@ -80,7 +80,7 @@ test(
     const code = await withDeadline(s.exited, 45_000, "the scheduler to exit");
     assert.equal(code, EXIT_MESOS_REFUSED, s.err().slice(-2000));
     assert.deepEqual(plainLines(s.err()), [
-      `${url} is not a Mesos master: HTTP 404 on /api/v1/scheduler`,
+      `scaleio-framework: ${url} is not a Mesos master: HTTP 404 on /api/v1/scheduler`,
     ]);
     assert.ok(!s.err().includes("<p>"), "no HTML in any line");
   },
@@ -123,7 +123,7 @@ test(
     assert.equal(lines.length, 1, lines.join("\n"));
     assert.equal(
       lines[0],
-      `the master at ${master.url} ended the subscription: Framework has been removed; framework ${FID} cannot subscribe again: to register as a new framework, remove ${join(s.dir, "state", "framework", "id.json")}`,
+      `scaleio-framework: the master at ${master.url} ended the subscription: Framework has been removed; framework ${FID} cannot subscribe again: to register as a new framework, remove ${join(s.dir, "state", "framework", "id.json")}`,
     );
   },
 );
