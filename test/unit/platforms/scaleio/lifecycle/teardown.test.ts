@@ -240,7 +240,7 @@ test("a volume made after the request stops the plan at its first step, nothing 
     await engine.waitFor("teardown", (p) => p.status === "COMPLETE", 5000);
     await engine.stop();
     assert.deepEqual(c.vols, []);
-    assert.ok(c.log.includes("remove-volume v2"));
+    assert.ok(c.log.some((l: string) => l === "remove-volume v2"));
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
