@@ -224,28 +224,6 @@ export function registerOperatorCommands(program: Command): void {
   );
 
   withConnection(
-    program
-      .command("uninstall")
-      .description(
-        "remove the framework and what it deployed (the `teardown` plan), then leave Mesos and delete its state",
-      )
-      .requiredOption("--confirm <name>", "the framework's name, as confirmation")
-      .option("--destroy-data", "also remove the volumes (their data is lost)"),
-  ).action(
-    run(async (c, o) => {
-      const f = o as Common & { confirm: string; destroyData?: boolean };
-      const r = await c.post<{ planId: string; destroyData: boolean }>("/v1/uninstall", {
-        confirm: f.confirm,
-        ...(f.destroyData ? { destroyData: true } : {}),
-      });
-      return {
-        text: `uninstall started${r.destroyData ? " (volumes are destroyed)" : ""}: follow it with \`plan show ${r.planId}\`; the scheduler exits once it is done`,
-        json: r,
-      };
-    }),
-  );
-
-  withConnection(
     node
       .command("replace <agentId>")
       .description(
