@@ -350,6 +350,7 @@ export class ScaleIOPlatform implements Platform {
     if (this.teardown?.active) return this.recomputeTeardown();
     const agents = this.ctx.agents
       .active()
+      .filter((a) => !this.retired.has(a.agentId))
       .filter((a) => !this.decommissions?.excludes(a.agentId))
       .map((a) => this.toFacts(a));
     const mode = this.opts.mode;
@@ -391,6 +392,7 @@ export class ScaleIOPlatform implements Platform {
       // still hold data): a lost agent must not make the spare jump and fall back.
       const everyone = this.ctx.agents
         .all()
+        .filter((a) => !this.retired.has(a.agentId))
         .filter((a) => !this.decommissions?.excludes(a.agentId))
         .map((a) => this.toFacts(a));
       const needed = neededSpare(planStorage(everyone, this.opts.strategy), everyone);
