@@ -1,5 +1,5 @@
-// Replacing lost MDM agents on the development cluster (3 MDM nodes with storage, 2 data nodes,
-// 2 spare nodes; the ScaleIO emulator; the scheduler observing every second, with
+// Replacing lost MDM agents on the development cluster (3 MDM nodes, 2 data nodes, 3 spare
+// nodes, all with storage; the ScaleIO emulator; the scheduler observing every second, with
 // --mdm-replace-after 15s):
 // - refusals first: a healthy node without force (409 AGENT_HEALTHY), an unknown one (404);
 // - the secondary MDM's machine is lost (its Mesos agent partitioned, its daemons gone) and an
@@ -9,7 +9,11 @@
 //   mdm.ip.addresses name the new managers, REX-Ray's configuration is written on every live
 //   agent, the lost SDS is removed once its data is rebuilt and the deploy plan completes
 //   without the node;
-// - the tie-breaker's machine is lost and nobody asks: after 15 s it is replaced on its own.
+// - the tie-breaker's machine is lost and nobody asks: after 15 s it is replaced on its own;
+// - the primary's (the master's) machine is lost: the secondary, master by then, becomes the
+//   primary (the deploy plan creates the cluster's view there and installs the gateway on it),
+//   the new agent joins as secondary, the gateway's configuration on the new primary names the
+//   new managers.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -22,10 +26,10 @@ import { BIN, startDeployEnv, type DeployEnv } from "../support/deploy-env.js";
 import { waitUntil } from "../support/wait.js";
 
 const TOKEN = "replace-e2e-token";
-const AGENTS = 7;
-// Agents 0-2: the MDM members (pinned), with storage; 3-4: data nodes; 5-6: spare nodes.
-const RACKS = ["r1", "r2", "r3", "r1", "r3", "r2", "r1"];
-const PERSONAS = ["primary", "secondary", "tiebreaker", "data", "data", undefined, undefined];
+const AGENTS = 8;
+// Agents 0-2: the MDM members (pinned); 3-4: data nodes; 5-7: spare nodes.
+const RACKS = ["r1", "r2", "r3", "r1", "r3", "r2", "r1", "r3"];
+const PERSONAS = ["primary", "secondary", "tiebreaker", "data", "data"];
 
 let env: DeployEnv;
 let h: SchedulerHandle;
@@ -34,7 +38,7 @@ const said = new Map<string, string[]>();
 before(async () => {
   env = await startDeployEnv({
     agents: AGENTS,
-    storageAgents: 5,
+    storageAgents: AGENTS,
     agentSpec: (i) => ({
       attributes: `rack:${RACKS[i]}${PERSONAS[i] ? `;scaleio-persona:${PERSONAS[i]}` : ""}`,
     }),
@@ -107,15 +111,37 @@ const members = () =>
     .sort();
 const sdsIps = () => [...sys().sdss.values()].map((s) => s.ipList[0]!.ip).sort();
 
-/** The machine is gone: its Mesos agent cut off, its ScaleIO daemons dead. */
+/** The plan once complete; otherwise fails naming the steps that are not, and why. */
+async function complete(planId: string, timeoutMs: number) {
+  try {
+    return await h.scheduler.engine.waitFor(planId, (v) => v.status === "COMPLETE", timeoutMs);
+  } catch (err) {
+    const open = ["deploy", "replace", "recovery"]
+      .filter((id) => h.scheduler.engine.planIds().includes(id))
+      .flatMap((id) =>
+        h.scheduler.engine
+          .view(id)
+          .phases.flatMap((ph) => ph.steps)
+          .filter((st) => st.status !== "COMPLETE")
+          .map((st) => `${id}/${st.id} ${st.status}: ${st.lastError ?? st.message ?? ""}`),
+      );
+    throw new Error(`${(err as Error).message}; not complete:\n${open.join("\n")}`);
+  }
+}
+
+/**
+ * The machine is gone: its Mesos agent cut off (marked lost), then its ScaleIO daemons dead.
+ * In that order: daemons that die first are the recovery plan's to restart while the agent
+ * still looks reachable, and its restart would then wait for a partitioned agent.
+ */
 async function loseMachine(i: number): Promise<void> {
   await env.cluster.agents[i]!.partition();
-  for (const c of ["mdm", "sds", "sdc"] as const) sys().setComponentAlive(host(i), c, false);
   await waitUntil(() => h.scheduler.agents.get(idOf(i))?.lostSince !== undefined, {
     timeoutMs: 60_000,
     intervalMs: 100,
     what: `agent ${i} marked lost`,
   });
+  for (const c of ["mdm", "sds", "sdc"] as const) sys().setComponentAlive(host(i), c, false);
 }
 
 /** Three healthy members, as the gateway and the health model say, and the placement agrees. */
@@ -174,11 +200,11 @@ async function clientsPointedAt(ips: string[], live: number[], primary: number):
 }
 
 test(
-  "an operator replaces a lost secondary MDM; a lost tie-breaker is replaced on its own after --mdm-replace-after",
+  "an operator replaces a lost secondary MDM; a lost tie-breaker is replaced on its own after --mdm-replace-after; a lost primary is replaced",
   { timeout: 600_000 },
   async () => {
     assert.deepEqual(members(), [`master@${host(0)}`, `slave@${host(1)}`, `tb@${host(2)}`].sort());
-    assert.deepEqual(sdsIps(), [0, 1, 2, 3, 4].map(host).sort());
+    assert.deepEqual(sdsIps(), [0, 1, 2, 3, 4, 5, 6, 7].map(host).sort());
 
     // Refused: a healthy node without force, an unknown one.
     const healthy = await api(`/v1/nodes/${idOf(3)}/replace`, {});
@@ -212,7 +238,7 @@ test(
       r.stdout,
       /MDM mdm2 \(secondary\) is replaced by mdm3 on agent .* \(plan replace\)/,
     );
-    // The spare agent in r2, the rack no remaining member uses (agent 6 is in r1).
+    // The spare agent in r2, the rack no remaining member uses (agents 6 and 7: r1 and r3).
     const newId = idOf(5);
     assert.ok(r.stdout.includes(newId), r.stdout);
     const again = await api(`/v1/nodes/${idOf(2)}/replace`, { force: true });
@@ -220,22 +246,18 @@ test(
     assert.equal(again.body.code, "REPLACE_IN_PROGRESS");
 
     await threeHealthyMembers([`master@${host(0)}`, `slave@${host(5)}`, `tb@${host(2)}`]);
+    await complete("replace", 240_000);
     assert.deepEqual(
       h.platform.mdms.map((m) => `${m.role}:${m.name}:${m.agentId}`),
       [`primary:mdm1:${idOf(0)}`, `secondary:mdm3:${newId}`, `tiebreaker:tb1:${idOf(2)}`],
     );
-    const live = [0, 2, 3, 4, 5, 6];
-    await h.scheduler.engine.waitFor("replace", (v) => v.status === "COMPLETE", 240_000);
+    const live = [0, 2, 3, 4, 5, 6, 7];
     await clientsPointedAt([host(0), host(5)], live, 0);
     // The lost SDS removed once its data was rebuilt; its SDC gone; the node forgotten.
-    assert.deepEqual(sdsIps(), [0, 2, 3, 4].map(host).sort());
+    assert.deepEqual(sdsIps(), [0, 2, 3, 4, 5, 6, 7].map(host).sort());
     assert.ok(![...sys().sdcs.values()].some((s) => s.ip === host(1)), "the lost SDC removed");
     assert.equal(sys().poolCapacity(pool.id).degradedHealthyCapacityInKb, 0, "all data protected");
-    const deploy = await h.scheduler.engine.waitFor(
-      "deploy",
-      (v) => v.status === "COMPLETE",
-      180_000,
-    );
+    const deploy = await complete("deploy", 180_000);
     assert.ok(
       deploy.phases.flatMap((ph) => ph.steps).every((s) => !s.id.includes(lost)),
       "no step for the replaced node",
@@ -246,26 +268,47 @@ test(
     const tbLost = idOf(2);
     await loseMachine(2);
     const lostAt = Date.now();
-    await threeHealthyMembers([`master@${host(0)}`, `slave@${host(5)}`, `tb@${host(6)}`]);
+    // Agent 7, in r3, the rack no remaining member uses.
+    await threeHealthyMembers([`master@${host(0)}`, `slave@${host(5)}`, `tb@${host(7)}`]);
     assert.ok(Date.now() - lostAt >= 14_000, "not before --mdm-replace-after");
-    await h.scheduler.engine.waitFor("replace", (v) => v.status === "COMPLETE", 240_000);
+    await complete("replace", 240_000);
     assert.deepEqual(
       h.platform.mdms.map((m) => `${m.role}:${m.name}:${m.agentId}`),
-      [`primary:mdm1:${idOf(0)}`, `secondary:mdm3:${newId}`, `tiebreaker:tb2:${idOf(6)}`],
+      [`primary:mdm1:${idOf(0)}`, `secondary:mdm3:${newId}`, `tiebreaker:tb2:${idOf(7)}`],
     );
-    assert.deepEqual(sdsIps(), [0, 3, 4].map(host).sort());
+    assert.deepEqual(sdsIps(), [0, 3, 4, 5, 6, 7].map(host).sort());
     const events = (await api("/v1/events/recent")).body.events ?? [];
     assert.ok(
       events.some((e) => /automatic replacement planned: .*tb1.*tb2/.test(e.data?.msg ?? "")),
       "the automatic replacement is an event",
     );
     // A tie-breaker's address is known to no SDC: they still name the same managers.
-    await clientsPointedAt([host(0), host(5)], [0, 3, 4, 5, 6], 0);
+    await clientsPointedAt([host(0), host(5)], [0, 3, 4, 5, 6, 7], 0);
     assert.ok(
       !h.scheduler.engine
         .view("deploy")
         .phases.flatMap((ph) => ph.steps)
         .some((s) => s.id.includes(tbLost)),
+    );
+
+    // 3. The primary's machine is lost (the master: mastership passes to the slave on agent 5).
+    await loseMachine(0);
+    const p3 = await api(`/v1/nodes/${idOf(0)}/replace`, {});
+    assert.equal(p3.status, 202, JSON.stringify(p3.body));
+    await threeHealthyMembers([`master@${host(5)}`, `slave@${host(6)}`, `tb@${host(7)}`]);
+    await complete("replace", 240_000);
+    assert.deepEqual(
+      h.platform.mdms.map((m) => `${m.role}:${m.name}:${m.agentId}`),
+      [`primary:mdm3:${newId}`, `secondary:mdm2:${idOf(6)}`, `tiebreaker:tb2:${idOf(7)}`],
+    );
+    // The gateway now lives on the new primary, configured with the new managers.
+    await clientsPointedAt([host(5), host(6)], [3, 4, 5, 6, 7], 5);
+    assert.deepEqual(sdsIps(), [3, 4, 5, 6, 7].map(host).sort());
+    const final = await complete("deploy", 180_000);
+    const ids = final.phases.flatMap((ph) => ph.steps).map((s) => s.id);
+    assert.ok(
+      ids.includes(`mdm-cluster/${newId}`) && ids.includes(`gateway/${newId}`),
+      ids.join(" "),
     );
   },
 );

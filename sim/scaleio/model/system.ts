@@ -218,6 +218,8 @@ export class ScaleioSystem {
     else n.crashed.add(component);
     if (component === "mdm") n.mdmAlive = alive;
     if (component === "sdc") n.sdcAlive = alive;
+    // A driver that starts again connects to the MDM (and registers if it was removed).
+    if (component === "sdc" && alive) this.syncSdcs();
     if (component === "sds") {
       const was = n.sdsAlive;
       n.sdsAlive = alive;
@@ -233,7 +235,8 @@ export class ScaleioSystem {
     if (!this.created) return;
     const managers = new Set(this.cluster.managerIps());
     for (const n of this.nodes.values()) {
-      if (!n.packages.has("sdc") || this.sdcByIp(n.ip)) continue;
+      // A driver that is not running registers nothing (a removed, dead SDC stays removed).
+      if (!n.packages.has("sdc") || !n.sdcAlive || this.sdcByIp(n.ip)) continue;
       if (!n.sdcMdmIps.some((ip) => managers.has(ip))) continue;
       const id = this.ids.next("sdc");
       this.sdcs.set(id, { id, name: null, ip: n.ip, guid: n.sdcGuid, approved: true });

@@ -105,3 +105,25 @@ test("drv_cfg --mod_mdm_ip replaces the SDC's MDM addresses (and drv_cfg.txt wit
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("a dead SDC removed from the cluster stays removed when the managers change, and registers again once its driver runs", async () => {
+  const t = await startTestEmu({ bootstrap: { mode: "3_node", password: PASSWORD, sdcCount: 2 } });
+  try {
+    const sys = t.emu.sys;
+    const [dead, other] = [...sys.sdcs.values()].map((s) => s.ip);
+    sys.setComponentAlive(dead!, "sdc", false);
+    const sdc = [...sys.sdcs.values()].find((s) => s.ip === dead);
+    if (sdc) sys.sdcs.delete(sdc.id);
+    // A change of managers makes every SDC look for the cluster again: the dead one cannot.
+    sys.syncSdcs();
+    assert.ok(![...sys.sdcs.values()].some((s) => s.ip === dead), "the dead SDC stays removed");
+    assert.ok([...sys.sdcs.values()].some((s) => s.ip === other));
+    sys.setComponentAlive(dead!, "sdc", true);
+    assert.ok(
+      [...sys.sdcs.values()].some((s) => s.ip === dead),
+      "back once its driver runs",
+    );
+  } finally {
+    await t.close();
+  }
+});
