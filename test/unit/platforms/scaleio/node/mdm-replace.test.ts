@@ -134,6 +134,44 @@ test("a lost master: the slave took over, the replacement joins as slave; a tie-
   }
 });
 
+test("a forced replacement of a healthy master moves mastership to the slave first", async () => {
+  const n = await startEmuNodes();
+  try {
+    await threeNodeCluster(n);
+    await step(n, IPS[3], "scaleio.install-package", {
+      component: "mdm",
+      url: n.rpmUrl("mdm"),
+      mdmRole: "manager",
+    });
+    const r = await step(
+      n,
+      IPS[1],
+      "scaleio.mdm-replace",
+      {
+        failed: { ip: IPS[0], name: "mdm1" },
+        replacement: { ip: IPS[3], name: "mdm3" },
+        role: "manager",
+      },
+      { password: PW },
+    );
+    assert.equal(r.result.ok, true, JSON.stringify(r.result));
+    assert.deepEqual(data<{ actions: string[] }>(r).actions, [
+      `add standby mdm3 (${IPS[3]})`,
+      "move mastership from mdm1 to mdm2",
+      "replace mdm1 with mdm3 in the cluster",
+      "remove standby mdm1",
+    ]);
+    assert.deepEqual(n.emu.sys.cluster.members.map((m) => `${m.name}:${m.role}`).sort(), [
+      "mdm2:master",
+      "mdm3:slave",
+      "tb1:tb",
+    ]);
+    assert.equal(n.emu.sys.cluster.clusterState(), "ClusteredNormal");
+  } finally {
+    await n.close();
+  }
+});
+
 test("the SDC and the gateway are pointed at the new managers, once", async () => {
   const n = await startEmuNodes();
   try {
