@@ -164,19 +164,27 @@ export function buildRecoveryPlan(input: RecoveryInput, ports: RecoveryPorts): P
             { ...ctx, signal: watch.signal },
             settle,
           );
+          // The watch may end (its time run out) while the restart is still under way (an
+          // agent cut off before Mesos calls it lost): its outcome is taken at once and
+          // looked at after the restart, never left as an unhandled rejection.
+          const watched = seen.then(
+            () => ({ ok: true as const }),
+            (err: unknown) => ({ ok: false as const, err }),
+          );
           try {
             try {
               await ports.node(agent.agentId, "scaleio.restart-service", params, ctx);
             } catch (err) {
               // The restart's failure is the step's; the watch only has to end.
               watch.abort(err);
-              await Promise.allSettled([seen]);
+              await watched;
               throw err;
             }
             ctx.progress(
               `waiting for the ${component.toUpperCase()} on ${agent.hostname} to be back`,
             );
-            await seen;
+            const w = await watched;
+            if (!w.ok) throw w.err;
           } finally {
             ctx.signal.removeEventListener("abort", forward);
           }

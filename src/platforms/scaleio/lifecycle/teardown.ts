@@ -190,7 +190,7 @@ export function buildTeardownPlan(input: TeardownInput, ports: TeardownPorts): P
   const step = (
     id: string,
     name: string,
-    run: (ctx: StepContext) => Promise<void>,
+    run: StepDefinition["run"],
     asset?: string,
   ): StepDefinition => ({
     id,
@@ -211,7 +211,7 @@ export function buildTeardownPlan(input: TeardownInput, ports: TeardownPorts): P
       {
         ...step("data/volumes", "remove volumes (only with destroyData)", async (ctx) => {
           const volumes = volumesInScope(await cluster.volumes(), input);
-          if (volumes.length === 0) return ctx.progress("no volume in scope");
+          if (volumes.length === 0) return "no volume in scope";
           if (!input.destroyData) throw new PermanentStepError(refusal(volumes, input));
           for (const v of volumes) {
             ctx.signal.throwIfAborted();
@@ -222,6 +222,7 @@ export function buildTeardownPlan(input: TeardownInput, ports: TeardownPorts): P
             if (input.provisioned) await cluster.removeVolume(v.id);
             ctx.progress(`${input.provisioned ? "removed" : "unmapped"} volume ${v.name}`);
           }
+          return `${input.provisioned ? "removed" : "unmapped"} ${volumes.length} volume(s)`;
         }),
         // Refused for volumes made after the request: asked again with destroyData, it runs again.
         fingerprint: fingerprintOf({ destroyData: input.destroyData }),
@@ -258,36 +259,35 @@ export function buildTeardownPlan(input: TeardownInput, ports: TeardownPorts): P
         const sdss = (await cluster.sdss()).filter(
           (s) => !scope || s.ips.some((ip) => scope.has(ip)),
         );
-        if (sdss.length === 0) return ctx.progress("no SDS left");
+        if (sdss.length === 0) return "no SDS left";
         for (const s of sdss) {
           ctx.signal.throwIfAborted();
           // Asked again while it drains: the MDM says so, and the look below waits for it.
-          await cluster.removeSds(s.id).catch((err: Error) => {
-            if (!/in progress/i.test(err.message)) throw err;
+          await cluster.removeSds(s.id).catch((err: Error & { errorCode?: number }) => {
+            // A real gateway says "SDS is being removed" (code 103); the emulator "in progress".
+            if (err.errorCode !== 103 && !/in progress|being removed/i.test(err.message)) throw err;
           });
         }
         const left = (await cluster.sdss()).filter((s) => sdss.some((x) => x.id === s.id));
         if (left.length > 0)
           throw new Error(`${left.length} SDS(s) still being removed: ${names(left)}`);
-        ctx.progress(`removed ${sdss.length} SDS(s)`);
+        return `removed ${sdss.length} SDS(s)`;
       }),
       ...(input.provisioned
         ? [
-            step("storage/pools", "remove the pools, fault sets and domains", async (ctx) => {
+            step("storage/pools", "remove the pools, fault sets and domains", async () => {
               const s = await cluster.storage();
               for (const p of s.pools) await cluster.removePool(p.id);
               for (const f of s.faultSets) await cluster.removeFaultSet(f.id);
               for (const d of s.domains) await cluster.removeDomain(d.id);
-              ctx.progress(
-                `removed ${s.pools.length} pool(s), ${s.faultSets.length} fault set(s), ${s.domains.length} domain(s)`,
-              );
+              return `removed ${s.pools.length} pool(s), ${s.faultSets.length} fault set(s), ${s.domains.length} domain(s)`;
             }),
           ]
         : [
             step(
               "storage/created",
               "remove the pools and domains the framework created",
-              async (ctx) => {
+              async () => {
                 const c = input.created ?? { pools: [], faultSets: [], domains: [] };
                 const s = await cluster.storage();
                 const left: string[] = [];
@@ -309,7 +309,9 @@ export function buildTeardownPlan(input: TeardownInput, ports: TeardownPorts): P
                   cluster.removeFaultSet(id),
                 );
                 await removeAll("domain", c.domains, s.domains, (id) => cluster.removeDomain(id));
-                ctx.progress(left.length ? `left in place: ${left.join("; ")}` : "done");
+                return left.length
+                  ? `left in place: ${left.join("; ")}`
+                  : "removed what it created";
               },
             ),
           ]),
@@ -333,13 +335,13 @@ export function buildTeardownPlan(input: TeardownInput, ports: TeardownPorts): P
     name: "SDCs",
     strategy: "serial",
     steps: [
-      step("clients/sdcs", "remove the SDCs the MDM still lists", async (ctx) => {
+      step("clients/sdcs", "remove the SDCs the MDM still lists", async () => {
         const scope = input.provisioned ? undefined : oursWith("sdc");
         const sdcs = (await cluster.sdcs()).filter(
           (c) => !scope || (c.ip !== undefined && scope.has(c.ip)),
         );
         for (const c of sdcs) await cluster.removeSdc(c.id);
-        ctx.progress(sdcs.length ? `removed ${sdcs.length} SDC(s)` : "no SDC left");
+        return sdcs.length ? `removed ${sdcs.length} SDC(s)` : "no SDC left";
       }),
     ],
   });

@@ -136,6 +136,39 @@ test("a restart that fails fails the repair and ends its watch", async () => {
   assert.equal(watch?.aborted, true, "the watch ended");
 });
 
+test("a watch that runs out while the restart is still under way fails the repair, unhandled nowhere", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown) => unhandled.push(err);
+  process.on("unhandledRejection", onUnhandled);
+  try {
+    let finishRestart!: () => void;
+    let watchEnded!: () => void;
+    const ended = new Promise<void>((r) => (watchEnded = r));
+    const plan = buildRecoveryPlan(input([f("SdsDisconnected", "sds/10.0.0.1")]), {
+      ...ports,
+      // An agent cut off: its node step answers only much later.
+      node: () => new Promise<void>((r) => (finishRestart = r)),
+      observedUntil: () =>
+        new Promise<void>((_resolve, reject) =>
+          setImmediate(() => {
+            reject(new Error("the SDS on 10.0.0.1 is back: not seen within 60 s"));
+            watchEnded();
+          }),
+        ),
+    });
+    const run = plan.phases[0]!.steps[0]!.run(ctx());
+    await ended;
+    // An unhandled rejection is reported once the tick that rejected has run its microtasks.
+    await new Promise((r) => setImmediate(r));
+    finishRestart();
+    await assert.rejects(run, /not seen within 60 s/);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+  }
+});
+
 test("an object that keeps breaking backs off: nothing the first time, then doubling", () => {
   let now = 0;
   const b = new RepairBackoff({ initialMs: 1000, maxMs: 3000, windowMs: 60_000 }, () => now);
