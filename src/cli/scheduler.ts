@@ -39,6 +39,7 @@ import { parseDeclarativeTopology } from "../platforms/scaleio/topology/declarat
 import type { StrategyInput } from "../platforms/scaleio/topology/storage.js";
 import { FileStateStore } from "../store/file-store.js";
 import { translateLegacyArgs } from "./config/aliases.js";
+import { packageUrlOf } from "./config/package-source.js";
 import {
   ConfigError,
   OPTIONS,
@@ -369,14 +370,7 @@ export async function startScheduler(
       : { provision: { size: sc.mdmCount, need: config.executor.mdm } },
     strategy,
     systemName: sc.clusterName,
-    packageUrl: (fmt, component) => {
-      const url = sc.packages[fmt][component];
-      if (!url)
-        throw new Error(
-          `no ${component} package configured for ${fmt} (scaleio.packages.${fmt}.${component})`,
-        );
-      return url;
-    },
+    packageUrl: (fmt, component) => packageUrlOf(sc.packages, fmt, component),
     rexray: {
       endpoint: () => `${gatewayUrl()}/api`,
       insecure: sc.gateway.insecure,

@@ -369,13 +369,24 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "int",
     description: "memory (MB) reserved on other nodes",
   },
+  "package-repo": {
+    path: ["scaleio", "packages", "repo"],
+    kind: "string",
+    description:
+      "URL of the folder holding the package files, named as ScaleIO delivers them (EMC-ScaleIO-mdm-2.0-6035.0.el7.x86_64.rpm, emc-scaleio-mdm_2.0-6035.0_amd64.deb); with --package-version",
+  },
+  "package-version": {
+    path: ["scaleio", "packages", "version"],
+    kind: "string",
+    description: "version of the packages in --package-repo, e.g. 2.0-6035.0",
+  },
 };
 for (const fmt of ["deb", "rpm"]) {
   for (const c of ["mdm", "sds", "sdc", "lia", "gateway"]) {
     OPTIONS[`package-${fmt}-${c}`] = {
       path: ["scaleio", "packages", fmt, c],
       kind: "string",
-      description: `${c} package (${fmt}) URL`,
+      description: `${c} package (${fmt}) URL (instead of the one in --package-repo)`,
     };
   }
 }

@@ -3,6 +3,7 @@
 // loaded separately into Secret objects).
 import { z } from "zod";
 import { DEFAULT_HTTP_LIMITS as HTTP } from "../../api/http-limits.js";
+import { isPackageVersion } from "../../platforms/scaleio/node/package-layout.js";
 import { durationMs } from "./duration.js";
 
 const hostOrIp = z
@@ -169,7 +170,16 @@ export const configSchema = z
         /** The declarative topology (YAML file path); required with strategy declarative. */
         topologyFile: z.string().min(1).optional(),
         packages: z
-          .object({ deb: packages.prefault({}), rpm: packages.prefault({}) })
+          .object({
+            /** A folder of package files named as delivered: `<repo>/<file name of version>`. */
+            repo: packageUrl.optional(),
+            version: z
+              .string()
+              .refine(isPackageVersion, "must be a package version like 2.0-6035.0")
+              .optional(),
+            deb: packages.prefault({}),
+            rpm: packages.prefault({}),
+          })
           .strict()
           .prefault({}),
         rexrayVersion: z.string().min(1).optional(),
@@ -282,6 +292,16 @@ export const configSchema = z
         code: "custom",
         path: ["health", "capacityWarningPercent"],
         message: `must be below health.capacityCriticalPercent (${cfg.health.capacityCriticalPercent})`,
+      });
+    }
+    const pk = cfg.scaleio.packages;
+    if (!pk.repo !== !pk.version) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["scaleio", "packages", pk.repo ? "version" : "repo"],
+        message: pk.repo
+          ? "is required with a package repository: the version in its file names (--package-version or SCALEIO_FRAMEWORK_PACKAGE_VERSION)"
+          : "is required with a package version: the folder holding the package files (--package-repo or SCALEIO_FRAMEWORK_PACKAGE_REPO)",
       });
     }
     const e = cfg.scaleio.existing;
