@@ -3,35 +3,23 @@
 // node step of a deploy (one agent joining an existing emulator cluster) runs on it.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   emulatorObjects,
   startDeployEnv,
   waitForStep,
   type DeployEnv,
 } from "../support/deploy-env.js";
+import { buildExecutorArtifact } from "../support/executor-artifact.js";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
 let env: DeployEnv | undefined;
 after(async () => {
   await env?.stop();
 });
 
-before(async () => {
-  // Builds dist/executor/scaleio-executor, the file the scheduler serves.
-  await new Promise<void>((resolve, reject) =>
-    execFile(
-      process.execPath,
-      ["scripts/build-executor.mjs"],
-      { cwd: repo, timeout: 180_000 },
-      (err, _out, stderr) =>
-        err ? reject(new Error(`build:executor failed: ${stderr}`)) : resolve(),
-    ),
-  );
-});
+// Builds dist/executor/scaleio-executor, the file the scheduler serves.
+before(() => buildExecutorArtifact());
 
 /** Files named `name` under `dir`, recursively. */
 function findFiles(dir: string, name: string): string[] {

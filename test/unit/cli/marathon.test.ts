@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { OPTIONS, SECRET_OPTIONS, loadConfig } from "../../../src/cli/config/load.js";
+import { packageUrlOf } from "../../../src/cli/config/package-source.js";
+import { COMPONENTS } from "../../../src/platforms/scaleio/node/common.js";
 
 const app = JSON.parse(
   readFileSync(fileURLToPath(new URL("../../../deploy/marathon.json", import.meta.url)), "utf8"),
@@ -28,11 +30,28 @@ test("the Marathon app keeps the predecessor's essentials", () => {
   assert.equal(hc.path, "/health");
   assert.equal(hc.portIndex, 0);
   // Secrets by reference only: no literal value anywhere.
-  for (const v of Object.values(app.env)) assert.equal(typeof v, "object");
+  assert.deepEqual(app.env.SCALEIO_ADMIN_PASSWORD, { secret: "adminPassword" });
+  assert.deepEqual(app.env.SCALEIO_FRAMEWORK_API_TOKEN, { secret: "apiToken" });
   assert.deepEqual(Object.keys(app.env).sort(), [
     "SCALEIO_ADMIN_PASSWORD",
     "SCALEIO_FRAMEWORK_API_TOKEN",
+    "SCALEIO_FRAMEWORK_PACKAGE_REPO",
+    "SCALEIO_FRAMEWORK_PACKAGE_VERSION",
   ]);
+});
+
+test("the app names its packages: a repository and a version", () => {
+  const loaded = loadConfig({
+    env: Object.fromEntries(
+      Object.entries(app.env).filter((e): e is [string, string] => typeof e[1] === "string"),
+    ),
+  });
+  const pk = loaded.config.scaleio.packages;
+  assert.match(pk.repo ?? "", /^https:\/\/repo\.example\.com\//);
+  assert.equal(pk.version, "2.0-6035.0");
+  // Every component of both formats has a URL: no install step fails for want of one.
+  for (const format of ["rpm", "deb"] as const)
+    for (const c of COMPONENTS) assert.ok(packageUrlOf(pk, format, c).includes(pk.version!));
 });
 
 test("the scheduler runs with a heap budget (the memory figure the benchmark measures)", () => {
