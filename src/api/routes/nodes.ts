@@ -4,6 +4,8 @@ import type { Guard } from "../auth.js";
 import type { OperatorView } from "../../framework/operator-view.js";
 import { emptyBody, parseBody } from "../body.js";
 import { ApiError } from "../errors.js";
+import { nodeQuery, parseQuery } from "../list-query.js";
+import { CursorError } from "../../framework/node-index.js";
 
 type Params = { agentId: string };
 
@@ -13,7 +15,17 @@ export function nodeRoutes(
   guards: { read: Guard[]; write: Guard[] },
 ): void {
   app.get("/v1/summary", { onRequest: guards.read }, async () => view.summary());
-  app.get("/v1/nodes", { onRequest: guards.read }, async () => ({ nodes: view.nodes() }));
+  app.get("/v1/nodes", { onRequest: guards.read }, async (req) => {
+    const q = parseQuery(nodeQuery, req.query);
+    // No parameter: every node, in the registry's order, as always.
+    if (Object.keys(q).length === 0) return { nodes: view.nodes() };
+    try {
+      return view.nodePage(q);
+    } catch (err) {
+      if (err instanceof CursorError) throw new ApiError(400, err.message);
+      throw err;
+    }
+  });
   app.get<{ Params: Params }>("/v1/nodes/:agentId", { onRequest: guards.read }, async (req) => {
     const node = view.node(req.params.agentId);
     if (!node) throw new ApiError(404, `no agent '${req.params.agentId}'`);

@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { Guard } from "../auth.js";
 import type { OperatorView } from "../../framework/operator-view.js";
 import { parseBody, phaseBody, stepBody } from "../body.js";
+import { parseQuery, stepQuery } from "../list-query.js";
 
 type Params = { planId: string };
 
@@ -15,9 +16,21 @@ export function planRoutes(
   const engine = view.source.engine;
   const hub = view.events;
   app.get("/v1/plans", { onRequest: guards.read }, async () => ({ plans: view.plans() }));
-  app.get<{ Params: Params }>("/v1/plans/:planId", { onRequest: guards.read }, async (req) =>
-    engine.view(req.params.planId),
-  );
+  app.get<{ Params: Params }>("/v1/plans/:planId", { onRequest: guards.read }, async (req) => {
+    const f = parseQuery(stepQuery, req.query);
+    // Unfiltered: the engine's own view. Either way, an agent's steps carry its hostname.
+    const whole = Object.keys(f).length === 0;
+    const v = whole ? engine.view(req.params.planId) : view.index.plan(req.params.planId, f);
+    if (!v) return engine.view(req.params.planId); // unknown: the engine's 404
+    if (!whole) return v;
+    return {
+      ...v,
+      phases: v.phases.map((ph) => ({
+        ...ph,
+        steps: ph.steps.map((s) => view.index.hostnamed(s)),
+      })),
+    };
+  });
   app.post<{ Params: Params }>(
     "/v1/plans/:planId/pause",
     { onRequest: guards.write },

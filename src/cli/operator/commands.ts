@@ -23,6 +23,14 @@ interface Common extends ConnectionOptions {
 
 const enc = encodeURIComponent;
 
+/** The given filters as a query string (the API says what is wrong with them). */
+function listQuery(params: Record<string, string | undefined>): string {
+  return Object.entries(params)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${enc(v!)}`)
+    .join("&");
+}
+
 function withConnection(cmd: Command): Command {
   return cmd
     .addOption(
@@ -91,10 +99,21 @@ export function registerOperatorCommands(program: Command): void {
   );
 
   withConnection(
-    program.command("nodes").description("every agent: roles, devices, step progress, errors"),
+    program
+      .command("nodes")
+      .description("every agent: roles, devices, step progress, errors (in natural order)")
+      .option("--status <status>", "only error, lost, in-progress or ok (comma-separated)")
+      .option(
+        "--host <pattern>",
+        "only hostnames, addresses or ids with this text (or * ? pattern)",
+      )
+      .option("--sort <by>", "hostname, or status (failed first)", "hostname"),
   ).action(
-    run(async (c) => {
-      const r = await c.get<{ nodes: NodeView[] }>("/v1/nodes");
+    run(async (c, o) => {
+      const f = o as Common & { status?: string; host?: string; sort: string };
+      const r = await c.get<{ nodes: NodeView[] }>(
+        `/v1/nodes?${listQuery({ status: f.status, q: f.host, sort: f.sort })}`,
+      );
       return { text: formatNodes(r.nodes), json: r };
     }),
   );
@@ -106,10 +125,24 @@ export function registerOperatorCommands(program: Command): void {
       return { text: formatPlans(r.plans), json: r };
     }),
   );
-  withConnection(plan.command("show <planId>").description("a plan's phases and steps")).action(
-    run(async (c, _o, id: string) => {
-      const p = await c.get<PlanView>(`/v1/plans/${enc(id)}`);
-      return { text: formatPlan(p), json: p };
+  withConnection(
+    plan
+      .command("show <planId>")
+      .description("a plan's phases and steps")
+      .option(
+        "--status <status>",
+        "only steps PENDING, IN_PROGRESS, COMPLETE or ERROR (comma-separated)",
+      )
+      .option(
+        "--host <pattern>",
+        "only the steps of agents with this hostname text (or * ? pattern), address or id",
+      ),
+  ).action(
+    run(async (c, o, id: string) => {
+      const f = o as Common & { status?: string; host?: string };
+      const qs = listQuery({ status: f.status, agent: f.host });
+      const p = await c.get<PlanView>(`/v1/plans/${enc(id)}${qs ? `?${qs}` : ""}`);
+      return { text: formatPlan(p, qs !== ""), json: p };
     }),
   );
   for (const verb of ["pause", "resume"] as const) {

@@ -58,7 +58,7 @@ test("status, nodes and plans as text and JSON; status exits 3 while not healthy
   assert.equal(JSON.parse(show.stdout).phases.length, 2);
   const text = await cli(["plan", "show", "deploy", "--api", api]);
   assert.match(text.stdout, /phase install \(install\): IN_PROGRESS/);
-  assert.match(text.stdout, /install\/agent-0 +IN_PROGRESS +1 +waiting for the test/);
+  assert.match(text.stdout, /host-0 +install\/agent-0 +IN_PROGRESS +1 +waiting for the test/);
 });
 
 test("changes with the token; refused without (4); unknown ids (1); usage errors (2)", async () => {
