@@ -104,11 +104,10 @@ export class StepIndex {
 
   /** Plans the engine forgot are dropped; plans not indexed (or all, when not following) built. */
   private sync(): void {
+    // The engine says nothing when it forgets a plan: O(plans) to notice.
     const ids = this.engine.planIds();
-    if (this.plans.size > ids.length || !this.following) {
-      const live = new Set(ids);
-      for (const id of this.plans.keys()) if (!live.has(id)) this.plans.delete(id);
-    }
+    const live = new Set(ids);
+    for (const id of this.plans.keys()) if (!live.has(id)) this.plans.delete(id);
     for (const id of ids)
       if (!this.following || !this.plans.has(id)) this.rebuild(this.engine.view(id));
   }

@@ -237,4 +237,10 @@ test("a plan filtered by status and agent keeps its phases, statuses and whole c
   assert.equal(paused.status, f.sched.engine.view("deploy").status);
   assert.equal(paused.phases[0]!.status, f.sched.engine.view("deploy").phases[0]!.status);
   assert.equal(f.view.index.plan("nope", {}), undefined);
+  // A plan the engine forgets (it says nothing) is gone from the index too.
+  await f.sched.engine.setPlan({ id: "other", name: "o", strategy: "serial", phases: [] });
+  assert.ok(f.view.index.plan("other", {}));
+  await f.sched.engine.removePlan("other");
+  await f.sched.engine.setPlan({ id: "third", name: "t", strategy: "serial", phases: [] });
+  assert.equal(f.view.index.plan("other", {}), undefined);
 });
