@@ -9,6 +9,9 @@ import { observedUntil, type ObservationSource } from "../observe/wait.js";
 export interface GateOptions {
   /** Findings that do not hold the gate (e.g. the object the step itself is about). */
   ignore?: (f: ConditionFinding) => boolean;
+  /** An observation begun after this moment decides (the latest one included), e.g. the one
+   *  that showed the previous step's result; default: one begun from now on. */
+  since?: number;
 }
 
 /** Why a lifecycle step must wait, from one observation's findings; undefined: it may go. */
@@ -34,8 +37,9 @@ export function gateReason(
 }
 
 /**
- * Resolves once an observation begun from now on leaves the gate open; until then the step
- * shows `waiting: <why>` (updated when the reason changes). Ends with the step's signal.
+ * Resolves once an observation begun from now on (or from `opts.since`) leaves the gate
+ * open; until then the step shows `waiting: <why>` (updated when the reason changes). Ends
+ * with the step's signal.
  */
 export async function waitForGate(
   source: ObservationSource,
@@ -53,5 +57,6 @@ export async function waitForGate(
       const why = gateReason(findings, opts);
       if (why !== undefined && why !== said) ctx.progress(`waiting: ${(said = why)}`);
     },
+    opts.since,
   );
 }

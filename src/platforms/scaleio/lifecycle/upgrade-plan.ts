@@ -358,6 +358,10 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
   }
 
   // 5. SDSs one at a time: maintenance in, upgrade, maintenance out, resync done.
+  // When the last SDS step left its SDS (out of maintenance, resync seen done): the look that
+  // showed it, begun after that, is also the next step's gate (one look per step, not two).
+  // Unset while a step has changed something it has not seen the end of yet.
+  let settledSince: number | undefined;
   const sdsStep = (n: { agentId: string; protectionDomain: string }) => {
     const a = byId.get(n.agentId)!;
     return step(
@@ -394,12 +398,14 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
             const w = why(x, f);
             if (w !== undefined && w !== waited) ctx.progress(`waiting: ${(waited = w)}`);
           },
+          settledSince,
         );
         const sds = seen!;
         if (!inMaintenance(sds) && atLeast(current, target)) {
           ctx.progress(`sds already at ${current}`);
           return;
         }
+        settledSince = undefined;
         if (!inMaintenance(sds)) {
           ctx.progress(`SDS ${sds.name ?? sds.id}: entering instant maintenance mode`);
           await ports.enterMaintenance(sds.id);
@@ -407,6 +413,7 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
         await upgradeComponent(n.agentId, "sds", ctx);
         ctx.progress(`SDS ${sds.name ?? sds.id}: exiting maintenance mode`);
         await ports.exitMaintenance(sds.id);
+        const exited = Date.now();
         // Done once it serves again and its domain's pools have resynchronised (the writes it
         // missed), rebuilt and rebalanced.
         let said: string | undefined;
@@ -420,7 +427,9 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
             const left = resyncLeft(x, a.ip, sds.protectionDomainId);
             if (left && left !== said) ctx.progress(`waiting: ${(said = left)}`);
           },
+          exited,
         );
+        settledSince = exited;
       },
       n.agentId,
     );

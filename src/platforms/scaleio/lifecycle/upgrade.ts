@@ -10,6 +10,7 @@ import type { GatewayClient } from "../gateway/client.js";
 import { findSystem } from "../cluster/system.js";
 import { parsePackageFile } from "../node/common.js";
 import { EventEmitter } from "node:events";
+import { CoalescedRunner } from "../../../common/coalesced-runner.js";
 import type { ConditionFinding } from "../../../framework/health/types.js";
 import type { ObservedCluster } from "../observe/model.js";
 import type { ObservationSource } from "../observe/wait.js";
@@ -93,6 +94,14 @@ class SharedObservations implements ObservationSource {
   observeSoon(): void {
     this.source.observeSoon();
   }
+
+  get latest(): ObservedCluster | undefined {
+    return this.source.latest;
+  }
+
+  get findings(): ConditionFinding[] {
+    return this.source.findings ?? [];
+  }
 }
 
 export interface UpgradesDeps {
@@ -118,6 +127,11 @@ export class ScaleioUpgrades {
   private request: UpgradeRequest | undefined;
   private writer!: LatestWriter;
   private shared: { source: ObservationSource; view: SharedObservations } | undefined;
+  /** Volumes mapped per SDC address, as last read (see mappedVolumes). */
+  private mapped = new Map<string, number>();
+  /** One read of SDCs and volumes for all the SDC steps asking at once (they come by the
+   *  hundred; a read each listed every SDC and volume each time). */
+  private readonly mappings = new CoalescedRunner(() => this.readMappings());
 
   constructor(deps: UpgradesDeps) {
     this.deps = deps;
@@ -332,14 +346,7 @@ export class ScaleioUpgrades {
             },
           );
         },
-        mappedVolumes: async (ip) => {
-          const client = this.deps.client();
-          const sdc = (await client.allSdcs()).find((c) => c.sdcIp === ip);
-          if (!sdc) return 0;
-          const volumes = await client.volumes();
-          return volumes.filter((v) => (v.mappedSdcInfo ?? []).some((m) => m.sdcId === sdc.id))
-            .length;
-        },
+        mappedVolumes: (ip) => this.mappedVolumes(ip),
       },
     );
     await this.ctx.engine.setPlan(plan);
@@ -349,6 +356,26 @@ export class ScaleioUpgrades {
     if (this.shared?.source !== observer)
       this.shared = { source: observer, view: new SharedObservations(observer) };
     return this.shared.view;
+  }
+
+  /** Volumes mapped to the SDC at `ip`, from a read begun after the ask (shared by the steps
+   *  asking meanwhile; the node looks again itself before it reloads the driver). */
+  async mappedVolumes(ip: string): Promise<number> {
+    await this.mappings.run();
+    return this.mapped.get(ip) ?? 0;
+  }
+
+  private async readMappings(): Promise<void> {
+    const client = this.deps.client();
+    const [sdcs, volumes] = await Promise.all([client.allSdcs(), client.volumes()]);
+    const perSdc = new Map<string, number>();
+    for (const v of volumes)
+      for (const id of new Set((v.mappedSdcInfo ?? []).map((m) => m.sdcId)))
+        perSdc.set(id, (perSdc.get(id) ?? 0) + 1);
+    const mapped = new Map<string, number>();
+    for (const c of sdcs)
+      if (c.sdcIp) mapped.set(c.sdcIp, (mapped.get(c.sdcIp) ?? 0) + (perSdc.get(c.id) ?? 0));
+    this.mapped = mapped;
   }
 
   private async sdsAction(sdsId: string, action: string): Promise<void> {

@@ -10,12 +10,20 @@ export interface ObservationSource {
   off(event: "observed", fn: (o: ObservedCluster, findings: ConditionFinding[]) => void): unknown;
   /** Asks for an observation soon (one burst of asks costs one). */
   observeSoon(): void;
+  /** The latest observation and its findings, when the source keeps them (a wait given a
+   *  `since` may be satisfied by it without asking for another). */
+  readonly latest?: ObservedCluster | undefined;
+  readonly findings?: ConditionFinding[];
 }
 
 /**
  * Resolves at the first observation begun from now on that satisfies `ok`; rejects after
  * `timeoutMs` (when given) or when `ctx.signal` aborts. Each observation that does not yet
  * satisfy it asks for the next one soon, and may say why (`onMiss`).
+ * With `since` (when the caller's last change had returned), an observation begun after that
+ * moment counts, the source's latest one included: a look already taken after the change
+ * serves without asking for another. One begun in the same millisecond may have begun
+ * before the change returned: it does not count.
  */
 export function observedUntil(
   source: ObservationSource,
@@ -24,8 +32,11 @@ export function observedUntil(
   ctx: Pick<StepContext, "signal">,
   timeoutMs?: number,
   onMiss?: (o: ObservedCluster, findings: ConditionFinding[]) => void,
+  since?: number,
 ): Promise<void> {
-  const from = Date.now();
+  const from = since ?? Date.now();
+  const begun = (o: ObservedCluster) =>
+    since === undefined ? (o.startedAt ?? o.at) >= from : (o.startedAt ?? o.at) > since;
   return new Promise((resolve, reject) => {
     const done = (err?: Error) => {
       if (timer) clearTimeout(timer);
@@ -36,7 +47,7 @@ export function observedUntil(
     };
     const onObserved = (o: ObservedCluster, findings: ConditionFinding[]) => {
       // One in flight when the wait began may predate what it waits for.
-      if ((o.startedAt ?? o.at) >= from && ok(o, findings)) return done();
+      if (begun(o) && ok(o, findings)) return done();
       onMiss?.(o, findings);
       source.observeSoon();
     };
@@ -51,6 +62,12 @@ export function observedUntil(
     source.on("observed", onObserved);
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     if (ctx.signal.aborted) return onAbort();
+    const latest = since === undefined ? undefined : source.latest;
+    if (latest && begun(latest)) {
+      const findings = source.findings ?? [];
+      if (ok(latest, findings)) return done();
+      onMiss?.(latest, findings);
+    }
     source.observeSoon();
   });
 }

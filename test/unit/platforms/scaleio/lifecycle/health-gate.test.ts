@@ -83,3 +83,69 @@ test("a wait ends with the step's signal", async () => {
   await assert.rejects(waiting, /step interrupted/);
   assert.equal(source.listenerCount("observed"), 0);
 });
+
+/** A source that keeps its latest look, as the cluster's observer does. */
+class KeepingSource extends Source {
+  latest: ObservedCluster | undefined;
+  findings: ConditionFinding[] = [];
+  keep(findings: ConditionFinding[], startedAt: number) {
+    this.latest = { at: startedAt + 10, startedAt } as ObservedCluster;
+    this.findings = findings;
+  }
+}
+
+test("with since, a look already there begun after that moment opens the gate without a new one", async () => {
+  const source = new KeepingSource();
+  const changed = Date.now() - 1_000;
+  source.keep([], changed + 5);
+  const said: string[] = [];
+  await withDeadline(
+    waitForGate(
+      source,
+      { signal: new AbortController().signal, progress: (m) => said.push(m) },
+      { since: changed },
+    ),
+    5000,
+    "the gate open on the look already there",
+  );
+  assert.equal(source.asks, 0, "no new look asked for");
+  assert.deepEqual(said, []);
+  assert.equal(source.listenerCount("observed"), 0, "no listener left behind");
+});
+
+test("with since, a look begun before that moment, or one that holds the gate, does not open it", async () => {
+  const source = new KeepingSource();
+  const changed = Date.now() - 1_000;
+  // Begun before the change, or in the same millisecond: it cannot tell whether the change
+  // is done.
+  source.keep([], changed);
+  const ac = new AbortController();
+  let open = false;
+  const before = waitForGate(
+    source,
+    { signal: ac.signal, progress: () => {} },
+    { since: changed },
+  ).then(() => (open = true));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(open, false, "an older look does not open the gate");
+  assert.equal(source.asks, 1, "a new look is asked for");
+  source.look([]);
+  await withDeadline(before, 5000, "the gate open on a new look");
+
+  // Begun after the change but showing a rebuild: the step waits, says why, and a new look
+  // decides.
+  source.keep([rebuilding], changed + 5);
+  const said: string[] = [];
+  open = false;
+  const held = waitForGate(
+    source,
+    { signal: ac.signal, progress: (m) => said.push(m) },
+    { since: changed },
+  ).then(() => (open = true));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(open, false, "a rebuild seen after the change holds the gate");
+  assert.deepEqual(said, ["waiting: pool pd/p1 rebuilding 43 %"]);
+  source.look([]);
+  await withDeadline(held, 5000, "the gate open once the rebuild is over");
+  assert.equal(source.listenerCount("observed"), 0);
+});

@@ -42,12 +42,15 @@ class FakeCluster extends EventEmitter {
     { id: "M3", ip: "10.0.0.3", name: "tb1", role: "tieBreaker" },
   ];
   private pending = false;
+  /** Looks taken so far. */
+  looks = 0;
 
   observeSoon(): void {
     if (this.pending) return;
     this.pending = true;
     setImmediate(() => {
       this.pending = false;
+      this.looks++;
       this.emit("observed", this.observed(), this.findings);
     });
   }
@@ -100,9 +103,36 @@ interface Setup {
 }
 
 async function setup(
-  opts: { sdsCount?: number; versions?: (agentId: string) => Versions; canary?: number } = {},
+  opts: {
+    sdsCount?: number;
+    versions?: (agentId: string) => Versions;
+    canary?: number;
+    /** The observer keeps its latest look (as the cluster's observer does). */
+    keepsLatest?: boolean;
+  } = {},
 ): Promise<Setup> {
   const cluster = new FakeCluster();
+  let latest: ObservedCluster | undefined;
+  let latestFindings: ConditionFinding[] = [];
+  // Registered first: kept before any waiting step hears of the look.
+  if (opts.keepsLatest)
+    cluster.on("observed", (o: ObservedCluster, f: ConditionFinding[]) => {
+      latest = o;
+      latestFindings = f;
+    });
+  const observer: UpgradePorts["observer"] = opts.keepsLatest
+    ? {
+        on: (e, fn) => cluster.on(e, fn),
+        off: (e, fn) => cluster.off(e, fn),
+        observeSoon: () => cluster.observeSoon(),
+        get latest() {
+          return latest;
+        },
+        get findings() {
+          return latestFindings;
+        },
+      }
+    : cluster;
   const store = await FileStateStore.open(mkdtempSync(join(tmpdir(), "upgrade-")));
   const engine = new PlanEngine({ store, retry: { initialMs: 2, maxMs: 10 } });
   const agents = [
@@ -156,7 +186,7 @@ async function setup(
     async recordVersions(agentId, v) {
       recorded.set(agentId, { ...recorded.get(agentId), ...v });
     },
-    observer: cluster,
+    observer,
     async enterMaintenance(sdsId) {
       const s = cluster.sds.find((x) => x.id === sdsId)!;
       s.maintenance = true;
@@ -214,37 +244,94 @@ test("the documented order: gateway, LIA everywhere, TB, slave, mastership, form
   assert.equal(log.filter((l) => l.startsWith("sdc ")).length, 7);
 });
 
-test("a rebuild holds the next SDS step, which says why, until it is over", async () => {
-  const { engine, cluster, input, ports, progress } = await setup({ sdsCount: 3 });
-  // The first SDS's exit starts a rebuild elsewhere in the cluster.
-  const exit = ports.exitMaintenance;
-  let held = false;
-  ports.exitMaintenance = async (id) => {
-    await exit(id);
-    if (id === "S-d0") {
-      held = true;
-      cluster.findings = [
-        {
-          type: "Rebuilding",
-          severity: "warning",
-          object: "pool/pd1/p1",
-          message: "pool pd1/p1 rebuilding 43 %",
-        },
-      ];
-    }
+for (const keepsLatest of [false, true])
+  test(`a rebuild holds the next SDS step, which says why, until it is over${keepsLatest ? " (the look that showed the last SDS resynchronised shows the rebuild)" : ""}`, async () => {
+    const { engine, cluster, input, ports, progress } = await setup({ sdsCount: 3, keepsLatest });
+    // The first SDS's exit starts a rebuild elsewhere in the cluster.
+    const exit = ports.exitMaintenance;
+    let held = false;
+    ports.exitMaintenance = async (id) => {
+      await exit(id);
+      if (id === "S-d0") {
+        held = true;
+        cluster.findings = [
+          {
+            type: "Rebuilding",
+            severity: "warning",
+            object: "pool/pd1/p1",
+            message: "pool pd1/p1 rebuilding 43 %",
+          },
+        ];
+      }
+    };
+    await engine.setPlan(buildUpgradePlan(input, ports));
+    engine.start();
+    await waitUntil(
+      () => (progress.get("sds/d1") ?? []).includes("waiting: pool pd1/p1 rebuilding 43 %"),
+      { timeoutMs: 5000, what: "the next SDS step says it waits for the rebuild" },
+    );
+    assert.ok(held);
+    assert.ok(!cluster.log.includes("enter S-d1"), "nothing done while the rebuild runs");
+    cluster.findings = [];
+    await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+    await engine.stop();
+    assert.ok(cluster.log.includes("enter S-d1"));
+  });
+
+test("one look per SDS step: the look that shows an SDS resynchronised is the next step's gate", async () => {
+  const { engine, cluster, input, ports } = await setup({ sdsCount: 4, keepsLatest: true });
+  // In order: looks, SDS steps done, SDSs entering maintenance.
+  const events: string[] = [];
+  cluster.on("observed", () => events.push("look"));
+  engine.on("step", (_plan, _phase, s) => {
+    if (s.id.startsWith("sds/") && s.status === "COMPLETE") events.push(`done ${s.id}`);
+  });
+  const enter = ports.enterMaintenance;
+  ports.enterMaintenance = async (id) => {
+    events.push(`enter ${id}`);
+    await enter(id);
   };
   await engine.setPlan(buildUpgradePlan(input, ports));
   engine.start();
-  await waitUntil(
-    () => (progress.get("sds/d1") ?? []).includes("waiting: pool pd1/p1 rebuilding 43 %"),
-    { timeoutMs: 5000, what: "the next SDS step says it waits for the rebuild" },
-  );
-  assert.ok(held);
-  assert.ok(!cluster.log.includes("enter S-d1"), "nothing done while the rebuild runs");
-  cluster.findings = [];
   await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
   await engine.stop();
-  assert.ok(cluster.log.includes("enter S-d1"));
+  for (let i = 1; i < 4; i++) {
+    const from = events.indexOf(`done sds/d${i - 1}`);
+    const to = events.indexOf(`enter S-d${i}`);
+    assert.ok(from >= 0 && from < to, events.join(", "));
+    assert.deepEqual(
+      events.slice(from + 1, to),
+      [],
+      `no new look between the end of SDS ${i - 1} and the entry of SDS ${i}`,
+    );
+  }
+  assert.equal(cluster.maxInMaintenancePerPd, 1, "never two SDSs of a domain in maintenance");
+});
+
+test("a step cut short after entering maintenance looks again before going on (no look from before its change)", async () => {
+  const { engine, cluster, input, ports } = await setup({ sdsCount: 3, keepsLatest: true });
+  const node = ports.node;
+  let failed = false;
+  ports.node = async (agentId, kind, params, ctx) => {
+    const p = params as { component?: string };
+    if (agentId === "d1" && p.component === "sds" && !failed) {
+      failed = true;
+      throw new Error("the agent went away");
+    }
+    return node(agentId, kind, params, ctx);
+  };
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+  assert.ok(failed);
+  assert.deepEqual(
+    cluster.log.filter((l) => l === "enter S-d1"),
+    ["enter S-d1"],
+    "the retry saw its SDS in maintenance already and carried on",
+  );
+  assert.equal(cluster.maxInMaintenancePerPd, 1);
+  assert.ok(cluster.versions.get("d1")!.sds === NEW);
 });
 
 test("components already at the target are left alone; an SDC with mapped volumes waits", async () => {

@@ -25,7 +25,11 @@ const NEW = "2.0-13000.211";
 const repo = (c: string, v: string) => `http://repo/EMC-ScaleIO-${c}-${v}.el7.x86_64.rpm`;
 const quiet = { info() {}, warn() {}, error() {}, debug() {} } as unknown as MesosLogger;
 
-async function setup(dir = mkdtempSync(join(tmpdir(), "upgrades-")), configured = OLD) {
+async function setup(
+  dir = mkdtempSync(join(tmpdir(), "upgrades-")),
+  configured = OLD,
+  client: () => GatewayClient = () => ({}) as GatewayClient,
+) {
   const store = await FileStateStore.open(dir);
   const engine = new PlanEngine({ store, retry: { initialMs: 2, maxMs: 10 } });
   const agent = { agentId: "a1", hostname: "h1", ip: "10.0.0.1" };
@@ -49,7 +53,7 @@ async function setup(dir = mkdtempSync(join(tmpdir(), "upgrades-")), configured 
     sdsAgents: () => [{ agentId: "a1", protectionDomain: "pd" }],
     managers: () => ["10.0.0.1"],
     observer: () => Object.assign(new EventEmitter(), { observeSoon() {} }),
-    client: () => ({}) as GatewayClient,
+    client,
     system: {},
     canary: 1,
   });
@@ -116,4 +120,34 @@ test("a newer configured version at start asks for the upgrade, with the configu
     third.logged.some((m) => /older than before/.test(m)),
     "an older one is not a downgrade",
   );
+});
+
+test("SDC steps asking at once share one read of SDCs and volumes; a later ask reads again", async () => {
+  let reads = 0;
+  const sdcs = [
+    { id: "C1", sdcIp: "10.0.0.1" },
+    { id: "C2", sdcIp: "10.0.0.2" },
+  ];
+  let volumes = [
+    { id: "V1", mappedSdcInfo: [{ sdcId: "C1" }, { sdcId: "C2" }] },
+    { id: "V2", mappedSdcInfo: [{ sdcId: "C1" }] },
+    { id: "V3" },
+  ];
+  const { u } = await setup(
+    undefined,
+    OLD,
+    () =>
+      ({
+        allSdcs: async () => (reads++, sdcs),
+        volumes: async () => volumes,
+      }) as unknown as GatewayClient,
+  );
+  const counts = await Promise.all(
+    ["10.0.0.1", "10.0.0.2", "10.0.0.9"].map((ip) => u.mappedVolumes(ip)),
+  );
+  assert.deepEqual(counts, [2, 1, 0]);
+  assert.equal(reads, 1, "one read for the three asks");
+  volumes = [];
+  assert.equal(await u.mappedVolumes("10.0.0.1"), 0, "a later ask sees what is mapped now");
+  assert.equal(reads, 2);
 });
