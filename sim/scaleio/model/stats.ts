@@ -2,7 +2,7 @@
 import { badRequest } from "./errors.js";
 import { onSds, pairOf } from "./placement.js";
 import type { PoolCapacity, ScaleioSystem } from "./system.js";
-import type { Volume } from "./types.js";
+import type { Device, Volume } from "./types.js";
 
 export interface Bwc {
   numOccured: number;
@@ -140,6 +140,16 @@ export class StatsEngine {
   }
 
   /** Extra latency (ms) injected on one SDS's devices (its own, or the system-wide knob). */
+  /** Devices by SDS, while one query answers for many objects (see selected). */
+  private devicesBySds: Map<string, Device[]> | undefined;
+
+  /** An SDS's devices (indexed once per query: per object, a scan of every device made a
+   *  query of every SDS and device grow with the square of the cluster). */
+  private devicesOfSds(sdsId: string): Device[] {
+    if (!this.devicesBySds) return [...this.sys.devices.values()].filter((d) => d.sdsId === sdsId);
+    return this.devicesBySds.get(sdsId) ?? [];
+  }
+
   private slowMsOf(sdsId: string): number {
     return Math.max(this.sys.slowIoMs.get("*") ?? 0, this.sys.slowIoMs.get(sdsId) ?? 0);
   }
@@ -323,13 +333,10 @@ export class StatsEngine {
       case "Device": {
         const dev = type === "Device" ? sys.device(id!) : undefined;
         const sds = sys.sds(dev ? dev.sdsId : id!);
-        const devs = [...sys.devices.values()].filter((d) =>
-          dev ? d === dev : d.sdsId === sds.id,
-        );
+        const ofSds = this.devicesOfSds(sds.id);
+        const devs = dev ? ofSds.filter((d) => d === dev) : ofSds;
         const max = devs.reduce((s, d) => s + d.sizeKb, 0);
-        const sdsDevKb = [...sys.devices.values()]
-          .filter((d) => d.sdsId === sds.id)
-          .reduce((s, d) => s + d.sizeKb, 0);
+        const sdsDevKb = ofSds.reduce((s, d) => s + d.sizeKb, 0);
         let raw = 0;
         const mine: Volume[] = [];
         for (const v of sys.volumes.values()) {
@@ -494,11 +501,21 @@ export class StatsEngine {
     const unknown = properties.filter((p) => !known.has(p));
     if (unknown.length) throw badRequest(`Unknown statistics property: ${unknown.join(", ")}`, 0);
     const out: Record<string, Stats> = {};
-    for (const id of ids === "all" ? this.ids(type) : ids) {
-      const full = this.of(type, id);
-      const pick: Stats = {};
-      for (const p of properties as string[]) pick[p] = full[p] ?? 0;
-      out[id] = pick;
+    this.devicesBySds = new Map();
+    for (const d of this.sys.devices.values()) {
+      const list = this.devicesBySds.get(d.sdsId);
+      if (list) list.push(d);
+      else this.devicesBySds.set(d.sdsId, [d]);
+    }
+    try {
+      for (const id of ids === "all" ? this.ids(type) : ids) {
+        const full = this.of(type, id);
+        const pick: Stats = {};
+        for (const p of properties as string[]) pick[p] = full[p] ?? 0;
+        out[id] = pick;
+      }
+    } finally {
+      this.devicesBySds = undefined;
     }
     return out;
   }
