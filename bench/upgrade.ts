@@ -12,9 +12,11 @@
 //
 // Observation: a look asked for by a waiting step starts at once (--observe-settle-ms 0), so
 // what is timed is the framework's work, not the production settle delay (1 s per wait by
-// default, two waits per SDS: about 400 s more at 200 SDSs).
+// default, one wait per SDS: the look that shows an SDS resynchronised is also the next one's
+// gate; about 200 s more at 200 SDSs).
 //
 // Usage: npm run bench:upgrade [-- --agents N] [-- --log-dir DIR]
+// (BENCH_CPU_PROF=DIR writes the scheduler's CPU profile to DIR.)
 import { fork } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -61,7 +63,17 @@ try {
   const child = fork(
     fileURLToPath(new URL("./upgrade-scheduler.ts", import.meta.url)),
     [JSON.stringify(args)],
-    { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] },
+    {
+      // BENCH_CPU_PROF=<dir>: the scheduler process's CPU profile there (node --cpu-prof).
+      execArgv: [
+        "--import",
+        "tsx",
+        ...(process.env.BENCH_CPU_PROF
+          ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_CPU_PROF]
+          : []),
+      ],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    },
   );
   report = await new Promise<UpgradeBenchReport>((resolve, reject) => {
     child.once("message", (m: { report: UpgradeBenchReport }) => resolve(m.report));
