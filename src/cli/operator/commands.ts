@@ -114,7 +114,9 @@ export function registerOperatorCommands(program: Command): void {
       const r = await c.get<{ nodes: NodeView[] }>(
         `/v1/nodes?${listQuery({ status: f.status, q: f.host, sort: f.sort })}`,
       );
-      return { text: formatNodes(r.nodes), json: r };
+      const filtered = f.status !== undefined || f.host !== undefined;
+      const none = filtered && r.nodes.length === 0;
+      return { text: none ? "no agents match" : formatNodes(r.nodes), json: r };
     }),
   );
 

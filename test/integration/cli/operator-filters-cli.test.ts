@@ -53,7 +53,7 @@ test("nodes: natural order; --status and --host narrow the list", async () => {
   const done = await cli(["nodes", "--status", "ok"]);
   assert.deepEqual(hostsOf(done.stdout), ["host-10"]);
   const none = await cli(["nodes", "--status", "error"]);
-  assert.equal(none.stdout.trim(), "no agents known yet");
+  assert.equal(none.stdout.trim(), "no agents match");
   const bad = await cli(["nodes", "--status", "broken"]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /status: takes error, lost, in-progress, ok/);
