@@ -6,7 +6,17 @@ import { connectEvents } from "./events.js";
 import { followHealth } from "./health-feed.js";
 import { renderHealth } from "./health-view.js";
 import { createLogView } from "./log-view.js";
-import { addSamples, applyEvent, seedLog, setPools, setSnapshot, state } from "./model.js";
+import {
+  addSamples,
+  applyEvent,
+  planNeedsView,
+  seedLog,
+  setPlan,
+  setPools,
+  setSnapshot,
+  state,
+  stepNeedsView,
+} from "./model.js";
 import { renderPlots } from "./plot.js";
 import { renderPlans } from "./plans-view.js";
 import { drawPools } from "./pools-view.js";
@@ -110,7 +120,7 @@ function reload(withLog) {
   loading = loadSnapshot(withLog)
     .then(() => {
       clearNoticeIfLoadError();
-      for (const [type, data] of queued) markDirty(applyEvent(type, data));
+      for (const [type, data] of queued) applyLive(type, data);
     })
     .catch((err) => {
       loadError = true;
@@ -120,6 +130,37 @@ function reload(withLog) {
       loading = null;
       queued = [];
     });
+}
+
+// Plan events carry changes only: a plan first seen (or whose phases or steps changed) is
+// read whole once, and the events that arrive meanwhile are applied after it.
+const planReads = new Map();
+
+function readPlan(planId, first) {
+  const waiting = [first];
+  planReads.set(planId, waiting);
+  getJson(`/v1/plans/${encodeURIComponent(planId)}`)
+    .then((view) => markDirty(setPlan(view)))
+    .catch((err) => {
+      if (err instanceof ApiError && err.status === 404 && state.plans.delete(planId))
+        markDirty(["plans"]);
+      else console.warn(`plan ${planId} not read:`, err);
+    })
+    .finally(() => {
+      planReads.delete(planId);
+      for (const [type, data] of waiting) markDirty(applyEvent(type, data));
+    });
+}
+
+function applyLive(type, data) {
+  const planId = type === "plan" ? data.id : type === "step" ? data.planId : undefined;
+  if (planId !== undefined) {
+    const waiting = planReads.get(planId);
+    if (waiting) return void waiting.push([type, data]);
+    if (type === "plan" ? planNeedsView(data) : stepNeedsView(data))
+      return readPlan(planId, [type, data]);
+  }
+  markDirty(applyEvent(type, data));
 }
 
 let loadError = false;
@@ -169,7 +210,7 @@ const events = connectEvents("/v1/events", {
       healthFeed.soon();
     }
     if (loading) queued.push([type, data]);
-    else markDirty(applyEvent(type, data));
+    else applyLive(type, data);
   },
   onRefused: (err) => showNotice(describeFailure(err, "follow the cluster")),
   onState: (s) => {

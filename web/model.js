@@ -126,12 +126,54 @@ function applyStep({ planId, phaseId, step }) {
   return changed;
 }
 
+/** A whole plan view (GET /v1/plans/{id}, or a control's answer). */
+export function setPlan(view) {
+  state.plans.set(view.id, view);
+  return ["plans"];
+}
+
+/**
+ * Whether the plan as held here cannot take a change without its whole view: unknown, or a
+ * phase or a count of steps it does not have (the plan's definition changed).
+ */
+export function planNeedsView(change) {
+  const plan = state.plans.get(change.id);
+  if (!plan) return true;
+  if ((change.phases ?? []).some((c) => !plan.phases.some((p) => p.id === c.id))) return true;
+  const held = plan.phases.reduce((n, p) => n + p.steps.length, 0);
+  return change.progress !== undefined && change.progress.total !== held;
+}
+
+/** Whether a step's plan or phase is not held here (a new plan, or its definition changed). */
+export function stepNeedsView({ planId, phaseId }) {
+  const plan = state.plans.get(planId);
+  return !plan || !plan.phases.some((p) => p.id === phaseId);
+}
+
+/** A plan event: its status and counts, and the phases that changed (not a whole view). */
+function applyPlan(data) {
+  if (Array.isArray(data.phases) && data.phases.every((p) => Array.isArray(p.steps)))
+    return setPlan(data);
+  const plan = state.plans.get(data.id);
+  if (!plan) return []; // the caller GETs the whole view
+  if (data.name !== undefined) plan.name = data.name;
+  plan.status = data.status;
+  plan.paused = data.paused;
+  if (data.progress) plan.progress = { ...data.progress };
+  for (const c of data.phases ?? []) {
+    const phase = plan.phases.find((p) => p.id === c.id);
+    if (phase) Object.assign(phase, { status: c.status, paused: c.paused });
+  }
+  const gone = new Set(data.removedPhases ?? []);
+  if (gone.size) plan.phases = plan.phases.filter((p) => !gone.has(p.id));
+  return ["plans"];
+}
+
 /** @param {string} type @param {any} data */
 export function applyEvent(type, data) {
   switch (type) {
     case "plan":
-      state.plans.set(data.id, data);
-      return ["plans"];
+      return applyPlan(data);
     case "step":
       return applyStep(data);
     case "node":

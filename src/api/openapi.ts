@@ -284,6 +284,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
             id: str,
             name: str,
             asset: str,
+            hostname: {
+              ...str,
+              description: "the agent's (GET /v1/plans/{planId}, agents' steps)",
+            },
             after: { type: "array", items: str },
             status: stepStatus,
             attempts: { type: "integer" },
@@ -379,7 +383,41 @@ export function openApiDocument(version: string): Record<string, unknown> {
             id: { type: "integer" },
             type: { enum: ["plan", "step", "node", "summary", "log", "health"] },
             time: num,
-            data: {},
+            data: {
+              description:
+                "plan: PlanChange (never a whole plan: GET /v1/plans/{id}); step: {planId, phaseId, step}; node: a node; summary: the summary; log: {time, level, msg}; health: the health report with its changes",
+            },
+          },
+        },
+        PlanChange: {
+          type: "object",
+          description:
+            "A plan's status and counts, and only the phases whose status or pause changed",
+          required: ["id", "name", "status", "paused", "progress", "phases"],
+          properties: {
+            id: str,
+            name: str,
+            status: str,
+            paused: { type: "boolean" },
+            progress: {
+              type: "object",
+              required: ["complete", "total"],
+              properties: { complete: num, total: num },
+            },
+            phases: {
+              type: "array",
+              items: {
+                type: "object",
+                required: ["id", "status", "paused"],
+                properties: {
+                  id: str,
+                  status: str,
+                  paused: { type: "boolean" },
+                  name: { type: "string", description: "only the first time the phase is told of" },
+                },
+              },
+            },
+            removedPhases: { type: "array", items: str },
           },
         },
       },
@@ -488,12 +526,53 @@ export function openApiDocument(version: string): Record<string, unknown> {
       "/v1/nodes": {
         get: {
           summary: "Every known agent with its roles, devices and step progress",
+          description:
+            "Without parameters: every node, as always. With any: the nodes that match, in natural order of hostnames (host-2 before host-10, 127.151.1.4 before 127.151.1.10), a page at a time when limit is given; `next` is the cursor of the next page (absent on the last). A cursor pages on after the last node shown, so nodes joining do not shift later pages.",
+          parameters: [
+            {
+              name: "status",
+              in: "query",
+              description:
+                "error (a step failed), lost, in-progress (steps not done), ok; several separated by commas",
+              schema: str,
+            },
+            {
+              name: "q",
+              in: "query",
+              description:
+                "text in the hostname, address or agent id (any case); with * or ? a whole-name pattern",
+              schema: { type: "string", minLength: 1, maxLength: 200 },
+            },
+            {
+              name: "sort",
+              in: "query",
+              description:
+                "hostname (default), or status (error, lost, in-progress, ok; then hostname)",
+              schema: { enum: ["hostname", "status"] },
+            },
+            {
+              name: "limit",
+              in: "query",
+              description: "at most this many nodes",
+              schema: { type: "integer", minimum: 1, maximum: 1000 },
+            },
+            {
+              name: "cursor",
+              in: "query",
+              description: "the `next` of the previous page (same sort)",
+              schema: str,
+            },
+          ],
           responses: {
             "200": json({
               type: "object",
               required: ["nodes"],
-              properties: { nodes: { type: "array", items: ref("Node") } },
+              properties: {
+                nodes: { type: "array", items: ref("Node") },
+                next: { ...str, description: "cursor of the next page; absent on the last" },
+              },
             }),
+            "400": err("a bad parameter (named), or a cursor not from this list's sort"),
             ...readErrors,
           },
         },
@@ -781,8 +860,30 @@ export function openApiDocument(version: string): Record<string, unknown> {
       "/v1/plans/{planId}": {
         get: {
           summary: "One plan with its phases and steps",
-          parameters: [planParam],
-          responses: { "200": json(ref("PlanView")), "404": err("unknown plan"), ...readErrors },
+          description:
+            "With status or agent: every phase, holding only the steps that match; statuses and progress stay the whole plan's. A step that belongs to a known agent carries its hostname.",
+          parameters: [
+            planParam,
+            {
+              name: "status",
+              in: "query",
+              description: "PENDING, IN_PROGRESS, COMPLETE or ERROR; several separated by commas",
+              schema: str,
+            },
+            {
+              name: "agent",
+              in: "query",
+              description:
+                "an agent id, or text of its hostname or address (with * or ? a whole-name pattern)",
+              schema: { type: "string", minLength: 1, maxLength: 200 },
+            },
+          ],
+          responses: {
+            "200": json(ref("PlanView")),
+            "400": err("a bad parameter (named)"),
+            "404": err("unknown plan"),
+            ...readErrors,
+          },
         },
       },
       "/v1/plans/{planId}/pause": planAction("Pause a plan or one phase", phaseBody, false),

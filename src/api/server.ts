@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Secret } from "../common/secret.js";
 import type { OperatorView } from "../framework/operator-view.js";
 import { requireToken, type Guard } from "./auth.js";
+import { registerCompression } from "./compression.js";
 import { installErrorHandlers } from "./errors.js";
 import { EventStreams } from "./event-streams.js";
 import {
@@ -18,9 +19,9 @@ import { openApiDocument } from "./openapi.js";
 import { eventRoutes } from "./routes/events.js";
 import { executorRoutes, type ExecutorRouteOptions } from "./routes/executor.js";
 import { nodeRoutes } from "./routes/nodes.js";
-import { replaceRoutes } from "./routes/replace.js";
 import { maintenanceRoutes } from "./routes/maintenance.js";
 import { decommissionRoutes } from "./routes/decommission.js";
+import { replaceRoutes } from "./routes/replace.js";
 import { healthRoutes } from "./routes/health.js";
 import { planRoutes } from "./routes/plans.js";
 import { upgradeRoutes } from "./routes/upgrade.js";
@@ -81,6 +82,8 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
       for (const m of [r.method].flat()) onRoute(m, r.url);
     });
   installErrorHandlers(app, opts.onFault);
+  // Before any route: the plugin hooks each route as it is added.
+  registerCompression(app);
 
   // onRequest hooks: the token is checked before any of the body is read.
   const write: Guard[] = [requireToken(opts.apiToken)];
@@ -145,9 +148,9 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   if (opts.operator) {
     const view = opts.operator;
     nodeRoutes(app, view, { read, write });
-    replaceRoutes(app, view, { write });
     maintenanceRoutes(app, view, { write });
     decommissionRoutes(app, view, { write });
+    replaceRoutes(app, view, { write });
     healthRoutes(app, view, { read });
     planRoutes(app, view, { read, write });
     uninstallRoutes(app, view, opts.uninstall, { read, write });

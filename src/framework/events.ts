@@ -2,6 +2,7 @@
 // agents seen or lost, platform observations, operator-relevant log lines) with increasing
 // ids, so the event stream can replay what a reconnecting client missed (Last-Event-ID).
 import { EventEmitter } from "node:events";
+import { mergePlanChanges, type PlanChange } from "./plan-changes.js";
 
 export type OperatorEventType = "plan" | "step" | "node" | "summary" | "log" | "health";
 
@@ -49,16 +50,22 @@ export class EventHub extends EventEmitter<{ event: [OperatorEvent] }> {
       time: this.opts.now?.() ?? Date.now(),
       data: clean,
     };
-    // A plan, node or summary event is the whole current state of its object: the buffer
-    // keeps only the newest of each (a plan view of a large cluster is megabytes, and
-    // hundreds of them would otherwise sit in the buffer). Replays still end in the latest
-    // state of everything they cover.
+    // A node or summary event is the whole current state of its object, a plan event its
+    // current status and counts: the buffer keeps only the newest of each (hundreds of them
+    // would otherwise crowd out the step changes). A plan's kept event also says what the
+    // phase changes it replaced said. Replays still end in the latest state of everything
+    // they cover.
+    let kept = ev;
     const key = stateKey(type, clean);
     if (key !== undefined) {
       const i = this.buffer.findIndex((e) => stateKey(e.type, e.data) === key);
-      if (i >= 0) this.buffer.splice(i, 1);
+      if (i >= 0) {
+        const [old] = this.buffer.splice(i, 1);
+        if (type === "plan" && isPlanChange(old!.data) && isPlanChange(clean))
+          kept = { ...ev, data: mergePlanChanges(old!.data, clean) };
+      }
     }
-    this.buffer.push(ev);
+    this.buffer.push(kept);
     if (this.buffer.length > this.capacity) {
       const gone = this.buffer.splice(0, this.buffer.length - this.capacity);
       this.evicted = gone.at(-1)!.id;
@@ -125,6 +132,12 @@ function scrub(value: unknown, redact: (text: string) => string): unknown {
     else if (out) out[k] = v;
   });
   return out ?? value;
+}
+
+/** A plan change (its phases without steps), not a whole plan view. */
+function isPlanChange(d: unknown): d is PlanChange {
+  const phases = (d as { phases?: unknown } | null)?.phases;
+  return Array.isArray(phases) && phases.every((p) => !(p as { steps?: unknown })?.steps);
 }
 
 /** What a state event replaces: the same plan, node or the summary. */

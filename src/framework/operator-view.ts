@@ -9,6 +9,8 @@ import type { ClusterView, NodeClient, Platform } from "./scheduler.js";
 import type { NodeDecommission } from "./node-lifecycle.js";
 import type { NodeMaintenanceView } from "./maintenance/inverse-offers.js";
 import { EventHub } from "./events.js";
+import { PlanChangeTracker } from "./plan-changes.js";
+import { NodeIndex, type NodeQuery } from "./node-index.js";
 import { HealthMonitor } from "./health/monitor.js";
 import type { Condition, HealthReport, HealthStatus } from "./health/types.js";
 
@@ -98,11 +100,15 @@ export class OperatorView {
   private lastSummary = "";
   private lastSummaryAt = 0;
   private readonly detach: (() => void)[] = [];
+  private readonly planChanges = new PlanChangeTracker();
   readonly health: HealthMonitor;
+  /** Steps by agent and status, agents in natural order: node lists and filters cost what they return. */
+  readonly index: NodeIndex;
 
   constructor(src: OperatorSource, opts: OperatorViewOptions = {}) {
     this.source = src;
     this.opts = opts;
+    this.index = new NodeIndex(src.engine, src.agents);
     this.health = new HealthMonitor({
       ...(src.platform.health ? { platform: src.platform.health } : {}),
       agents: src.agents,
@@ -122,9 +128,13 @@ export class OperatorView {
   /** Follows the engine and the agents, and starts reading the platform's cluster. */
   start(): void {
     const { engine, agents } = this.source;
+    // Before the view's own listeners: what they publish reads the index.
+    this.detach.push(this.index.follow());
     const onPlan = (v: PlanView) => {
       this.plansChangedAt = this.now();
-      this.events.publish("plan", v);
+      // Its status, counts and changed phases: the whole view is GET /v1/plans/{id}.
+      const change = this.planChanges.change(v);
+      if (change) this.events.publish("plan", change);
       this.refreshSoon();
     };
     const onStep = (planId: string, phaseId: string, step: PlanView["phases"][0]["steps"][0]) => {
@@ -344,32 +354,38 @@ export class OperatorView {
   }
 
   nodes(): NodeView[] {
-    const plans = this.plans();
-    return this.source.agents.all().map((a) => this.build(a, plans));
+    return this.index.allAgents().map((a) => this.build(a));
+  }
+
+  /** The nodes that match, one page of them, and the cursor of the next page. */
+  nodePage(q: NodeQuery): { nodes: NodeView[]; next?: string } {
+    const page = this.index.page(q);
+    return {
+      nodes: page.agents.map((a) => this.build(a)),
+      ...(page.next ? { next: page.next } : {}),
+    };
   }
 
   node(agentId: string): NodeView | undefined {
     const a = this.source.agents.get(agentId);
-    return a ? this.build(a, this.plans()) : undefined;
+    return a ? this.build(a) : undefined;
   }
 
-  private build(a: AgentRecord, plans: PlanView[]): NodeView {
+  private build(a: AgentRecord): NodeView {
     const info = this.source.platform.nodeInfo?.(a.agentId);
-    const steps: NodeStep[] = [];
-    for (const p of plans)
-      for (const ph of p.phases)
-        for (const s of ph.steps)
-          if (s.asset === a.agentId || (s.asset === undefined && s.id.endsWith(`/${a.agentId}`)))
-            steps.push({
-              planId: p.id,
-              phaseId: ph.id,
-              stepId: s.id,
-              name: s.name,
-              status: s.status,
-              ...(s.message !== undefined ? { message: s.message } : {}),
-              ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
-              updatedAt: s.updatedAt,
-            });
+    const steps: NodeStep[] = this.index.steps.stepsOf(a.agentId).map(({ planId, step }) => {
+      const s = step.view;
+      return {
+        planId,
+        phaseId: step.phase.id,
+        stepId: s.id,
+        name: s.name,
+        status: s.status,
+        ...(s.message !== undefined ? { message: s.message } : {}),
+        ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+        updatedAt: s.updatedAt,
+      };
+    });
     const newestError = steps
       .filter((s) => s.lastError && s.status !== "COMPLETE")
       .sort((x, y) => y.updatedAt - x.updatedAt)[0]?.lastError;

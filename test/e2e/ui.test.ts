@@ -156,10 +156,11 @@ describe("web UI in Chromium against the real scheduler", () => {
     await page.locator(`${plan} .plan-status[data-status="COMPLETE"]`).waitFor({ timeout: LONG });
     const done = await demo.healthy;
     assert.equal(done.status, "COMPLETE");
-    // The summary turns healthy once the platform is observed again; the log says what ran.
+    // The summary turns healthy once the platform is observed again; the log says what the
+    // operator did (a finished step is its step event, with no log line of its own).
     await page.locator('#health[data-health="healthy"]').waitFor({ timeout: LONG });
     await page
-      .locator("#log li", { hasText: / done$/ })
+      .locator("#log li", { hasText: /operator resumed deploy$/ })
       .first()
       .waitFor({ timeout: LONG });
 

@@ -2,6 +2,7 @@
 import type { ConditionChange, HealthReport } from "../../framework/health/types.js";
 import type { NodeView, Summary } from "../../framework/operator-view.js";
 import type { PlanView } from "../../framework/plan/types.js";
+import type { PlanChange } from "../../framework/plan-changes.js";
 import type { OperatorEvent } from "../../framework/events.js";
 import { bytes, clock, table } from "./table.js";
 
@@ -106,10 +107,15 @@ export function formatPlans(plans: PlanView[]): string {
   );
 }
 
-export function formatPlan(p: PlanView): string {
+/** A plan's phases and steps; an agent's step shows its hostname. Filtered: only matching steps. */
+export function formatPlan(p: PlanView, filtered = false): string {
   const out = [
     `plan ${p.id} (${p.name}): ${p.status}${p.paused ? " (paused)" : ""}, ${p.progress.complete}/${p.progress.total} steps complete`,
   ];
+  if (filtered) {
+    const n = p.phases.reduce((k, ph) => k + ph.steps.length, 0);
+    out.push(`${n} step${n === 1 ? "" : "s"} match`);
+  }
   for (const ph of p.phases) {
     out.push("");
     out.push(
@@ -118,9 +124,10 @@ export function formatPlan(p: PlanView): string {
     if (ph.steps.length === 0) continue;
     out.push(
       table(
-        ["  STEP", "STATUS", "TRIES", "DETAIL"],
+        ["  HOST", "STEP", "STATUS", "TRIES", "DETAIL"],
         ph.steps.map((s) => [
-          `  ${s.id}`,
+          `  ${(s as { hostname?: string }).hostname ?? "-"}`,
+          s.id,
           s.status + (s.forced ? " (forced)" : ""),
           String(s.attempts),
           s.lastError && s.status !== "COMPLETE" ? `error: ${s.lastError}` : (s.message ?? s.name),
@@ -154,8 +161,12 @@ export function formatEvent(e: OperatorEvent): string {
       return `${t} step  ${String(d.planId)}: ${s.name} ${s.status}${detail ? ` (${detail})` : ""}`;
     }
     case "plan": {
-      const p = d as unknown as PlanView;
-      return `${t} plan  ${p.id} ${p.status} ${p.progress.complete}/${p.progress.total}${p.paused ? " paused" : ""}`;
+      // A change: the plan's status and counts, and the phases that changed.
+      const p = d as unknown as PlanChange;
+      const phases = (p.phases ?? []).map(
+        (ph) => `${ph.id} ${ph.status}${ph.paused ? " paused" : ""}`,
+      );
+      return `${t} plan  ${p.id} ${p.status} ${p.progress.complete}/${p.progress.total}${p.paused ? " paused" : ""}${phases.length ? ` (${phases.join(", ")})` : ""}`;
     }
     case "node": {
       const n = d as unknown as NodeView;
