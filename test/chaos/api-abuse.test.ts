@@ -86,6 +86,10 @@ const VALID_BODY: Record<string, string | undefined> = {
   "/v1/plans/:planId/restart": '{"step":"install/agent-0"}',
   "/v1/plans/:planId/force-complete": '{"step":"install/agent-0"}',
   "/v1/nodes/:agentId/rescan": undefined,
+  "/v1/nodes/:agentId/maintenance": '{"enter":true}',
+  "/v1/nodes/:agentId/decommission": "{}",
+  "/v1/nodes/:agentId/recommission": undefined,
+  "/v1/nodes/:agentId/replace": "{}",
 };
 
 const deep = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
