@@ -7,23 +7,16 @@ import { z } from "zod";
 import type { Guard } from "../auth.js";
 import type { OperatorView } from "../../framework/operator-view.js";
 import { emptyBody, parseBody } from "../body.js";
-import { ApiError } from "../errors.js";
+import { ApiError, answerRefusal } from "../errors.js";
 
 type Params = { agentId: string };
 
 /** `removeSdc`: the platform's storage client goes too (only when nothing is mapped to it). */
 export const decommissionBody = z.object({ removeSdc: z.boolean().optional() }).strict();
 
-/** A platform's refusal answers with its own status, code and figures; anything else throws. */
-function refused(reply: FastifyReply, err: unknown): FastifyReply {
-  const e = err as Error & { statusCode?: number; code?: string; details?: object };
-  if (!e.statusCode || e.statusCode < 400 || e.statusCode >= 600 || e.statusCode === 500) throw err;
-  return reply.code(e.statusCode).send({
-    error: e.message,
-    ...(e.code ? { code: e.code } : {}),
-    ...(e.details ?? {}),
-  });
-}
+/** A platform's refusal answers with its own status, code and figures (not a 500: a fault). */
+const refused = (reply: FastifyReply, err: unknown): FastifyReply =>
+  answerRefusal(reply, err, (e) => e.statusCode !== 500);
 
 export function decommissionRoutes(
   app: FastifyInstance,

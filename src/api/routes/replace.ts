@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { Guard } from "../auth.js";
 import type { OperatorView } from "../../framework/operator-view.js";
 import { parseBody } from "../body.js";
-import { ApiError } from "../errors.js";
+import { ApiError, answerRefusal } from "../errors.js";
 
 type Params = { agentId: string };
 
@@ -33,12 +33,7 @@ export function replaceRoutes(
       try {
         answer = await platform.replaceNode(agentId, { force: force === true });
       } catch (err) {
-        const e = err as Error & { statusCode?: number; code?: string };
-        if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)
-          return reply
-            .code(e.statusCode)
-            .send({ error: e.message, ...(e.code ? { code: e.code } : {}) });
-        throw err;
+        return answerRefusal(reply, err);
       }
       view.events.log(
         force ? "warn" : "info",

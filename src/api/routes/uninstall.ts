@@ -9,6 +9,7 @@ import type { Guard } from "../auth.js";
 import type { OperatorView } from "../../framework/operator-view.js";
 import type { Uninstaller } from "../../framework/uninstall.js";
 import { parseBody } from "../body.js";
+import { answerRefusal } from "../errors.js";
 
 export const uninstallBody = z
   .object({
@@ -44,10 +45,8 @@ export function uninstallRoutes(
     try {
       record = await uninstaller.request({ destroyData });
     } catch (err) {
-      const e = err as Error & { statusCode?: number; code?: string };
-      if (e.statusCode && e.statusCode >= 400 && e.statusCode < 600 && e.code)
-        return reply.code(e.statusCode).send({ error: e.message, code: e.code });
-      throw err;
+      // Its refusals, 5xx ones too (the cluster unreadable), carry a stable code.
+      return answerRefusal(reply, err, (e) => e.code !== undefined);
     }
     view.events.log(
       "warn",

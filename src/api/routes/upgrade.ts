@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { Guard } from "../auth.js";
 import type { OperatorView } from "../../framework/operator-view.js";
 import { parseBody } from "../body.js";
-import { ApiError } from "../errors.js";
+import { ApiError, answerRefusal } from "../errors.js";
 
 export const upgradeBody = z
   .object({
@@ -31,12 +31,7 @@ export function upgradeRoutes(
     try {
       await platform.upgrade({ version, ...(canary ? { canary } : {}) });
     } catch (err) {
-      const e = err as Error & { statusCode?: number; code?: string };
-      if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500)
-        return reply
-          .code(e.statusCode)
-          .send({ error: e.message, ...(e.code ? { code: e.code } : {}) });
-      throw err;
+      return answerRefusal(reply, err);
     }
     view.events.log(
       "info",
