@@ -152,7 +152,10 @@ export function stepNeedsView({ planId, phaseId }) {
 
 /** A plan event: its status and counts, and the phases that changed (not a whole view). */
 function applyPlan(data) {
-  if (Array.isArray(data.phases) && data.phases.every((p) => Array.isArray(p.steps)))
+  // A whole view lists its phases with their steps. A change that changed no phase has an
+  // empty list, which is not a view of a plan without phases.
+  const phases = data.phases;
+  if (Array.isArray(phases) && phases.length > 0 && phases.every((p) => Array.isArray(p.steps)))
     return setPlan(data);
   const plan = state.plans.get(data.id);
   if (!plan) return []; // the caller GETs the whole view
