@@ -39,6 +39,7 @@ import {
 } from "../resources.js";
 import { NODE_TASK_PROTOCOL, decodeResult, encodeSpec, type NodeTaskSpec } from "./protocol.js";
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
+import { byAgent, idsOf, mergeOffers } from "./agent-offers.js";
 import { ShardedRecords } from "../../store/sharded-records.js";
 
 /** What the runner needs of the scheduler client (events come through stage()). */
@@ -280,8 +281,19 @@ export class NodeTaskRunner extends EventEmitter {
   }
 
   private onRescind(id: { value: string }): void {
-    for (const [agentId, h] of this.held)
-      if (h.offer.id.value === id.value) this.held.delete(agentId);
+    for (const [agentId, h] of this.held) {
+      const ids = idsOf(h.offer);
+      if (!ids.some((i) => i.value === id.value)) continue;
+      this.held.delete(agentId);
+      // The agent's other offers held with it are still ours to answer.
+      const rest = ids.filter((i) => i.value !== id.value);
+      if (rest.length > 0)
+        void this.opts.client
+          .decline(rest, { refuse_seconds: 1 })
+          .catch((err: Error) =>
+            this.opts.logger?.warn({ err: err.message, agentId }, "held offers not declined"),
+          );
+    }
   }
 
   /** The tasks a scheduler process launched and has not seen end (for reconciliation). */
@@ -454,7 +466,9 @@ export class NodeTaskRunner extends EventEmitter {
     void this.wantOffers();
   }
 
-  private async onOffers(offers: Offer[]): Promise<void> {
+  private async onOffers(batch: Offer[]): Promise<void> {
+    // An agent's offers in one batch are one answer (see agent-offers.ts).
+    const offers = byAgent(batch);
     // Offers of different agents are answered side by side (each launch waits for its record
     // to be durable); what each offer is for is decided synchronously first.
     const work: Promise<void>[] = [];
@@ -504,10 +518,7 @@ export class NodeTaskRunner extends EventEmitter {
       // Back soon: the running task's resources join the offer once it ends.
       work.push(
         this.opts.client
-          .decline(
-            busy.map((o) => o.id),
-            { refuse_seconds: BUSY_REFUSE_SECONDS },
-          )
+          .decline(busy.flatMap(idsOf), { refuse_seconds: BUSY_REFUSE_SECONDS })
           .catch(() => {}),
       );
     }
@@ -572,7 +583,7 @@ export class NodeTaskRunner extends EventEmitter {
           this.opts.logger?.warn({ err: err.message, agentId }, "shutdown not sent");
         });
       }
-      await this.opts.client.decline([offer.id], { refuse_seconds: 1 }).catch(() => {});
+      await this.opts.client.decline(idsOf(offer), { refuse_seconds: 1 }).catch(() => {});
       return;
     }
     const ours = (offer.resources ?? []).filter((x) => isOurs(x, this.opts.role, this.opts.owner));
@@ -581,7 +592,7 @@ export class NodeTaskRunner extends EventEmitter {
       r.progress?.(`unreserving ${amount.cpus} cpus and ${amount.memMb} MB`);
       // The next offer of the agent says whether it took.
       await this.opts.client
-        .accept([offer.id], [{ type: "UNRESERVE", unreserve: { resources: ours } }], {
+        .accept(idsOf(offer), [{ type: "UNRESERVE", unreserve: { resources: ours } }], {
           refuse_seconds: 1,
         })
         .catch((err: Error) =>
@@ -609,13 +620,23 @@ export class NodeTaskRunner extends EventEmitter {
       return;
     }
     const now = Date.now();
-    const replaced: Offer[] = [];
+    const busy = this.busyAgents();
     for (const offer of offers) {
-      const before = this.held.get(offer.agent_id.value);
-      if (before) replaced.push(before.offer);
-      this.held.set(offer.agent_id.value, { offer, at: now });
+      const agentId = offer.agent_id.value;
+      // A second offer of a held agent joins it: both are answered together.
+      const before = this.held.get(agentId);
+      const merged = before ? mergeOffers(before.offer, offer) : offer;
+      // Reserved leftovers a launch would have given back (a crash, an offer split when a
+      // task ended) are given back now: the agent's last step may be behind it.
+      const extra = busy.has(agentId) ? [] : this.reservedBeyondNeed(merged);
+      if (extra.length > 0) {
+        this.held.delete(agentId);
+        void this.giveBack(merged, extra);
+        continue;
+      }
+      // The hold starts again: the agent's newest resources are as fresh as a new offer.
+      this.held.set(agentId, { offer: merged, at: now });
     }
-    if (replaced.length > 0) void this.declineIdle(replaced);
     this.heldSweep ??= setTimeout(() => this.sweepHeld(holdMs), holdMs).unref();
   }
 
@@ -641,14 +662,52 @@ export class NodeTaskRunner extends EventEmitter {
     this.heldSweep = undefined;
   }
 
+  /**
+   * What we keep reserved on an agent between steps, as its offers show it: one task's
+   * resources, and the executor's too while the executor is not running.
+   */
+  private reservationNeed(agentId: string, executorRunning: boolean): Amount {
+    if (executorRunning) return this.taskResources;
+    const exec = this.opts.executorFor(agentId).resources;
+    return {
+      cpus: exec.cpus + this.taskResources.cpus,
+      memMb: exec.memMb + this.taskResources.memMb,
+    };
+  }
+
+  /** Our reserved resources in an (agent's) offer beyond what the agent keeps between steps. */
+  private reservedBeyondNeed(offer: Offer): Resource[] {
+    const agentId = offer.agent_id.value;
+    const executorId = this.opts.executorFor(agentId).info.executor_id.value;
+    const running = (offer.executor_ids ?? []).some((e) => e.value === executorId);
+    const mine = (r: Resource) => isOurs(r, this.opts.role, this.opts.owner);
+    const resources = offer.resources ?? [];
+    const excess = excessOf(amountOf(resources, mine), this.reservationNeed(agentId, running));
+    return takeFrom(resources, mine, excess);
+  }
+
+  /** Unreserves leftovers from an idle agent's offer (the rest of the offer goes back). */
+  private async giveBack(offer: Offer, extra: Resource[]): Promise<void> {
+    const agentId = offer.agent_id.value;
+    const amount = amountOf(extra, () => true);
+    this.opts.logger?.info(
+      { agentId, cpus: amount.cpus, memMb: amount.memMb },
+      "reserved leftovers given back",
+    );
+    await this.opts.client
+      .accept(idsOf(offer), [{ type: "UNRESERVE", unreserve: { resources: extra } }], {
+        refuse_seconds: 1,
+      })
+      .catch((err: Error) =>
+        this.opts.logger?.warn({ err: err.message, agentId }, "leftovers not given back"),
+      );
+  }
+
   /** Declines offers nothing here needs, with the long filter (a REVIVE lifts it). */
   private declineIdle(offers: Offer[]): Promise<void> {
     for (const o of offers) this.filtered.add(o.agent_id.value);
     const sent: Promise<void> = this.opts.client
-      .decline(
-        offers.map((o) => o.id),
-        { refuse_seconds: this.opts.declineSeconds ?? 120 },
-      )
+      .decline(offers.flatMap(idsOf), { refuse_seconds: this.opts.declineSeconds ?? 120 })
       .catch(() => {})
       .finally(() => this.declining.delete(sent));
     this.declining.add(sent);
@@ -690,16 +749,11 @@ export class NodeTaskRunner extends EventEmitter {
         );
         await this.opts.client.shutdown(executorId, p.agentId).catch(() => {});
       }
-      await this.opts.client.decline([offer.id], { refuse_seconds: BUSY_REFUSE_SECONDS });
+      await this.opts.client.decline(idsOf(offer), { refuse_seconds: BUSY_REFUSE_SECONDS });
       return false;
     }
     if (!running) this.replacing.delete(p.agentId);
-    const need: Amount = running
-      ? this.taskResources
-      : {
-          cpus: exec.resources.cpus + this.taskResources.cpus,
-          memMb: exec.resources.memMb + this.taskResources.memMb,
-        };
+    const need = this.reservationNeed(p.agentId, running);
     const mine = (r: Resource) => isOurs(r, role, owner);
     const have = amountOf(resources, mine);
     const operations: Operation[] = [];
@@ -715,7 +769,7 @@ export class NodeTaskRunner extends EventEmitter {
           { agentId: p.agentId, need, reserved: have, unreserved: free },
           "agent does not offer enough resources for the step yet",
         );
-        await this.opts.client.decline([offer.id], { refuse_seconds: 1 });
+        await this.opts.client.decline(idsOf(offer), { refuse_seconds: 1 });
         return false;
       }
       operations.push({
@@ -755,7 +809,7 @@ export class NodeTaskRunner extends EventEmitter {
     this.live.set(p.taskId, { agentId: p.agentId });
     p.toRunningExecutor = running;
     try {
-      await this.opts.client.accept([offer.id], operations, { refuse_seconds: 1 });
+      await this.opts.client.accept(idsOf(offer), operations, { refuse_seconds: 1 });
     } catch (err) {
       // Sent but unanswered (a timeout, a dropped connection): it may have launched.
       const t = this.live.get(p.taskId);
