@@ -2,6 +2,9 @@
 // directory. A write goes to a temporary file that is fsynced and renamed over the old one,
 // then the directory is fsynced, so after a crash each key holds either the old or the new
 // value, never a torn one. A lock file keeps two schedulers off the same directory.
+// Versions live in memory: the lock makes this process the only writer, so they hold for
+// as long as the store is open. An atomic commit of several keys is journaled first (redo
+// log, replayed on open) so a crash leaves all of it or none.
 import { mkdir, readFile, readdir, rename, rm, unlink, writeFile } from "node:fs/promises";
 import {
   linkSync,
@@ -16,11 +19,28 @@ import {
   writeFile as writeFileCb,
 } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
-import { checkKey, StoreError, type StateStore } from "./store.js";
+import {
+  checkKey,
+  checkOps,
+  conflict,
+  StoreError,
+  toJson,
+  type Expect,
+  type StateStore,
+  type Versioned,
+  type WriteOp,
+} from "./store.js";
 import { currentHolder, formatHolder, holderRunning, parseHolder } from "./lock-holder.js";
 import { CoalescedRunner } from "../common/coalesced-runner.js";
 
 const SUFFIX = ".json";
+const JOURNALS = ".journal";
+
+/** One key's part of a journaled commit: its new JSON text, or null to delete it. */
+interface JournalEntry {
+  key: string;
+  text: string | null;
+}
 
 // The callback forms: a store write is a few small syscalls, and fs/promises' FileHandle
 // costs more CPU around each of them than the syscall itself (a large deploy writes
@@ -77,6 +97,9 @@ export class FileStateStore implements StateStore {
    */
   private readonly dirSyncs = new Map<string, CoalescedRunner>();
   private tmpSeq = 0;
+  /** Each key's version once seen or written; the counter never goes back. */
+  private readonly versions = new Map<string, number>();
+  private nextVersion = 1;
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -88,6 +111,12 @@ export class FileStateStore implements StateStore {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const store = new FileStateStore(dir);
     store.lock();
+    try {
+      await store.replayJournals();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     return store;
   }
 
@@ -124,13 +153,23 @@ export class FileStateStore implements StateStore {
   async get<T = unknown>(key: string): Promise<T | undefined> {
     this.ensureOpen();
     const path = this.path(key);
-    let text: string;
+    // A commit applies its keys one by one: wait for it, so it is seen whole.
+    const committing = this.commits.get(key);
+    if (committing) await committing.catch(() => undefined);
+    const text = await this.readText(key, path);
+    return text === undefined ? undefined : this.parse<T>(key, text);
+  }
+
+  private async readText(key: string, path: string): Promise<string | undefined> {
     try {
-      text = await readFile(path, "utf8");
+      return await readFile(path, "utf8");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw new StoreError("IO", `cannot read ${key}: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  private parse<T>(key: string, text: string): T {
     try {
       return JSON.parse(text) as T;
     } catch (err) {
@@ -139,18 +178,22 @@ export class FileStateStore implements StateStore {
   }
 
   /** The last write or delete of each key: the next one of that key starts after it. */
-  private readonly tails = new Map<string, Promise<void>>();
+  private readonly tails = new Map<string, Promise<unknown>>();
+  /** Commits under way, by each of their keys. */
+  private readonly commits = new Map<string, Promise<unknown>>();
 
   /**
    * Writes and deletes of one key apply in call order: two writes in flight at once could
    * otherwise rename in either order, and an older value would win.
    */
-  private inOrder(key: string, op: () => Promise<void>): Promise<void> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(op);
-    this.tails.set(key, next);
+  private inOrder<R>(key: string | string[], op: () => Promise<R>): Promise<R> {
+    const keys = typeof key === "string" ? [key] : key;
+    // The previous op's failure was reported to its own caller; this one runs regardless.
+    const prev = Promise.allSettled(keys.map((k) => this.tails.get(k)));
+    const next = prev.then(op);
+    for (const k of keys) this.tails.set(k, next);
     const forget = () => {
-      if (this.tails.get(key) === next) this.tails.delete(key);
+      for (const k of keys) if (this.tails.get(k) === next) this.tails.delete(k);
     };
     next.then(forget, forget);
     return next;
@@ -160,9 +203,135 @@ export class FileStateStore implements StateStore {
     this.ensureOpen();
     const path = this.path(key);
     // Serialized now: the value as it is at the call, whatever it becomes meanwhile.
-    const text = JSON.stringify(value);
-    if (text === undefined) throw new StoreError("BAD_VALUE", `value for ${key} is not JSON`);
-    return this.inOrder(key, () => this.write(path, text));
+    const text = toJson(key, value);
+    return this.inOrder(key, async () => {
+      await this.write(path, text);
+      this.bump(key);
+    });
+  }
+
+  private bump(key: string): number {
+    const v = this.nextVersion++;
+    this.versions.set(key, v);
+    return v;
+  }
+
+  /** The key's version now (call inside its queue), or undefined when it has no value. */
+  private async currentVersion(key: string): Promise<number | undefined> {
+    const text = await this.readText(key, this.path(key));
+    if (text === undefined) {
+      this.versions.delete(key);
+      return undefined;
+    }
+    return this.versions.get(key) ?? this.bump(key);
+  }
+
+  private async expectOf(key: string, expect: Expect): Promise<void> {
+    const actual = await this.currentVersion(key);
+    const ok = expect === "absent" ? actual === undefined : actual === expect;
+    if (!ok) throw conflict(key, expect, actual);
+  }
+
+  async getVersioned<T = unknown>(key: string): Promise<Versioned<T> | undefined> {
+    this.ensureOpen();
+    const path = this.path(key);
+    return this.inOrder(key, async () => {
+      const text = await this.readText(key, path);
+      if (text === undefined) {
+        this.versions.delete(key);
+        return undefined;
+      }
+      const value = this.parse<T>(key, text);
+      return { value, version: this.versions.get(key) ?? this.bump(key) };
+    });
+  }
+
+  async setIf(key: string, value: unknown, expect: Expect): Promise<number> {
+    const versions = await this.commit([{ op: "set", key, value, expect }]);
+    return versions[key]!;
+  }
+
+  async deleteIf(key: string, version: number): Promise<void> {
+    await this.commit([{ op: "delete", key, expect: version }]);
+  }
+
+  async commit(ops: readonly WriteOp[]): Promise<Record<string, number>> {
+    this.ensureOpen();
+    checkOps(ops);
+    const entries: JournalEntry[] = [];
+    for (const op of ops) {
+      if (op.op === "set") entries.push({ key: op.key, text: toJson(op.key, op.value) });
+      else if (op.op === "delete") entries.push({ key: op.key, text: null });
+    }
+    const keys = ops.map((op) => op.key);
+    const run = this.inOrder(keys, async () => {
+      for (const op of ops) if (op.expect !== undefined) await this.expectOf(op.key, op.expect);
+      if (entries.length > 1) await this.journaled(entries);
+      else if (entries.length === 1) await this.apply(entries[0]!);
+      const out: Record<string, number> = {};
+      for (const e of entries) {
+        if (e.text === null) this.versions.delete(e.key);
+        else out[e.key] = this.bump(e.key);
+      }
+      return out;
+    });
+    if (entries.length > 1) {
+      for (const k of keys) this.commits.set(k, run);
+      const forget = () => {
+        for (const k of keys) if (this.commits.get(k) === run) this.commits.delete(k);
+      };
+      run.then(forget, forget);
+    }
+    return run;
+  }
+
+  private apply(e: JournalEntry): Promise<void> {
+    return e.text === null ? this.remove(e.key) : this.write(this.path(e.key), e.text);
+  }
+
+  /**
+   * Journal (durable), apply, then drop the journal (durably, before any later write of
+   * these keys starts: a journal replayed after them would undo them).
+   */
+  private async journaled(entries: JournalEntry[]): Promise<void> {
+    const dir = join(this.dir, JOURNALS);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Names sort in commit order, across restarts too.
+    const name = `${Date.now().toString().padStart(15, "0")}-${process.pid}-${++this.tmpSeq}${SUFFIX}`;
+    const journal = join(dir, name);
+    await this.write(journal, JSON.stringify(entries));
+    for (const e of entries) await this.apply(e);
+    await unlink(journal);
+    await fsyncDir(dir);
+  }
+
+  /** Finishes the commits a crash interrupted (each entry is a whole value: safe to redo). */
+  private async replayJournals(): Promise<void> {
+    const dir = join(this.dir, JOURNALS);
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((n) => n.endsWith(SUFFIX)).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw err;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      let entries: JournalEntry[];
+      try {
+        entries = JSON.parse(await readFile(path, "utf8")) as JournalEntry[];
+        for (const e of entries) checkKey(e.key);
+      } catch (err) {
+        throw new StoreError(
+          "CORRUPT",
+          `commit journal ${path} is unreadable; the keys it names may be half written`,
+          { cause: err },
+        );
+      }
+      for (const e of entries) await this.apply(e);
+      await unlink(path);
+      await fsyncDir(dir);
+    }
   }
 
   private async write(path: string, text: string): Promise<void> {
@@ -195,7 +364,10 @@ export class FileStateStore implements StateStore {
 
   async delete(key: string): Promise<void> {
     this.ensureOpen();
-    return this.inOrder(key, () => this.remove(key));
+    return this.inOrder(key, async () => {
+      await this.remove(key);
+      this.versions.delete(key);
+    });
   }
 
   private async remove(key: string): Promise<void> {
@@ -220,6 +392,8 @@ export class FileStateStore implements StateStore {
         throw err;
       }
       for (const e of entries) {
+        // Keys never start with "." (the lock, probes, the journals do).
+        if (e.name.startsWith(".")) continue;
         const full = join(dir, e.name);
         if (e.isDirectory()) await walk(full);
         else if (e.name.endsWith(SUFFIX)) {

@@ -1,7 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  writeFileSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStateStore } from "../../../src/store/file-store.js";
@@ -208,4 +215,29 @@ test("SIGKILL in the middle of writes never leaves a torn value", async () => {
     assert.ok(v && typeof v.i === "number" && v.pad.length >= 20000, `key ${key} is whole`);
   }
   await s.close();
+});
+
+test("a commit cut short by a crash is finished when the store opens again", async () => {
+  const dir = tmp();
+  const s = await FileStateStore.open(dir);
+  await s.set("a", "old-a");
+  await s.set("b", "old-b");
+  await s.close();
+  // What a crash after the journal was written, and before it was applied, leaves behind.
+  mkdirSync(join(dir, ".journal"), { recursive: true });
+  writeFileSync(
+    join(dir, ".journal", "000001700000000-1-1.json"),
+    JSON.stringify([
+      { key: "a", text: JSON.stringify("new-a") },
+      { key: "b", text: null },
+      { key: "c/d", text: JSON.stringify({ n: 1 }) },
+    ]),
+  );
+  const again = await FileStateStore.open(dir);
+  assert.equal(await again.get("a"), "new-a");
+  assert.equal(await again.get("b"), undefined);
+  assert.deepEqual(await again.get("c/d"), { n: 1 });
+  assert.deepEqual(await again.list(""), ["a", "c/d"]);
+  assert.deepEqual(readdirSync(join(dir, ".journal")), []);
+  await again.close();
 });
