@@ -36,6 +36,7 @@ import { describeJob, NodeReplacer, REPLACE_PLAN } from "./lifecycle/replace.js"
 import { AutoMdmReplace } from "./lifecycle/auto-replace.js";
 import {
   TEARDOWN_PLAN,
+  addedByFramework,
   buildTeardownPlan,
   checkTeardown,
   type TeardownClusterOps,
@@ -586,12 +587,16 @@ export class ScaleIOPlatform implements Platform {
       .map((a) => ({ agentId: a.agentId, ip: a.ip, hostname: a.hostname }));
   }
 
+  /** The module description the isolator step writes (module mode), for taking it away. */
+  private get isolatorModulesFile(): string | undefined {
+    return this.opts.isolator && this.opts.isolator.mode !== "docker-volume"
+      ? (this.opts.isolator.modulesFile ?? "/usr/lib/dvdi-mod.json")
+      : undefined;
+  }
+
   private async recomputeTeardown(): Promise<void> {
     if (!this.opts.teardown || !this.teardown) return;
-    const modulesFile =
-      this.opts.isolator && this.opts.isolator.mode !== "docker-volume"
-        ? (this.opts.isolator.modulesFile ?? "/usr/lib/dvdi-mod.json")
-        : undefined;
+    const modulesFile = this.isolatorModulesFile;
     const plan = buildTeardownPlan(
       {
         provisioned: "provision" in this.opts.mode,
@@ -742,6 +747,14 @@ export class ScaleIOPlatform implements Platform {
       mdmAgents: () => (this.placement ?? []).map((m) => m.agentId),
       spareWithout: (agentId) => this.spareWithout(agentId),
       recompute: () => this.recompute(),
+      // Only what the framework added goes, as at uninstall (existing-cluster mode).
+      added: (agentId, among) =>
+        addedByFramework(
+          { provisioned: "provision" in this.opts.mode, installed: this.teardown?.installed ?? {} },
+          agentId,
+          among,
+        ),
+      ...(this.isolatorModulesFile ? { modulesFile: this.isolatorModulesFile } : {}),
       ...(this.opts.health
         ? {
             gate: (sctx: StepContext) =>

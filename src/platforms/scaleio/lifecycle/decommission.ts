@@ -2,8 +2,11 @@
 // pool must hold the SDS's data with its spare kept, and keep three fault units; an MDM
 // member is replaced, never decommissioned), then the `decommission` plan: the SDS removed
 // gracefully (the MDM migrates its data; the step shows it moving and ends once the SDS is
-// gone), the SDC only when asked and nothing is mapped to it, the components uninstalled,
-// the agent's reservations released, and the node marked decommissioned.
+// gone), the SDC only when asked and nothing is mapped to it, REX-Ray's and the isolator's
+// configuration once nothing is mapped to the node, the components uninstalled, the agent's
+// reservations released, and the node marked decommissioned. In existing-cluster mode only
+// what the framework added goes (the uninstall's rule, `addedByFramework`): an SDS, SDC or
+// LIA whose package the operator installed stays, and the step says so.
 import type {
   PhaseDefinition,
   PlanDefinition,
@@ -14,6 +17,7 @@ import { GatewayError, type GatewayClient } from "../gateway/client.js";
 import { sdsIps, type Sds } from "../gateway/types.js";
 import { findSystem } from "../cluster/system.js";
 import type { Component } from "../node/common.js";
+import type { RemoveConsumerConfigResult } from "../node/remove-consumer-config.js";
 
 /** ScaleIO serves volumes from a pool only with three fault units (reference 5.5). */
 export const MIN_FAULT_UNITS = 3;
@@ -201,6 +205,10 @@ export interface DecommissionPorts {
   release(agentId: string, ctx: StepContext): Promise<void>;
   /** The node is out: recorded (persisted) as decommissioned. */
   finished(agentId: string): Promise<void>;
+  /** Of `among`, what the framework added on the agent (teardown's `addedByFramework`). */
+  added(agentId: string, among: Component[]): Component[];
+  /** The module description the isolator step wrote (module mode; none: no isolator). */
+  modulesFile?: string;
   /** Waits while the cluster rebuilds or is in a critical condition (the health gate). */
   gate?(ctx: StepContext): Promise<void>;
   /** How often the removal is looked at while the data moves (default 2 s). */
@@ -225,6 +233,24 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 const REMOVAL_IN_PROGRESS = 103;
 
+/** The operator's, not the framework's: it stays (existing-cluster mode). */
+const kept = (what: string, t: DecommissionTarget) =>
+  `${what} of ${t.hostname} kept: the framework did not install it (existing cluster: only what it added goes)`;
+
+/** The volumes mapped to the SDC at the node's address (none without an SDC). */
+async function mappedToNode(client: GatewayClient, ip: string): Promise<string[]> {
+  const sdc = (await client.allSdcs()).find((c) => c.sdcIp === ip);
+  if (!sdc) return [];
+  return (await client.volumes())
+    .filter((v) => (v.mappedSdcInfo ?? []).some((m) => m.sdcId === sdc.id))
+    .map((v) => v.name ?? v.id);
+}
+
+const volumeList = (names: string[]) =>
+  `${names.length} volume${names.length === 1 ? "" : "s"} mapped (${names.slice(0, 5).join(", ")}${
+    names.length > 5 ? ", …" : ""
+  })`;
+
 /**
  * Removes the node's SDS gracefully and follows the data as it moves: the step's message
  * says how much is left to move and that the SDS is still listed; it ends when the SDS is gone.
@@ -233,13 +259,14 @@ export async function removeSdsGracefully(
   t: DecommissionTarget,
   ports: DecommissionPorts,
   ctx: StepContext,
-): Promise<void> {
+): Promise<void | string> {
   const client = ports.gateway();
   const first = await sdsAt(client, t.ip);
   if (!first) {
     ctx.progress(`no SDS at ${t.ip}: nothing to remove`);
     return;
   }
+  if (ports.added(t.agentId, ["sds"]).length === 0) return kept(`SDS ${first.name ?? first.id}`, t);
   const name = first.name ?? first.id;
   const poolIds = [...new Set((await client.devicesOfSds(first.id)).map((d) => d.storagePoolId))];
   if (first.sdsState !== "RemovalInProgress") {
@@ -285,31 +312,50 @@ export async function removeSdc(
   t: DecommissionTarget,
   ports: DecommissionPorts,
   ctx: StepContext,
-): Promise<void> {
+): Promise<string> {
+  if (ports.added(t.agentId, ["sdc"]).length === 0) return kept("the SDC", t);
   const client = ports.gateway();
-  const sdc = (await client.allSdcs()).find((c) => c.sdcIp === t.ip);
-  if (sdc) {
-    const mapped = (await client.volumes()).filter((v) =>
-      (v.mappedSdcInfo ?? []).some((m) => m.sdcId === sdc.id),
+  const volumes = await mappedToNode(client, t.ip);
+  if (volumes.length > 0)
+    throw new PermanentStepError(
+      `the SDC of ${t.hostname} has ${volumeList(volumes)}: unmap ${volumes.length === 1 ? "it" : "them"} first, then restart this step`,
     );
-    if (mapped.length > 0)
-      throw new PermanentStepError(
-        `the SDC of ${t.hostname} has ${mapped.length} volume${mapped.length === 1 ? "" : "s"} mapped (${mapped
-          .slice(0, 5)
-          .map((v) => v.name ?? v.id)
-          .join(
-            ", ",
-          )}${mapped.length > 5 ? ", …" : ""}): unmap ${mapped.length === 1 ? "it" : "them"} first, then restart this step`,
-      );
-  }
   await ports.node(t.agentId, "scaleio.remove-packages", { components: ["sdc"] }, ctx);
-  // Without its SDC the node's REX-Ray cannot map a volume: its configuration goes too (the
-  // isolator's stays: taking it out needs an agent restart, the operator's call).
-  await ports.node(t.agentId, "scaleio.remove-consumer-config", { rexray: true }, ctx);
   // The MDM forgets an SDC that maps nothing once it disconnects; a real one may keep it listed.
   const still = (await client.allSdcs()).find((c) => c.sdcIp === t.ip);
   if (still) await client.call("POST", `/api/instances/Sdc::${still.id}/action/removeSdc`, {});
   ctx.progress(`SDC of ${t.hostname} removed`);
+  return `SDC of ${t.hostname} removed`;
+}
+
+/**
+ * What the framework wrote for volume consumers on the node (REX-Ray's configuration, the
+ * isolator's module description and agent flags), as an uninstall takes it: only once nothing
+ * is mapped to the node's SDC. While a volume is, the applications using it still need REX-Ray
+ * to unmount and unmap it: the configuration stays and the step says why.
+ */
+export async function removeConsumerConfig(
+  t: DecommissionTarget,
+  ports: DecommissionPorts,
+  ctx: StepContext,
+): Promise<string> {
+  const what = ports.modulesFile
+    ? "REX-Ray's and the isolator's configuration"
+    : "REX-Ray's configuration";
+  const volumes = await mappedToNode(ports.gateway(), t.ip);
+  if (volumes.length > 0)
+    return `${what} kept on ${t.hostname}: its SDC has ${volumeList(volumes)}, which need REX-Ray to be unmapped; unmap them, then restart this step to remove it`;
+  const r = (await ports.node(
+    t.agentId,
+    "scaleio.remove-consumer-config",
+    { rexray: true, ...(ports.modulesFile ? { modulesFile: ports.modulesFile } : {}) },
+    ctx,
+  )) as Partial<RemoveConsumerConfigResult> | undefined;
+  return `${what} removed from ${t.hostname}${
+    r?.agentRestartRequired
+      ? " (the agent unloads the isolator at its next restart; it was not restarted)"
+      : ""
+  }`;
 }
 
 export function decommissionPhase(
@@ -317,7 +363,7 @@ export function decommissionPhase(
   ports: DecommissionPorts,
 ): PhaseDefinition {
   const a = t.agentId;
-  const step = (id: string, name: string, run: (ctx: StepContext) => Promise<void>) => ({
+  const step = (id: string, name: string, run: (ctx: StepContext) => Promise<void | string>) => ({
     id: `${id}/${a}`,
     name,
     run,
@@ -325,6 +371,9 @@ export function decommissionPhase(
     asset: a,
   });
   const components: Component[] = ["sds", "lia"];
+  const consumers = ports.modulesFile
+    ? "REX-Ray's and the isolator's configuration"
+    : "REX-Ray's configuration";
   return {
     id: `node/${a}`,
     name: `Decommission ${t.hostname}`,
@@ -336,8 +385,22 @@ export function decommissionPhase(
       ...(t.removeSdc
         ? [step("remove-sdc", `remove the SDC of ${t.hostname}`, (ctx) => removeSdc(t, ports, ctx))]
         : []),
+      step("consumers", `remove ${consumers} on ${t.hostname}`, (ctx) =>
+        removeConsumerConfig(t, ports, ctx),
+      ),
       step("uninstall", `uninstall ${components.join(" and ")} on ${t.hostname}`, async (ctx) => {
-        await ports.node(a, "scaleio.remove-packages", { components }, ctx);
+        const ours = ports.added(a, components);
+        const others = components.filter((c) => !ours.includes(c));
+        if (ours.length > 0)
+          await ports.node(a, "scaleio.remove-packages", { components: ours }, ctx);
+        return [
+          ...(ours.length ? [`uninstalled ${ours.join(" and ")}`] : []),
+          ...(others.length
+            ? [
+                `kept ${others.join(" and ")}: the framework did not install ${others.length === 1 ? "it" : "them"} (existing cluster: only what it added goes)`,
+              ]
+            : []),
+        ].join("; ");
       }),
       step("release", `release the reservations on ${t.hostname}`, (ctx) => ports.release(a, ctx)),
       step("mark", `mark ${t.hostname} decommissioned`, async (ctx) => {

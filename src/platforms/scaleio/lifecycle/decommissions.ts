@@ -12,6 +12,7 @@ import {
   type NodeDecommission,
 } from "../../../framework/node-lifecycle.js";
 import type { GatewayClient } from "../gateway/client.js";
+import type { Component } from "../node/common.js";
 import {
   buildDecommissionPlan,
   DECOMMISSION_PLAN,
@@ -42,6 +43,10 @@ export interface DecommissionHost {
   recompute(): Promise<void>;
   /** The health gate, when the cluster is observed. */
   gate?(ctx: StepContext): Promise<void>;
+  /** Of `among`, what the framework added on the agent (the uninstall's rule). */
+  added(agentId: string, among: Component[]): Component[];
+  /** The module description the isolator step writes (module mode). */
+  modulesFile?: string;
 }
 
 interface DecommissionRecord extends NodeDecommission {
@@ -137,7 +142,9 @@ export class Decommissions {
       );
     }
     if (facts.mdmRole) throw mdmRefusal(facts.mdmRole);
-    const rooms = facts.pools.map(poolRoom);
+    // An SDS the framework did not add stays (existing cluster): its pools lose nothing.
+    const sdsStays = facts.sds !== undefined && this.host.added(agentId, ["sds"]).length === 0;
+    const rooms = sdsStays ? [] : facts.pools.map(poolRoom);
     const problems = rooms.flatMap((r) => r.problems);
     if (problems.length > 0)
       throw new NodeRequestRefused(
@@ -160,7 +167,9 @@ export class Decommissions {
     );
     await this.installPlan();
     await this.host.recompute();
-    const sds = facts.sds ? `SDS ${facts.sds.name ?? facts.sds.id}` : "no SDS";
+    const sds = facts.sds
+      ? `SDS ${facts.sds.name ?? facts.sds.id}${sdsStays ? " kept: the framework did not install it" : ""}`
+      : "no SDS";
     return {
       planId: DECOMMISSION_PLAN,
       phaseId: `node/${agentId}`,
@@ -229,6 +238,8 @@ export class Decommissions {
           return release(agentId, sctx);
         },
         finished: (agentId) => this.finished(agentId),
+        added: (agentId, among) => this.host.added(agentId, among),
+        ...(this.host.modulesFile ? { modulesFile: this.host.modulesFile } : {}),
         ...(this.host.gate ? { gate: this.host.gate } : {}),
         ...(this.host.opts.pollMs !== undefined ? { pollMs: this.host.opts.pollMs } : {}),
       }),

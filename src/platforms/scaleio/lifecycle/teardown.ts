@@ -176,10 +176,21 @@ function refusal(volumes: TeardownVolume[], input: Pick<TeardownInput, "provisio
   return `${volumes.length} volume(s) ${what} (${names}${more}): remove them first, or uninstall with destroyData to ${input.provisioned ? "remove them" : "unmap them"} (their data is lost to the applications)`;
 }
 
-/** The packages to remove from an agent (what the framework installed in existing mode). */
-function packagesOf(input: TeardownInput, agentId: string, among: Component[]): Component[] {
-  if (input.provisioned) return among;
-  const mine = new Set(input.installed[agentId] ?? []);
+/** Who built what: the whole cluster (provision mode), or only what the install record holds. */
+export interface Ownership {
+  provisioned: boolean;
+  installed: InstalledRecord;
+}
+
+/**
+ * Of `among`, the components the framework added on an agent and may take away again (an
+ * uninstall's or a decommission's): all of them when it built the cluster; in existing-cluster
+ * mode only the packages it recorded installing there (an SDS or SDC on an agent whose package
+ * it did not install is the operator's, and stays with its package).
+ */
+export function addedByFramework(o: Ownership, agentId: string, among: Component[]): Component[] {
+  if (o.provisioned) return among;
+  const mine = new Set(o.installed[agentId] ?? []);
   return among.filter((c) => mine.has(c));
 }
 
@@ -200,7 +211,9 @@ export function buildTeardownPlan(input: TeardownInput, ports: TeardownPorts): P
   });
   /** Existing mode: the SDS/SDC IPs of agents whose package of that component we installed. */
   const oursWith = (c: Component) =>
-    new Set(input.agents.filter((a) => input.installed[a.agentId]?.includes(c)).map((a) => a.ip));
+    new Set(
+      input.agents.filter((a) => addedByFramework(input, a.agentId, [c]).length).map((a) => a.ip),
+    );
 
   const phases: PhaseDefinition[] = [];
   phases.push({
@@ -325,7 +338,7 @@ export function buildTeardownPlan(input: TeardownInput, ports: TeardownPorts): P
     steps: input.agents
       .filter((a) => !mdmAgents.has(a.agentId))
       .flatMap((a) => {
-        const components = packagesOf(input, a.agentId, NODE_COMPONENTS);
+        const components = addedByFramework(input, a.agentId, NODE_COMPONENTS);
         if (components.length === 0) return [];
         return [removePackages(ports, a.agentId, label(a), components, step)];
       }),

@@ -28,6 +28,8 @@ import {
   type DecommissionTarget,
 } from "../../../../../src/platforms/scaleio/lifecycle/decommission.js";
 import { Decommissions } from "../../../../../src/platforms/scaleio/lifecycle/decommissions.js";
+import { addedByFramework } from "../../../../../src/platforms/scaleio/lifecycle/teardown.js";
+import type { Component } from "../../../../../src/platforms/scaleio/node/common.js";
 import type { Offer } from "../../../../../src/mesos/types/index.js";
 
 const GB = 1048576;
@@ -182,6 +184,8 @@ function ports(gw: FakeGateway, extra: Partial<DecommissionPorts> = {}): Decommi
     node: async () => ({}),
     release: async () => {},
     finished: async () => {},
+    // Provision mode: everything on the node is the framework's.
+    added: (_agentId, among) => among,
     pollMs: 1,
     ...extra,
   };
@@ -268,10 +272,9 @@ test("the SDC goes only when nothing is mapped to it; otherwise the step fails a
   );
   assert.deepEqual(nodeCalls, [], "nothing removed");
   gw.volumesList[0]!.mappedSdcInfo = [];
-  await removeSdc(t, p, stepCtx());
+  assert.equal(await removeSdc(t, p, stepCtx()), "SDC of node-4 removed");
   assert.deepEqual(nodeCalls, [
     { kind: "scaleio.remove-packages", params: { components: ["sdc"] } },
-    { kind: "scaleio.remove-consumer-config", params: { rexray: true } },
   ]);
   assert.deepEqual(gw.restCalls, ["POST /api/instances/Sdc::c4/action/removeSdc"]);
 });
@@ -280,10 +283,17 @@ test("the phase: SDS, SDC only when asked, uninstall, release, mark; every step 
   const gw = new FakeGateway(4);
   const ids = (removeSdc: boolean) =>
     decommissionPhase({ ...target, removeSdc }, ports(gw)).steps.map((s) => s.id);
-  assert.deepEqual(ids(false), ["remove-sds/S4", "uninstall/S4", "release/S4", "mark/S4"]);
+  assert.deepEqual(ids(false), [
+    "remove-sds/S4",
+    "consumers/S4",
+    "uninstall/S4",
+    "release/S4",
+    "mark/S4",
+  ]);
   assert.deepEqual(ids(true), [
     "remove-sds/S4",
     "remove-sdc/S4",
+    "consumers/S4",
     "uninstall/S4",
     "release/S4",
     "mark/S4",
@@ -303,7 +313,11 @@ const offer = (n: number): Offer => ({
   attributes: [],
 });
 
-async function service(gw: FakeGateway, mdmAgents: string[] = ["S1", "S2", "S3"]) {
+async function service(
+  gw: FakeGateway,
+  mdmAgents: string[] = ["S1", "S2", "S3"],
+  added: (agentId: string, among: Component[]) => Component[] = (_a, among) => among,
+) {
   const store = await FileStateStore.open(mkdtempSync(join(tmpdir(), "decom-")));
   const engine = new PlanEngine({ store, retry: { initialMs: 2, maxMs: 10 } });
   const agents = new AgentRegistry(store);
@@ -328,6 +342,7 @@ async function service(gw: FakeGateway, mdmAgents: string[] = ["S1", "S2", "S3"]
       mdmAgents: () => mdmAgents,
       spareWithout: () => new Map([["pd/sp", 34]]),
       recompute: async () => void recomputes++,
+      added,
     });
   const d = make();
   await d.load();
@@ -394,7 +409,10 @@ test("requests: an MDM member, a full pool and too few fault units are refused w
     };
     await s.engine.waitFor("decommission", (v) => v.status === "COMPLETE", 10_000);
     assert.equal(s.d.stateOf("S4")?.state, "decommissioned");
-    assert.deepEqual(s.node, ['S4 scaleio.remove-packages {"components":["sds","lia"]}']);
+    assert.deepEqual(s.node, [
+      'S4 scaleio.remove-consumer-config {"rexray":true}',
+      'S4 scaleio.remove-packages {"components":["sds","lia"]}',
+    ]);
     assert.deepEqual(s.released, ["S4"]);
     // Persisted: a restarted scheduler still leaves it out.
     const restarted = s.make();
@@ -429,4 +447,81 @@ test("too few fault units: a data node of a three-SDS pool is refused", async ()
   } finally {
     await s.engine.stop();
   }
+});
+
+test("existing cluster: only what the framework added goes (the uninstall's rule); the operator's SDS stays and its pools are not checked", async () => {
+  const gw = new FakeGateway(5);
+  // A full pool: removing an SDS would be refused, keeping one needs no room.
+  gw.inUseKb = 400 * GB;
+  // S4: the operator's SDS package, the framework's LIA and SDC. S5: all the framework's.
+  const installed = { S4: ["lia", "sdc"] as Component[], S5: ["sds", "lia"] as Component[] };
+  const s = await service(gw, [], (agentId, among) =>
+    addedByFramework({ provisioned: false, installed }, agentId, among),
+  );
+  try {
+    const started = await s.d.decommission("S4", { removeClient: false });
+    assert.match(started.message, /SDS sds-4 kept: the framework did not install it/);
+    await s.engine.waitFor("decommission", (v) => v.status === "COMPLETE", 10_000);
+    assert.deepEqual(gw.removeCalls, [], "the operator's SDS is not removed");
+    assert.ok(gw.sds.some((x) => x.id === "sds4"));
+    assert.deepEqual(s.node, [
+      'S4 scaleio.remove-consumer-config {"rexray":true}',
+      'S4 scaleio.remove-packages {"components":["lia"]}',
+    ]);
+    const steps = s.engine.view("decommission").phases[0]!.steps;
+    const msg = (id: string) => steps.find((x) => x.id === `${id}/S4`)?.message ?? "";
+    assert.match(
+      msg("remove-sds"),
+      /SDS sds-4 of node-4 kept: the framework did not install it \(existing cluster/,
+    );
+    assert.match(msg("uninstall"), /^uninstalled lia; kept sds: the framework did not install it/);
+    assert.equal(s.d.stateOf("S4")?.state, "decommissioned");
+    assert.deepEqual(s.released, ["S4"]);
+  } finally {
+    await s.engine.stop();
+  }
+
+  // Asked to remove an SDC the operator installed: it stays, and the step says why.
+  const said = removeSdc(
+    { ...target, removeSdc: true },
+    ports(new FakeGateway(4), {
+      added: (agentId, among) =>
+        addedByFramework({ provisioned: false, installed: {} }, agentId, among),
+    }),
+    stepCtx(),
+  );
+  assert.match(await said, /^the SDC of node-4 kept: the framework did not install it/);
+});
+
+test("REX-Ray's and the isolator's configuration leave the node once nothing is mapped to it; kept, with the volumes named, while something is", async () => {
+  const gw = new FakeGateway(4);
+  gw.sdcs = [{ id: "c4", sdcIp: "10.0.0.4" }];
+  gw.volumesList = [
+    { id: "v1", name: "pgdata", mappedSdcInfo: [{ sdcId: "c4", sdcIp: "10.0.0.4" }] },
+  ];
+  const nodeCalls: string[] = [];
+  const p = ports(gw, {
+    modulesFile: "/usr/lib/dvdi-mod.json",
+    node: async (_a, kind, params) => {
+      nodeCalls.push(`${kind} ${JSON.stringify(params)}`);
+      return { removed: ["/etc/rexray/config.yml"], changed: [], agentRestartRequired: true };
+    },
+  });
+  const phase = decommissionPhase(target, p);
+  const step = phase.steps.find((x) => x.id === "consumers/S4")!;
+  assert.equal(step.name, "remove REX-Ray's and the isolator's configuration on node-4");
+  assert.match(
+    String(await step.run(stepCtx())),
+    /^REX-Ray's and the isolator's configuration kept on node-4: its SDC has 1 volume mapped \(pgdata\), which need REX-Ray to be unmapped; unmap them, then restart this step/,
+  );
+  assert.deepEqual(nodeCalls, [], "nothing removed under a mapped volume");
+
+  gw.volumesList[0]!.mappedSdcInfo = [];
+  assert.equal(
+    await step.run(stepCtx()),
+    "REX-Ray's and the isolator's configuration removed from node-4 (the agent unloads the isolator at its next restart; it was not restarted)",
+  );
+  assert.deepEqual(nodeCalls, [
+    'scaleio.remove-consumer-config {"rexray":true,"modulesFile":"/usr/lib/dvdi-mod.json"}',
+  ]);
 });
