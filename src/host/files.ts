@@ -3,7 +3,18 @@
 // (/etc/rexray/config.yml); only this module knows where they really live. Writes are atomic
 // (temp file in the same folder, fsync, rename) so a crash never leaves half a file.
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  open,
+  readFile,
+  readlink,
+  rename,
+  rm,
+  stat,
+  symlink,
+} from "node:fs/promises";
 import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 
 export class HostPathError extends Error {
@@ -22,10 +33,27 @@ export interface WriteOptions {
 
 export class HostRoot {
   readonly root: string;
+  /** Host paths mounted read-only (CoreOS's /usr): writing under them fails as on the host. */
+  readonly readOnly: readonly string[];
 
-  constructor(root: string) {
+  constructor(root: string, opts: { readOnly?: readonly string[] } = {}) {
     if (!isAbsolute(root)) throw new HostPathError(`host root '${root}' is not an absolute path`);
     this.root = normalize(root);
+    this.readOnly = (opts.readOnly ?? []).map((p) => normalize(p));
+  }
+
+  /** The same root with these read-only mounts. */
+  withReadOnly(readOnly: readonly string[]): HostRoot {
+    return new HostRoot(this.root, { readOnly });
+  }
+
+  /** Refuses a change under a read-only mount, with the error the host would give (EROFS). */
+  private checkWritable(hostPath: string): void {
+    const clean = normalize(hostPath);
+    const ro = this.readOnly.find(
+      (m) => m === "/" || clean === m || clean.startsWith(m.endsWith(sep) ? m : m + sep),
+    );
+    if (ro) throw new HostPathError(`${clean}: read-only file system (${ro} is mounted read-only)`);
   }
 
   /** The real path of an absolute host path; refuses relative paths. */
@@ -67,8 +95,43 @@ export class HostRoot {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
       throw err;
     }
+    this.checkWritable(hostPath);
     await rm(target, { force: true });
     return true;
+  }
+
+  /** Creates a folder (and its parents); an existing one is left as it is. */
+  async ensureDir(hostPath: string, mode = 0o755): Promise<void> {
+    const target = this.resolve(hostPath);
+    if (await this.exists(hostPath)) return;
+    this.checkWritable(hostPath);
+    await mkdir(target, { recursive: true, mode });
+  }
+
+  /**
+   * A symbolic link with a relative target that stays inside the root (an absolute or
+   * climbing target would point outside an emulated node's folder); replaces an older link.
+   */
+  async symlink(hostPath: string, linkTarget: string): Promise<void> {
+    let depth = dirname(normalize(hostPath)).split(sep).filter(Boolean).length;
+    let climbs = false;
+    for (const part of linkTarget.split(sep)) {
+      depth += part === ".." ? -1 : part === "." || part === "" ? 0 : 1;
+      if (depth < 0) climbs = true;
+    }
+    if (isAbsolute(linkTarget) || climbs || linkTarget.includes("\0")) {
+      throw new HostPathError(`link ${hostPath} -> ${linkTarget}: only relative targets are made`);
+    }
+    const target = this.resolve(hostPath);
+    this.checkWritable(hostPath);
+    const current = await lstat(target).then(
+      (st) => (st.isSymbolicLink() ? readlink(target) : "not a link"),
+      () => undefined,
+    );
+    if (current === linkTarget) return;
+    await mkdir(dirname(target), { recursive: true });
+    if (current !== undefined) await rm(target, { force: true, recursive: false });
+    await symlink(linkTarget, target);
   }
 
   /**
@@ -81,6 +144,7 @@ export class HostRoot {
     opts: WriteOptions = {},
   ): Promise<boolean> {
     const target = this.resolve(hostPath);
+    this.checkWritable(hostPath);
     const mode = opts.mode ?? 0o644;
     const data = typeof content === "string" ? Buffer.from(content, "utf8") : content;
     try {

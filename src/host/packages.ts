@@ -27,12 +27,34 @@ export interface PackageCallOptions {
   env?: Record<string, string>;
   redact?: string[];
   timeoutMs?: number;
+  /**
+   * Unpack installs only: where payload files meant for a read-only path (CoreOS's /usr) go
+   * instead, as `<unpackRelocateTo><original path>`.
+   */
+  unpackRelocateTo?: string;
+}
+
+/**
+ * What steps may do with packages on a host, whichever way they get there: through the
+ * distribution's tools (PackageManager) or unpacked by us (UnpackedPackages, no tool).
+ */
+export interface Packages {
+  /** The package files this host reads (`deb` or `rpm`). */
+  readonly format: PackageFormat;
+  readonly method: "package-tool" | "unpack";
+  installedVersion(name: string, opts?: PackageCallOptions): Promise<string | undefined>;
+  installedVersions(names: string[], opts?: PackageCallOptions): Promise<Map<string, string>>;
+  installFile(path: string, opts?: PackageCallOptions): Promise<RunResult>;
+  installOsPackages(names: string[], opts?: PackageCallOptions): Promise<RunResult>;
+  remove(name: string, opts?: PackageCallOptions): Promise<boolean>;
 }
 
 const QUERY_TIMEOUT_MS = 60_000;
 const INSTALL_TIMEOUT_MS = 15 * 60_000;
 
-export class PackageManager {
+export class PackageManager implements Packages {
+  readonly method = "package-tool" as const;
+
   constructor(
     readonly format: PackageFormat,
     /** Environment added to every call (the development profile points tools at the emulator). */

@@ -9,13 +9,15 @@ import { join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { discoverBlockDevices, discoverFileDevices, type DiscoveredDevice } from "./devices.js";
 import { HostRoot } from "./files.js";
-import { PackageManager, detectPackageFormat } from "./packages.js";
+import { PackageManager, type Packages } from "./packages.js";
+import { detectOsProfile, type OsProfile } from "./os-profile.js";
+import { UnpackedPackages } from "./unpacked-packages.js";
 import { run as spawnProgram, type RunOptions, type RunResult } from "./process.js";
 import { confineToEmulatedNode } from "./emulated-node.js";
 
 export const HOST_ENV = {
   profile: "SCALEIO_FRAMEWORK_HOST_PROFILE",
-  /** `deb` or `rpm`, when the distribution marker files cannot tell. */
+  /** `deb` or `rpm`, when /etc/os-release cannot tell (or the payload read on CoreOS/Flatcar). */
   packageFormat: "SCALEIO_FRAMEWORK_PACKAGE_FORMAT",
   /** Where downloaded packages are kept (default <root>/var/cache/scaleio-framework). */
   cacheDir: "SCALEIO_FRAMEWORK_CACHE_DIR",
@@ -37,7 +39,9 @@ export type ProgramRunner = (
 export interface HostProfile {
   readonly name: HostProfileName;
   readonly root: HostRoot;
-  readonly packages: PackageManager;
+  /** The operating system: package format and method, init system, read-only paths, kernel. */
+  readonly os: OsProfile;
+  readonly packages: Packages;
   /** Folder for downloaded package files. */
   readonly cacheDir: string;
   /** PEM CA for https downloads, when configured. */
@@ -63,7 +67,8 @@ class Profile implements HostProfile {
   constructor(
     readonly name: HostProfileName,
     readonly root: HostRoot,
-    readonly packages: PackageManager,
+    readonly os: OsProfile,
+    readonly packages: Packages,
     readonly cacheDir: string,
     readonly ca: string | undefined,
     readonly run: ProgramRunner,
@@ -106,13 +111,13 @@ export async function hostProfileFromEnv(
     throw new HostProfileError((err as Error).message);
   }
   // The emulator's tools understand both formats; rpm is its reference flavour.
-  const format = await detectPackageFormat(
-    root,
-    env[HOST_ENV.packageFormat],
-    name === "dev" ? "rpm" : undefined,
-  ).catch((err: Error) => {
+  const os = await detectOsProfile(root, {
+    explicitFormat: env[HOST_ENV.packageFormat],
+    fallbackFormat: name === "dev" ? "rpm" : undefined,
+  }).catch((err: Error) => {
     throw new HostProfileError(err.message);
   });
+  root = root.withReadOnly(os.readOnly);
   const cacheDir = env[HOST_ENV.cacheDir] || root.resolve("/var/cache/scaleio-framework");
   const caFile = env[HOST_ENV.caFile];
   const ca = caFile ? await readFile(caFile, "utf8") : undefined;
@@ -125,5 +130,9 @@ export async function hostProfileFromEnv(
       throw new HostProfileError((err as Error).message);
     }
   }
-  return new Profile(name, root, new PackageManager(format, {}, run), join(cacheDir), ca, run);
+  const packages =
+    os.packages.install === "unpack"
+      ? new UnpackedPackages(root, os.packages.format, os.prettyName)
+      : new PackageManager(os.packages.format, {}, run);
+  return new Profile(name, root, os, packages, join(cacheDir), ca, run);
 }
