@@ -27,7 +27,7 @@ import { startScheduler, type SchedulerHandle } from "../../src/cli/scheduler.js
 import type { PlanView } from "../../src/framework/plan/types.js";
 import { CommanderError } from "commander";
 import { packageRoot } from "../../src/common/paths.js";
-import { parseDemoArgs, type DemoArgs } from "./options.js";
+import { defaultDeadlineMs, parseDemoArgs, type DemoArgs } from "./options.js";
 
 export interface DemoOptions {
   agents: number;
@@ -35,6 +35,7 @@ export interface DemoOptions {
   storageAgents?: number;
   deviceGb?: number;
   exitWhenHealthy?: boolean;
+  /** How long the deploy may take (default: grows with the agents, defaultDeadlineMs). */
   deadlineMs?: number;
   out?: (line: string) => void;
   /** Scheduler logs (JSON) go here; default: discarded. */
@@ -54,6 +55,13 @@ export interface DemoOptions {
   zeroLatency?: boolean;
   /** Agents per agent host process (many-agents mode; zero-latency mode only). */
   agentsPerProcess?: number;
+  /**
+   * Agents share host processes (two; one up to five agents) and run their executors inside
+   * them: zero-latency mode with sharedAgentsPerProcess(). What a large demo
+   * needs to fit on one machine; the scheduler, master and emulator are unchanged, and every
+   * call between them and the agents is still HTTP. No agent can be killed alone.
+   */
+  sharedProcesses?: boolean;
   /**
    * First wait before an agent resends an unacknowledged status update (default 500 ms, so
    * tests of lost updates end quickly; Mesos' own is 10 s).
@@ -159,7 +167,19 @@ function memoryDir(prefix: string): string | undefined {
   }
 }
 
-export async function startDemoWorld(o: DemoOptions): Promise<DemoWorld> {
+/** Agents per host process in shared mode: the deploy benchmark's split, two host processes. */
+export function sharedAgentsPerProcess(agents: number): number {
+  return Math.max(5, Math.ceil(agents / 2));
+}
+
+export async function startDemoWorld(given: DemoOptions): Promise<DemoWorld> {
+  const o: DemoOptions = given.sharedProcesses
+    ? {
+        ...given,
+        zeroLatency: true,
+        agentsPerProcess: given.agentsPerProcess ?? sharedAgentsPerProcess(given.agents),
+      }
+    : given;
   const dir = mkdtempSync(join(tmpdir(), "scaleio-demo-"));
   // Zero-latency mode: the emulated world's own files (agent checkpoints, the emulator's
   // state, the nodes' folders) live in memory, so its disk writes are not counted as the
@@ -270,6 +290,10 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   out(`gateway: ${emulator.gatewayUrl}`);
   out(`control: ${emulator.controlUrl}`);
   if (o.logFile) out(`log: ${o.logFile}`);
+  if (o.sharedProcesses) {
+    const hosts = Math.ceil(o.agents / (o.agentsPerProcess ?? sharedAgentsPerProcess(o.agents)));
+    out(`agents: ${o.agents} in ${hosts} shared host processes, executors inside them`);
+  }
 
   const engine = scheduler.scheduler.engine;
   // A step's status changes in memory before its event (the change is persisted in between):
@@ -285,7 +309,7 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   });
   const healthy = (async () => {
     // The plan exists once the first agents are known.
-    const deadline = Date.now() + (o.deadlineMs ?? 120_000);
+    const deadline = Date.now() + (o.deadlineMs ?? defaultDeadlineMs(o.agents));
     while (!engine.planIds().includes("deploy")) {
       if (Date.now() > deadline) throw new Error("no deploy plan: no agents offered resources");
       await new Promise((r) => setTimeout(r, 100));
@@ -393,11 +417,13 @@ export async function runDemo(argv: string[]): Promise<void> {
     throw err;
   }
   if (!args) return; // --help
-  const { agents, exitWhenHealthy, failover, logFile } = args;
+  const { agents, exitWhenHealthy, failover, logFile, deadlineMs, sharedProcesses } = args;
   const starting = startDemo({
     agents,
     exitWhenHealthy,
     logFile,
+    deadlineMs,
+    sharedProcesses,
     // The failover walk-through kills an agent: let the master notice within seconds.
     ...(failover ? { agentPingTimeoutMs: 1000 } : {}),
   });

@@ -3,6 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseDuration } from "../../src/cli/config/duration.js";
 
 export interface DemoArgs {
   agents: number;
@@ -10,6 +11,13 @@ export interface DemoArgs {
   failover: boolean;
   /** Where the scheduler's JSON log goes (kept after the demo ends). */
   logFile: string;
+  /** How long the deploy may take before the demo gives up (grows with the agents). */
+  deadlineMs: number;
+  /**
+   * Agents share host processes and run their executors inside them (as the deploy benchmark
+   * does), instead of a process per agent and per executor.
+   */
+  sharedProcesses: boolean;
 }
 
 /** The demo provisions a 3-node MDM cluster: fewer agents could never become healthy. */
@@ -25,6 +33,33 @@ function agentCount(value: string): number {
     );
   if (n > 200) throw new InvalidArgumentError("at most 200 agents on one machine");
   return n;
+}
+
+/** From this many agents on, agents share host processes unless told otherwise. */
+export const SHARED_FROM_AGENTS = 11;
+
+/**
+ * The deploy's default deadline: 120 s up to 20 agents, then 3 s more per agent. With a
+ * process per agent and per executor a deploy took about 2 s per agent on this 2-core machine
+ * under load (20 agents in 39 s; the fixed 120 s failed at about 90 agents); shared processes
+ * take far less (100 agents in 11 s, 200 in 55 s). A deadline only catches a stuck deploy:
+ * too long costs a wait, too short fails a healthy one.
+ */
+export function defaultDeadlineMs(agents: number): number {
+  return Math.max(120_000, 60_000 + 3_000 * agents);
+}
+
+const MIN_DEADLINE_MS = 10_000;
+const MAX_DEADLINE_MS = 24 * 3_600_000;
+
+function deadline(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError("a duration such as 90s, 10m or 1h30m");
+  if (ms < MIN_DEADLINE_MS || ms > MAX_DEADLINE_MS)
+    throw new InvalidArgumentError(
+      `between ${MIN_DEADLINE_MS / 1000} s and ${MAX_DEADLINE_MS / 3_600_000} h`,
+    );
+  return ms;
 }
 
 /**
@@ -49,6 +84,20 @@ export function parseDemoArgs(
     )
     .option("--exit-when-healthy", "stop everything and exit 0 once healthy", false)
     .option("--failover", "then walk through an application's data failing over", false)
+    .addOption(
+      new Option(
+        "--deadline <duration>",
+        "how long the deploy may take (90s, 10m...; default: 120s, plus 3s per agent beyond 20)",
+      ).argParser(deadline),
+    )
+    .option(
+      "--shared-processes",
+      `agents share host processes and run their executors inside them (default from ${SHARED_FROM_AGENTS} agents, without --failover)`,
+    )
+    .option(
+      "--no-shared-processes",
+      "a process per agent and per executor, as on real machines (default below that)",
+    )
     .option(
       "--log <file>",
       "the scheduler's JSON log (default: a new file in the temporary folder, printed)",
@@ -68,11 +117,24 @@ export function parseDemoArgs(
     exitWhenHealthy: boolean;
     failover: boolean;
     log?: string;
+    deadline?: number;
+    sharedProcesses?: boolean;
   }>();
+  // The failover walk-through kills one agent alone: that needs a process of its own.
+  if (o.failover && o.sharedProcesses === true)
+    program.error(
+      "error: --failover kills one agent alone: it cannot run with --shared-processes",
+      {
+        exitCode: 2,
+        code: "demo.failoverShared",
+      },
+    );
   return {
     agents: o.agents,
     exitWhenHealthy: o.exitWhenHealthy,
     failover: o.failover,
+    deadlineMs: o.deadline ?? defaultDeadlineMs(o.agents),
+    sharedProcesses: o.sharedProcesses ?? (!o.failover && o.agents >= SHARED_FROM_AGENTS),
     logFile:
       o.log ??
       join(
