@@ -9,14 +9,19 @@
 // - on the three-SDS pool left, another data node is refused (409, the figures: fewer than
 //   three fault units would remain), and so is an MDM member (409: replace it first);
 // - recommission brings it back: the deploy plan on-boards it again, four SDSs, the pool
-//   back to its size.
+//   back to its size, REX-Ray's configuration written again;
+// - `--remove-sdc` on another data node with a volume mapped to its SDC: the SDS goes, then the
+//   SDC step fails naming the volume and the SDC, its package and REX-Ray's configuration stay;
+//   unmapped and the step restarted, the SDC is removed (from the MDM and the node), then
+//   REX-Ray's configuration, and the node is decommissioned.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SchedulerHandle } from "../../src/cli/scheduler.js";
-import type { StepView } from "../../src/framework/plan/types.js";
+import type { PlanView, StepView } from "../../src/framework/plan/types.js";
 import type { NodeView } from "../../src/framework/operator-view.js";
 import { BIN, emulatorObjects, startDeployEnv, type DeployEnv } from "../support/deploy-env.js";
 import { waitUntil } from "../support/wait.js";
@@ -102,6 +107,11 @@ const pool = () => [...sys().pools.values()][0]!;
 const capacity = () => sys().poolCapacity(pool().id);
 const sdsAt = (ip: string) => [...sys().sdss.values()].find((s) => s.ipList[0]!.ip === ip);
 const agentByHost = (i: number) => env.cluster.agents[i]!.host;
+/** REX-Ray's configuration as the node step wrote it on the emulated host. */
+const rexrayConfigOn = (host: string) =>
+  existsSync(join(env.dir, "nodes", host, "etc/rexray/config.yml"));
+const stepOf = (v: PlanView, id: string) =>
+  v.phases.flatMap((ph) => ph.steps).find((s) => s.id === id);
 
 /** What must not change: every other SDS, device, volume, SDC, MDM and node's packages. */
 function others(leaving: string) {
@@ -147,6 +157,7 @@ test("a data node out of four SDSs: data migrates (seen), the SDS goes, the pool
     .reduce((n, d) => n + d.sizeKb, 0);
   assert.ok(leavingDevicesKb > 0);
   const untouched = others(ip);
+  assert.ok(rexrayConfigOn(ip), "REX-Ray configured on the node before");
   const mesosBefore = await env.mesosState();
   assert.ok((mesosBefore.reservedByAgent.get(agentId)?.cpus ?? 0) > 0, "reserved before");
 
@@ -195,6 +206,12 @@ test("a data node out of four SDSs: data migrates (seen), the SDS goes, the pool
   );
   // Its components are gone (the SDC stays: it was not asked to go); nothing else changed.
   assert.deepEqual([...(sys().nodes.get(ip)?.packages.keys() ?? [])].sort(), ["sdc"]);
+  // What the framework wrote for volume consumers went with it (nothing was mapped there).
+  assert.ok(!rexrayConfigOn(ip), "REX-Ray's configuration removed from the node");
+  assert.match(
+    h.scheduler.engine.progressOf("decommission", `consumers/${agentId}`)?.message ?? "",
+    /^REX-Ray's (and the isolator's )?configuration removed from /,
+  );
   await waitUntil(() => pool().sparePercentage === 34, {
     timeoutMs: 30_000,
     intervalMs: 100,
@@ -258,6 +275,7 @@ test("a data node out of four SDSs: data migrates (seen), the SDS goes, the pool
     180_000,
   );
   assert.ok(sdsAt(ip), "its SDS is back");
+  assert.ok(rexrayConfigOn(ip), "REX-Ray configured again");
   assert.equal(capacity().maxCapacityInKb, before.maxCapacityInKb, "the pool is whole again");
   await waitUntil(() => pool().sparePercentage === 25, {
     timeoutMs: 30_000,
@@ -269,3 +287,81 @@ test("a data node out of four SDSs: data migrates (seen), the SDS goes, the pool
   assert.ok(again.roles.includes("sds"));
   assert.ok(((await env.mesosState()).reservedByAgent.get(agentId)?.cpus ?? 0) > 0);
 });
+
+test("--remove-sdc: refused while a volume is mapped to the SDC (named; SDC, package and REX-Ray's configuration stay); unmapped and the step restarted, the SDC goes, then REX-Ray's configuration", async () => {
+  const ip = agentByHost(0);
+  const agentId = await agentIdOf(ip);
+  const gw = env.gateway();
+  assert.equal(sys().sdss.size, DATA_NODES, "four SDSs again");
+  const sdc = (await gw.allSdcs()).find((c) => c.sdcIp === ip);
+  assert.ok(sdc, "the node has an SDC");
+  const volumeId = await gw.createVolume({
+    name: "app-on-leaving",
+    sizeInKb: 8 * GB,
+    storagePoolId: pool().id,
+    thin: true,
+  });
+  await gw.mapVolume(volumeId, sdc.id);
+  const sdcStep = `remove-sdc/${agentId}`;
+
+  await control("/admin/time", { scale: 20 });
+  let refused: PlanView;
+  try {
+    const run = await cli(["node", "decommission", agentId, "--remove-sdc"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /decommissioning .*SDC removed too/);
+    refused = await h.scheduler.engine.waitFor(
+      "decommission",
+      // Refused for good (a passing trouble would be retried on its own).
+      (v) => stepOf(v, sdcStep)?.status === "ERROR" && stepOf(v, sdcStep)?.retryAt === undefined,
+      180_000,
+    );
+  } finally {
+    await control("/admin/time", { scale: 1 });
+  }
+  assert.equal(sdsAt(ip), undefined, "the SDS went first");
+  assert.match(
+    stepOf(refused, sdcStep)?.lastError ?? "",
+    /the SDC of \S+ has 1 volume mapped \(app-on-leaving\): unmap it first, then restart this step/,
+  );
+  // Kept, all of it: the SDC in the MDM, its package, the mapping, REX-Ray's configuration.
+  assert.ok(emulatorObjects(sys()).sdcs.includes(ip), "the SDC is still listed");
+  assert.ok(sys().nodes.get(ip)?.packages.has("sdc"), "the SDC package is still installed");
+  assert.ok(
+    sys()
+      .listVolumes()
+      .find((v) => v.id === volumeId)
+      ?.mappings.some((m) => m.sdcId === sdc.id),
+    "still mapped",
+  );
+  assert.ok(rexrayConfigOn(ip), "REX-Ray's configuration stays while a volume is mapped");
+  assert.equal(stepOf(refused, `consumers/${agentId}`)?.status, "PENDING");
+  const shown = (await api(`/v1/nodes/${agentId}`)).body as NodeView;
+  assert.equal(shown.decommission?.state, "decommissioning");
+
+  // The operator unmaps it and restarts the step: the SDC goes, then the rest.
+  await gw.unmapVolume(volumeId, sdc.id);
+  const restarted = await cli(["plan", "restart", "decommission", sdcStep]);
+  assert.equal(restarted.code, 0, restarted.stderr);
+  const done = await h.scheduler.engine.waitFor(
+    "decommission",
+    (v) => v.status === "COMPLETE",
+    120_000,
+  );
+  assert.equal(stepOf(done, sdcStep)?.message, `SDC of ${shownHost(shown)} removed`);
+  assert.ok(!emulatorObjects(sys()).sdcs.includes(ip), "the MDM no longer lists the SDC");
+  assert.deepEqual([...(sys().nodes.get(ip)?.packages.keys() ?? [])], [], "no package left");
+  assert.ok(!rexrayConfigOn(ip), "REX-Ray's configuration removed");
+  assert.ok(
+    sys()
+      .listVolumes()
+      .some((v) => v.id === volumeId),
+    "the volume itself stays",
+  );
+  const mesos = await env.mesosState();
+  assert.equal(mesos.reservedByAgent.get(agentId), undefined, "no reservation left");
+  const out = (await api(`/v1/nodes/${agentId}`)).body as NodeView;
+  assert.equal(out.decommission?.state, "decommissioned");
+});
+
+const shownHost = (n: NodeView) => n.hostname;
