@@ -14,6 +14,11 @@ import { killGroup } from "./agent/processes.js";
 import { readBody, sendJson, sendText } from "./common/http.js";
 import { emulatedHostEnv } from "./emulated-host.js";
 
+/** An agent that shares its host process cannot be killed or restarted alone. */
+export class SharedHostProcess extends Error {
+  override name = "SharedHostProcess";
+}
+
 export interface AgentSpec {
   resources?: string;
   attributes?: string;
@@ -291,7 +296,12 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
       kill: async () => {
         const h = hostOf(handle);
         if (!h) return;
-        if (h.agents.length > 1) throw new Error("kill() needs agentsPerProcess = 1");
+        if (h.agents.length > 1) {
+          throw new SharedHostProcess(
+            `agent ${i} shares its host process with ${h.agents.length - 1} other agent(s): ` +
+              "killing or restarting one agent needs one process per agent (agentsPerProcess 1)",
+          );
+        }
         h.child.kill("SIGKILL");
         await h.exited;
       },
@@ -435,9 +445,14 @@ export async function startDevCluster(opts: DevClusterOptions = {}): Promise<Dev
     if (m) {
       const a = handles[Number(m[1])];
       if (!a) return sendText(res, 404, "no such agent");
-      if (m[2] === "kill") await a.kill();
-      else if (m[2] === "restart") await a.restart();
-      else if (m[2] === "partition") await a.partition();
+      if (m[2] === "kill" || m[2] === "restart") {
+        try {
+          await (m[2] === "kill" ? a.kill() : a.restart());
+        } catch (err) {
+          if (err instanceof SharedHostProcess) return sendText(res, 409, err.message);
+          throw err;
+        }
+      } else if (m[2] === "partition") await a.partition();
       else if (m[2] === "heal") await a.heal();
       else {
         const ok = await a.killExecutor(String(body.framework_id), String(body.executor_id));

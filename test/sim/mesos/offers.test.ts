@@ -413,3 +413,13 @@ test("11.7: the fair allocator shares agents between frameworks of a role", asyn
     await teardown(b);
   }
 });
+
+test("killing one agent of a shared host process is refused with 409 and the reason; it keeps running", async () => {
+  const res = await http(`${c.masterUrl}/sim/agents/1/kill`, { method: "POST" });
+  assert.equal(res.status, 409);
+  assert.match(res.body, /shares its host process with 2 other agent\(s\)/);
+  const state = JSON.parse((await http(`${c.masterUrl}/master/state`, { method: "GET" })).body) as {
+    slaves: { active: boolean }[];
+  };
+  assert.equal(state.slaves.filter((s) => s.active).length, 3, "every agent still registered");
+});
