@@ -3,6 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { AddressInfo } from "node:net";
 import { ScaledClock, type Clock } from "./model/clock.js";
 import { bootstrap, type BootstrapOptions } from "./model/bootstrap.js";
@@ -15,7 +16,8 @@ import { buildGateway, type Gateway } from "./gateway/server.js";
 import { makeCert, writeCa } from "./gateway/tls.js";
 import { NodeTools } from "./node/exec.js";
 import { NodeFiles } from "./node/files.js";
-import { packageFileName } from "./node/packages.js";
+import { packageFileName, simBinDir } from "./node/packages.js";
+import { emulatedPackage, writeDriverRepo } from "./node/package-payloads.js";
 
 export interface EmulatorOptions {
   /** Address for both listeners; tests use 127.0.0.1. */
@@ -48,6 +50,8 @@ export interface Emulator {
   caFile: string | undefined;
   stateDir: string;
   repoDir: string;
+  /** A scini driver repository (`--sdc-driver-repo`): `<url>/<kernel>/scini.tar`. */
+  driverRepoUrl: string;
   close(): Promise<void>;
 }
 
@@ -70,12 +74,14 @@ export async function startEmulator(o: EmulatorOptions = {}): Promise<Emulator> 
       for (const f of ["rpm", "deb"] as const) {
         writeFileSync(
           join(repoDir, packageFileName(c, v, f)),
-          `scaleio-sim package ${c} ${v} ${f}\n`,
+          emulatedPackage(c, v, f, simBinDir()),
         );
       }
     }
   }
 
+  const driverDir = join(stateDir, "drivers");
+  writeDriverRepo(driverDir);
   const files = new NodeFiles(sys, stateDir);
   let controlUrl = "";
   const tools = new NodeTools(sys, () => controlUrl);
@@ -120,6 +126,7 @@ export async function startEmulator(o: EmulatorOptions = {}): Promise<Emulator> 
     caFile,
     stateDir,
     repoDir,
+    driverRepoUrl: pathToFileURL(driverDir).href,
     async close() {
       if (timer) clearInterval(timer);
       await Promise.allSettled([gateway.app.close(), control.close()]);

@@ -8,7 +8,9 @@ import type { ScaleioSystem } from "../model/system.js";
 import type { Component, PackageFlavor } from "../model/types.js";
 import { compareVersions } from "../model/versions.js";
 import { removeNodePath, writeNodeFile } from "./files.js";
-import { serviceFiles } from "./services.js";
+import { initSystemOf, serviceFiles } from "./services.js";
+import { missingSciniDriver } from "./unpacked-units.js";
+import { PACKAGED_KERNELS } from "./package-payloads.js";
 import type { ExecResult, NodeContext } from "./scli.js";
 
 const COMPONENTS: Component[] = ["mdm", "sds", "sdc", "lia", "gateway"];
@@ -259,10 +261,20 @@ export class PackageTool {
     ) {
       return fail("MDM_ROLE_IS_MANAGER must be 0 or 1\n");
     }
+    if (c === "sdc") {
+      // scini loads only with a driver for the running kernel (a node with an emulated OS).
+      const missing = missingSciniDriver(
+        ctx.root ?? node.root,
+        "package-tool",
+        PACKAGED_KERNELS[flavor],
+      );
+      if (missing) return fail(`Failed to load module scini: ${missing}\n`);
+    }
     this.sys.installPackage(ctx.ip, c, version, flavor, ctx.env);
     this.writeFiles(ctx, c);
     this.writeServiceFiles(ctx, c, flavor);
-    return ok(this.marker(c, flavor, version, !!cur));
+    const init = initSystemOf(this.sys.nodes.get(ctx.ip));
+    return ok(this.marker(c, flavor, version, !!cur, init));
   }
 
   private remove(ctx: NodeContext, c: Component): void {
@@ -344,8 +356,27 @@ ${env} exec '${join(simBinDir(), "service")}' ${name} "$@"
     }
   }
 
-  private marker(c: Component, flavor: PackageFlavor, version: string, upgrade: boolean): string {
+  /**
+   * The installer's output: rpm's or dpkg's lines, then the service's own (reference 2.3):
+   * systemd's "Created symlink" or upstart's "start/running", as the node's init system is.
+   */
+  private marker(
+    c: Component,
+    flavor: PackageFlavor,
+    version: string,
+    upgrade: boolean,
+    init: "systemd" | "upstart",
+  ): string {
     const name = packageName(c, flavor);
+    const byInit = flavor === "rpm" ? "systemd" : "upstart";
+    if (init !== byInit && c !== "sdc" && c !== "gateway") {
+      const svc = c;
+      const line =
+        init === "systemd"
+          ? `Created symlink from /etc/systemd/system/multi-user.target.wants/${svc}.service to /lib/systemd/system/${svc}.service.\n`
+          : `${svc} start/running, process 4242\n`;
+      return `${this.marker(c, flavor, version, upgrade, byInit).split("\n").slice(0, -2).join("\n")}\n${line}`;
+    }
     if (flavor === "rpm") {
       const head = `Preparing...                          ################################# [100%]\nUpdating / installing...\n   1:${name}-${version}.el7  ################################# [100%]\n`;
       const svc = c === "sdc" ? "scini" : c === "gateway" ? "scaleio-gateway" : c;

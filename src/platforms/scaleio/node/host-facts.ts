@@ -9,6 +9,8 @@ import { COMPONENTS, packageName, type Component } from "./common.js";
 
 export interface HostFacts {
   packageFormat: PackageFormat;
+  /** The operating system (absent in facts saved before it was reported). */
+  os?: { id: string; install: "package-tool" | "unpack"; init: string; kernel?: string };
   devices: DeviceFact[];
   installed: Partial<Record<Component, string>>;
   sdcGuid?: string;
@@ -34,7 +36,17 @@ export const hostFacts = defineHandler({
       const v = versions.get(name);
       if (v) installed[c] = v;
     }
-    const facts: HostFacts = { packageFormat: host.packages.format, devices, installed };
+    const facts: HostFacts = {
+      packageFormat: host.packages.format,
+      os: {
+        id: host.os.id,
+        install: host.packages.method,
+        init: host.os.init,
+        ...(host.os.kernel.release ? { kernel: host.os.kernel.release } : {}),
+      },
+      devices,
+      installed,
+    };
     if (installed.sdc) {
       const guid = await querySdcGuid(host, signal);
       if (guid) facts.sdcGuid = guid;

@@ -10,6 +10,7 @@ import {
 } from "../../../framework/node-task/handler.js";
 import { download, DownloadError, fileNameOf, parseDownloadUrl } from "../../../host/download.js";
 import { compareVersions } from "../../../host/packages.js";
+import type { InitSystem } from "../../../host/os-profile.js";
 import { HostCommandError } from "../../../host/process.js";
 import {
   componentSchema,
@@ -20,6 +21,8 @@ import {
   type Component,
 } from "./common.js";
 import { pointSdcAt } from "./mdm-addresses.js";
+import { findSciniDriver } from "./scini-driver.js";
+import { unpackAndStart } from "./unpacked-install.js";
 
 const MARKERS: Record<"rpm" | "deb", Record<Component, RegExp>> = {
   rpm: {
@@ -38,6 +41,19 @@ const MARKERS: Record<"rpm" | "deb", Record<Component, RegExp>> = {
   },
 };
 
+/**
+ * The success marker: the MDM's, SDS's and LIA's are their init system's words (systemd's
+ * "Created symlink", upstart's "start/running"; reference 2.3), so a deb on a systemd
+ * Ubuntu says what an rpm on RHEL 7 says; SysV (RHEL 6) may print either. A host whose OS
+ * is not known keeps the package format's marker.
+ */
+function markerFor(format: "rpm" | "deb", init: InitSystem, family: string, c: Component) {
+  if (family === "generic" || c === "sdc" || c === "gateway") return MARKERS[format][c];
+  if (init === "systemd") return MARKERS.rpm[c];
+  if (init === "upstart") return MARKERS.deb[c];
+  return new RegExp(`${MARKERS.rpm[c].source}|${MARKERS.deb[c].source}`);
+}
+
 const MDM_CONF = "/opt/emc/scaleio/mdm/cfg/conf.txt";
 
 export const installPackageParams = z
@@ -52,6 +68,12 @@ export const installPackageParams = z
     mdmRole: z.enum(["manager", "tiebreaker"]).optional(),
     /** Manager MDM IPs for the SDC (MDM_IP). */
     mdmIps: z.array(ipSchema).min(1).max(5).optional(),
+    /** SDC only: where scini drivers for kernels the package lacks are (--sdc-driver-repo). */
+    driverRepo: z
+      .string()
+      .max(2000)
+      .regex(/^(https?|file):\/\/\S+$/, "must be an http(s) or file URL")
+      .optional(),
   })
   .strict()
   .superRefine((p, issue) => {
@@ -61,6 +83,8 @@ export const installPackageParams = z
       issue.addIssue({ code: "custom", path: ["mdmRole"], message: "is only for the MDM" });
     if (p.component === "sdc" && !p.mdmIps)
       issue.addIssue({ code: "custom", path: ["mdmIps"], message: "is required for the SDC" });
+    if (p.component !== "sdc" && p.driverRepo)
+      issue.addIssue({ code: "custom", path: ["driverRepo"], message: "is only for the SDC" });
   });
 
 type InstallPackageParams = z.infer<typeof installPackageParams>;
@@ -163,6 +187,23 @@ async function install(p: InstallPackageParams, ctx: StepContext) {
       throw new StepError(`download failed: ${err.message}`, { permanent: err.permanent });
     throw err;
   }
+  // The SDC's kernel driver must exist for the running kernel: fail here, with the reason,
+  // rather than install a client that cannot load.
+  const driver =
+    p.component === "sdc" ? await findSciniDriver(path, file, p.driverRepo, ctx) : undefined;
+  if (driver && driver.source !== "unchecked")
+    ctx.progress(`scini driver for kernel ${driver.kernel}: ${driver.path} (${driver.source})`);
+  if (host.packages.method === "unpack") {
+    ctx.progress(`unpacking ${file} (${host.os.prettyName} has no package manager)`);
+    const text = await unpackAndStart(
+      p.component,
+      path,
+      env,
+      driver && driver.source !== "unchecked" ? driver.path : undefined,
+      ctx,
+    );
+    return finish(p, name, wanted, current, ctx, text);
+  }
   ctx.progress(`installing ${file}`);
   let out: string;
   try {
@@ -171,17 +212,30 @@ async function install(p: InstallPackageParams, ctx: StepContext) {
     if (err instanceof HostCommandError) throw new StepError(err.message, { cause: err });
     throw err;
   }
-  if (!MARKERS[format][p.component].test(out)) {
+  if (!markerFor(format, host.os.init, host.os.family, p.component).test(out)) {
     throw new StepError(
       `${name} ${wanted}: no success marker in the installer output: ${tail(out)}`,
     );
   }
-  const now = await host.packages.installedVersion(name, { signal });
+  return finish(p, name, wanted, current, ctx);
+}
+
+/** The version installed is the one wanted: the step's result. */
+async function finish(
+  p: InstallPackageParams,
+  name: string,
+  wanted: string,
+  current: string | undefined,
+  ctx: StepContext,
+  detail?: string,
+) {
+  const now = await ctx.host.packages.installedVersion(name, { signal: ctx.signal });
   if (now !== wanted) {
     throw new StepError(
       `${name}: installed version is ${now ?? "none"} after installing ${wanted}`,
     );
   }
+  if (detail) ctx.progress(detail);
   return {
     component: p.component,
     package: name,

@@ -10,6 +10,7 @@ import {
 } from "../../../framework/node-task/handler.js";
 import { ipSchema, tail } from "./common.js";
 import { parseQueryMdms } from "./configure-sdc.js";
+import { UNPACKED_DRV_CFG_TXT } from "./unpacked-install.js";
 
 const DRV_CFG_TXT = "/bin/emc/scaleio/drv_cfg.txt";
 export const GATEWAY_PROPERTIES =
@@ -42,7 +43,9 @@ export async function pointSdcAt(
     known.length > 0
       ? ["--mod_mdm_ip", "--ip", known[0]!, "--new_mdm_ip", mdmIps.join(",")]
       : ["--add_mdm", "--ip", mdmIps.join(",")];
-  const r = await ctx.host.run(drvCfg, [...args, "--file", DRV_CFG_TXT], opts);
+  // Where /bin is read-only (CoreOS, Flatcar) the SDC's configuration lives under /opt.
+  const file = ctx.host.packages.method === "unpack" ? UNPACKED_DRV_CFG_TXT : DRV_CFG_TXT;
+  const r = await ctx.host.run(drvCfg, [...args, "--file", file], opts);
   if (r.exitCode !== 0)
     throw new StepError(`drv_cfg ${args[0]} failed: ${tail(r.stderr || r.stdout)}`);
   return { ok: true, mdmIps, previous: known, changed: true };

@@ -30,6 +30,11 @@ export const installPrerequisites = defineHandler({
     .default({ extra: [] }),
   async run(params, ctx) {
     const format = ctx.host.packages.format;
+    // No package manager (CoreOS, Flatcar): nothing to install; payloads are unpacked.
+    if (ctx.host.packages.method === "unpack") {
+      ctx.progress(`${ctx.host.os.prettyName} has no package manager: no prerequisites to install`);
+      return { packageFormat: format, packages: [] };
+    }
     const names = [...new Set([...DEFAULTS[format], ...params.extra])];
     ctx.progress(`installing ${names.join(" ")}`);
     let out: string;

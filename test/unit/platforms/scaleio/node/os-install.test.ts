@@ -1,0 +1,219 @@
+// The ScaleIO install steps on each emulated OS: the package tool where there is one (deb on
+// Ubuntu, rpm on RHEL, each with its init system's success marker), the payload unpacked and
+// a systemd unit started where there is none (Flatcar, CoreOS), and the SDC's scini driver
+// for the running kernel found in the package or the driver repository, or the step failing
+// with the reason while the node's other components are unaffected.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { startEmuNodes, type EmuNodes } from "../../../../support/scaleio-node.js";
+import { data, step } from "../../../../support/node-steps.js";
+import { prepareEmulatedOs, type EmulatedOsName } from "../../../../../sim/mesos/emulated-os.js";
+
+const PW = "S3cret-pw";
+const debUrl = (n: EmuNodes, c: string) =>
+  `${n.emu.controlUrl}/repo/emc-scaleio-${c}_2.0-6035.0_amd64.deb`;
+const errorOf = (r: { result: unknown }) => (r.result as { error?: string }).error ?? "";
+
+async function oneNodeCluster(n: EmuNodes, mgr: string) {
+  data(
+    await step(n, mgr, "scaleio.install-package", {
+      component: "mdm",
+      url: n.rpmUrl("mdm"),
+      mdmRole: "manager",
+    }),
+  );
+  data(
+    await step(
+      n,
+      mgr,
+      "scaleio.mdm-cluster",
+      { primary: { ip: mgr, name: "mdm1" }, secondaries: [], tiebreakers: [], systemName: "s1" },
+      { password: PW },
+    ),
+  );
+}
+
+test("Flatcar: no prerequisites, the MDM unpacked under /opt/emc/scaleio with a systemd unit, a cluster formed on it; rpm is not there", async () => {
+  const n = await startEmuNodes();
+  try {
+    const ip = "10.60.0.1";
+    prepareEmulatedOs(n.rootOf(ip), "flatcar");
+    const pre = data<{ packages: string[] }>(
+      await step(n, ip, "scaleio.install-prerequisites", undefined),
+    );
+    assert.deepEqual(pre.packages, []);
+    const mdm = await step(n, ip, "scaleio.install-package", {
+      component: "mdm",
+      url: n.rpmUrl("mdm"),
+      mdmRole: "manager",
+    });
+    assert.equal(data<{ version: string }>(mdm).version, "2.0-6035.0");
+    assert.ok(mdm.progress.some((m) => /unpacking .* has no package manager/.test(m)));
+    const root = n.rootOf(ip);
+    const unit = readFileSync(join(root, "etc/systemd/system/mdm.service"), "utf8");
+    assert.match(unit, /EnvironmentFile=-\/opt\/emc\/scaleio\/mdm\/cfg\/install.env/);
+    assert.ok(existsSync(join(root, "opt/emc/scaleio/mdm/bin/mdm.sh")));
+    assert.equal(
+      readFileSync(join(root, "opt/emc/scaleio/mdm/cfg/conf.txt"), "utf8"),
+      "actor_role_is_manager=1\n",
+    );
+    assert.equal(statSync(join(root, "opt/emc/scaleio/mdm/cfg/install.env")).mode & 0o777, 0o600);
+    assert.equal(existsSync(join(root, "usr/lib/systemd")), false, "nothing written under /usr");
+    assert.equal(n.emu.sys.nodes.get(ip)?.packages.get("mdm")?.version, "2.0-6035.0");
+    // a rerun changes nothing; the cluster forms on the unpacked MDM
+    const again = data<{ changed: boolean }>(
+      await step(n, ip, "scaleio.install-package", {
+        component: "mdm",
+        url: n.rpmUrl("mdm"),
+        mdmRole: "manager",
+      }),
+    );
+    assert.equal(again.changed, false);
+    data(
+      await step(
+        n,
+        ip,
+        "scaleio.mdm-cluster",
+        { primary: { ip, name: "mdm1" }, secondaries: [], tiebreakers: [], systemName: "s1" },
+        { password: PW },
+      ),
+    );
+    assert.ok(n.emu.sys.created);
+    // the emulated OS has no rpm: the emulator's tool says so
+    const r = await n.onNode(ip, async () => {
+      const { run } = await import("../../../../../src/host/process.js");
+      return run("rpm", ["-qa"], { check: false, baseEnv: process.env });
+    });
+    assert.equal(r.exitCode, 127);
+    assert.match(r.stderr, /rpm: command not found/);
+  } finally {
+    await n.close();
+  }
+});
+
+test("SDC kernel compatibility: a driver from the package (RHEL 7), from the repository (Flatcar), or the SDC step fails with the reason and the node's LIA still installs", async () => {
+  const n = await startEmuNodes();
+  try {
+    const mgr = "10.60.0.10";
+    await oneNodeCluster(n, mgr);
+    const sdc = (ip: string, extra: Record<string, unknown> = {}) =>
+      step(n, ip, "scaleio.install-package", {
+        component: "sdc",
+        url: n.rpmUrl("sdc"),
+        mdmIps: [mgr],
+        ...extra,
+      });
+
+    const rhel = "10.60.0.11";
+    prepareEmulatedOs(n.rootOf(rhel), "rhel-7");
+    const inPackage = await sdc(rhel);
+    data(inPackage);
+    assert.ok(
+      inPackage.progress.some((m) =>
+        /scini driver for kernel 3.10.0-1160.el7.x86_64: .* \(package\)/.test(m),
+      ),
+    );
+
+    const flatcar = "10.60.0.12";
+    prepareEmulatedOs(n.rootOf(flatcar), "flatcar");
+    const none = await sdc(flatcar);
+    assert.equal(none.result.ok, false);
+    assert.match(
+      errorOf(none),
+      /no scini driver for kernel 5.10.43-flatcar in EMC-ScaleIO-sdc-2.0-6035.0.el7.x86_64.rpm \(and no --sdc-driver-repo/,
+    );
+    assert.equal((none.result as { permanent?: boolean }).permanent, true);
+    const fromRepo = await sdc(flatcar, { driverRepo: n.emu.driverRepoUrl });
+    data(fromRepo);
+    assert.ok(
+      existsSync(
+        join(
+          n.rootOf(flatcar),
+          "opt/emc/scaleio/sdc/scini_sync/driver_cache/5.10.43-flatcar/scini.tar",
+        ),
+      ),
+    );
+    assert.match(
+      readFileSync(join(n.rootOf(flatcar), "etc/systemd/system/scini.service"), "utf8"),
+      /ExecStartPre=\/usr\/sbin\/insmod \/opt\/emc\/scaleio\/sdc\/scini_sync\/driver_cache\/5.10.43-flatcar\/scini.tar/,
+    );
+    const guid = data<{ sdcGuid?: string }>(await step(n, flatcar, "scaleio.host-facts", {}));
+    assert.equal(n.emu.sys.sdcByGuid(guid.sdcGuid!)?.ip, flatcar, "the SDC registered");
+
+    const odd = "10.60.0.13";
+    prepareEmulatedOs(n.rootOf(odd), "ubuntu-18.04", { kernel: "4.15.0-112-generic" });
+    const failed = await step(n, odd, "scaleio.install-package", {
+      component: "sdc",
+      url: debUrl(n, "sdc"),
+      mdmIps: [mgr],
+      driverRepo: n.emu.driverRepoUrl,
+    });
+    assert.equal(failed.result.ok, false);
+    assert.ok(
+      errorOf(failed).endsWith(
+        `: no scini driver for kernel 4.15.0-112-generic in ${n.emu.driverRepoUrl}`,
+      ),
+      errorOf(failed),
+    );
+    assert.equal(n.emu.sys.nodes.get(odd)?.packages.has("sdc") ?? false, false, "no SDC");
+    // the same node's other components are unaffected
+    data(
+      await step(
+        n,
+        odd,
+        "scaleio.install-package",
+        { component: "lia", url: debUrl(n, "lia") },
+        { password: PW },
+      ),
+    );
+    assert.equal(n.emu.sys.nodes.get(odd)?.packages.get("lia")?.version, "2.0-6035.0");
+  } finally {
+    await n.close();
+  }
+});
+
+for (const [os, fmt, tool, marker] of [
+  ["ubuntu-16.04", "deb", "libaio1", /Created symlink/],
+  ["ubuntu-14.04", "deb", "libaio1", /sds start\/running/],
+  ["rhel-7", "rpm", "libaio", /Created symlink/],
+] as [EmulatedOsName, "deb" | "rpm", string, RegExp][]) {
+  test(`${os}: prerequisites with its package tool, the SDS from its ${fmt} with its init system's marker`, async () => {
+    const n = await startEmuNodes();
+    try {
+      const ip = "10.60.1.1";
+      prepareEmulatedOs(n.rootOf(ip), os);
+      const pre = data<{ packages: string[]; packageFormat: string }>(
+        await step(n, ip, "scaleio.install-prerequisites", undefined),
+      );
+      assert.equal(pre.packageFormat, fmt);
+      assert.ok(pre.packages.includes(tool));
+      const url = fmt === "deb" ? debUrl(n, "sds") : n.rpmUrl("sds");
+      const outputs: string[] = [];
+      data(
+        await step(
+          n,
+          ip,
+          "scaleio.install-package",
+          { component: "sds", url },
+          {
+            run: async (program, args, opts) => {
+              const { run } = await import("../../../../../src/host/process.js");
+              const r = await run(program, args, opts);
+              outputs.push(r.stdout);
+              return r;
+            },
+          },
+        ),
+      );
+      assert.ok(
+        outputs.some((o) => marker.test(o)),
+        outputs.join("\n"),
+      );
+      assert.equal(n.emu.sys.nodes.get(ip)?.packages.get("sds")?.flavor, fmt);
+    } finally {
+      await n.close();
+    }
+  });
+}
