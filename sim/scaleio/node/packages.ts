@@ -9,7 +9,7 @@ import type { Component, PackageFlavor } from "../model/types.js";
 import { compareVersions } from "../model/versions.js";
 import { removeNodePath, writeNodeFile } from "./files.js";
 import { initSystemOf, serviceFiles } from "./services.js";
-import { missingSciniDriver } from "./unpacked-units.js";
+import { emulatedInit, missingSciniDriver } from "./unpacked-units.js";
 import { PACKAGED_KERNELS } from "./package-payloads.js";
 import type { ExecResult, NodeContext } from "./scli.js";
 
@@ -273,7 +273,7 @@ export class PackageTool {
     this.sys.installPackage(ctx.ip, c, version, flavor, ctx.env);
     this.writeFiles(ctx, c);
     this.writeServiceFiles(ctx, c, flavor);
-    const init = initSystemOf(this.sys.nodes.get(ctx.ip));
+    const init = emulatedInit(node.root) ?? initSystemOf(node);
     return ok(this.marker(c, flavor, version, !!cur, init));
   }
 

@@ -63,6 +63,17 @@ export function adoptUnpackedUnits(
 }
 
 /**
+ * The init system a node's emulated OS shows (systemd's /run/systemd/system, upstart's
+ * /sbin/initctl), or undefined for a node without an emulated OS.
+ */
+export function emulatedInit(root: string | undefined): "systemd" | "upstart" | undefined {
+  if (!root || !existsSync(join(root, "proc/sys/kernel/osrelease"))) return undefined;
+  if (existsSync(join(root, "run/systemd/system"))) return "systemd";
+  if (existsSync(join(root, "sbin/initctl"))) return "upstart";
+  return undefined;
+}
+
+/**
  * Why scini cannot load on a node with an emulated OS (a kernel release under its root), or
  * undefined: a driver for the kernel must be in the SDC payload or in driver_sync's cache.
  * Nodes without an emulated OS load it always, as before OS profiles existed.
