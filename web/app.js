@@ -1,6 +1,8 @@
 // The dashboard: loads a snapshot with fetch, then follows /v1/events. Views are drawn again
-// (at most once per frame) only when something they show changed.
+// (at most a few times a second) only when something they show changed, and the big ones (the
+// topology, the plans, an agent's page) touch only the cards and rows that changed.
 import { ApiError, getJson, getToken, planAction, setToken } from "./api.js";
+import { createAgentView } from "./agent-view.js";
 import { replaceContent } from "./dom.js";
 import { connectEvents } from "./events.js";
 import { followHealth } from "./health-feed.js";
@@ -16,23 +18,36 @@ import {
   setSnapshot,
   state,
   stepNeedsView,
+  takeChanges,
 } from "./model.js";
 import { renderPlots } from "./plot.js";
-import { renderPlans } from "./plans-view.js";
+import { createPlansView } from "./plans-view.js";
 import { drawPools } from "./pools-view.js";
 import { renderSummary } from "./summary-view.js";
-import { renderTopology } from "./topology-view.js";
+import { createTopologyView } from "./topology-view.js";
 
 const $ = (id) => document.getElementById(id);
 
 // ---- drawing --------------------------------------------------------------------------
 
+/** Events come in bursts: drawing at most this often leaves the page free for the operator. */
+const MIN_FRAME_GAP_MS = 150;
+
 const dirty = new Set();
 let frame = 0;
+let timer = 0;
+let lastFlush = 0;
 
 function markDirty(views) {
   for (const v of views) dirty.add(v);
-  if (!frame && dirty.size) frame = requestAnimationFrame(flush);
+  if (frame || timer || !dirty.size) return;
+  const wait = lastFlush + MIN_FRAME_GAP_MS - window.performance.now();
+  if (wait <= 0) frame = requestAnimationFrame(flush);
+  else
+    timer = setTimeout(() => {
+      timer = 0;
+      frame = requestAnimationFrame(flush);
+    }, wait);
 }
 
 const planStatuses = new Map();
@@ -46,23 +61,79 @@ function announcePlanChanges() {
   }
 }
 
-const logView = createLogView($("log"), $("log-newest"));
+const logView = createLogView($("log"), $("log-newest"), {
+  level: $("log-level"),
+  agent: $("log-agent"),
+});
+const topologyView = createTopologyView(
+  {
+    body: $("topology-body"),
+    search: $("agent-search"),
+    filters: $("agent-filters"),
+    sort: $("agent-sort"),
+    prev: $("agents-prev"),
+    next: $("agents-next"),
+    range: $("agents-range"),
+  },
+  () => state.nodes,
+);
+const plansView = createPlansView(
+  { body: $("plans-body"), status: $("step-status"), search: $("step-search") },
+  () => state.plans,
+);
+const agentView = createAgentView(
+  { section: $("agent"), title: $("agent-h"), facts: $("agent-facts"), body: $("agent-body") },
+  () => state.nodes,
+);
 
 function flush() {
   frame = 0;
+  lastFlush = window.performance.now();
+  const changes = takeChanges();
   if (dirty.has("health")) replaceContent($("health-body"), renderHealth(state.health));
   if (dirty.has("pools")) drawPools($("pools-body"), state.pools, state.health.conditions);
   // Only when samples arrived (or the pools' names changed): a redraw is a few SVG paths.
   if (dirty.has("plots")) replaceContent($("plots-body"), renderPlots(state.history, state.pools));
   if (dirty.has("summary")) replaceContent($("summary-body"), renderSummary(state.summary));
-  if (dirty.has("topology")) replaceContent($("topology-body"), renderTopology(state.nodes));
+  if (dirty.has("topology")) topologyView.update(changes);
   if (dirty.has("plans")) {
-    replaceContent($("plans-body"), renderPlans(state.plans));
+    plansView.update(changes);
     announcePlanChanges();
   }
+  if (dirty.has("topology") || dirty.has("plans")) agentView.update(changes);
   if (dirty.has("log")) logView.draw(state.log);
   dirty.clear();
 }
+
+// ---- pages: the dashboard, or one agent (#/agent/<id>) ---------------------------------
+
+function route() {
+  const m = /^#\/agent\/(.+)$/.exec(window.location.hash);
+  let agentId = null;
+  try {
+    agentId = m ? decodeURIComponent(m[1]) : null;
+  } catch {
+    agentId = null;
+  }
+  document.body.dataset.view = agentId === null ? "dashboard" : "agent";
+  if (agentId !== null) {
+    agentView.show(agentId);
+    window.scrollTo(0, 0);
+  } else if (!$("agent").hidden) {
+    agentView.hide();
+    // Back where the operator left: the agent's card, when it is on the page shown.
+    const from = sessionStorage.getItem("scaleio-framework.from-agent");
+    const link = from && document.querySelector(`a[data-key="agent-link:${CSS.escape(from)}"]`);
+    if (link instanceof HTMLElement) link.focus();
+  }
+}
+window.addEventListener("hashchange", route);
+document.addEventListener("click", (e) => {
+  const a = e.target instanceof Element ? e.target.closest("a.agent-link") : null;
+  const key = a?.getAttribute("data-key");
+  if (key) sessionStorage.setItem("scaleio-framework.from-agent", key.slice("agent-link:".length));
+});
+route();
 
 // ---- messages -------------------------------------------------------------------------
 
@@ -303,7 +374,7 @@ const ACTIONS = {
   ],
 };
 
-$("plans-body").addEventListener("click", async (e) => {
+async function onAction(e) {
   const btn = e.target instanceof Element ? e.target.closest("button[data-action]") : null;
   if (!btn || btn.disabled) return;
   const d = { ...btn.dataset };
@@ -327,4 +398,6 @@ $("plans-body").addEventListener("click", async (e) => {
     btn.disabled = false;
     btn.removeAttribute("aria-busy");
   }
-});
+}
+$("plans-body").addEventListener("click", onAction);
+$("agent-body").addEventListener("click", onAction);

@@ -20,30 +20,99 @@ export const state = {
 let logSeq = 0;
 let poolsKey = "";
 
-/** Mirrors the engine: what a phase or plan is, given its parts' statuses. */
-function aggregate(statuses, paused) {
-  if (statuses.every((s) => s === "COMPLETE")) return "COMPLETE";
-  if (paused) return "WAITING";
-  if (statuses.includes("ERROR")) return "ERROR";
-  if (statuses.some((s) => s === "IN_PROGRESS" || s === "COMPLETE")) return "IN_PROGRESS";
-  return "PENDING";
+/** Consecutive finished steps share one log line, up to this many. */
+export const DONE_GROUP_LIMIT = 200;
+
+/**
+ * What changed since the views last drew, finer than the view names the apply functions
+ * return: the views touch only these rows and cards. `all`: a new snapshot (draw everything).
+ */
+let changes = freshChanges();
+function freshChanges() {
+  return {
+    all: false,
+    /** @type {Set<string>} agent ids */ nodes: new Set(),
+    /** @type {Set<string>} "planId|stepId" */ steps: new Set(),
+    /** @type {Set<string>} plans whose status, counts or phases' statuses changed */
+    plans: new Set(),
+    /** @type {Set<string>} plans read whole (phases or steps added or removed) */
+    whole: new Set(),
+  };
 }
 
-function recompute(plan) {
-  for (const ph of plan.phases)
-    ph.status = aggregate(
-      ph.steps.map((s) => s.status),
-      ph.paused,
-    );
-  const all = plan.phases.flatMap((p) => p.steps);
-  plan.progress = {
-    complete: all.filter((s) => s.status === "COMPLETE").length,
-    total: all.length,
-  };
+/** The changes since the last call (the views drew them). */
+export function takeChanges() {
+  const c = changes;
+  changes = freshChanges();
+  return c;
+}
+
+// Indexes, so that a step event costs O(1) lookups rather than scans of every node and step.
+/** @type {Map<string, {phase: any, i: number}>} "planId|stepId" → where the step is */
+const stepAt = new Map();
+/** @type {Map<string, any>} "planId|stepId" → the node that runs the step */
+const nodeOfStep = new Map();
+
+function indexPlan(plan) {
+  for (const key of [...stepAt.keys()]) if (key.startsWith(`${plan.id}|`)) stepAt.delete(key);
+  for (const phase of plan.phases)
+    phase.steps.forEach((s, i) => stepAt.set(`${plan.id}|${s.id}`, { phase, i }));
+}
+
+function indexNode(node, previous) {
+  for (const s of previous?.steps ?? []) {
+    const key = `${s.planId}|${s.stepId}`;
+    if (nodeOfStep.get(key) === previous) nodeOfStep.delete(key);
+  }
+  for (const s of node.steps ?? []) nodeOfStep.set(`${s.planId}|${s.stepId}`, node);
+}
+
+/** A plan's step by its id (O(1)). */
+export function stepOf(planId, stepId) {
+  const at = stepAt.get(`${planId}|${stepId}`);
+  return at ? at.phase.steps[at.i] : undefined;
+}
+
+/** An agent's state as the API's `status` filter has it: error, lost, in-progress or ok. */
+export function nodeStatus(node) {
+  let open = false;
+  for (const s of node.steps ?? []) {
+    if (s.status === "ERROR") return "error";
+    if (s.status !== "COMPLETE") open = true;
+  }
+  if (node.lost) return "lost";
+  return open ? "in-progress" : "ok";
+}
+
+/** Mirrors the engine: what a phase or plan is, given its parts' statuses. */
+function aggregate(statuses, paused) {
+  let all = true;
+  let error = false;
+  let started = false;
+  for (const s of statuses) {
+    if (s !== "COMPLETE") all = false;
+    if (s === "ERROR") error = true;
+    if (s === "IN_PROGRESS" || s === "COMPLETE") started = true;
+  }
+  if (all) return "COMPLETE";
+  if (paused) return "WAITING";
+  if (error) return "ERROR";
+  return started ? "IN_PROGRESS" : "PENDING";
+}
+
+function recomputePhase(ph) {
+  ph.status = aggregate(
+    ph.steps.map((s) => s.status),
+    ph.paused,
+  );
+}
+
+function recomputePlanStatus(plan) {
   const phaseStatuses = plan.phases.map((p) => (p.status === "WAITING" ? "PENDING" : p.status));
   let status = aggregate(phaseStatuses, plan.paused);
   if (status !== "COMPLETE" && !plan.paused && plan.phases.some((p) => p.status === "WAITING")) {
-    status = all.some((s) => s.status !== "PENDING") ? "IN_PROGRESS" : "WAITING";
+    const started = plan.phases.some((p) => p.steps.some((s) => s.status !== "PENDING"));
+    status = started ? "IN_PROGRESS" : "WAITING";
   }
   plan.status = status;
 }
@@ -52,6 +121,12 @@ export function setSnapshot({ summary, nodes, plans }) {
   state.summary = summary;
   state.nodes = new Map(nodes.map((n) => [n.agentId, n]));
   state.plans = new Map(plans.map((p) => [p.id, p]));
+  stepAt.clear();
+  nodeOfStep.clear();
+  for (const p of state.plans.values()) indexPlan(p);
+  for (const n of state.nodes.values()) indexNode(n);
+  changes = freshChanges();
+  changes.all = true;
   return ["summary", "topology", "plans", ...setHealth(summary)];
 }
 
@@ -96,19 +171,37 @@ export function addLog(entry) {
 }
 
 function applyStep({ planId, phaseId, step }) {
-  const changed = ["plans"];
+  const views = ["plans"];
+  const key = `${planId}|${step.id}`;
   const plan = state.plans.get(planId);
   const phase = plan?.phases.find((p) => p.id === phaseId);
-  const i = phase ? phase.steps.findIndex((s) => s.id === step.id) : -1;
+  const at = stepAt.get(key);
+  const i = phase && at?.phase === phase ? at.i : -1;
   const before = i >= 0 ? phase.steps[i] : undefined;
   if (before && (before.updatedAt ?? 0) > (step.updatedAt ?? 0)) return []; // stale
   if (phase && i >= 0) phase.steps[i] = step;
-  else if (phase) phase.steps.push(step);
-  if (plan) recompute(plan);
+  else if (phase) {
+    phase.steps.push(step);
+    stepAt.set(key, { phase, i: phase.steps.length - 1 });
+    changes.whole.add(planId);
+  }
+  if (plan && phase) {
+    recomputePhase(phase);
+    const was = before?.status === "COMPLETE" ? 1 : 0;
+    const now = step.status === "COMPLETE" ? 1 : 0;
+    plan.progress = {
+      complete: (plan.progress?.complete ?? 0) + now - was,
+      total: (plan.progress?.total ?? 0) + (before ? 0 : 1),
+    };
+    recomputePlanStatus(plan);
+    changes.steps.add(key);
+    changes.plans.add(planId);
+  }
   // The node that runs the step shows its progress too.
-  for (const node of state.nodes.values()) {
-    const s = node.steps?.find((x) => x.planId === planId && x.stepId === step.id);
-    if (!s) continue;
+  const node = nodeOfStep.get(key);
+  const s = node?.steps?.find((x) => x.planId === planId && x.stepId === step.id);
+  if (node && s) {
+    const hadError = s.lastError;
     Object.assign(s, {
       status: step.status,
       message: step.message,
@@ -120,15 +213,45 @@ function applyStep({ planId, phaseId, step }) {
       .filter((x) => x.lastError && x.status !== "COMPLETE")
       .sort((a, b) => (b.updatedAt ?? 0) - (a.updatedAt ?? 0))[0]?.lastError;
     if (fromSteps) node.lastError = fromSteps;
-    else if (node.lastError && node.lastError === before?.lastError) delete node.lastError;
-    changed.push("topology");
+    else if (node.lastError && node.lastError === (before?.lastError ?? hadError))
+      delete node.lastError;
+    changes.nodes.add(node.agentId);
+    views.push("topology");
   }
-  return changed;
+  if (step.status === "COMPLETE" && before?.status !== "COMPLETE") {
+    addDone(planId, step, node);
+    views.push("log");
+  }
+  return views;
+}
+
+/** A finished step: a line of its own in the log, grouped with the finished steps before it. */
+function addDone(planId, step, node) {
+  const host = node?.hostname;
+  const text = `${planId}: ${step.name}${host && !String(step.name).includes(host) ? ` on ${host}` : ""}`;
+  const item = { text, agent: node ? `${node.hostname} ${node.ip} ${node.agentId}` : "" };
+  const last = state.log.at(-1);
+  if (last?.kind === "done" && last.items.length < DONE_GROUP_LIMIT) {
+    last.items.push(item);
+    last.rev++;
+    last.time = step.updatedAt ?? last.time;
+    return;
+  }
+  addLog({
+    time: step.updatedAt ?? Date.now(),
+    level: "info",
+    msg: "",
+    kind: "done",
+    items: [item],
+    rev: 1,
+  });
 }
 
 /** A whole plan view (GET /v1/plans/{id}, or a control's answer). */
 export function setPlan(view) {
   state.plans.set(view.id, view);
+  indexPlan(view);
+  changes.whole.add(view.id);
   return ["plans"];
 }
 
@@ -168,7 +291,12 @@ function applyPlan(data) {
     if (phase) Object.assign(phase, { status: c.status, paused: c.paused });
   }
   const gone = new Set(data.removedPhases ?? []);
-  if (gone.size) plan.phases = plan.phases.filter((p) => !gone.has(p.id));
+  if (gone.size) {
+    plan.phases = plan.phases.filter((p) => !gone.has(p.id));
+    indexPlan(plan);
+    changes.whole.add(plan.id);
+  }
+  changes.plans.add(plan.id);
   return ["plans"];
 }
 
@@ -180,7 +308,9 @@ export function applyEvent(type, data) {
     case "step":
       return applyStep(data);
     case "node":
+      indexNode(data, state.nodes.get(data.agentId));
       state.nodes.set(data.agentId, data);
+      changes.nodes.add(data.agentId);
       return ["topology"];
     case "summary":
       state.summary = data;
@@ -198,5 +328,11 @@ export function applyEvent(type, data) {
 /** The log as it was before the page opened, from `/v1/events/recent`. */
 export function seedLog(events) {
   state.log = [];
-  for (const e of events) if (e.type === "log") addLog(e.data);
+  for (const e of events) {
+    if (e.type === "log") addLog(e.data);
+    else if (e.type === "step" && e.data?.step?.status === "COMPLETE") {
+      const { planId, step } = e.data;
+      addDone(planId, step, nodeOfStep.get(`${planId}|${step.id}`));
+    }
+  }
 }
