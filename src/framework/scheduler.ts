@@ -44,7 +44,8 @@ export interface PlatformContext {
     kind: string,
     params: unknown,
     ctx: StepContext,
-    opts?: { secrets?: string[] },
+    /** `maintenance`: a step of the agent's maintenance, launched inside its window too. */
+    opts?: { secrets?: string[]; maintenance?: boolean },
   ): Promise<unknown>;
   /** Gives back the agent's executor and every reservation of ours there (a node leaving). */
   releaseAgent?(agentId: string, ctx: StepContext): Promise<void>;
@@ -347,7 +348,11 @@ export class FrameworkScheduler {
             params,
             ...(secretToken ? { secretToken } : {}),
           },
-          { signal: ctx.signal, progress: ctx.progress },
+          {
+            signal: ctx.signal,
+            progress: ctx.progress,
+            ...(o?.maintenance ? { maintenance: true } : {}),
+          },
         );
       },
       releaseAgent: (agentId, ctx) =>

@@ -5,6 +5,8 @@
 //     maintenance, then accepted → machine down (the node's SDS and MDM stop with it; writes
 //     go on and no rebuild starts) → machine up → maintenance exited → resync → healthy; a
 //     window on a second SDS agent of the domain meanwhile is declined with the reason;
+//     a node step asked for on the agent during its window (a device rescan) waits, saying
+//     why, and runs once the machine is back;
 // (b) the operator route: into maintenance (202), a second SDS of the domain refused (409
 //     with the reason), out again with the resync;
 // and, throughout, never two SDSs of the domain in maintenance at once.
@@ -162,6 +164,23 @@ test("(a) a Mesos maintenance window on the MDM master's SDS agent: inverse offe
   };
   assert.equal(status.draining_machines[0]!.statuses[0]!.status, "ACCEPT");
 
+  // A node step asked for on the agent inside its window (a device rescan) is not launched
+  // there: it waits and says why, until the machine is back.
+  const factsStep = `facts/${target.agentId}`;
+  const rescan = await fetch(`${h.apiUrl}/v1/nodes/${target.agentId}/rescan`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  assert.equal(rescan.status, 202, await rescan.clone().text());
+  await waitUntil(
+    () =>
+      /^waiting: \S+ has a maintenance window from \S+ until \S+; no new step starts there before it is over$/.test(
+        h.scheduler.engine.progressOf("deploy", factsStep)?.message ?? "",
+      ),
+    { timeoutMs: 30_000, intervalMs: 100, what: "the rescan waiting for the window" },
+  );
+  assert.equal(h.scheduler.engine.progressOf("deploy", factsStep)?.status, "IN_PROGRESS");
+
   // A window on a second SDS agent of the domain: declined, with the reason.
   const otherMachine = { hostname: other.hostname, ip: other.ip };
   await master("/maintenance/schedule", {
@@ -210,6 +229,12 @@ test("(a) a Mesos maintenance window on the MDM master's SDS agent: inverse offe
   assert.equal(sys().jobs.filter((j) => j.kind === "bckRebuild").length, 0, "resync drained");
   await healthy(60_000, "healthy after the maintenance");
   assert.equal(mostAtOnce, 1, "never two SDSs of the domain in maintenance at once");
+  // The rescan held back by the window ran once the machine was back.
+  await waitUntil(() => h.scheduler.engine.progressOf("deploy", factsStep)?.status === "COMPLETE", {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    what: "the rescan after the window",
+  });
 
   // The decisions are on /v1/events with their reasons.
   const recent = (await (await fetch(`${h.apiUrl}/v1/events/recent`)).json()) as {

@@ -22,12 +22,16 @@ export function mergeOffers(a: Offer, b: Offer): AgentOffer {
   const executors = new Map(
     [...(a.executor_ids ?? []), ...(b.executor_ids ?? [])].map((e) => [e.value, e]),
   );
-  return {
+  const merged: AgentOffer = {
     ...a,
     resources: [...(a.resources ?? []), ...(b.resources ?? [])],
     ...(executors.size > 0 ? { executor_ids: [...executors.values()] } : {}),
     also: [...((a as AgentOffer).also ?? []), ...idsOf(b)],
   };
+  // The later offer tells the agent's maintenance window as it is now.
+  if (b.unavailability) merged.unavailability = b.unavailability;
+  else delete merged.unavailability;
+  return merged;
 }
 
 /** One offer per agent, in the order agents first appear. */

@@ -41,6 +41,7 @@ import { NODE_TASK_PROTOCOL, decodeResult, encodeSpec, type NodeTaskSpec } from 
 import { CoalescedRunner } from "../../common/coalesced-runner.js";
 import { byAgent, idsOf, mergeOffers } from "./agent-offers.js";
 import { ShardedRecords } from "../../store/sharded-records.js";
+import { windowOf } from "../maintenance/inverse-offers.js";
 
 /** What the runner needs of the scheduler client (events come through stage()). */
 export interface RunnerClient {
@@ -89,6 +90,12 @@ export interface NodeTaskRunnerOptions {
    * under a new task id (default 120 s; Mesos gives an executor 60 s to register).
    */
   launchTimeoutMs?: number;
+  /**
+   * No new step is launched on an agent whose offers announce a maintenance window (their
+   * `unavailability`) starting within this long, or begun and not over (default 5 min): the
+   * machine may go down under it. Steps of the maintenance itself are launched anyway.
+   */
+  maintenanceLeadMs?: number;
   logger?: RunnerLogger;
 }
 
@@ -148,6 +155,10 @@ interface Pending {
   silence?: NodeJS.Timeout;
   /** The launch went to an executor the offer showed running (not one started with it). */
   toRunningExecutor?: boolean;
+  /** Part of the agent's maintenance: launched inside its window too. */
+  maintenance?: boolean;
+  /** Why it waits for the agent's maintenance window, as last told. */
+  heldFor?: string;
 }
 
 /** An agent whose executor and reservations are being given back (see release()). */
@@ -318,7 +329,12 @@ export class NodeTaskRunner extends EventEmitter {
   run(
     agentId: string,
     spec: Omit<NodeTaskSpec, "protocol">,
-    opts: { signal?: AbortSignal; progress?: (message: string) => void } = {},
+    opts: {
+      signal?: AbortSignal;
+      progress?: (message: string) => void;
+      /** A step of the agent's maintenance: not held back by its maintenance window. */
+      maintenance?: boolean;
+    } = {},
   ): Promise<unknown> {
     const full: NodeTaskSpec = { protocol: NODE_TASK_PROTOCOL, ...spec };
     const taskId = NodeTaskRunner.taskIdFor(spec.stepId, spec.attempt);
@@ -331,6 +347,7 @@ export class NodeTaskRunner extends EventEmitter {
         resolve,
         reject,
         ...(opts.progress ? { progress: opts.progress } : {}),
+        ...(opts.maintenance ? { maintenance: true } : {}),
       };
       const abort = () => {
         this.pending.delete(taskId);
@@ -479,7 +496,10 @@ export class NodeTaskRunner extends EventEmitter {
     const waitingOn = new Map<string, Pending>();
     const busyAgents = this.busyAgents();
     for (const p of this.pending.values()) {
-      if (!p.launched && !waitingOn.has(p.agentId)) waitingOn.set(p.agentId, p);
+      if (p.launched) continue;
+      // A step of the agent's maintenance goes first (the others may wait for its window).
+      const first = waitingOn.get(p.agentId);
+      if (!first || (p.maintenance && !first.maintenance)) waitingOn.set(p.agentId, p);
     }
     for (const offer of offers) {
       const agentId = offer.agent_id.value;
@@ -488,6 +508,7 @@ export class NodeTaskRunner extends EventEmitter {
       if (!waiting && leaving) work.push(this.releaseWith(offer, leaving));
       else if (!waiting) idle.push(offer);
       else if (busyAgents.has(agentId)) busy.push(offer);
+      else if (!waiting.maintenance && this.heldForMaintenance(offer)) busy.push(offer);
       else {
         busyAgents.add(agentId); // a second offer of this agent in the batch waits
         // Claimed before the first await: offers arriving meanwhile must not launch the same
@@ -528,6 +549,32 @@ export class NodeTaskRunner extends EventEmitter {
     if (work.length > 0) void this.wantOffers();
     await Promise.all(work);
     await this.wantOffers();
+  }
+
+  /**
+   * Whether the offer announces a maintenance window of its agent that a step started now
+   * would run into (it begins within maintenanceLeadMs, or has begun and not ended). The steps
+   * waiting there are told why they wait; the offer is declined like a busy agent's, so the
+   * question comes back soon.
+   */
+  private heldForMaintenance(offer: Offer): boolean {
+    if (!offer.unavailability) return false;
+    const w = windowOf({ unavailability: offer.unavailability });
+    const now = Date.now();
+    if (w.endMs !== undefined && now >= w.endMs) return false;
+    if (now + (this.opts.maintenanceLeadMs ?? 300_000) < w.startMs) return false;
+    const agentId = offer.agent_id.value;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const why = `waiting: ${offer.hostname} has a maintenance window from ${iso(w.startMs)}${
+      w.endMs !== undefined ? ` until ${iso(w.endMs)}` : " (no end set)"
+    }; no new step starts there before it is over`;
+    for (const p of this.pending.values()) {
+      if (p.agentId !== agentId || p.launched || p.maintenance || p.heldFor === why) continue;
+      p.heldFor = why;
+      p.progress?.(why);
+      this.opts.logger?.info({ agentId, stepId: p.spec.stepId }, why);
+    }
+    return true;
   }
 
   /**
