@@ -32,6 +32,7 @@ import {
 } from "./store.js";
 import { currentHolder, formatHolder, holderRunning, parseHolder } from "./lock-holder.js";
 import { CoalescedRunner } from "../common/coalesced-runner.js";
+import { KeyQueue } from "./key-queue.js";
 
 const SUFFIX = ".json";
 const JOURNALS = ".journal";
@@ -155,6 +156,7 @@ export class FileStateStore implements StateStore {
     const path = this.path(key);
     // A commit applies its keys one by one: wait for it, so it is seen whole.
     const committing = this.commits.get(key);
+    // Its failure is its caller's to handle; this read only waits for it to end.
     if (committing) await committing.catch(() => undefined);
     const text = await this.readText(key, path);
     return text === undefined ? undefined : this.parse<T>(key, text);
@@ -177,26 +179,13 @@ export class FileStateStore implements StateStore {
     }
   }
 
-  /** The last write or delete of each key: the next one of that key starts after it. */
-  private readonly tails = new Map<string, Promise<unknown>>();
+  /** Writes and deletes of one key apply in call order. */
+  private readonly queue = new KeyQueue();
   /** Commits under way, by each of their keys. */
   private readonly commits = new Map<string, Promise<unknown>>();
 
-  /**
-   * Writes and deletes of one key apply in call order: two writes in flight at once could
-   * otherwise rename in either order, and an older value would win.
-   */
   private inOrder<R>(key: string | string[], op: () => Promise<R>): Promise<R> {
-    const keys = typeof key === "string" ? [key] : key;
-    // The previous op's failure was reported to its own caller; this one runs regardless.
-    const prev = Promise.allSettled(keys.map((k) => this.tails.get(k)));
-    const next = prev.then(op);
-    for (const k of keys) this.tails.set(k, next);
-    const forget = () => {
-      for (const k of keys) if (this.tails.get(k) === next) this.tails.delete(k);
-    };
-    next.then(forget, forget);
-    return next;
+    return this.queue.run(typeof key === "string" ? [key] : key, op);
   }
 
   async set(key: string, value: unknown): Promise<void> {
@@ -416,7 +405,7 @@ export class FileStateStore implements StateStore {
     if (this.closed) return;
     this.closed = true;
     // Writes already asked for finish before the lock goes.
-    await Promise.allSettled([...this.tails.values()]);
+    await this.queue.idle();
     try {
       if (parseHolder(readFileSync(this.lockPath, "utf8"))?.pid === process.pid)
         unlinkSync(this.lockPath);
