@@ -641,7 +641,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       "/v1/nodes/{agentId}/decommission": {
         post: {
           summary:
-            "Take a data node out for good: its SDS removed gracefully (the MDM migrates its data; the step shows it moving), its SDC too with `removeSdc` (only when nothing is mapped to it), its components uninstalled, its reservations released; it is then decommissioned and not on-boarded again until recommissioned. The work is the `decommission` plan",
+            "Take a data node out for good: its SDS removed gracefully (the MDM migrates its data; the step shows it moving), its SDC too with `removeSdc` (only when nothing is mapped to it), REX-Ray's and the isolator's configuration once nothing is mapped to it, its components uninstalled (in existing-cluster mode only what the framework installed), its reservations released; it is then decommissioned and not on-boarded again until recommissioned. The work is the `decommission` plan",
           security: auth,
           parameters: [agentParam],
           requestBody: body(
