@@ -13,6 +13,7 @@ import { removeConsumerConfig } from "./remove-consumer-config.js";
 import { installPrerequisites } from "./prerequisites.js";
 import { removePackages } from "./remove-packages.js";
 import { rexrayConfig } from "./rexray-config.js";
+import { rexrayInstall } from "./rexray-install.js";
 import { restartAgent } from "./restart-agent.js";
 import { restartService } from "./restart-service.js";
 import { upgradeSdc } from "./upgrade-sdc.js";
@@ -28,6 +29,7 @@ export const scaleioNodeHandlers: readonly NodeStepHandler[] = [
   gatewayMdms,
   configureSdc,
   rexrayConfig,
+  rexrayInstall,
   isolatorConfig,
   checkNode,
   restartAgent,

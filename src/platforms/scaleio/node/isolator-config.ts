@@ -54,7 +54,8 @@ export const isolatorParams = z
 
 /** Isolators Mesos' built-in docker/volume support needs (reference 7.3). */
 export const DOCKER_VOLUME_ISOLATORS = ["filesystem/linux", "docker/volume"];
-const DVDCLI = ["/usr/bin/dvdcli", "/usr/local/bin/dvdcli"];
+// Where scaleio.rexray-install puts it (/opt/bin where /usr is read-only), or a package did.
+const DVDCLI = ["/usr/bin/dvdcli", "/usr/local/bin/dvdcli", "/opt/bin/dvdcli"];
 
 /** The isolation list with each wanted isolator present once (the operator's order kept). */
 export function withIsolators(current: string | undefined, wanted: string[]): string {

@@ -1,0 +1,346 @@
+// scaleio.rexray-install on an emulated node (dev host profile, the emulator's tools): REX-Ray
+// and dvdcli from their download tarballs, REX-Ray's service written for the node's init
+// system and started, and the step done only once REX-Ray lists the cluster's volumes through
+// the ScaleIO driver with the configuration scaleio.rexray-config wrote. Also the service
+// writer for upstart and SysV hosts, and the tarball reader.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { startEmuNodes } from "../../../../support/scaleio-node.js";
+import { data, step } from "../../../../support/node-steps.js";
+import {
+  dvdcliTarballName,
+  rexrayTarballName,
+  tarGz,
+  writeVolumeDriverPackages,
+} from "../../../../../sim/scaleio/volume-driver/packages.js";
+import { programFromTarGz } from "../../../../../src/platforms/scaleio/node/rexray-archive.js";
+import { binDirOf } from "../../../../../src/platforms/scaleio/node/rexray-install.js";
+import {
+  writeAndStartService,
+  type ServiceSpec,
+} from "../../../../../src/platforms/scaleio/node/rexray-service.js";
+import type { StepContext } from "../../../../../src/framework/node-task/handler.js";
+import type { HostProfile } from "../../../../../src/host/profile.js";
+import { HostRoot } from "../../../../../src/host/files.js";
+import type { RunResult } from "../../../../../src/host/process.js";
+
+const PW = "S3cret-pw";
+
+interface Installed {
+  rexray: { path: string; changed: boolean; version?: string; from: string };
+  dvdcli?: { path: string; changed: boolean };
+  service: { init: string; path: string; changed: boolean; active: boolean };
+  volumes: string[];
+}
+
+test("REX-Ray and dvdcli installed from their tarballs, REX-Ray's service started, volumes listed through the driver", async () => {
+  const n = await startEmuNodes();
+  try {
+    const boot = await fetch(`${n.emu.controlUrl}/admin/bootstrap`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ password: PW }),
+    });
+    assert.equal(boot.status, 200);
+    writeVolumeDriverPackages(n.emu.repoDir);
+    const ip = "10.20.0.70";
+    data(
+      await step(n, ip, "scaleio.install-package", {
+        component: "sdc",
+        url: n.rpmUrl("sdc"),
+        mdmIps: ["10.20.0.11", "10.20.0.12"],
+      }),
+    );
+    const params = {
+      rexrayUrl: `${n.emu.controlUrl}/repo/${rexrayTarballName()}`,
+      dvdcliUrl: `${n.emu.controlUrl}/repo/${dvdcliTarballName()}`,
+    };
+    // Without REX-Ray's configuration there is nothing to prove with: it says so.
+    const early = await step(n, ip, "scaleio.rexray-install", params);
+    assert.equal(early.result.ok, false);
+    assert.match((early.result as { error: string }).error, /config\.yml is missing/);
+
+    const config = {
+      endpoint: `${n.emu.gatewayUrl}/api`,
+      systemName: "scaleio",
+      protectionDomain: "default",
+      storagePool: "default",
+    };
+    data(await step(n, ip, "scaleio.rexray-config", config, { password: PW }));
+    // A volume the cluster already has: REX-Ray must list it.
+    const token = (await (
+      await fetch(`${n.emu.gatewayUrl}/api/login`, {
+        headers: { authorization: `Basic ${Buffer.from(`admin:${PW}`).toString("base64")}` },
+      })
+    ).json()) as string;
+    const auth = { authorization: `Basic ${Buffer.from(`:${token}`).toString("base64")}` };
+    const pools = (await (
+      await fetch(`${n.emu.gatewayUrl}/api/types/StoragePool/instances`, { headers: auth })
+    ).json()) as { id: string }[];
+    const made = await fetch(`${n.emu.gatewayUrl}/api/types/Volume/instances`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({
+        name: "pgdata",
+        volumeSizeInKb: "8388608",
+        storagePoolId: pools[0]!.id,
+      }),
+    });
+    assert.equal(made.status, 200, await made.clone().text());
+
+    const first = await step(n, ip, "scaleio.rexray-install", params);
+    const r = data<Installed>(first);
+    assert.deepEqual(
+      [r.rexray.path, r.rexray.changed, r.rexray.version, r.rexray.from],
+      ["/usr/bin/rexray", true, "0.11.4", rexrayTarballName()],
+    );
+    assert.deepEqual([r.dvdcli?.path, r.dvdcli?.changed], ["/usr/bin/dvdcli", true]);
+    assert.deepEqual(r.service, {
+      init: "systemd",
+      path: "/etc/systemd/system/rexray.service",
+      changed: true,
+      active: true,
+    });
+    assert.deepEqual(r.volumes, ["pgdata"]);
+    const root = n.rootOf(ip);
+    assert.equal(statSync(join(root, "usr/bin/rexray")).mode & 0o777, 0o755);
+    assert.match(
+      readFileSync(join(root, "etc/systemd/system/rexray.service"), "utf8"),
+      /^ExecStart=\/usr\/bin\/rexray start -f$/m,
+    );
+    assert.ok(first.progress.some((m) => /listing volumes through REX-Ray/.test(m)));
+    // The service is what the node's init system says is running.
+    const active = n.emu.tools.run("systemctl", { ip, root, env: {} }, ["is-active", "rexray"]);
+    assert.equal(active.stdout, "active\n");
+
+    // Again: nothing to change, still proven.
+    const again = data<Installed>(await step(n, ip, "scaleio.rexray-install", params));
+    assert.deepEqual(
+      [again.rexray.changed, again.dvdcli?.changed, again.service.changed],
+      [false, false, false],
+    );
+    assert.deepEqual(again.volumes, ["pgdata"]);
+
+    // The isolator finds dvdcli where the install put it.
+    const iso = data<{ dvdcliPresent: boolean }>(
+      await step(n, ip, "scaleio.isolator-config", { mode: "docker-volume" }),
+    );
+    assert.equal(iso.dvdcliPresent, true);
+
+    // A driver that cannot reach the cluster fails the step (retryable), with the reason and
+    // never the password.
+    data(await step(n, ip, "scaleio.rexray-config", config, { password: "Wrong-pw-1" }));
+    const denied = await step(n, ip, "scaleio.rexray-install", params);
+    assert.equal(denied.result.ok, false);
+    const err = denied.result as { error: string; permanent?: boolean };
+    assert.match(
+      err.error,
+      /REX-Ray cannot list the cluster's volumes through its ScaleIO driver: .*401/,
+    );
+    assert.ok(!err.permanent);
+    assert.ok(!err.error.includes("Wrong-pw-1"));
+  } finally {
+    await n.close();
+  }
+});
+
+test("a download that is not REX-Ray's fails for good, naming the file", async () => {
+  const n = await startEmuNodes();
+  try {
+    const ip = "10.20.0.71";
+    writeFileSyncIn(n.emu.repoDir, "tools-1.0.tar.gz", tarGz([{ name: "other", content: "x" }]));
+    writeFileSyncIn(n.emu.repoDir, "rexray-1.0.zip", Buffer.from("zip"));
+    data(
+      await step(
+        n,
+        ip,
+        "scaleio.rexray-config",
+        {
+          endpoint: "http://127.0.0.1:9/api",
+          systemName: "s",
+          protectionDomain: "default",
+          storagePool: "default",
+        },
+        { password: PW },
+      ),
+    );
+    for (const [file, why] of [
+      ["tools-1.0.tar.gz", /tools-1\.0\.tar\.gz holds no file named rexray/],
+      [
+        "rexray-1.0.zip",
+        /rexray-1\.0\.zip is neither a \.tar\.gz, a \.rpm\/\.deb nor the rexray program/,
+      ],
+    ] as const) {
+      const r = await step(n, ip, "scaleio.rexray-install", {
+        rexrayUrl: `${n.emu.controlUrl}/repo/${file}`,
+      });
+      assert.equal(r.result.ok, false, file);
+      assert.match((r.result as { error: string }).error, why);
+      assert.equal(
+        (r.result as { permanent?: boolean }).permanent,
+        true,
+        `${file}: ${(r.result as { error: string }).error}`,
+      );
+    }
+    // A download the server cannot give is retried (the emulator's repository answers 500).
+    const missing = await step(n, ip, "scaleio.rexray-install", {
+      rexrayUrl: `${n.emu.controlUrl}/repo/missing.tar.gz`,
+    });
+    assert.match((missing.result as { error: string }).error, /missing\.tar\.gz: HTTP 500/);
+    assert.ok(!existsSync(join(n.rootOf(ip), "usr/bin/rexray")));
+    const bad = await step(n, ip, "scaleio.rexray-install", { rexrayUrl: "ftp://x/rexray" });
+    assert.match(
+      (bad.result as { error: string }).error,
+      /rexrayUrl: must be an http\(s\) or file URL/,
+    );
+  } finally {
+    await n.close();
+  }
+});
+
+function writeFileSyncIn(dir: string, name: string, bytes: Buffer): void {
+  writeFileSync(join(dir, name), bytes);
+}
+
+/** A step context on a temporary root whose init system is `init`; commands are recorded. */
+function serviceHost(
+  init: "upstart" | "sysv" | "systemd",
+  answer: (program: string, args: string[]) => Partial<RunResult>,
+) {
+  const dir = mkdtempSync(join(tmpdir(), "rexray-service-"));
+  const calls: string[] = [];
+  const serviceDir = { systemd: "/etc/systemd/system", upstart: "/etc/init", sysv: "/etc/init.d" }[
+    init
+  ];
+  const host = {
+    root: new HostRoot(dir),
+    os: { init, serviceDir, readOnly: [] },
+    run: async (program: string, args: string[]) => {
+      calls.push([program, ...args].join(" "));
+      return {
+        exitCode: 0,
+        signal: null,
+        stdout: "",
+        stderr: "",
+        truncated: false,
+        durationMs: 1,
+        ...answer(program, args),
+      };
+    },
+  } as unknown as HostProfile;
+  const ctx: StepContext = {
+    host,
+    secrets: () => Promise.reject(new Error("no secrets here")),
+    progress: () => undefined,
+    signal: new AbortController().signal,
+  };
+  return { dir, calls, ctx, close: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const SPEC: ServiceSpec = {
+  name: "rexray",
+  description: "REX-Ray",
+  foreground: ["/usr/bin/rexray", "start", "-f"],
+  sysv: {
+    start: ["/usr/bin/rexray", "start"],
+    stop: ["/usr/bin/rexray", "stop"],
+    status: ["/usr/bin/rexray", "status"],
+  },
+};
+
+test("an upstart host gets a job in /etc/init, started (not restarted) while it is stopped", async () => {
+  let running = false;
+  const h = serviceHost("upstart", (_p, args) => {
+    if (args[1] === "start") running = true;
+    if (args[1] === "status")
+      return { stdout: running ? "rexray start/running, process 9\n" : "rexray stop/waiting\n" };
+    return {};
+  });
+  try {
+    const r = await writeAndStartService(h.ctx, SPEC);
+    assert.deepEqual(r, {
+      init: "upstart",
+      path: "/etc/init/rexray.conf",
+      changed: true,
+      active: true,
+    });
+    const job = readFileSync(join(h.dir, "etc/init/rexray.conf"), "utf8");
+    assert.match(job, /^exec \/usr\/bin\/rexray start -f$/m);
+    assert.match(job, /^respawn$/m);
+    assert.deepEqual(h.calls, [
+      "service rexray status",
+      "service rexray start",
+      "service rexray status",
+    ]);
+    h.calls.length = 0;
+    // Running and unchanged: left alone; a new program: restarted.
+    assert.equal((await writeAndStartService(h.ctx, SPEC)).changed, false);
+    assert.deepEqual(h.calls, ["service rexray status", "service rexray status"]);
+    h.calls.length = 0;
+    await writeAndStartService(h.ctx, SPEC, { restart: true });
+    assert.deepEqual(h.calls, [
+      "service rexray status",
+      "service rexray restart",
+      "service rexray status",
+    ]);
+  } finally {
+    h.close();
+  }
+});
+
+test("a SysV host gets an init script; a service that does not come up fails the step", async () => {
+  const h = serviceHost("sysv", (_p, args) => (args[1] === "status" ? { exitCode: 3 } : {}));
+  try {
+    await assert.rejects(
+      writeAndStartService(h.ctx, SPEC),
+      /service rexray \(sysv\) is not running after it was started/,
+    );
+    const script = join(h.dir, "etc/init.d/rexray");
+    assert.equal(statSync(script).mode & 0o777, 0o755);
+    const text = readFileSync(script, "utf8");
+    assert.match(text, /^# Provides: +rexray$/m);
+    assert.match(text, /^ {2}start\) exec \/usr\/bin\/rexray start ;;$/m);
+    assert.deepEqual(h.calls, ["service rexray restart", "service rexray status"]);
+  } finally {
+    h.close();
+  }
+});
+
+test("a systemd host: a unit that fails to start names the command and its words", async () => {
+  const h = serviceHost("systemd", (_p, args) =>
+    args[0] === "restart" ? { exitCode: 1, stderr: "Job for rexray.service failed.\n" } : {},
+  );
+  try {
+    await assert.rejects(
+      writeAndStartService(h.ctx, SPEC),
+      /systemctl restart rexray: exit 1: Job for rexray\.service failed\./,
+    );
+    assert.deepEqual(h.calls, [
+      "systemctl daemon-reload",
+      "systemctl enable rexray",
+      "systemctl restart rexray",
+    ]);
+    await assert.rejects(
+      writeAndStartService(h.ctx, { ...SPEC, foreground: ["/usr/bin/rexray", "start; reboot"] }),
+      /needs quoting/,
+    );
+  } finally {
+    h.close();
+  }
+});
+
+test("the tarball reader finds the program in a folder of the archive; /opt/bin where /usr is read-only", () => {
+  const archive = tarGz([
+    { name: "README", content: "hello" },
+    { name: "rexray-0.11.4/rexray", content: "#!/bin/sh\necho rexray\n", mode: 0o755 },
+  ]);
+  assert.equal(programFromTarGz(archive, "rexray")?.toString(), "#!/bin/sh\necho rexray\n");
+  assert.equal(programFromTarGz(archive, "dvdcli"), undefined);
+  assert.throws(() => programFromTarGz(gzipSync(Buffer.from("not a tar")), "rexray"));
+  assert.equal(binDirOf(["/usr"]), "/opt/bin");
+  assert.equal(binDirOf([]), "/usr/bin");
+});
