@@ -7,6 +7,13 @@ import { fillRow, stepRow } from "./plans-view.js";
 import { cardMain } from "./topology-view.js";
 
 const STATUS_WORDS = { error: "Error", lost: "Lost", "in-progress": "In progress", ok: "OK" };
+/** Coloured as the step statuses they come from. */
+const STATUS_LOOK = {
+  error: "ERROR",
+  lost: "WAITING",
+  "in-progress": "IN_PROGRESS",
+  ok: "COMPLETE",
+};
 
 /**
  * @param {{ section: HTMLElement, title: HTMLElement, facts: HTMLElement, body: HTMLElement }} el
@@ -58,7 +65,10 @@ export function createAgentView(el, nodes) {
         "p",
         {},
         "State: ",
-        statusBadge(nodeStatus(node), { text: STATUS_WORDS[nodeStatus(node)] }),
+        statusBadge(STATUS_LOOK[nodeStatus(node)], {
+          text: STATUS_WORDS[nodeStatus(node)],
+          "data-agent-status": nodeStatus(node),
+        }),
       ),
       ...cardMain(node).slice(1),
     );

@@ -266,11 +266,12 @@ function drawRows(p, filter) {
   p.more.hidden = rest <= 0;
   const moreText = `Show ${Math.min(rest, ROWS_PER_PAGE)} more`;
   if (rest > 0 && p.more.textContent !== moreText) p.more.textContent = moreText;
-  const shown =
-    matching.length < p.phase.steps.length || rest > 0
-      ? `${steps.length} of ${matching.length} matching step(s) shown`
-      : "";
+  let shown = "";
+  if (matching.length === 0) shown = "No step of this phase matches.";
+  else if (matching.length < p.phase.steps.length || rest > 0)
+    shown = `${steps.length} of ${matching.length} matching step(s) shown`;
   if (p.shownText.textContent !== shown) p.shownText.textContent = shown;
+  p.tbody.parentElement.hidden = matching.length === 0;
 }
 
 // ---- a plan ----------------------------------------------------------------------------

@@ -105,6 +105,11 @@ describe("web UI at 1,000 agents with 85 step changes a second", () => {
     // An agent's "Steps" toggle, as an operator clicks it: at its place on the screen.
     const card = page.locator("li.agent details > summary").first();
     await card.scrollIntoViewIfNeeded();
+    // Kept in place: the toggle and a step's row are the same elements after the changes.
+    await page.evaluate(`(() => {
+      document.querySelector("li.agent details > summary").keptMark = 1;
+      document.querySelector("#plans-body section[data-phase='sds'] tr[data-step-row]").keptMark = 1;
+    })()`);
     const startMark = (await page.evaluate("performance.now()")) as number;
     const m0 = await metrics(cdp);
     const sent0 = standin.changes;
@@ -157,6 +162,14 @@ describe("web UI at 1,000 agents with 85 step changes a second", () => {
     );
     assert.ok(sent / elapsed > RATE * 0.9, `only ${(sent / elapsed).toFixed(1)} changes/s sent`);
     if (MEASURE_ONLY) return;
+    assert.deepEqual(
+      await page.evaluate(`[
+        document.querySelector("li.agent details > summary").keptMark,
+        document.querySelector("#plans-body section[data-phase='sds'] tr[data-step-row]").keptMark,
+        document.querySelector("#plans-body section[data-phase='sds'] tr[data-step-row] .step-status").dataset.status,
+      ]`),
+      [1, 1, "COMPLETE"],
+    );
     assert.ok(longest <= 100, `a task took ${longest} ms`);
     assert.ok(busy < 25, `main thread ${busy.toFixed(1)} % busy`);
     assert.equal(handled, clicks, `${clicks - handled} of ${clicks} clicks lost`);
