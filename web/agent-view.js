@@ -51,8 +51,14 @@ export function createAgentView(el, nodes) {
     const node = nodes().get(current);
     shownNode = node;
     if (!node) {
-      el.title.textContent = "Unknown agent";
-      el.facts.replaceChildren(h("p", { class: "empty", text: `No agent ${current} is known.` }));
+      const loading = nodes().size === 0;
+      el.title.textContent = loading ? "Agent" : "Unknown agent";
+      el.facts.replaceChildren(
+        h("p", {
+          class: "empty",
+          text: loading ? "Loading…" : `No agent ${current} is known.`,
+        }),
+      );
       el.body.replaceChildren();
       rows = new Map();
       table = null;
