@@ -28,6 +28,7 @@ import type { PlanView } from "../../src/framework/plan/types.js";
 import { CommanderError } from "commander";
 import { packageRoot } from "../../src/common/paths.js";
 import { defaultDeadlineMs, parseDemoArgs, type DemoArgs } from "./options.js";
+import { osOfAgent, prepareEmulatedOs, type EmulatedOsName } from "../mesos/emulated-os.js";
 
 export interface DemoOptions {
   agents: number;
@@ -44,6 +45,8 @@ export interface DemoOptions {
   attributes?: (index: number) => string;
   /** How fast the master gives up on a silent agent (tests of lost agents). */
   agentPingTimeoutMs?: number;
+  /** Emulated operating systems of the agents, round robin (`--os`). */
+  os?: EmulatedOsName[];
   /** Called for each node once its disks exist, before the scheduler starts. */
   prepareNode?: (host: string, index: number, root: string) => void;
   /** Extra scheduler flags (e.g. strategy imperative). */
@@ -230,6 +233,8 @@ export async function startDemoWorld(given: DemoOptions): Promise<DemoWorld> {
   for (const [i, a] of cluster.agents.entries()) {
     mkdirSync(join(nodesDir, a.host, "dev"), { recursive: true });
     if (i < (o.storageAgents ?? 3)) for (const name of ["sdb", "sdc"]) addDevice(a.host, name);
+    const os = osOfAgent(o.os ?? [], i);
+    if (os) prepareEmulatedOs(join(nodesDir, a.host), os); // inside the node's own root
     o.prepareNode?.(a.host, i, join(nodesDir, a.host));
   }
   const repo = (c: string) =>
@@ -250,6 +255,18 @@ export async function startDemoWorld(given: DemoOptions): Promise<DemoWorld> {
       ...Object.fromEntries(
         ["mdm", "sds", "sdc", "lia", "gateway"].map((c) => [`package-rpm-${c}`, repo(c)]),
       ),
+      // Ubuntu agents (--os) take the deb packages; CoreOS/Flatcar kernels need the driver repository.
+      ...(o.os
+        ? {
+            ...Object.fromEntries(
+              ["mdm", "sds", "sdc", "lia", "gateway"].map((c) => [
+                `package-deb-${c}`,
+                `${emulator.controlUrl}/repo/${packageFileName(c as never, DEFAULT_VERSION, "deb")}`,
+              ]),
+            ),
+            "sdc-driver-repo": emulator.driverRepoUrl,
+          }
+        : {}),
       ...o.flags,
     },
   };
@@ -420,6 +437,7 @@ export async function runDemo(argv: string[]): Promise<void> {
   const { agents, exitWhenHealthy, failover, logFile, deadlineMs, sharedProcesses } = args;
   const starting = startDemo({
     agents,
+    ...(args.os ? { os: args.os } : {}),
     exitWhenHealthy,
     logFile,
     deadlineMs,

@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDuration } from "../../src/cli/config/duration.js";
+import { EMULATED_OS_NAMES, parseOsList, type EmulatedOsName } from "../mesos/emulated-os.js";
 
 export interface DemoArgs {
   agents: number;
@@ -18,6 +19,8 @@ export interface DemoArgs {
    * does), instead of a process per agent and per executor.
    */
   sharedProcesses: boolean;
+  /** Emulated operating systems of the agents, round robin (`--os`); none: the plain emulated host. */
+  os?: EmulatedOsName[];
 }
 
 /** The demo provisions a 3-node MDM cluster: fewer agents could never become healthy. */
@@ -99,6 +102,17 @@ export function parseDemoArgs(
       "a process per agent and per executor, as on real machines (default below that)",
     )
     .option(
+      "--os <list>",
+      `emulated OS of the agents, round robin: ${EMULATED_OS_NAMES.join(", ")} (comma list), or mixed (one of each kind)`,
+      (v: string) => {
+        try {
+          return parseOsList(v);
+        } catch (err) {
+          throw new InvalidArgumentError((err as Error).message);
+        }
+      },
+    )
+    .option(
       "--log <file>",
       "the scheduler's JSON log (default: a new file in the temporary folder, printed)",
     )
@@ -119,6 +133,7 @@ export function parseDemoArgs(
     log?: string;
     deadline?: number;
     sharedProcesses?: boolean;
+    os?: EmulatedOsName[];
   }>();
   // The failover walk-through kills one agent alone: that needs a process of its own.
   if (o.failover && o.sharedProcesses === true)
@@ -134,6 +149,7 @@ export function parseDemoArgs(
     exitWhenHealthy: o.exitWhenHealthy,
     failover: o.failover,
     deadlineMs: o.deadline ?? defaultDeadlineMs(o.agents),
+    ...(o.os ? { os: o.os } : {}),
     sharedProcesses: o.sharedProcesses ?? (!o.failover && o.agents >= SHARED_FROM_AGENTS),
     logFile:
       o.log ??

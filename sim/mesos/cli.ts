@@ -2,7 +2,16 @@
 // SIGTERM, then everything started is stopped (agent processes and their executors). Each
 // agent is an emulated host unless --host-passthrough says otherwise (emulated-host.ts).
 import { Command, InvalidArgumentError } from "commander";
+import { join } from "node:path";
 import { startDevCluster } from "./cluster.js";
+import {
+  EMULATED_OS_NAMES,
+  emulatedOsKernel,
+  osOfAgent,
+  parseOsList,
+  prepareEmulatedOs,
+  type EmulatedOsName,
+} from "./emulated-os.js";
 
 function int(name: string, min: number) {
   return (v: string) => {
@@ -29,6 +38,17 @@ export function registerDevMesos(program: Command): void {
     .option("--heartbeat <secs>", "scheduler heartbeat interval in seconds", Number, 15)
     .option("--verbose", "log master and agent activity to stderr", false)
     .option(
+      "--os <list>",
+      `emulated operating system of the agents, one per agent round robin: ${EMULATED_OS_NAMES.join(", ")} (comma list) or mixed`,
+      (v: string) => {
+        try {
+          return parseOsList(v);
+        } catch (err) {
+          throw new InvalidArgumentError((err as Error).message);
+        }
+      },
+    )
+    .option(
       "--host-passthrough",
       "run executors on this machine itself (package installs, scli, systemctl...); by default each agent is an emulated host",
       false,
@@ -43,9 +63,15 @@ export function registerDevMesos(program: Command): void {
         heartbeat: number;
         verbose: boolean;
         hostPassthrough: boolean;
+        os?: EmulatedOsName[];
       }) => {
         if (!/^127\./.test(o.host))
           throw new InvalidArgumentError("--host must be a loopback address (127.x.y.z)");
+        // An emulated OS lives in the agent's sandbox root: there is none on the real machine.
+        if (o.os && o.hostPassthrough)
+          throw new InvalidArgumentError(
+            "--os emulates agents: it cannot be used with --host-passthrough",
+          );
         const starting = startDevCluster({
           agents: o.agents,
           agentsPerProcess: o.agentsPerProcess ?? (o.agents > 8 ? 500 : 1),
@@ -80,6 +106,13 @@ export function registerDevMesos(program: Command): void {
             "host passthrough: executors run host commands on this machine and can change it\n",
           );
         await Promise.all(cluster.agents.map((a) => a.id()));
+        for (const [i, a] of cluster.agents.entries()) {
+          const os = osOfAgent(o.os ?? [], i);
+          if (!os) continue;
+          // Inside the agent's own root folder (SCALEIO_SIM_ROOT), never the real machine.
+          prepareEmulatedOs(join(cluster.workDir, "nodes", a.host), os);
+          process.stderr.write(`agent ${a.host}: ${os} (kernel ${emulatedOsKernel(os)})\n`);
+        }
         if (!stopping) process.stdout.write(`master: ${cluster.masterUrl}\n`);
       },
     );

@@ -371,6 +371,7 @@ export async function startScheduler(
     strategy,
     systemName: sc.clusterName,
     packageUrl: (fmt, component) => packageUrlOf(sc.packages, fmt, component),
+    ...(sc.packages.sdcDriverRepo ? { sdcDriverRepo: sc.packages.sdcDriverRepo } : {}),
     rexray: {
       endpoint: () => `${gatewayUrl()}/api`,
       insecure: sc.gateway.insecure,

@@ -6,6 +6,7 @@
 // ("sds start/running"); the SDC's `scini` and the gateway's `scaleio-gateway` are init
 // scripts on both. What is verified and what is not: sim/scaleio/README.md, "Services".
 import { isDaemon, type ScaleioSystem } from "../model/system.js";
+import { emulatedInit } from "./unpacked-units.js";
 import type { Component, NodeRecord, PackageFlavor } from "../model/types.js";
 import type { ExecResult, NodeContext } from "./scli.js";
 
@@ -40,8 +41,13 @@ export function serviceKind(c: Component, flavor: PackageFlavor): ServiceKind {
   return flavor === "rpm" ? "systemd" : "upstart";
 }
 
-/** The node's init system: upstart where its packages are Ubuntu 14.04's, else systemd. */
+/**
+ * The node's init system: what its emulated OS shows (systemd's /run/systemd/system, upstart's
+ * /sbin/initctl), else upstart where its packages are Ubuntu 14.04's, else systemd.
+ */
 export function initSystemOf(node: NodeRecord | undefined): "systemd" | "upstart" {
+  const emulated = emulatedInit(node?.root);
+  if (emulated) return emulated;
   return [...(node?.packages.values() ?? [])].some((p) => p.flavor === "deb")
     ? "upstart"
     : "systemd";

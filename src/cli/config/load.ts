@@ -380,6 +380,12 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "version of the packages in --package-repo, e.g. 2.0-6035.0",
   },
+  "sdc-driver-repo": {
+    path: ["scaleio", "packages", "sdcDriverRepo"],
+    kind: "string",
+    description:
+      "URL of a scini driver repository for kernels the SDC package has no driver for (<repo>/<kernel release>/scini.tar, as ScaleIO's driver_sync)",
+  },
 };
 for (const fmt of ["deb", "rpm"]) {
   for (const c of ["mdm", "sds", "sdc", "lia", "gateway"]) {

@@ -179,6 +179,11 @@ export const configSchema = z
               .optional(),
             deb: packages.prefault({}),
             rpm: packages.prefault({}),
+            /** SDC drivers for kernels the SDC package lacks: `<repo>/<kernel>/scini.tar`. */
+            sdcDriverRepo: z
+              .string()
+              .regex(/^(https?|file):\/\/\S+$/, "must be an http(s) or file URL")
+              .optional(),
           })
           .strict()
           .prefault({}),

@@ -60,6 +60,8 @@ export interface DeployInput {
   layout: StorageLayout;
   systemName: string;
   packageUrl(format: "deb" | "rpm", component: Component): string;
+  /** Where SDC drivers for kernels the package lacks are (driver_sync's repository). */
+  sdcDriverRepo?: string;
   rexray: RexraySettings;
   isolator?: IsolatorSettings;
 }
@@ -373,7 +375,13 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
     strategy: "parallel",
     dependsOn: clusterReady,
     steps: input.agents.map((a) => ({
-      ...install(a.agentId, [{ component: "sdc", mdmIps: managers }]),
+      ...install(a.agentId, [
+        {
+          component: "sdc",
+          mdmIps: managers,
+          ...(input.sdcDriverRepo ? { driverRepo: input.sdcDriverRepo } : {}),
+        },
+      ]),
       // Other managers (an MDM replaced, an existing cluster's list edited): pointed again.
       fingerprint: fingerprintOf({ mdmIps: [...managers].sort() }),
     })),

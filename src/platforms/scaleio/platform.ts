@@ -88,6 +88,8 @@ export interface ScaleIOPlatformOptions {
   strategy: StrategyInput;
   systemName: string;
   packageUrl(format: "deb" | "rpm", component: Component): string;
+  /** Where SDC drivers for kernels the package lacks are (--sdc-driver-repo). */
+  sdcDriverRepo?: string;
   rexray: RexraySettings;
   isolator?: IsolatorSettings;
   cluster: ClusterOps;
@@ -432,6 +434,7 @@ export class ScaleIOPlatform implements Platform {
         layout,
         systemName: this.opts.systemName,
         packageUrl: (fmt, c) => this.upgrades?.packageUrl(fmt, c) ?? this.opts.packageUrl(fmt, c),
+        ...(this.opts.sdcDriverRepo ? { sdcDriverRepo: this.opts.sdcDriverRepo } : {}),
         rexray: this.opts.rexray,
         ...(this.opts.isolator ? { isolator: this.opts.isolator } : {}),
       },
