@@ -18,6 +18,7 @@ import { NodeTools } from "./node/exec.js";
 import { NodeFiles } from "./node/files.js";
 import { packageFileName, simBinDir } from "./node/packages.js";
 import { emulatedPackage, writeDriverRepo } from "./node/package-payloads.js";
+import { writeVolumeDriverPackages } from "./volume-driver/packages.js";
 
 export interface EmulatorOptions {
   /** Address for both listeners; tests use 127.0.0.1. */
@@ -94,6 +95,8 @@ export async function startEmulator(o: EmulatorOptions = {}): Promise<Emulator> 
     caFile = join(stateDir, "gateway-ca.pem");
     await writeCa(caFile, cert);
   }
+  // REX-Ray's and dvdcli's downloads (their stand-ins trust this emulator's gateway).
+  writeVolumeDriverPackages(repoDir, caFile);
   await gateway.app.listen({ host, port: o.port ?? 0 });
   try {
     await control.listen({ host, port: o.controlPort ?? 0 });
