@@ -5,6 +5,8 @@
 // `systemctl restart mdm.service`); Ubuntu 14.04 packages (deb) register upstart jobs
 // ("sds start/running"); the SDC's `scini` and the gateway's `scaleio-gateway` are init
 // scripts on both. What is verified and what is not: sim/scaleio/README.md, "Services".
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { isDaemon, type ScaleioSystem } from "../model/system.js";
 import { emulatedInit } from "./unpacked-units.js";
 import type { Component, NodeRecord, PackageFlavor } from "../model/types.js";
@@ -105,6 +107,8 @@ type Action = "start" | "stop" | "restart";
 export class NodeServices {
   /** LIA and gateway have no process in the model: their stopped services are kept here. */
   private readonly stoppedAux = new Set<string>();
+  /** Started services whose units others wrote under the node root (`<ip>/<name>`). */
+  private readonly startedLocal = new Set<string>();
 
   constructor(private readonly sys: ScaleioSystem) {}
 
@@ -162,6 +166,13 @@ export class NodeServices {
     for (const u of units) {
       const svc = this.find(node, u);
       const full = `${unitName(u)}.service`;
+      if (!svc && this.localUnit(ctx, u)) {
+        const r = this.localVerb(ctx, unitName(u), verb);
+        stdout += r.stdout;
+        stderr += r.stderr;
+        exitCode = Math.max(exitCode, r.exitCode);
+        continue;
+      }
       if (!svc || !node) {
         if (verb === "status") {
           stderr += `Unit ${full} could not be found.\n`;
@@ -231,6 +242,18 @@ export class NodeServices {
         "Usage: service < option > | --status-all | [ service_name [ command | --full-restart ] ]\n",
       );
     const svc = this.find(node, name);
+    const local = svc ? undefined : this.localUnit(ctx, name);
+    if (local) {
+      if (local === "systemd") {
+        const r = this.systemctl(ctx, [verb, name]);
+        return {
+          ...r,
+          stderr: `Redirecting to /bin/systemctl ${verb}  ${name}.service\n${r.stderr}`,
+        };
+      }
+      this.sys.tick();
+      return this.localService(ctx, name, verb, local);
+    }
     if (!svc || !node) {
       if (init === "systemd")
         return fail(
@@ -250,6 +273,76 @@ export class NodeServices {
     return svc.kind === "upstart"
       ? this.upstart(node, svc, verb)
       : this.initScript(node, svc, verb, init);
+  }
+
+  /**
+   * A unit or job written under the node root by someone other than ScaleIO's packages (the
+   * framework's REX-Ray service): its kind, from where its file is, or undefined.
+   */
+  private localUnit(ctx: NodeContext, name: string): ServiceKind | undefined {
+    const n = unitName(name);
+    const root = ctx.root ?? this.sys.nodes.get(ctx.ip)?.root;
+    if (!root || !/^[A-Za-z0-9@._-]+$/.test(n)) return undefined;
+    if (existsSync(join(root, "etc/systemd/system", `${n}.service`))) return "systemd";
+    if (existsSync(join(root, "etc/init", `${n}.conf`))) return "upstart";
+    if (existsSync(join(root, "etc/init.d", n))) return "sysv";
+    return undefined;
+  }
+
+  /** systemctl on such a unit: nothing runs; its state is what was last asked. */
+  private localVerb(ctx: NodeContext, name: string, verb: string): ExecResult {
+    const key = `${ctx.ip}/${name}`;
+    const active = () => this.startedLocal.has(key);
+    switch (verb) {
+      case "start":
+      case "restart":
+      case "reload-or-restart":
+      case "force-reload":
+        this.startedLocal.add(key);
+        return ok();
+      case "try-restart":
+        return ok();
+      case "stop":
+        this.startedLocal.delete(key);
+        return ok();
+      case "is-active":
+        return active() ? ok("active\n") : fail(3, "", "inactive\n");
+      case "is-failed":
+        return fail(1, "", `${active() ? "active" : "inactive"}\n`);
+      case "status":
+        return active()
+          ? ok(`● ${name}.service\n   Active: active (running)\n`)
+          : fail(3, "", `● ${name}.service\n   Active: inactive (dead)\n`);
+      default: // enable, disable, is-enabled
+        return verb === "is-enabled" ? ok("enabled\n") : ok();
+    }
+  }
+
+  /** `service <name> <verb>` on such an upstart job or init script. */
+  private localService(
+    ctx: NodeContext,
+    name: string,
+    verb: string,
+    kind: ServiceKind,
+  ): ExecResult {
+    const key = `${ctx.ip}/${name}`;
+    const running = this.startedLocal.has(key);
+    if (verb === "status") {
+      if (kind === "upstart")
+        return ok(running ? `${name} start/running, process 4242\n` : `${name} stop/waiting\n`);
+      return running ? ok(`${name} is running\n`) : fail(3, "", `${name} is stopped\n`);
+    }
+    if (!["start", "stop", "restart", "force-reload"].includes(verb))
+      return fail(1, `${verb}: unknown command\n`);
+    if (kind === "upstart" && verb === "start" && running)
+      return fail(1, `start: Job is already running: ${name}\n`);
+    this.localVerb(ctx, name, verb);
+    if (kind === "upstart")
+      return ok(
+        verb === "stop" ? `${name} stop/waiting\n` : `${name} start/running, process 4242\n`,
+      );
+    const what = verb === "stop" ? "Stopping" : verb === "start" ? "Starting" : "Restarting";
+    return ok(`${what} ${name}:  [  OK  ]\n`);
   }
 
   /** Ubuntu 14.04's `service` on an upstart job (restart = stop, ignoring failure, then start). */
