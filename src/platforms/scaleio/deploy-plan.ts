@@ -71,6 +71,12 @@ export interface RexraySettings {
   endpoint: string | (() => string);
   insecure: boolean;
   thinOrThick: "ThinProvisioned" | "ThickProvisioned";
+  /**
+   * Where REX-Ray (and dvdcli) are downloaded from. With it the step installs them, starts
+   * REX-Ray's service and completes once REX-Ray lists the volumes; without it, the
+   * configuration file is all it writes.
+   */
+  install?: { rexrayUrl: string; dvdcliUrl?: string };
 }
 
 export interface IsolatorSettings {
@@ -170,6 +176,27 @@ export function installedText(result: unknown): string | undefined {
     );
   if (already.length) parts.push(`${already.map(what).join(", ")} already installed`);
   return parts.join("; ");
+}
+
+/** What scaleio.rexray-install answered (the parts shown in the step's text). */
+export interface RexrayInstalled {
+  rexray?: { version?: string; from?: string; changed?: boolean };
+  dvdcli?: { from?: string };
+  service?: { init?: string };
+  volumes?: string[];
+}
+
+/** `REX-Ray 0.11.4 installed, service rexray running (systemd), dvdcli installed; lists 2 volumes`. */
+export function rexrayText(r: RexrayInstalled | null): string {
+  const what = `REX-Ray${r?.rexray?.version ? ` ${r.rexray.version}` : ""}`;
+  const n = r?.volumes?.length ?? 0;
+  return [
+    `${what} ${r?.rexray?.changed ? "installed" : "in place"}`,
+    `service rexray running${r?.service?.init ? ` (${r.service.init})` : ""}`,
+    ...(r?.dvdcli ? ["dvdcli installed"] : []),
+  ]
+    .join(", ")
+    .concat(`; lists ${n} volume${n === 1 ? "" : "s"} through the ScaleIO driver`);
 }
 
 function needFacts(input: DeployInput, agentId: string): HostFacts {
@@ -486,37 +513,53 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
                   ctx,
                   { secrets: ["adminPassword"] },
                 );
+                if (!input.rexray.install) return "configuration written (no REX-Ray download set)";
+                const r = (await ports.node(
+                  a.agentId,
+                  "scaleio.rexray-install",
+                  input.rexray.install,
+                  ctx,
+                )) as RexrayInstalled | null;
+                return rexrayText(r);
               },
               a.agentId,
             ),
-            // Another pool or domain for the agent's volumes, another gateway: written again.
-            fingerprint: fingerprintOf(rexray(knownEndpoint(input.rexray))),
+            // Another pool or domain for the agent's volumes, another gateway, another
+            // download: written (installed) again.
+            fingerprint: fingerprintOf({
+              ...rexray(knownEndpoint(input.rexray)),
+              ...(input.rexray.install ? { install: input.rexray.install } : {}),
+            }),
           },
           `sdc/${a.agentId}`,
         ),
       ];
       if (input.isolator) {
         const iso = input.isolator;
+        // After REX-Ray's step, which installs the dvdcli the isolator looks for.
         steps.push(
-          step(
-            `isolator/${a.agentId}`,
-            `DVDI isolator on ${a.hostname}`,
-            async (ctx) => {
-              const { restartAgent, ...params } = iso;
-              const r = (await ports.node(a.agentId, "scaleio.isolator-config", params, ctx)) as {
-                agentRestartRequired?: boolean;
-                agentFlags?: string[];
-              } | null;
-              if (!r?.agentRestartRequired) return;
-              if (restartAgent && ports.restartAgent) {
-                await ports.restartAgent(a.agentId, ctx);
-              } else {
-                ctx.progress(
-                  `${a.hostname}: restart the Mesos agent to apply ${(r.agentFlags ?? []).join(" ")}`,
-                );
-              }
-            },
-            a.agentId,
+          after(
+            step(
+              `isolator/${a.agentId}`,
+              `DVDI isolator on ${a.hostname}`,
+              async (ctx) => {
+                const { restartAgent, ...params } = iso;
+                const r = (await ports.node(a.agentId, "scaleio.isolator-config", params, ctx)) as {
+                  agentRestartRequired?: boolean;
+                  agentFlags?: string[];
+                } | null;
+                if (!r?.agentRestartRequired) return;
+                if (restartAgent && ports.restartAgent) {
+                  await ports.restartAgent(a.agentId, ctx);
+                } else {
+                  ctx.progress(
+                    `${a.hostname}: restart the Mesos agent to apply ${(r.agentFlags ?? []).join(" ")}`,
+                  );
+                }
+              },
+              a.agentId,
+            ),
+            `rexray/${a.agentId}`,
           ),
         );
       }
