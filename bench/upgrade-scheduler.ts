@@ -63,12 +63,21 @@ async function main(): Promise<UpgradeBenchReport> {
     const deployMs = performance.now() - t0;
     const began = new Map<string, number>();
     const took = new Map<string, { phase: string; ms: number; end: number }>();
+    // The end is told by the step events themselves: the engine's waitFor builds a view of
+    // the whole plan (O(steps)) at every step event, work of the measurement, not the framework.
+    const completed = new Set<string>();
+    let total = Infinity;
+    let allDone: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (allDone = resolve));
     engine.on("step", (plan: string, phase: string, s: StepView) => {
       if (plan !== "upgrade") return;
       const now = performance.now();
       if (s.status === "IN_PROGRESS" && !began.has(s.id)) began.set(s.id, now);
       if (s.status === "COMPLETE" && began.has(s.id))
         took.set(s.id, { phase, ms: now - began.get(s.id)!, end: now });
+      if (s.status === "COMPLETE") completed.add(s.id);
+      else completed.delete(s.id);
+      if (completed.size >= total) allDone();
     });
     const token = args.env.SCALEIO_FRAMEWORK_API_TOKEN;
     const start = performance.now();
@@ -81,8 +90,21 @@ async function main(): Promise<UpgradeBenchReport> {
       body: JSON.stringify({ version: args.target }),
     });
     if (r.status !== 202) throw new Error(`upgrade refused: ${r.status} ${await r.text()}`);
-    const done = await engine.waitFor("upgrade", (v) => v.status === "COMPLETE", 1_800_000);
+    // The plan is set before the answer.
+    total = engine.view("upgrade").progress.total;
+    if (completed.size >= total) allDone();
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([
+      finished,
+      new Promise((_, reject) => {
+        deadline = setTimeout(() => reject(new Error("upgrade not complete in 30 min")), 1_800_000);
+      }),
+    ]);
+    clearTimeout(deadline);
     const upgradeMs = performance.now() - start;
+    const done = engine.view("upgrade");
+    if (done.status !== "COMPLETE")
+      throw new Error(`upgrade plan ${done.status} with every step complete`);
     const phaseEnd = new Map<string, number>();
     for (const t of took.values())
       phaseEnd.set(t.phase, Math.max(phaseEnd.get(t.phase) ?? 0, t.end));

@@ -10,10 +10,9 @@
 // own process (bench/upgrade-scheduler.ts, its modules from dist/); the master and the
 // emulator run here, the agents in their host processes.
 //
-// Observation: a look asked for by a waiting step starts at once (--observe-settle-ms 0), so
-// what is timed is the framework's work, not the production settle delay (1 s per wait by
-// default, one wait per SDS: the look that shows an SDS resynchronised is also the next one's
-// gate; about 200 s more at 200 SDSs).
+// Observation as in production (the default settle and interval): the SDS steps read their
+// own protection domain and every pool's data movement, the other steps wait on the
+// observer's looks, and the health side looks soon after every finished step.
 //
 // Usage: npm run bench:upgrade [-- --agents N] [-- --log-dir DIR]
 // (BENCH_CPU_PROF=DIR writes the scheduler's CPU profile to DIR.)
@@ -50,7 +49,6 @@ try {
     env,
     flags: {
       ...flags,
-      "observe-settle-ms": "0",
       // BENCH_STATE_DIR=<dir>: the scheduler's state elsewhere (e.g. tmpfs: what fsync costs).
       ...(process.env.BENCH_STATE_DIR
         ? { "state-dir": `${process.env.BENCH_STATE_DIR}/upgrade-${agents}-${Date.now()}` }

@@ -19,6 +19,9 @@ import type { Component } from "../deploy-plan.js";
 import type { MdmMember } from "../topology/mdm-placement.js";
 import type { ObservedCluster, ObservedSds } from "../observe/model.js";
 import { observedUntil, type ObservationSource } from "../observe/wait.js";
+import type { ObservedDomain } from "../observe/domain.js";
+import { poolObject } from "../observe/checks.js";
+import { Backoff, delay } from "../../../mesos/backoff.js";
 import { gateReason } from "./health-gate.js";
 
 export const UPGRADE_PLAN_ID = "upgrade";
@@ -69,6 +72,8 @@ export interface UpgradePorts {
   moveMastership(mdmId: string): Promise<void>;
   /** Volumes mapped to the SDC at this address. */
   mappedVolumes(sdcIp: string): Promise<number>;
+  /** A targeted read of a protection domain's SDSs and every pool's data movement. */
+  readDomain(protectionDomainId: string): Promise<ObservedDomain>;
 }
 
 /** LIA and SDC upgrades at once at most (each is one node's, out of the data path). */
@@ -80,7 +85,7 @@ export const CANARY_HOLD_PHASE = "sds";
 const atLeast = (v: string | undefined, target: string) =>
   v !== undefined && compareVersions(v, target) >= 0;
 
-const inMaintenance = (s: ObservedSds | undefined) =>
+const inMaintenance = (s: Pick<ObservedSds, "maintenance"> | undefined) =>
   s?.maintenance !== undefined && s.maintenance !== "NoMaintenance";
 
 const sdsAt = (o: ObservedCluster, ip: string) => o.sds.find((s) => s.ips.includes(ip));
@@ -357,11 +362,10 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
     chain({ id: "mdm", name: "Upgrade the MDM cluster", strategy: "serial", steps: mdmSteps });
   }
 
-  // 5. SDSs one at a time: maintenance in, upgrade, maintenance out, resync done.
-  // When the last SDS step left its SDS (out of maintenance, resync seen done): the look that
-  // showed it, begun after that, is also the next step's gate (one look per step, not two).
-  // Unset while a step has changed something it has not seen the end of yet.
-  let settledSince: number | undefined;
+  // 5. SDSs one at a time: maintenance in, upgrade, maintenance out, resync done. What the
+  // step changes and waits on (its domain's SDSs, every pool's rebuild and resync) is read
+  // directly, a few small requests each time; the other conditions come from the observer's
+  // latest look (on its interval and soon after every finished step).
   const sdsStep = (n: { agentId: string; protectionDomain: string }) => {
     const a = byId.get(n.agentId)!;
     return step(
@@ -369,43 +373,32 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
       `SDS on ${a.hostname}`,
       async (ctx) => {
         const current = ports.versionsOf(n.agentId).sds;
-        // One look decides: at the target already (nothing to do), in maintenance already
+        const known = await domainOf(a.ip, ctx);
+        // As the latest look has it (an SDS added again elsewhere moves), else as first known.
+        const pdId = () => {
+          const o = ports.observer.latest;
+          return (o && sdsAt(o, a.ip)?.protectionDomainId) ?? known;
+        };
+        // One read decides: at the target already (nothing to do), in maintenance already
         // (a run cut short: carry on), or else the gate: one fault unit of a protection
         // domain at a time, never while the cluster is rebuilding or in a critical
         // condition. This SDS's own findings do not hold it.
         const own = `sds/${a.ip}`;
-        let seen: ObservedSds | undefined;
-        const why = (x: ObservedCluster, f: readonly ConditionFinding[]): string | undefined => {
-          const me = (seen = sdsAt(x, a.ip));
-          if (!me) return `no SDS at ${a.ip} in the cluster yet`;
+        const why = (d: ObservedDomain, f: readonly ConditionFinding[]): string | undefined => {
+          const me = d.sds.find((s) => s.ips.includes(a.ip));
+          if (!me) return `no SDS at ${a.ip} in protection domain ${n.protectionDomain}`;
           if (inMaintenance(me) || atLeast(current, target)) return undefined;
-          const other = x.sds.find(
-            (s) =>
-              s.id !== me.id && s.protectionDomainId === me.protectionDomainId && inMaintenance(s),
-          );
+          const other = d.sds.find((s) => s.id !== me.id && inMaintenance(s));
           if (other)
             return `SDS ${other.name ?? other.ips[0]} of protection domain ${n.protectionDomain} is in maintenance`;
-          return gateReason(f, { ignore: (g) => g.object === own });
+          return rebuildReason(d, f) ?? gateReason(f, { ignore: staleOr(d, own) });
         };
-        let waited: string | undefined;
-        await observedUntil(
-          ports.observer,
-          (x, f) => why(x, f) === undefined,
-          "the cluster ready for the next SDS",
-          ctx,
-          undefined,
-          (x, f) => {
-            const w = why(x, f);
-            if (w !== undefined && w !== waited) ctx.progress(`waiting: ${(waited = w)}`);
-          },
-          settledSince,
-        );
-        const sds = seen!;
+        const look = await readUntil(ports, pdId, why, ctx);
+        const sds = look.sds.find((s) => s.ips.includes(a.ip))!;
         if (!inMaintenance(sds) && atLeast(current, target)) {
           ctx.progress(`sds already at ${current}`);
           return;
         }
-        settledSince = undefined;
         if (!inMaintenance(sds)) {
           ctx.progress(`SDS ${sds.name ?? sds.id}: entering instant maintenance mode`);
           await ports.enterMaintenance(sds.id);
@@ -413,26 +406,32 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
         await upgradeComponent(n.agentId, "sds", ctx);
         ctx.progress(`SDS ${sds.name ?? sds.id}: exiting maintenance mode`);
         await ports.exitMaintenance(sds.id);
-        const exited = Date.now();
         // Done once it serves again and its domain's pools have resynchronised (the writes it
         // missed), rebuilt and rebalanced.
-        let said: string | undefined;
-        await observedUntil(
-          ports.observer,
-          (x) => resyncLeft(x, a.ip, sds.protectionDomainId) === undefined,
-          `SDS ${sds.name ?? sds.id} resynchronised`,
-          ctx,
-          undefined,
-          (x) => {
-            const left = resyncLeft(x, a.ip, sds.protectionDomainId);
-            if (left && left !== said) ctx.progress(`waiting: ${(said = left)}`);
-          },
-          exited,
-        );
-        settledSince = exited;
+        await readUntil(ports, pdId, (d) => resyncLeft(d, a.ip), ctx);
       },
       n.agentId,
     );
+  };
+  /** The protection domain of the SDS at `ip`: from the latest look (ids do not change), or
+   *  the first look that shows it. */
+  const domainOf = async (ip: string, ctx: StepContext): Promise<string> => {
+    const known = ports.observer.latest && sdsAt(ports.observer.latest, ip);
+    if (known) return known.protectionDomainId;
+    let found: ObservedSds | undefined;
+    let said = false;
+    await observedUntil(
+      ports.observer,
+      (o) => (found = sdsAt(o, ip)) !== undefined,
+      `the SDS at ${ip} in the cluster`,
+      ctx,
+      undefined,
+      () => {
+        if (!said) ctx.progress(`waiting: no SDS at ${ip} in the cluster yet`);
+        said = true;
+      },
+    );
+    return found!.protectionDomainId;
   };
   const canary = Math.max(0, Math.min(input.canary ?? 0, input.sdsAgents.length));
   if (canary > 0) {
@@ -503,14 +502,65 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
   return { id: UPGRADE_PLAN_ID, name: `Upgrade ScaleIO to ${target}`, strategy: "serial", phases };
 }
 
+/** Polls of a domain while a step waits on it: soon at first (a change shows within a few
+ *  reads), then gently (a resync or rebuild of real data takes minutes). */
+const DOMAIN_POLL = { initialMs: 50, maxMs: 2000 };
+
+/**
+ * Reads the protection domain until `why` of a read (and the observer's latest findings) is
+ * undefined, and returns that read; meanwhile the step says why it waits, and the observer
+ * is asked for a new look (its findings, and where the SDS is, follow).
+ */
+async function readUntil(
+  ports: UpgradePorts,
+  pdId: () => string,
+  why: (d: ObservedDomain, findings: readonly ConditionFinding[]) => string | undefined,
+  ctx: StepContext,
+): Promise<ObservedDomain> {
+  const backoff = new Backoff(DOMAIN_POLL);
+  let said: string | undefined;
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    const d = await ports.readDomain(pdId());
+    const findings = ports.observer.findings ?? [];
+    const w = why(d, findings);
+    if (w === undefined) return d;
+    if (w !== said) ctx.progress(`waiting: ${(said = w)}`);
+    ports.observer.observeSoon();
+    await delay(backoff.next(), ctx.signal);
+  }
+}
+
+/** Pools rebuilding now (the read's figures; the findings' words with the progress when
+ *  they have them), or undefined. */
+function rebuildReason(
+  d: ObservedDomain,
+  findings: readonly ConditionFinding[],
+): string | undefined {
+  const lines = d.pools
+    .filter((p) => p.rebuildRemainingKb > 0)
+    .map(
+      (p) =>
+        findings.find((f) => f.type === "Rebuilding" && f.object === poolObject(p))?.message ??
+        `pool ${p.protectionDomainName ?? "?"}/${p.name ?? p.id} rebuilding (${Math.ceil(p.rebuildRemainingKb / 1024)} MiB left)`,
+    );
+  return lines.length > 0 ? lines.join("; ") : undefined;
+}
+
+/** Findings that do not hold an SDS step: its own, and a rebuild the read shows over. */
+function staleOr(d: ObservedDomain, own: string): (f: ConditionFinding) => boolean {
+  const settled = new Set(d.pools.filter((p) => p.rebuildRemainingKb <= 0).map(poolObject));
+  return (f) => f.object === own || (f.type === "Rebuilding" && settled.has(f.object));
+}
+
 /** What the SDS still waits for after leaving maintenance, or undefined once it is done. */
-function resyncLeft(o: ObservedCluster, ip: string, pdId: string): string | undefined {
-  const s = sdsAt(o, ip);
+function resyncLeft(d: ObservedDomain, ip: string): string | undefined {
+  const s = d.sds.find((x) => x.ips.includes(ip));
   if (!s) return `SDS at ${ip} not seen`;
   if (inMaintenance(s)) return `SDS at ${ip} still in maintenance (${s.maintenance})`;
   if (!s.connected) return `SDS at ${ip} not connected yet`;
-  for (const p of o.pools) {
-    if (p.protectionDomainId !== pdId) continue;
+  for (const p of d.pools) {
+    if (p.protectionDomainId !== d.protectionDomainId) continue;
     const left = p.rebuildRemainingKb + p.rebalanceRemainingKb;
     if (left > 0)
       return `pool ${p.protectionDomainName ?? "?"}/${p.name ?? p.id} resynchronising: ${Math.ceil(left / 1024)} MB left`;

@@ -14,6 +14,7 @@ import { CoalescedRunner } from "../../../common/coalesced-runner.js";
 import type { ConditionFinding } from "../../../framework/health/types.js";
 import type { ObservedCluster } from "../observe/model.js";
 import type { ObservationSource } from "../observe/wait.js";
+import { readDomain } from "../observe/domain.js";
 import type { MdmMember } from "../topology/mdm-placement.js";
 import {
   buildUpgradePlan,
@@ -61,9 +62,14 @@ export function packageUrlAt(url: string, version: string): string {
   return `${url.slice(0, slash + 1)}${file.replace(parsed.version, version)}`;
 }
 
+/** The observer as the platform gives it: it can look at once (the ClusterObserver can). */
+export type UpgradeObserver = ObservationSource & { observe?(): Promise<void> };
+
 /**
  * The observer as the upgrade's steps share it: one listener on the observer whatever the
- * number of steps waiting (LIA and SDC steps wait by the dozen).
+ * number of steps waiting (LIA and SDC steps wait by the dozen). A step waiting on what it
+ * just did has its first look taken at once, not after the observer's settle (which spares a
+ * burst of finished steps many looks; at one wait after another, it added up to seconds).
  */
 class SharedObservations implements ObservationSource {
   private readonly fanout = new EventEmitter().setMaxListeners(0);
@@ -71,7 +77,10 @@ class SharedObservations implements ObservationSource {
     this.fanout.emit("observed", o, f);
   private attached = false;
 
-  constructor(private readonly source: ObservationSource) {}
+  constructor(
+    private readonly source: UpgradeObserver,
+    private readonly logger: PlatformContext["logger"],
+  ) {}
 
   on(event: "observed", fn: (o: ObservedCluster, f: ConditionFinding[]) => void): this {
     this.fanout.on(event, fn);
@@ -95,6 +104,13 @@ class SharedObservations implements ObservationSource {
     this.source.observeSoon();
   }
 
+  observeNow(): void {
+    if (!this.source.observe) return this.source.observeSoon();
+    this.source
+      .observe()
+      .catch((err: Error) => this.logger.warn({ err: err.message }, "cluster look failed"));
+  }
+
   get latest(): ObservedCluster | undefined {
     return this.source.latest;
   }
@@ -114,7 +130,7 @@ export interface UpgradesDeps {
   /** Agents with an SDS, and its protection domain. */
   sdsAgents(): { agentId: string; protectionDomain: string }[];
   managers(): string[];
-  observer(): ObservationSource | undefined;
+  observer(): UpgradeObserver | undefined;
   client(): GatewayClient;
   system: { name?: string; id?: string };
   /** Canary for a configuration-triggered upgrade. */
@@ -126,7 +142,7 @@ export class ScaleioUpgrades {
   private versions = new Map<string, Versions>();
   private request: UpgradeRequest | undefined;
   private writer!: LatestWriter;
-  private shared: { source: ObservationSource; view: SharedObservations } | undefined;
+  private shared: { source: UpgradeObserver; view: SharedObservations } | undefined;
   /** Volumes mapped per SDC address, as last read (see mappedVolumes). */
   private mapped = new Map<string, number>();
   /** One read of SDCs and volumes for all the SDC steps asking at once (they come by the
@@ -347,14 +363,15 @@ export class ScaleioUpgrades {
           );
         },
         mappedVolumes: (ip) => this.mappedVolumes(ip),
+        readDomain: (pdId) => readDomain(this.deps.client(), pdId),
       },
     );
     await this.ctx.engine.setPlan(plan);
   }
 
-  private sharedView(observer: ObservationSource): SharedObservations {
+  private sharedView(observer: UpgradeObserver): SharedObservations {
     if (this.shared?.source !== observer)
-      this.shared = { source: observer, view: new SharedObservations(observer) };
+      this.shared = { source: observer, view: new SharedObservations(observer, this.ctx.logger) };
     return this.shared.view;
   }
 

@@ -40,6 +40,34 @@ const num = (v: unknown): number => {
   return Number.isFinite(n) ? n : 0;
 };
 
+/** A pool's data movement from its statistics: what lifecycle steps wait on. */
+export function poolMovement(
+  s: Stats,
+): Pick<
+  ObservedPool,
+  "degradedKb" | "failedKb" | "rebuildRemainingKb" | "rebuildActiveKb" | "rebalanceRemainingKb"
+> {
+  return {
+    degradedKb: num(s.degradedHealthyCapacityInKb) + num(s.degradedFailedCapacityInKb),
+    failedKb: num(s.failedCapacityInKb),
+    rebuildRemainingKb: num(s.fwdRebuildCapacityInKb) + num(s.bckRebuildCapacityInKb),
+    rebuildActiveKb: num(s.activeFwdRebuildCapacityInKb) + num(s.activeBckRebuildCapacityInKb),
+    rebalanceRemainingKb: num(s.rebalanceCapacityInKb),
+  };
+}
+
+/** The pool statistics poolMovement reads. */
+export const POOL_MOVEMENT_STATS = [
+  "degradedHealthyCapacityInKb",
+  "degradedFailedCapacityInKb",
+  "failedCapacityInKb",
+  "fwdRebuildCapacityInKb",
+  "activeFwdRebuildCapacityInKb",
+  "bckRebuildCapacityInKb",
+  "activeBckRebuildCapacityInKb",
+  "rebalanceCapacityInKb",
+];
+
 /** A bandwidth counter (`{numOccured, numSeconds, totalWeightInKb}`) as rates; idle is 0. */
 export function throughput(bwc: unknown): Throughput {
   const b = (bwc ?? {}) as Record<string, unknown>;
@@ -132,11 +160,7 @@ export async function readObserved(
         inUseKb,
         usedPercent: nonSpare > 0 ? (inUseKb / nonSpare) * 100 : 0,
         freeForVolumesKb: num(s.capacityAvailableForVolumeAllocationInKb),
-        degradedKb: num(s.degradedHealthyCapacityInKb) + num(s.degradedFailedCapacityInKb),
-        failedKb: num(s.failedCapacityInKb),
-        rebuildRemainingKb: num(s.fwdRebuildCapacityInKb) + num(s.bckRebuildCapacityInKb),
-        rebuildActiveKb: num(s.activeFwdRebuildCapacityInKb) + num(s.activeBckRebuildCapacityInKb),
-        rebalanceRemainingKb: num(s.rebalanceCapacityInKb),
+        ...poolMovement(s),
         largestFaultUnitPercent: total > 0 ? Math.ceil((largest / total) * 100 - 1e-9) : 0,
         faultUnits: units.size,
         performance: {

@@ -10,6 +10,9 @@ export interface ObservationSource {
   off(event: "observed", fn: (o: ObservedCluster, findings: ConditionFinding[]) => void): unknown;
   /** Asks for an observation soon (one burst of asks costs one). */
   observeSoon(): void;
+  /** Asks for one at once, when the source offers it: a wait's first ask, its change made
+   *  (the settle is for bursts of changes; a miss asks again with observeSoon). */
+  observeNow?(): void;
   /** The latest observation and its findings, when the source keeps them (a wait given a
    *  `since` may be satisfied by it without asking for another). */
   readonly latest?: ObservedCluster | undefined;
@@ -68,6 +71,7 @@ export function observedUntil(
       if (ok(latest, findings)) return done();
       onMiss?.(latest, findings);
     }
-    source.observeSoon();
+    if (source.observeNow) source.observeNow();
+    else source.observeSoon();
   });
 }

@@ -13,6 +13,7 @@ import { FileStateStore } from "../../../../../src/store/file-store.js";
 import { PlanEngine } from "../../../../../src/framework/plan/engine.js";
 import type { ConditionFinding } from "../../../../../src/framework/health/types.js";
 import type { ObservedCluster } from "../../../../../src/platforms/scaleio/observe/model.js";
+import type { ObservedDomain } from "../../../../../src/platforms/scaleio/observe/domain.js";
 import {
   buildUpgradePlan,
   CANARY_HOLD_PHASE,
@@ -41,9 +42,26 @@ class FakeCluster extends EventEmitter {
     { id: "M2", ip: "10.0.0.2", name: "mdm2", role: "slave" },
     { id: "M3", ip: "10.0.0.3", name: "tb1", role: "tieBreaker" },
   ];
+  /** Left to rebuild (KB) in pool pd2/p2, another domain's (a rebuild anywhere holds an SDS
+   *  step; one in its own domain holds the last step's resync too). */
+  rebuildKb = 0;
   private pending = false;
-  /** Looks taken so far. */
+  /** Looks of the whole cluster taken so far, and targeted reads of a domain. */
   looks = 0;
+  reads = 0;
+
+  domain(pdId: string): ObservedDomain {
+    const now = Date.now();
+    this.reads++;
+    const o = this.observed();
+    return {
+      startedAt: now,
+      at: now,
+      protectionDomainId: pdId,
+      sds: o.sds.filter((s) => s.protectionDomainId === pdId),
+      pools: o.pools,
+    };
+  }
 
   observeSoon(): void {
     if (this.pending) return;
@@ -78,6 +96,15 @@ class FakeCluster extends EventEmitter {
           protectionDomainId: "pd1",
           protectionDomainName: "pd1",
           rebuildRemainingKb: 0,
+          rebalanceRemainingKb: 0,
+          degradedKb: 0,
+        },
+        {
+          id: "P2",
+          name: "p2",
+          protectionDomainId: "pd2",
+          protectionDomainName: "pd2",
+          rebuildRemainingKb: this.rebuildKb,
           rebalanceRemainingKb: 0,
           degradedKb: 0,
         },
@@ -206,6 +233,7 @@ async function setup(
       cluster.log.push(`master ${mdmId}`);
     },
     mappedVolumes: async (ip) => cluster.mapped.get(ip) ?? 0,
+    readDomain: async (pdId) => cluster.domain(pdId),
   };
   return { engine, cluster, input, ports, progress };
 }
@@ -245,7 +273,7 @@ test("the documented order: gateway, LIA everywhere, TB, slave, mastership, form
 });
 
 for (const keepsLatest of [false, true])
-  test(`a rebuild holds the next SDS step, which says why, until it is over${keepsLatest ? " (the look that showed the last SDS resynchronised shows the rebuild)" : ""}`, async () => {
+  test(`a rebuild holds the next SDS step, which says why, until it is over${keepsLatest ? " (an observer that keeps its latest look)" : ""}`, async () => {
     const { engine, cluster, input, ports, progress } = await setup({ sdsCount: 3, keepsLatest });
     // The first SDS's exit starts a rebuild elsewhere in the cluster.
     const exit = ports.exitMaintenance;
@@ -254,12 +282,13 @@ for (const keepsLatest of [false, true])
       await exit(id);
       if (id === "S-d0") {
         held = true;
+        cluster.rebuildKb = 10_240;
         cluster.findings = [
           {
             type: "Rebuilding",
             severity: "warning",
-            object: "pool/pd1/p1",
-            message: "pool pd1/p1 rebuilding 43 %",
+            object: "pool/pd2/p2",
+            message: "pool pd2/p2 rebuilding 43 %",
           },
         ];
       }
@@ -267,45 +296,111 @@ for (const keepsLatest of [false, true])
     await engine.setPlan(buildUpgradePlan(input, ports));
     engine.start();
     await waitUntil(
-      () => (progress.get("sds/d1") ?? []).includes("waiting: pool pd1/p1 rebuilding 43 %"),
+      // The observer's words when it has seen the rebuild, the read's otherwise.
+      () => (progress.get("sds/d1") ?? []).some((m) => /^waiting: pool pd2\/p2 rebuilding/.test(m)),
       { timeoutMs: 5000, what: "the next SDS step says it waits for the rebuild" },
     );
     assert.ok(held);
     assert.ok(!cluster.log.includes("enter S-d1"), "nothing done while the rebuild runs");
+    cluster.rebuildKb = 0;
     cluster.findings = [];
     await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
     await engine.stop();
     assert.ok(cluster.log.includes("enter S-d1"));
   });
 
-test("one look per SDS step: the look that shows an SDS resynchronised is the next step's gate", async () => {
+test("SDS steps read their domain instead of looking at the whole cluster", async () => {
   const { engine, cluster, input, ports } = await setup({ sdsCount: 4, keepsLatest: true });
-  // In order: looks, SDS steps done, SDSs entering maintenance.
-  const events: string[] = [];
-  cluster.on("observed", () => events.push("look"));
-  engine.on("step", (_plan, _phase, s) => {
-    if (s.id.startsWith("sds/") && s.status === "COMPLETE") events.push(`done ${s.id}`);
+  // Looks of the whole cluster asked for while an SDS step runs.
+  let inSds = false;
+  let looksInSds = 0;
+  cluster.on("observed", () => {
+    if (inSds) looksInSds++;
   });
-  const enter = ports.enterMaintenance;
-  ports.enterMaintenance = async (id) => {
-    events.push(`enter ${id}`);
-    await enter(id);
-  };
+  engine.on("step", (_plan, phase, s) => {
+    if (phase === "sds") inSds = s.status === "IN_PROGRESS";
+  });
   await engine.setPlan(buildUpgradePlan(input, ports));
   engine.start();
   await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
   await engine.stop();
-  for (let i = 1; i < 4; i++) {
-    const from = events.indexOf(`done sds/d${i - 1}`);
-    const to = events.indexOf(`enter S-d${i}`);
-    assert.ok(from >= 0 && from < to, events.join(", "));
-    assert.deepEqual(
-      events.slice(from + 1, to),
-      [],
-      `no new look between the end of SDS ${i - 1} and the entry of SDS ${i}`,
-    );
-  }
+  assert.equal(looksInSds, 0, "no whole look for an SDS step");
+  // Per SDS: one read for the gate, one that shows it resynchronised.
+  assert.equal(cluster.reads, 8);
   assert.equal(cluster.maxInMaintenancePerPd, 1, "never two SDSs of a domain in maintenance");
+});
+
+test("a rebuild the domain's read shows holds the SDS step before the observer has seen it; an older look's rebuild does not", async () => {
+  const { engine, cluster, input, ports, progress } = await setup({
+    sdsCount: 2,
+    keepsLatest: true,
+  });
+  const exit = ports.exitMaintenance;
+  ports.exitMaintenance = async (id) => {
+    await exit(id);
+    if (id === "S-d0") cluster.rebuildKb = 3 * 1024;
+  };
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  await waitUntil(
+    () => (progress.get("sds/d1") ?? []).includes("waiting: pool pd2/p2 rebuilding (3 MiB left)"),
+    { timeoutMs: 5000, what: "the next SDS step says it waits for the rebuild" },
+  );
+  assert.ok(!cluster.log.includes("enter S-d1"), "nothing done while the rebuild runs");
+  // Over: the observer's findings still say rebuilding (no look since), the read does not.
+  cluster.findings = [
+    {
+      type: "Rebuilding",
+      severity: "warning",
+      object: "pool/pd2/p2",
+      message: "pool pd2/p2 rebuilding 99 %",
+    },
+  ];
+  cluster.rebuildKb = 0;
+  await waitUntil(() => cluster.log.includes("enter S-d1"), {
+    timeoutMs: 5000,
+    what: "the step going on once the read shows the rebuild over",
+  });
+  cluster.findings = []; // the observer's next look
+  await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+});
+
+test("a critical condition in the observer's latest look holds the SDS step, which says why", async () => {
+  const { engine, cluster, input, ports, progress } = await setup({
+    sdsCount: 2,
+    keepsLatest: true,
+  });
+  const exit = ports.exitMaintenance;
+  ports.exitMaintenance = async (id) => {
+    await exit(id);
+    if (id !== "S-d0") return;
+    cluster.findings = [
+      {
+        type: "CapacityAlmostFull",
+        severity: "critical",
+        object: "pool/pd1/p1",
+        message: "pool pd1/p1 is 93 % used",
+      },
+    ];
+    // The observer has looked since (it looks soon after every change and on its interval).
+    cluster.observeSoon();
+    await new Promise((r) => setImmediate(r));
+  };
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  await waitUntil(
+    () =>
+      (progress.get("sds/d1") ?? []).includes(
+        "waiting: 1 critical condition: pool pd1/p1 is 93 % used",
+      ),
+    { timeoutMs: 5000, what: "the next SDS step says it waits for the critical condition" },
+  );
+  assert.ok(!cluster.log.includes("enter S-d1"));
+  cluster.findings = [];
+  await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+  assert.ok(cluster.log.includes("enter S-d1"));
 });
 
 test("a step cut short after entering maintenance looks again before going on (no look from before its change)", async () => {
