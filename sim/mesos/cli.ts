@@ -110,8 +110,11 @@ export function registerDevMesos(program: Command): void {
           const os = osOfAgent(o.os ?? [], i);
           if (!os) continue;
           // Inside the agent's own root folder (SCALEIO_SIM_ROOT), never the real machine.
-          prepareEmulatedOs(join(cluster.workDir, "nodes", a.host), os);
-          process.stderr.write(`agent ${a.host}: ${os} (kernel ${emulatedOsKernel(os)})\n`);
+          const root = join(cluster.workDir, "nodes", a.host);
+          prepareEmulatedOs(root, os);
+          process.stderr.write(
+            `agent ${a.host}: ${os} (kernel ${emulatedOsKernel(os)}), root ${root}\n`,
+          );
         }
         if (!stopping) process.stdout.write(`master: ${cluster.masterUrl}\n`);
       },
