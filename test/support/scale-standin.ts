@@ -249,6 +249,7 @@ export async function startScaleStandin(opts: StandinOptions): Promise<Standin> 
   let timer: NodeJS.Timeout | undefined;
   let planTimer: NodeJS.Timeout | undefined;
   let credit = 0;
+  let lastTick = 0;
   const changedPhases = new Set<string>();
   const work: { phase: Phase; step: Step }[] = [];
   for (const ph of phases.slice(1)) for (const step of ph.steps) work.push({ phase: ph, step });
@@ -287,7 +288,10 @@ export async function startScaleStandin(opts: StandinOptions): Promise<Standin> 
   };
 
   const tick = () => {
-    credit += opts.stepsPerSecond / 20;
+    // From the clock, so that a late timer (a busy machine) catches up rather than slows.
+    const now = Date.now();
+    credit += ((now - lastTick) * opts.stepsPerSecond) / 1000;
+    lastTick = now;
     while (credit >= 1) {
       credit--;
       // Finish the oldest running step, or start the next one (keeps about 40 running).
@@ -400,6 +404,7 @@ export async function startScaleStandin(opts: StandinOptions): Promise<Standin> 
     app,
     nodes,
     drive() {
+      if (!timer) lastTick = Date.now();
       timer ??= setInterval(tick, 50);
       planTimer ??= setInterval(planChange, 500);
     },
