@@ -8,7 +8,7 @@
 // starts quickly as a program of its own, as the other node tools do.
 import { Buffer } from "node:buffer";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
@@ -295,19 +295,25 @@ class Driver {
 
   /**
    * Attach (creating the volume first when missing) and give the path a container would use.
-   * The emulated node cannot mount a file system: the path is a folder under the root that
-   * holds a `device` file naming the attached device, so an application can reach the bytes.
+   * The emulated node cannot mount a file system: the path is an empty folder under the root,
+   * and beside it a `device` link to the attached device (under the root) lets an application
+   * reach the volume's bytes.
    */
   async mount(name, { sizeGb, force = false } = {}) {
     if (!(await this.find(name))) await this.create(name, sizeGb);
     const vol = await this.attach(name, { force });
-    const dir = `/var/lib/rexray/volumes/${vol.name}/data`;
-    mkdirSync(join(this.root, dir), { recursive: true });
-    return { volume: vol, path: dir };
+    const base = `/var/lib/rexray/volumes/${vol.name}`;
+    mkdirSync(join(this.root, base, "data"), { recursive: true });
+    const link = join(this.root, base, "device");
+    rmSync(link, { force: true });
+    symlinkSync(join(this.root, vol.deviceName), link);
+    return { volume: vol, path: `${base}/data` };
   }
 
   async unmount(name) {
-    return this.detach(name);
+    const vol = await this.detach(name);
+    if (vol) rmSync(join(this.root, `/var/lib/rexray/volumes/${vol.name}/device`), { force: true });
+    return vol;
   }
 }
 

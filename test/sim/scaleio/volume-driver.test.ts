@@ -6,7 +6,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simBinDir } from "../../../sim/scaleio/node/packages.js";
@@ -26,6 +36,17 @@ interface Run {
 }
 
 type Vol = { id: string; name: string; status: string; deviceName?: string };
+
+/** The first bytes of a (large, sparse) device file. */
+function head(path: string, bytes: number): string {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0)).toString();
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function run(cmd: string, args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve) => {
@@ -165,6 +186,17 @@ test("rexray and dvdcli stand-ins: ls, create, attach to this node's SDC, preemp
     assert.equal(mounted.code, 0, mounted.stderr);
     assert.equal(mounted.stdout.trim(), "/var/lib/rexray/volumes/pgdata/data");
     assert.deepEqual(await sdcOf(), ["10.20.0.50"]);
+    // No file system here: beside the mount path a link reaches the volume's bytes.
+    const link = join(a.root, "var/lib/rexray/volumes/pgdata/device");
+    writeFileSync(link, "written on A", { flag: "r+" });
+    json<Vol[]>(await b.rexray("volume", "attach", "pgdata", "--force", "--format", "json"));
+    assert.equal(
+      head(join(b.root, attached.deviceName!), 12),
+      "written on A",
+      "the same bytes on B",
+    );
+    assert.ok(!existsSync(link), "A's link is gone with its device");
+    assert.equal((await a.dvdcli("mount", "--volumedriver=rexray", "--volumename=pgdata")).code, 0);
     // A missing volume is created with the given size, then attached.
     const fresh = await a.dvdcli(
       "mount",
