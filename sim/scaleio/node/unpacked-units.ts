@@ -3,7 +3,7 @@
 // VERSION file, the install environment (MDM_ROLE_IS_MANAGER, MDM_IP, TOKEN...) the unit's
 // EnvironmentFile. A newer VERSION (an upgrade unpacked over it) is installed on restart. And
 // scini loads only with a driver for the node's kernel, on any node with an emulated OS.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { ScaleioSystem } from "../model/system.js";
 import type { Component } from "../model/types.js";
@@ -12,6 +12,14 @@ import { SERVICE_NAME } from "./services.js";
 import type { ExecResult, NodeContext } from "./scli.js";
 
 const STARTING = new Set(["start", "restart", "reload-or-restart", "try-restart", "enable"]);
+
+/** Components each emulator brought up from unpacked payloads (`<ip>/<component>`). */
+const adopted = new WeakMap<ScaleioSystem, Set<string>>();
+const adoptedBy = (sys: ScaleioSystem) => {
+  let s = adopted.get(sys);
+  if (!s) adopted.set(sys, (s = new Set()));
+  return s;
+};
 
 /**
  * Before `systemctl <argv>` runs: a unit it starts whose component was unpacked here is
@@ -23,13 +31,24 @@ export function adoptUnpackedUnits(
   argv: string[],
 ): ExecResult | undefined {
   const [verb, ...units] = argv.filter((a) => !a.startsWith("-"));
-  if (!verb || !STARTING.has(verb)) return undefined;
   const root = ctx.root ?? sys.nodes.get(ctx.ip)?.root;
-  if (!root) return undefined;
+  if (!verb || !root) return undefined;
   const read = (p: string) => {
     const f = join(root, p.replace(/^\/+/, ""));
     return existsSync(f) ? readFileSync(f, "utf8") : undefined;
   };
+  if (verb === "daemon-reload") {
+    // A unit whose file was taken away is forgotten: the unpacked component is uninstalled.
+    for (const key of adoptedBy(sys)) {
+      const [ip, c] = key.split("/") as [string, Component];
+      if (ip !== ctx.ip || read(`/etc/systemd/system/${SERVICE_NAME[c]}.service`)) continue;
+      sys.removePackage(ip, c);
+      adoptedBy(sys).delete(key);
+      if (c === "sdc") rmSync(join(root, "dev/scini"), { force: true });
+    }
+    return undefined;
+  }
+  if (!STARTING.has(verb)) return undefined;
   for (const unit of units) {
     const name = unit.replace(/\.service$/, "");
     const c = (Object.keys(SERVICE_NAME) as Component[]).find((k) => SERVICE_NAME[k] === name);
@@ -56,6 +75,7 @@ export function adoptUnpackedUnits(
     }
     sys.installPackage(ctx.ip, c, version, "rpm", env);
     sys.node(ctx.ip).root = root;
+    adoptedBy(sys).add(`${ctx.ip}/${c}`);
     // Clients test for the scini device node to decide whether an SDC is installed.
     if (c === "sdc") writeNodeFile(root, "dev/scini", "");
   }

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { defineHandler, StepError } from "../../../framework/node-task/handler.js";
 import { HostCommandError } from "../../../host/process.js";
 import { componentSchema, packageName, tail, type Component } from "./common.js";
+import { stopAndRemoveUnit } from "./unpacked-install.js";
 
 export const removePackagesParams = z
   .object({ components: z.array(componentSchema).min(1).max(5) })
@@ -28,6 +29,8 @@ export const removePackages = defineHandler({
       const name = packageName(c, pm.format);
       let removed: boolean;
       try {
+        // Unpacked (CoreOS, Flatcar): no package script stops the service; its unit goes first.
+        if (pm.method === "unpack") await stopAndRemoveUnit(c, ctx);
         removed = await pm.remove(name, { signal: ctx.signal });
       } catch (err) {
         if (err instanceof HostCommandError)

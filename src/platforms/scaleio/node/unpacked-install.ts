@@ -57,6 +57,22 @@ export function unitFor(c: Component, driver: string | undefined): string {
 }
 
 /**
+ * Before an unpacked component's files go: its unit stopped, disabled and removed (with its
+ * install environment), and systemd told. Nothing to do where it was never unpacked.
+ */
+export async function stopAndRemoveUnit(c: Component, ctx: StepContext): Promise<void> {
+  const { host, signal } = ctx;
+  const unit = `${host.os.serviceDir}/${UNIT_NAME[c]}.service`;
+  if (!(await host.root.exists(unit))) return;
+  const opts = { timeoutMs: 120_000, signal, check: false };
+  const r = await host.run("systemctl", ["disable", "--now", `${UNIT_NAME[c]}.service`], opts);
+  if (r.exitCode !== 0) ctx.progress(`stopping ${UNIT_NAME[c]}: ${tail(r.stderr || r.stdout)}`);
+  await host.root.remove(unit);
+  await host.root.remove(envFile(c));
+  await host.run("systemctl", ["daemon-reload"], { ...opts, check: true });
+}
+
+/**
  * Unpacks `file` and starts the component's unit; returns the text the step reports.
  * Idempotent: files, configuration and unit are rewritten only when they differ.
  */

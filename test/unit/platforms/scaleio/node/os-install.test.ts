@@ -88,6 +88,32 @@ test("Flatcar: no prerequisites, the MDM unpacked under /opt/emc/scaleio with a 
     });
     assert.equal(r.exitCode, 127);
     assert.match(r.stderr, /rpm: command not found/);
+
+    // removal: the unit stopped and gone, the payload and record gone, the emulator forgets it
+    data(
+      await step(
+        n,
+        ip,
+        "scaleio.install-package",
+        { component: "lia", url: n.rpmUrl("lia") },
+        { password: PW },
+      ),
+    );
+    assert.ok(n.emu.sys.nodes.get(ip)?.packages.has("lia"));
+    const env = readFileSync(join(root, "opt/emc/scaleio/lia/cfg/install.env"), "utf8");
+    assert.match(env, /^TOKEN=/m);
+    const gone = data<{ removed: string[] }>(
+      await step(n, ip, "scaleio.remove-packages", { components: ["lia"] }),
+    );
+    assert.deepEqual(gone.removed, ["lia"]);
+    assert.equal(existsSync(join(root, "etc/systemd/system/lia.service")), false);
+    assert.equal(existsSync(join(root, "opt/emc/scaleio/lia/cfg/install.env")), false);
+    assert.equal(existsSync(join(root, "opt/emc/scaleio/lia/VERSION")), false);
+    assert.equal(
+      existsSync(join(root, "var/lib/scaleio-framework/packages/EMC-ScaleIO-lia.json")),
+      false,
+    );
+    assert.equal(n.emu.sys.nodes.get(ip)?.packages.has("lia"), false);
   } finally {
     await n.close();
   }
