@@ -95,7 +95,9 @@ before(async () => {
     role: "scaleio",
     principal: "scaleio-fw",
     owner: "runner-test",
-    launchTimeoutMs: 3000,
+    // Long enough for an executor to start on a loaded machine (a slow start is not a lost
+    // launch); the lost-launch test waits it out once.
+    launchTimeoutMs: 30_000,
     executorFor: (agentId) => ({
       info: {
         executor_id: { value: `scaleio-${agentId}` },
@@ -353,11 +355,12 @@ test(
 );
 
 test(
-  "reserved resources left over beyond the executor and one task are given back with the next launch",
+  "reserved resources left over beyond the executor and one task are given back (while the agent idles, or with the next launch)",
   { timeout: 60_000 },
   async () => {
     const [, a1] = await agentIds();
     await runner.run(a1!, { stepId: "extra/first", attempt: 1, kind: "test.echo", params: 0 });
+    const before = calls.length;
     // Another subscriber of the role leaves a reservation labelled as ours (as a scheduler
     // process killed between its RESERVE and its launch would).
     const other = await RawScheduler.subscribe(cluster.masterUrl, {
@@ -398,9 +401,18 @@ test(
       await other.call("TEARDOWN");
       other.close();
     }
-    assert.deepEqual(await reservedOn(a1!), { cpus: 0.85, memMb: 224 });
+    // The leftover shows up in the agent's next offer: unreserved at once if the agent is
+    // idle then, or in the same ACCEPT as the next launch.
     await runner.run(a1!, { stepId: "extra/second", attempt: 1, kind: "test.echo", params: 0 });
-    assert.equal(calls.filter((c) => c.startsWith("accept")).at(-1), "accept:UNRESERVE+LAUNCH");
+    const accepts = calls.slice(before).filter((c) => c.startsWith("accept"));
+    assert.ok(
+      accepts.some((c) => c === "accept:UNRESERVE" || c === "accept:UNRESERVE+LAUNCH"),
+      accepts.join(", "),
+    );
+    assert.ok(
+      !accepts.some((c) => c.includes("RESERVE+") && !c.includes("UNRESERVE")),
+      `nothing reserved anew: ${accepts.join(", ")}`,
+    );
     assert.deepEqual(await reservedOn(a1!), { cpus: 0.55, memMb: 160 });
   },
 );
@@ -486,7 +498,7 @@ test(
 
 test(
   "a launch Mesos never reports on (lost on its way to the agent) is given up and retried",
-  { timeout: 60_000 },
+  { timeout: 120_000 },
   async () => {
     const [a0] = await agentIds();
     cluster.dropLaunches(1);
