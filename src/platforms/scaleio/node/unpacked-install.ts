@@ -45,7 +45,9 @@ export function unitFor(c: Component, driver: string | undefined): string {
     "[Service]",
     "Type=forking",
     `EnvironmentFile=-${envFile(c)}`,
-    ...(c === "sdc" && driver ? [`ExecStartPre=/usr/sbin/insmod ${driver}`] : []),
+    // A module from the payload is loaded before the SDC starts; a driver_sync archive in the
+    // cache (scini.tar) is the SDC start script's to unpack and load.
+    ...(c === "sdc" && driver?.endsWith(".ko") ? [`ExecStartPre=/usr/sbin/insmod ${driver}`] : []),
     `ExecStart=${bin}/${UNIT_NAME[c]}.sh start`,
     `ExecStop=${bin}/${UNIT_NAME[c]}.sh stop`,
     "Restart=on-failure",

@@ -161,9 +161,10 @@ test("SDC kernel compatibility: a driver from the package (RHEL 7), from the rep
         ),
       ),
     );
-    assert.match(
+    // driver_sync's archive is the SDC start script's to load: the unit does not insmod it
+    assert.doesNotMatch(
       readFileSync(join(n.rootOf(flatcar), "etc/systemd/system/scini.service"), "utf8"),
-      /ExecStartPre=\/usr\/sbin\/insmod \/opt\/emc\/scaleio\/sdc\/scini_sync\/driver_cache\/5.10.43-flatcar\/scini.tar/,
+      /insmod/,
     );
     const guid = data<{ sdcGuid?: string }>(await step(n, flatcar, "scaleio.host-facts", {}));
     assert.equal(n.emu.sys.sdcByGuid(guid.sdcGuid!)?.ip, flatcar, "the SDC registered");
@@ -243,3 +244,15 @@ for (const [os, fmt, tool, marker] of [
     }
   });
 }
+
+test("unpacked units: systemd units under /etc/systemd/system read the install environment; a packaged scini module is loaded first", async () => {
+  const { unitFor } = await import("../../../../../src/platforms/scaleio/node/unpacked-install.js");
+  const ko = "/opt/emc/scaleio/sdc/scini/4.19.106-coreos/scini.ko";
+  const sdc = unitFor("sdc", ko);
+  assert.match(sdc, new RegExp(`^ExecStartPre=/usr/sbin/insmod ${ko}$`, "m"));
+  assert.match(sdc, /^ExecStart=\/opt\/emc\/scaleio\/sdc\/bin\/scini.sh start$/m);
+  assert.match(sdc, /^WantedBy=multi-user.target$/m);
+  const lia = unitFor("lia", undefined);
+  assert.match(lia, /^EnvironmentFile=-\/opt\/emc\/scaleio\/lia\/cfg\/install.env$/m);
+  assert.doesNotMatch(lia, /insmod|\/usr\/lib/);
+});
