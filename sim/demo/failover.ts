@@ -1,17 +1,23 @@
-// The data-failover scenario on the demo cluster: an application task on agent A writes to a
-// ScaleIO volume mapped to A's SDC, agent A dies, the volume is unmapped from A and mapped to
-// B's SDC, and a task on B reads the same bytes back (compared by SHA-256). The application
-// is a second Mesos framework running plain command tasks, as any user's would. In the
-// development cluster a mapped volume is the emulator's device file
-// <node root>/dev/disk/by-id/emc-vol-<system>-<volume>.
+// The data-failover scenario on the demo cluster, driven by the volume driver on the agents:
+// an application task on agent A asks dvdcli for its volume (REX-Ray creates it and attaches
+// it to A's SDC) and writes to it, agent A dies, and the task restarted on agent B asks dvdcli
+// for the same volume: REX-Ray takes it over from A's SDC (preemption, as the framework's
+// REX-Ray configuration allows) and the task reads the same bytes back (compared by SHA-256).
+// The script itself maps nothing. The application is a second Mesos framework running plain
+// command tasks, as any user's would. The agents' REX-Ray and dvdcli are the emulator's
+// stand-ins: those the deploy installed (--rexray-url, --dvdcli-url), else the emulator's own
+// copy, each with the agent's /etc/rexray/config.yml. An emulated node mounts no file system:
+// beside the mount path dvdcli leaves a `device` link to the attached volume, which the task
+// writes and reads.
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { SchedulerClient } from "../../src/mesos/scheduler/client.js";
 import { isTerminalTaskState, type Offer, type TaskStatus } from "../../src/mesos/types/common.js";
 import { GatewayClient } from "../../src/platforms/scaleio/gateway/client.js";
 import { Secret } from "../../src/common/secret.js";
+import { standInPath } from "../scaleio/volume-driver/packages.js";
 import type { Demo } from "./demo.js";
 
 export interface FailoverOptions {
@@ -179,55 +185,70 @@ export async function runFailover(demo: Demo, o: FailoverOptions): Promise<Failo
   const app = new App(demo.cluster.masterUrl);
   app.start();
   try {
-    const [system] = await gw.systems();
-    const pool = (await gw.allStoragePools())[0];
-    if (!system || !pool) throw new Error("no ScaleIO system or storage pool yet");
-    const sdcOf = async (ip: string) => {
-      const sdc = (await gw.allSdcs()).find((s) => s.sdcIp === ip);
-      if (!sdc) throw new Error(`no SDC at ${ip}`);
-      return sdc.id;
+    const name = `failover-${Date.now() % 1e9}`;
+    const rootOf = (host: string) => join(demo.nodesDir, host);
+    // dvdcli on an agent, as the isolator would run it, with the emulated node's identity.
+    const dvdcli = (host: string, verb: string, opts = "") => {
+      const installed = ["usr/bin/dvdcli", "opt/bin/dvdcli"]
+        .map((p) => join(rootOf(host), p))
+        .find((p) => existsSync(p));
+      const program = installed
+        ? q(installed)
+        : `${q(process.execPath)} ${q(standInPath("dvdcli"))}`;
+      const vars = {
+        SCALEIO_SIM_ROOT: rootOf(host),
+        SCALEIO_SIM_NODE_IP: host,
+        SCALEIO_SIM_CONTROL: demo.emulator.controlUrl,
+        ...(demo.emulator.caFile ? { SCALEIO_SIM_GATEWAY_CA: demo.emulator.caFile } : {}),
+      };
+      const env = Object.entries(vars)
+        .map(([k, v]) => `${k}=${q(v)}`)
+        .join(" ");
+      return `env ${env} ${program} ${verb} --volumedriver=rexray --volumename=${name}${opts}`;
     };
-    const volumeId = await gw.createVolume({
-      name: `failover-${Date.now() % 1e9}`,
-      sizeInKb: 8 * 1024 * 1024,
-      storagePoolId: pool.id,
-      thin: true,
-    });
-    out(`1. volume ${volumeId} created in pool ${pool.name ?? pool.id}`);
-    await gw.mapVolume(volumeId, await sdcOf(a.host));
-    const deviceOn = (host: string) =>
-      join(demo.nodesDir, host, "dev", "disk", "by-id", `emc-vol-${system.id}-${volumeId}`);
-    out(`2. mapped to the SDC of agent A (${a.host}): ${deviceOn(a.host)}`);
+    const deviceOn = (host: string) => join(rootOf(host), "var/lib/rexray/volumes", name, "device");
 
-    // The application writes random bytes and records their checksum, on A.
+    // The application on A: its volume through dvdcli, then random bytes and their checksum.
     const devA = deviceOn(a.host);
-    const sumA = join(demo.nodesDir, a.host, "written.sha256");
+    const sumA = join(rootOf(a.host), "written.sha256");
     await app.run(
       aId,
-      `head -c ${bytes} /dev/urandom > ${q(`${devA}.tmp`)} && ` +
-        `dd if=${q(`${devA}.tmp`)} of=${q(devA)} bs=65536 conv=notrunc,fsync 2>/dev/null && ` +
-        `rm -f ${q(`${devA}.tmp`)} && ` +
+      `${dvdcli(a.host, "mount", " --volumeopts=size=8")} >/dev/null && ` +
+        `head -c ${bytes} /dev/urandom > ${q(`${sumA}.tmp`)} && ` +
+        `dd if=${q(`${sumA}.tmp`)} of=${q(devA)} bs=65536 conv=notrunc,fsync 2>/dev/null && ` +
+        `rm -f ${q(`${sumA}.tmp`)} && ` +
         `head -c ${bytes} ${q(devA)} | sha256sum | cut -d' ' -f1 > ${q(sumA)}`,
       timeoutMs,
     );
+    const volume = (await gw.volumes()).find((v) => v.name === name);
+    if (!volume) throw new Error(`dvdcli on A left no volume named ${name}`);
+    const volumeId = volume.id;
+    const sdcIps = async () =>
+      ((await gw.volume(volumeId)).mappedSdcInfo ?? []).map((m) => m.sdcIp).join(", ");
+    out(
+      `1. a task on agent A (${a.host}) asked dvdcli for volume ${name}: REX-Ray created ${volumeId}`,
+    );
+    out(`2. REX-Ray attached it to the SDC at ${await sdcIps()}: ${devA}`);
     const written = readFileSync(sumA, "utf8").trim();
-    out(`3. a task on A wrote ${bytes} bytes, sha256 ${written}`);
+    out(`3. the task on A wrote ${bytes} bytes, sha256 ${written}`);
 
     await a.kill();
     out(`4. agent A killed`);
-    await gw.unmapVolume(volumeId, await sdcOf(a.host));
-    await gw.mapVolume(volumeId, await sdcOf(b.host));
-    out(`5. volume unmapped from A and mapped to the SDC of agent B (${b.host})`);
 
+    // The application restarted on B asks for the same volume: REX-Ray preempts A's mapping.
     const devB = deviceOn(b.host);
-    const sumB = join(demo.nodesDir, b.host, "read.sha256");
+    const sumB = join(rootOf(b.host), "read.sha256");
     await app.run(
       bId,
-      `head -c ${bytes} ${q(devB)} | sha256sum | cut -d' ' -f1 > ${q(sumB)}`,
+      `${dvdcli(b.host, "mount")} >/dev/null && ` +
+        `head -c ${bytes} ${q(devB)} | sha256sum | cut -d' ' -f1 > ${q(sumB)}`,
       timeoutMs,
     );
+    out(
+      `5. a task on agent B (${b.host}) asked dvdcli for ${name}: REX-Ray took it over, now attached to ${await sdcIps()}`,
+    );
     const read = readFileSync(sumB, "utf8").trim();
-    out(`6. a task on B read sha256 ${read}: ${read === written ? "same bytes" : "DIFFERENT"}`);
+    out(`6. the task on B read sha256 ${read}: ${read === written ? "same bytes" : "DIFFERENT"}`);
     // Independent check from outside Mesos.
     const direct = createHash("sha256").update(headOf(devB, bytes)).digest("hex");
     if (direct !== read)

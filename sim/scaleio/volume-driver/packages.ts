@@ -18,6 +18,11 @@ export const dvdcliTarballName = (v = DVDCLI_SIM_VERSION) => `dvdcli-Linux-x86_6
 const HERE = dirname(fileURLToPath(import.meta.url));
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** The stand-in program itself (run with Node), for a node that has not installed it. */
+export function standInPath(tool: "rexray" | "dvdcli"): string {
+  return join(HERE, `${tool}.mjs`);
+}
+
 /** The program a tarball holds: runs the stand-in `<tool>.mjs` of this folder. */
 export function standInScript(tool: "rexray" | "dvdcli", version: string, caFile?: string): string {
   const versionVar = tool === "rexray" ? "REXRAY_SIM_VERSION" : "DVDCLI_SIM_VERSION";
@@ -25,7 +30,7 @@ export function standInScript(tool: "rexray" | "dvdcli", version: string, caFile
     "#!/bin/sh",
     `# ${tool} ${version}: the ScaleIO emulator's stand-in (development nodes only).`,
     ...(caFile ? [`SCALEIO_SIM_GATEWAY_CA=${quote(caFile)}`, "export SCALEIO_SIM_GATEWAY_CA"] : []),
-    `${versionVar}=${version} exec ${quote(process.execPath)} ${quote(join(HERE, `${tool}.mjs`))} "$@"`,
+    `${versionVar}=${version} exec ${quote(process.execPath)} ${quote(standInPath(tool))} "$@"`,
     "",
   ].join("\n");
 }
