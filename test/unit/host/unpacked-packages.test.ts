@@ -107,3 +107,19 @@ test("unpacked packages: a Flatcar-like root gets the payload under /opt, read-o
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("host root: payload symlinks are made only with relative targets that stay inside the root", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "links-"));
+  try {
+    const root = new HostRoot(dir, { readOnly: ["/usr"] });
+    await root.symlink("/opt/emc/scaleio/sdc/bin/current", "../lib/drv");
+    const { readlinkSync } = await import("node:fs");
+    assert.equal(readlinkSync(join(dir, "opt/emc/scaleio/sdc/bin/current")), "../lib/drv");
+    await root.symlink("/opt/emc/scaleio/sdc/bin/current", "../lib/drv"); // again: no change
+    await assert.rejects(root.symlink("/opt/x", "/etc/shadow"), /only relative targets/);
+    await assert.rejects(root.symlink("/opt/x", "../../../etc/shadow"), /only relative targets/);
+    await assert.rejects(root.symlink("/usr/bin/x", "y"), /read-only file system/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
