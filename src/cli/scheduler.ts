@@ -30,6 +30,7 @@ import { ClusterObserver } from "../platforms/scaleio/observe/observer.js";
 import { ScaleioHealthChecks } from "../platforms/scaleio/observe/checks.js";
 import { RepairBackoff } from "../platforms/scaleio/recovery-plan.js";
 import { ScaleIOPlatform } from "../platforms/scaleio/platform.js";
+import { rexrayDownloads } from "../platforms/scaleio/node/rexray-source.js";
 import { gatewayTeardownOps } from "../platforms/scaleio/lifecycle/teardown.js";
 import { Uninstaller } from "../framework/uninstall.js";
 import { CapacityHook } from "../platforms/scaleio/remediate/capacity-hook.js";
@@ -376,6 +377,8 @@ export async function startScheduler(
       endpoint: () => `${gatewayUrl()}/api`,
       insecure: sc.gateway.insecure,
       thinOrThick: sc.thinOrThick,
+      // Installed, started and proven on every agent when a download is configured.
+      ...(sc.rexrayUrl || sc.rexrayRepo ? { install: rexrayDownloads(sc)! } : {}),
     },
     ...(sc.isolatorMode === "docker-volume"
       ? { isolator: { mode: "docker-volume" as const, restartAgent: sc.isolatorRestartAgent } }

@@ -42,6 +42,7 @@ export const FLAG_ALIASES: Record<string, string> = {
   "scaleio.centos7.lia": "package-rpm-lia",
   "scaleio.centos7.gw": "package-rpm-gateway",
   "rexray.version": "rexray-version",
+  "rexray.branch": "rexray-branch",
   // Their first names, renamed in the predecessor's 0.2.0.
   "executor.memory.mdm": "executor-mem-mdm",
   "executor.memory.non": "executor-mem-non",
@@ -56,7 +57,6 @@ export const FLAG_ALIASES: Record<string, string> = {
 export const IGNORED_FLAGS: Record<string, string> = {
   debug: "the framework never reboots a machine unless asked to, so -debug is not needed",
   experimental: "full provisioning is a supported mode; -experimental is not needed",
-  "rexray.branch": "REX-Ray comes from the configured package source",
   "executor.altpath": "the scheduler serves its own executor artifact",
   "executor.cpu.factor": "resource factors are not used",
   "executor.mem.factor": "resource factors are not used",

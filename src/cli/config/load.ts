@@ -227,10 +227,32 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "declarative topology YAML",
   },
+  "rexray-url": {
+    path: ["scaleio", "rexrayUrl"],
+    kind: "string",
+    description:
+      "REX-Ray download installed on every agent (.tar.gz holding rexray, .rpm/.deb, or the program)",
+  },
+  "rexray-repo": {
+    path: ["scaleio", "rexrayRepo"],
+    kind: "string",
+    description:
+      "folder laid out as REX-Ray's download site: <repo>/<branch>/<version>/rexray-Linux-x86_64-<version>.tar.gz",
+  },
   "rexray-version": {
     path: ["scaleio", "rexrayVersion"],
     kind: "string",
-    description: "REX-Ray version to install",
+    description: "REX-Ray version taken from --rexray-repo (default 0.11.4)",
+  },
+  "rexray-branch": {
+    path: ["scaleio", "rexrayBranch"],
+    kind: "string",
+    description: "REX-Ray branch taken from --rexray-repo: stable (default), unstable, staged",
+  },
+  "dvdcli-url": {
+    path: ["scaleio", "dvdcliUrl"],
+    kind: "string",
+    description: "dvdcli download installed with REX-Ray (.tar.gz holding dvdcli, .rpm/.deb)",
   },
   "thin-or-thick": {
     path: ["scaleio", "thinOrThick"],

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { DEFAULT_HTTP_LIMITS as HTTP } from "../../api/http-limits.js";
 import { isPackageVersion } from "../../platforms/scaleio/node/package-layout.js";
+import { rexraySourceProblem } from "../../platforms/scaleio/node/rexray-source.js";
 import { durationMs } from "./duration.js";
 
 const hostOrIp = z
@@ -187,7 +188,21 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
-        rexrayVersion: z.string().min(1).optional(),
+        /** REX-Ray's download (a .tar.gz holding `rexray`, a .rpm/.deb, or the program). */
+        rexrayUrl: packageUrl.optional(),
+        /** A folder laid out as REX-Ray's old download site: `<repo>/<branch>/<version>/<file>`. */
+        rexrayRepo: packageUrl.optional(),
+        /** With rexrayRepo: the release (default 0.11.4) and branch (default stable). */
+        rexrayVersion: z
+          .string()
+          .regex(/^\d+\.\d+\.\d+(?:[-+][A-Za-z0-9.]+)?$/, "must be a REX-Ray version like 0.11.4")
+          .optional(),
+        rexrayBranch: z
+          .string()
+          .regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be a branch name like stable, unstable or staged")
+          .optional(),
+        /** dvdcli's download (installed with REX-Ray). */
+        dvdcliUrl: packageUrl.optional(),
         /** How REX-Ray provisions the volumes it creates. */
         thinOrThick: z.enum(["ThinProvisioned", "ThickProvisioned"]).default("ThinProvisioned"),
         isolatorBinary: packageUrl.optional(),
@@ -298,6 +313,10 @@ export const configSchema = z
         path: ["health", "capacityWarningPercent"],
         message: `must be below health.capacityCriticalPercent (${cfg.health.capacityCriticalPercent})`,
       });
+    }
+    const rexray = rexraySourceProblem(cfg.scaleio);
+    if (rexray) {
+      ctx.addIssue({ code: "custom", path: ["scaleio", rexray.field], message: rexray.message });
     }
     const pk = cfg.scaleio.packages;
     if (!pk.repo !== !pk.version) {
