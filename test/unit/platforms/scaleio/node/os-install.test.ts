@@ -205,6 +205,8 @@ for (const [os, fmt, tool, marker] of [
   ["ubuntu-16.04", "deb", "libaio1", /Created symlink/],
   ["ubuntu-14.04", "deb", "libaio1", /sds start\/running/],
   ["rhel-7", "rpm", "libaio", /Created symlink/],
+  ["debian-9", "deb", "libaio1", /Created symlink/],
+  ["rhel-6", "rpm", "libaio", /Created symlink|sds start\/running/],
 ] as [EmulatedOsName, "deb" | "rpm", string, RegExp][]) {
   test(`${os}: prerequisites with its package tool, the SDS from its ${fmt} with its init system's marker`, async () => {
     const n = await startEmuNodes();
