@@ -18,6 +18,7 @@ import {
   ScaleioUpgrades,
   UpgradeError,
 } from "../../../../../src/platforms/scaleio/lifecycle/upgrade.js";
+import { waitUntil } from "../../../../support/wait.js";
 import { CANARY_HOLD_PHASE } from "../../../../../src/platforms/scaleio/lifecycle/upgrade-plan.js";
 
 const OLD = "2.0-6035.0";
@@ -29,6 +30,7 @@ async function setup(
   dir = mkdtempSync(join(tmpdir(), "upgrades-")),
   configured = OLD,
   client: () => GatewayClient = () => ({}) as GatewayClient,
+  observer: object = Object.assign(new EventEmitter(), { observeSoon() {} }),
 ) {
   const store = await FileStateStore.open(dir);
   const engine = new PlanEngine({ store, retry: { initialMs: 2, maxMs: 10 } });
@@ -52,7 +54,7 @@ async function setup(
     mdms: () => undefined,
     sdsAgents: () => [{ agentId: "a1", protectionDomain: "pd" }],
     managers: () => ["10.0.0.1"],
-    observer: () => Object.assign(new EventEmitter(), { observeSoon() {} }),
+    observer: () => observer as EventEmitter & { observeSoon(): void },
     client,
     system: {},
     canary: 1,
@@ -60,6 +62,20 @@ async function setup(
   await u.load();
   return { u, engine, store, dir, logged };
 }
+
+test("an upgrade step waiting on the cluster has its first look taken at once, not after the observer's settle", async () => {
+  const asked: string[] = [];
+  const observer = Object.assign(new EventEmitter(), {
+    observeSoon: () => asked.push("soon"),
+    observe: async () => void asked.push("now"),
+  });
+  const { u, engine } = await setup(undefined, OLD, undefined, observer);
+  await u.upgrade({ version: NEW });
+  engine.start();
+  await waitUntil(() => asked.length > 0, { timeoutMs: 5000, what: "a look asked for" });
+  await engine.stop();
+  assert.equal(asked[0], "now");
+});
 
 test("a downgrade is refused with its code; so is another version while one is unfinished", async () => {
   const { u, engine } = await setup();
