@@ -249,6 +249,7 @@ export class ScaleIOPlatform implements Platform {
     return new ScaleioUpgrades({
       ctx,
       configuredUrl: (fmt, c) => this.opts.packageUrl(fmt, c),
+      ...(this.opts.sdcDriverRepo ? { sdcDriverRepo: this.opts.sdcDriverRepo } : {}),
       packageFormat: (agentId) => this.facts.get(agentId)?.packageFormat,
       mdms: () => ("provision" in this.opts.mode ? this.placement : undefined),
       sdsAgents: () =>

@@ -46,6 +46,8 @@ export interface UpgradeInput {
   sdsAgents: { agentId: string; protectionDomain: string }[];
   /** Manager MDM addresses (the SDC's MDM_IP). */
   managers: string[];
+  /** Where SDC drivers for kernels the new package lacks are (--sdc-driver-repo). */
+  sdcDriverRepo?: string;
   /** Package URL of a component at the target version, for the agent's package format. */
   packageUrl(agentId: string, component: Component): string;
   /** Pause after this many SDSs until an operator resumes (0 or none: no canary). */
@@ -477,6 +479,7 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
                   url: input.packageUrl(a.agentId, "sdc"),
                   version: target,
                   mdmIps: input.managers,
+                  ...(input.sdcDriverRepo ? { driverRepo: input.sdcDriverRepo } : {}),
                 },
                 ctx,
               )) as { version?: string; mappedVolumes?: number } | null;

@@ -124,6 +124,8 @@ export interface UpgradesDeps {
   ctx: PlatformContext;
   /** The configured package URL of a component (at the configured version). */
   configuredUrl(format: "deb" | "rpm", component: Component): string;
+  /** Where SDC drivers for kernels the package lacks are (--sdc-driver-repo). */
+  sdcDriverRepo?: string;
   packageFormat(agentId: string): "deb" | "rpm" | undefined;
   /** MDM members when provisioned (undefined in existing-cluster mode). */
   mdms(): MdmMember[] | undefined;
@@ -337,6 +339,7 @@ export class ScaleioUpgrades {
         ...(mdms ? { mdms } : {}),
         sdsAgents: this.deps.sdsAgents().filter((s) => here.has(s.agentId)),
         managers: this.deps.managers(),
+        ...(this.deps.sdcDriverRepo ? { sdcDriverRepo: this.deps.sdcDriverRepo } : {}),
         packageUrl: (agentId, component) => {
           const fmt = this.deps.packageFormat(agentId);
           if (!fmt) throw new Error(`the package format of agent ${agentId} is not known yet`);

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { defineHandler, StepError } from "../../../framework/node-task/handler.js";
 import { ipSchema, tail } from "./common.js";
-import { installPackage } from "./install-package.js";
+import { installPackage, installPackageParams } from "./install-package.js";
 import { restartService } from "./restart-service.js";
 
 /** `Retrieved N volume(s)` from `drv_cfg --query_vols`. */
@@ -21,6 +21,8 @@ export const upgradeSdc = defineHandler({
       url: z.string().max(2000),
       version: z.string().regex(/^\d+\.\d+-\d+(\.\d+)?$/),
       mdmIps: z.array(ipSchema).min(1).max(5),
+      /** Where a scini driver for this kernel is when the new package has none. */
+      driverRepo: installPackageParams.shape.driverRepo,
     })
     .strict(),
   async run(p, ctx) {
@@ -37,7 +39,13 @@ export const upgradeSdc = defineHandler({
       );
     if (mapped > 0) return { mappedVolumes: mapped, reloaded: false };
     const installed = (await installPackage.run(
-      { component: "sdc", url: p.url, version: p.version, mdmIps: p.mdmIps },
+      {
+        component: "sdc",
+        url: p.url,
+        version: p.version,
+        mdmIps: p.mdmIps,
+        ...(p.driverRepo ? { driverRepo: p.driverRepo } : {}),
+      },
       ctx,
     )) as { version: string; changed: boolean };
     ctx.progress("reloading the scini driver");

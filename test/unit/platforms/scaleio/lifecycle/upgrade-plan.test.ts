@@ -508,3 +508,20 @@ test("package URLs of another version follow the configured scheme", () => {
   );
   assert.throws(() => packageUrlAt("http://repo/sds.rpm", NEW), /no version/);
 });
+
+test("the SDC upgrade is given the driver repository (--sdc-driver-repo) for kernels the new package lacks", async () => {
+  const { engine, input, ports } = await setup({ sdsCount: 1 });
+  const seen: unknown[] = [];
+  const node = ports.node.bind(ports);
+  ports.node = async (agentId, kind, params, ctx, o) => {
+    if (kind === "scaleio.upgrade-sdc") seen.push(params);
+    return node(agentId, kind, params, ctx, o);
+  };
+  await engine.setPlan(buildUpgradePlan({ ...input, sdcDriverRepo: "file:///srv/scini" }, ports));
+  engine.start();
+  await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+  assert.equal(seen.length, input.agents.length, "every agent's SDC upgraded");
+  for (const p of seen)
+    assert.equal((p as { driverRepo?: string }).driverRepo, "file:///srv/scini");
+});

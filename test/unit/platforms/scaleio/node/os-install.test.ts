@@ -169,6 +169,24 @@ test("SDC kernel compatibility: a driver from the package (RHEL 7), from the rep
     const guid = data<{ sdcGuid?: string }>(await step(n, flatcar, "scaleio.host-facts", {}));
     assert.equal(n.emu.sys.sdcByGuid(guid.sdcGuid!)?.ip, flatcar, "the SDC registered");
 
+    // an upgrade in place needs a driver for the kernel too: from the repository again
+    const up = (extra: Record<string, unknown>) =>
+      step(n, flatcar, "scaleio.upgrade-sdc", {
+        url: n.rpmUrl("sdc", "2.0-13000.211"),
+        version: "2.0-13000.211",
+        mdmIps: [mgr],
+        ...extra,
+      });
+    assert.match(
+      errorOf(await up({})),
+      /no scini driver for kernel 5.10.43-flatcar in EMC-ScaleIO-sdc-2.0-13000.211/,
+    );
+    const upgraded = data<{ version: string; reloaded: boolean }>(
+      await up({ driverRepo: n.emu.driverRepoUrl }),
+    );
+    assert.deepEqual([upgraded.version, upgraded.reloaded], ["2.0-13000.211", true]);
+    assert.equal(n.emu.sys.nodes.get(flatcar)?.packages.get("sdc")?.version, "2.0-13000.211");
+
     const odd = "10.60.0.13";
     prepareEmulatedOs(n.rootOf(odd), "ubuntu-18.04", { kernel: "4.15.0-112-generic" });
     const failed = await step(n, odd, "scaleio.install-package", {
