@@ -112,6 +112,15 @@ test(
     assert.ok(sys.nodes.get(hosts[5]!)?.packages.has("lia"), "the odd agent's LIA is installed");
     assert.equal(sys.nodes.get(hosts[5]!)?.packages.has("sdc") ?? false, false);
 
+    // The discover steps say what each host is.
+    const facts = (i: number) => all.find((s) => s.id === `facts/${ids[i]}`)?.message ?? "";
+    assert.match(
+      facts(2),
+      /^flatcar: payloads unpacked, systemd, kernel 5\.10\.43-flatcar, 2 usable devices$/,
+    );
+    assert.match(facts(0), /^ubuntu-16\.04: deb packages, systemd, kernel 4\.4\.0-186-generic/);
+    assert.match(facts(1), /^rhel-7: rpm packages, systemd, kernel 3\.10\.0-1160\.el7\.x86_64/);
+
     // Each OS got the package its way.
     for (const [i, host] of hosts.entries()) {
       const pk = sys.nodes.get(host)?.packages;

@@ -23,6 +23,18 @@ export interface HostFacts {
   devices: DeviceFact[];
   installed: Partial<Record<Component, string>>;
   sdcGuid?: string;
+  /** The operating system (absent from executors that predate OS profiles). */
+  os?: { id: string; install: "package-tool" | "unpack"; init: string; kernel?: string };
+}
+
+/** `flatcar: payloads unpacked, systemd, kernel 5.10.43-flatcar, 2 usable devices`. */
+export function hostText(f: HostFacts): string {
+  const usable = f.devices.filter((d) => d.usable).length;
+  const devices = `${usable} usable device${usable === 1 ? "" : "s"}`;
+  if (!f.os) return `${f.packageFormat} packages, ${devices}`;
+  const how = f.os.install === "unpack" ? "payloads unpacked" : `${f.packageFormat} packages`;
+  const kernel = f.os.kernel ? `, kernel ${f.os.kernel}` : "";
+  return `${f.os.id}: ${how}, ${f.os.init}${kernel}, ${devices}`;
 }
 
 export interface DeployPorts {
@@ -282,6 +294,7 @@ export function buildDeployPlan(input: DeployInput, ports: DeployPorts): PlanDef
             );
           }
           await ports.saveFacts(a.agentId, facts);
+          return hostText(facts);
         },
         a.agentId,
       ),
