@@ -71,7 +71,10 @@ export function adoptUnpackedUnits(
     const env: Record<string, string> = {};
     for (const line of (envPath ? read(envPath) : undefined)?.split("\n") ?? []) {
       const m = /^([A-Z_]+)=(.*)$/.exec(line);
-      if (m) env[m[1]!] = m[2]!;
+      if (!m) continue;
+      // systemd's quoting: "..." with \" and \\ escaped.
+      const q = /^"(.*)"$/.exec(m[2]!);
+      env[m[1]!] = q ? q[1]!.replace(/\\(["\\])/g, "$1") : m[2]!;
     }
     sys.installPackage(ctx.ip, c, version, "rpm", env);
     sys.node(ctx.ip).root = root;

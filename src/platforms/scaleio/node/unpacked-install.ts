@@ -33,6 +33,19 @@ const DESCRIPTION: Record<Component, string> = {
 
 const envFile = (c: Component) => `${UNPACK_PREFIX}/${c}/cfg/install.env`;
 
+/**
+ * A value as systemd's EnvironmentFile reads it: double-quoted, `\` and `"` escaped. A line
+ * break cannot be written (it would start another variable).
+ */
+export function envFileValue(key: string, value: string): string {
+  if (/[\r\n\0]/.test(value)) {
+    throw new StepError(`${key}: a value with a line break cannot go in a unit's environment`, {
+      permanent: true,
+    });
+  }
+  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
 /** The unit text (start scripts as the packages lay them out; paths unverified for 3.x). */
 export function unitFor(c: Component, driver: string | undefined): string {
   const bin = `${UNPACK_PREFIX}/${c}/bin`;
@@ -89,7 +102,7 @@ export async function unpackAndStart(
   const out: string[] = [];
   const r = await host.packages.installFile(file, { signal, unpackRelocateTo: RELOCATE_TO });
   out.push(r.stdout.trim());
-  const lines = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const lines = Object.entries(env).map(([k, v]) => `${k}=${envFileValue(k, v)}`);
   // Holds the LIA token or the gateway password: readable by root alone.
   await host.root.writeAtomic(envFile(c), `${lines.join("\n")}\n`, { mode: 0o600 });
   if (c === "mdm") {

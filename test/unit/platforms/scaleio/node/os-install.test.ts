@@ -12,6 +12,7 @@ import { data, step } from "../../../../support/node-steps.js";
 import { prepareEmulatedOs, type EmulatedOsName } from "../../../../../sim/mesos/emulated-os.js";
 
 const PW = "S3cret-pw";
+const TRICKY = 'S3"cret\\pw $HOME #x';
 const debUrl = (n: EmuNodes, c: string) =>
   `${n.emu.controlUrl}/repo/emc-scaleio-${c}_2.0-6035.0_amd64.deb`;
 const errorOf = (r: { result: unknown }) => (r.result as { error?: string }).error ?? "";
@@ -96,10 +97,12 @@ test("Flatcar: no prerequisites, the MDM unpacked under /opt/emc/scaleio with a 
         ip,
         "scaleio.install-package",
         { component: "lia", url: n.rpmUrl("lia") },
-        { password: PW },
+        { password: TRICKY },
       ),
     );
     assert.ok(n.emu.sys.nodes.get(ip)?.packages.has("lia"));
+    // quoted as systemd reads it: the LIA got the token as it is
+    assert.equal(n.emu.sys.nodes.get(ip)?.liaToken, TRICKY);
     const env = readFileSync(join(root, "opt/emc/scaleio/lia/cfg/install.env"), "utf8");
     assert.match(env, /^TOKEN=/m);
     const gone = data<{ removed: string[] }>(
