@@ -201,10 +201,18 @@ function createPhase(plan, phase, wasOpen, view) {
     more,
     shownText,
     limit: ROWS_PER_PAGE,
+    /** Whether the operator opened or closed the phase himself. */
+    touched: false,
+    /** @type {string | undefined} the phase's status when last drawn */
+    drawnStatus: undefined,
     /** @type {Map<string, HTMLTableRowElement>} */ rows: new Map(),
     /** @type {string[]} */ ids: [],
   };
   details.addEventListener("toggle", () => drawRows(p, view.filter));
+  // The operator's own choice (a click, or Enter/Space, on the summary) is kept from then on.
+  summary.addEventListener("click", () => {
+    p.touched = true;
+  });
   more.addEventListener("click", () => {
     p.limit += ROWS_PER_PAGE;
     drawRows(p, view.filter);
@@ -215,6 +223,13 @@ function createPhase(plan, phase, wasOpen, view) {
 
 function updatePhaseHead(p, phase) {
   p.phase = phase;
+  // A phase that finishes while watched folds, unless the operator opened or closed it
+  // himself: a long deploy's finished tables would otherwise fill the page. (The model
+  // changes phases in place: the status last drawn is kept here.)
+  const was = p.drawnStatus;
+  p.drawnStatus = phase.status;
+  if (was !== undefined && was !== "COMPLETE" && phase.status === "COMPLETE" && !p.touched)
+    p.details.open = false;
   setBadge(p.badge, phase.status);
   let done = 0;
   for (const s of phase.steps) if (s.status === "COMPLETE") done++;
@@ -342,7 +357,13 @@ export function createPlansView(el, plans) {
     const made = createPlan(plan, opened, view);
     for (const ph of made.phases.values()) {
       const before = old?.phases.get(ph.phase.id);
-      if (before) ph.limit = before.limit;
+      if (before) {
+        ph.limit = before.limit;
+        ph.touched = before.touched;
+        // Finished while the plan was rebuilt: folds as a phase finishing in place does.
+        const justDone = before.drawnStatus !== "COMPLETE" && ph.phase.status === "COMPLETE";
+        if (justDone && !ph.touched) ph.details.open = false;
+      }
       drawRows(ph, view.filter);
     }
     if (old) old.article.replaceWith(made.article);

@@ -149,6 +149,18 @@ describe("web UI in Chromium against the real scheduler", () => {
     assert.equal(resumed.paused, false);
     assert.ok(["IN_PROGRESS", "COMPLETE"].includes(resumed.status), resumed.status);
 
+    // The phase finishes live and folds (a long deploy's finished tables would fill the
+    // page); opened again, its step says Complete.
+    await phase.locator('.phase-head [data-status="COMPLETE"]').first().waitFor({ timeout: LONG });
+    const steps = phase.locator("details.phase-steps");
+    await page.waitForFunction(
+      (el) => el !== null && !el.hasAttribute("open"),
+      await steps.elementHandle(),
+      {
+        timeout: LONG,
+      },
+    );
+    await steps.locator("summary").click();
     await page
       .locator(`tr[data-step-row="${key}"] .step-status[data-status="COMPLETE"]`)
       .waitFor({ timeout: LONG });
