@@ -104,7 +104,8 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
   }
 
   start(): void {
-    if (!this.client && !this.closed) this.newClient();
+    // A replacement already scheduled (after its backoff pause) is not brought forward.
+    if (!this.client && !this.closed && !this.retryTimer) this.newClient();
   }
 
   /** The current session's id (hex), or undefined while there is none. */
@@ -118,6 +119,8 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
   }
 
   private newClient(): void {
+    // Never two clients: an old one would reconnect forever in the background.
+    if (this.client) shutdownClient(this.client);
     const gen = ++this.generation;
     this.connected = false;
     const client = zookeeper.createClient(this.connectionString, {
@@ -187,7 +190,7 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      if (!this.closed) this.newClient();
+      if (!this.closed && !this.client) this.newClient();
     }, this.backoff.next());
   }
 
@@ -293,6 +296,7 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
     this.closed = true;
     clearTimeout(this.watchdog);
     clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.generation += 1;
     for (const w of this.waiters) w();
     const client = this.client;

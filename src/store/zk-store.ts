@@ -116,7 +116,8 @@ export function parseStoreUrl(input: string): ZkUrl {
 export class ZkStateStore implements StateStore {
   readonly root: string;
   readonly connection: ZkConnection;
-  private readonly acl: ACL[];
+  /** The ACL of every znode the store creates (the election's too). */
+  readonly acl: ACL[];
   private readonly inlineMax: number;
   private readonly chunkBytes: number;
   private readonly commitMax: number;
