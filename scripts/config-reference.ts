@@ -22,6 +22,7 @@ const SECRET_ENV: Record<string, string> = {
   "admin-password": "",
   "api-token-file": "SCALEIO_FRAMEWORK_API_TOKEN",
   "mesos-secret-file": "SCALEIO_FRAMEWORK_MESOS_SECRET",
+  "zk-auth-file": "SCALEIO_FRAMEWORK_ZK_AUTH",
   "aws-access-key-id-file": "AWS_ACCESS_KEY_ID",
   "aws-access-key-id": "",
   "aws-secret-access-key-file": "AWS_SECRET_ACCESS_KEY",

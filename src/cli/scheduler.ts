@@ -38,7 +38,7 @@ import type { CapacityRemediationOptions } from "../platforms/scaleio/remediate/
 import { AlertWebhook } from "../framework/health/alert-webhook.js";
 import { parseDeclarativeTopology } from "../platforms/scaleio/topology/declarative.js";
 import type { StrategyInput } from "../platforms/scaleio/topology/storage.js";
-import { FileStateStore } from "../store/file-store.js";
+import { describeLocation, openStateStore, stateLocation } from "../store/open-store.js";
 import { translateLegacyArgs } from "./config/aliases.js";
 import { packageUrlOf } from "./config/package-source.js";
 import {
@@ -56,6 +56,7 @@ import {
   startLine,
   startupFailure,
   stateFailure,
+  StartupError,
   usageErrorLine,
 } from "./startup.js";
 import type { Logger } from "pino";
@@ -278,9 +279,18 @@ export async function startScheduler(
   const metrics = new Metrics();
   // Warnings and errors of the scheduler's parts reach operators on the event stream too.
   const hub = new EventHub({ redact: (t) => redactSecrets(t, Object.values(secrets)) });
+  const stateAt = stateLocation(config.state);
   const store = metrics.timeStore(
-    await FileStateStore.open(config.state.dir).catch((err: unknown) => {
-      throw stateFailure(err, config.state.dir);
+    await openStateStore(stateAt, {
+      zkAuth: secrets.zkAuth,
+      zkSessionTimeoutMs: config.state.zkSessionTimeoutMs,
+      onWarning: (m) => log.warn({}, m),
+    }).catch((err: unknown) => {
+      throw stateAt.kind === "file"
+        ? stateFailure(err, stateAt.dir)
+        : new StartupError(
+            `cannot use the state store ${describeLocation(stateAt)} (--state): ${(err as Error).message}`,
+          );
     }),
   );
   const sc = config.scaleio;

@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { ConfigError, envName } from "./config/load.js";
 import { defaultAt } from "./config/schema-info.js";
 import type { SchedulerConfig } from "./config/schema.js";
+import { describeLocation, stateLocation } from "../store/open-store.js";
 
 /** A reason the scheduler cannot start that is not its configuration (exit 1). */
 export class StartupError extends Error {
@@ -115,7 +116,7 @@ export function startLine(
   config: SchedulerConfig,
   opts: { master: string; apiUrl: string; version: string },
 ): { fields: Record<string, string>; msg: string } {
-  const state = resolve(config.state.dir);
+  const state = describeLocation(stateLocation(config.state));
   const mode = deploymentMode(config);
   return {
     fields: { version: opts.version, master: opts.master, state, api: opts.apiUrl, mode },

@@ -62,8 +62,8 @@ export const IGNORED_FLAGS: Record<string, string> = {
   "executor.mem.factor": "resource factors are not used",
   "executor.memoryfactor": "resource factors are not used",
   "executor.memfactor": "resource factors are not used",
-  "store.type": "state lives in --state-dir (ZooKeeper store: see the README)",
-  "store.uri": "state lives in --state-dir (ZooKeeper store: see the README)",
+  "store.type": "use --state zk://host:port/path or --state file:///path",
+  "store.uri": "use --state zk://host:port/path or --state file:///path",
 };
 
 const BOOLEAN_IGNORED = new Set(["debug", "experimental"]);

@@ -122,6 +122,17 @@ export const OPTIONS: Record<string, OptionSpec> = {
     kind: "string",
     description: "directory of the embedded state store",
   },
+  state: {
+    path: ["state", "url"],
+    kind: "string",
+    description:
+      "where the state lives: file:///path (the embedded store; default: --state-dir) or zk://host:port[,host:port...]/path (ZooKeeper; credentials in --zk-auth-file)",
+  },
+  "zk-session-timeout-ms": {
+    path: ["state", "zkSessionTimeoutMs"],
+    kind: "int",
+    description: "ZooKeeper session timeout (ms) of the zk:// state store",
+  },
   "step-retry-initial-ms": {
     path: ["steps", "retryInitialMs"],
     kind: "int",
@@ -426,6 +437,8 @@ export const SECRET_OPTIONS = {
   "api-token-file": "file holding the operator API token (or SCALEIO_FRAMEWORK_API_TOKEN)",
   "mesos-secret-file":
     "file holding the Mesos principal's secret (or SCALEIO_FRAMEWORK_MESOS_SECRET)",
+  "zk-auth-file":
+    "file holding user:password for ZooKeeper digest authentication of the zk:// state store: its znodes are then readable and writable by that user only (or SCALEIO_FRAMEWORK_ZK_AUTH)",
   "aws-access-key-id-file":
     "file holding an AWS access key id for the --capacity-hook command (or AWS_ACCESS_KEY_ID)",
   "aws-access-key-id": "deprecated: the AWS access key id itself (visible in process listings)",
@@ -442,6 +455,8 @@ export interface Secrets {
   adminPassword?: Secret;
   apiToken?: Secret;
   mesosSecret?: Secret;
+  /** `user:password` for the ZooKeeper state store's digest ACLs. */
+  zkAuth?: Secret;
   /** Handed to the capacity hook's command only (the predecessor grew AWS volumes). */
   awsAccessKeyId?: Secret;
   awsSecretAccessKey?: Secret;
@@ -473,6 +488,12 @@ const SECRET_SOURCES: {
     fileFlag: "mesos-secret-file",
     env: "SCALEIO_FRAMEWORK_MESOS_SECRET",
     what: "Mesos secret",
+  },
+  {
+    key: "zkAuth",
+    fileFlag: "zk-auth-file",
+    env: "SCALEIO_FRAMEWORK_ZK_AUTH",
+    what: "ZooKeeper credentials",
   },
   {
     key: "awsAccessKeyId",

@@ -6,6 +6,7 @@ import { DEFAULT_HTTP_LIMITS as HTTP } from "../../api/http-limits.js";
 import { isPackageVersion } from "../../platforms/scaleio/node/package-layout.js";
 import { rexraySourceProblem } from "../../platforms/scaleio/node/rexray-source.js";
 import { durationMs } from "./duration.js";
+import { stateUrlProblem } from "../../store/open-store.js";
 
 const hostOrIp = z
   .string()
@@ -115,7 +116,19 @@ export const configSchema = z
       .strict()
       .prefault({}),
     state: z
-      .object({ dir: z.string().min(1).default("./scaleio-framework-state") })
+      .object({
+        dir: z.string().min(1).default("./scaleio-framework-state"),
+        /** Where the state lives: file:///path or zk://host:port[,host:port]/path (wins over dir). */
+        url: z
+          .string()
+          .superRefine((v, ctx) => {
+            const problem = stateUrlProblem(v);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+          })
+          .optional(),
+        /** ZooKeeper session timeout of the state store. */
+        zkSessionTimeoutMs: z.number().int().min(1000).max(600_000).default(10_000),
+      })
       .strict()
       .prefault({}),
     /** Retry pauses of failed plan steps: initialMs doubling up to maxMs. */
