@@ -38,7 +38,12 @@ import type { CapacityRemediationOptions } from "../platforms/scaleio/remediate/
 import { AlertWebhook } from "../framework/health/alert-webhook.js";
 import { parseDeclarativeTopology } from "../platforms/scaleio/topology/declarative.js";
 import type { StrategyInput } from "../platforms/scaleio/topology/storage.js";
-import { describeLocation, openStateStore, stateLocation } from "../store/open-store.js";
+import {
+  describeLocation,
+  openStateStore,
+  stateLocation,
+  type StateLocation,
+} from "../store/open-store.js";
 import { translateLegacyArgs } from "./config/aliases.js";
 import { packageUrlOf } from "./config/package-source.js";
 import {
@@ -194,9 +199,18 @@ function readTopology(file: string) {
 export const EXIT_MESOS_REFUSED = 5;
 
 /** The one line a scheduler that Mesos will not have leaves on stderr. */
-export function mesosRefusalLine(err: MesosError, stateDir: string, frameworkId?: string): string {
+export function mesosRefusalLine(
+  err: MesosError,
+  state: string | StateLocation,
+  frameworkId?: string,
+): string {
   if (err instanceof FrameworkRemovedError) {
-    return `${err.message}; framework ${frameworkId ?? "(unknown)"} cannot subscribe again: to register as a new framework, remove ${join(stateDir, "framework", "id.json")}`;
+    const loc: StateLocation = typeof state === "string" ? { kind: "file", dir: state } : state;
+    const what =
+      loc.kind === "file"
+        ? join(loc.dir, "framework", "id.json")
+        : `the key framework/id from ${describeLocation(loc)}`;
+    return `${err.message}; framework ${frameworkId ?? "(unknown)"} cannot subscribe again: to register as a new framework, remove ${what}`;
   }
   if (err instanceof FrameworkFailedOverError) {
     return `${err.message}; another scheduler now runs as framework ${frameworkId ?? "(unknown)"}, this one stops`;
@@ -232,7 +246,7 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
   const refused = (err: MesosError) => {
     // An uninstall tears the framework down itself (and finishes below).
     if (handle.uninstall.active) return;
-    const line = mesosRefusalLine(err, loaded.config.state.dir, client.frameworkId);
+    const line = mesosRefusalLine(err, stateLocation(loaded.config.state), client.frameworkId);
     // The same one-line form as every error that stops the start.
     process.stderr.write(`scaleio-framework: ${handle.scheduler.redact(line)}\n`);
     void stop(EXIT_MESOS_REFUSED);

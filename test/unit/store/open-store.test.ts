@@ -8,6 +8,8 @@ import { join, resolve } from "node:path";
 import { inspect } from "node:util";
 import { ConfigError, loadConfig } from "../../../src/cli/config/load.js";
 import { startLine } from "../../../src/cli/startup.js";
+import { mesosRefusalLine } from "../../../src/cli/scheduler.js";
+import { FrameworkRemovedError } from "../../../src/mesos/errors.js";
 import { FileStateStore } from "../../../src/store/file-store.js";
 import { describeLocation, openStateStore, stateLocation } from "../../../src/store/open-store.js";
 import { StoreError } from "../../../src/store/store.js";
@@ -76,4 +78,16 @@ test("the scheduler opens the store its location names", async () => {
   assert.ok(store instanceof FileStateStore);
   assert.equal(store.dir, dir);
   await store.close();
+});
+
+test("a removed framework's line names the key to remove where the state lives", () => {
+  const err = new FrameworkRemovedError("Framework has been removed");
+  assert.match(
+    mesosRefusalLine(err, stateLocation({ dir: ".", url: "file:///var/lib/sf" }), "F1"),
+    /remove \/var\/lib\/sf\/framework\/id\.json$/,
+  );
+  assert.match(
+    mesosRefusalLine(err, stateLocation({ dir: ".", url: "zk://zk1:2181/sf" }), "F1"),
+    /remove the key framework\/id from zk:\/\/zk1:2181\/sf$/,
+  );
 });
