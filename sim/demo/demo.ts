@@ -21,6 +21,7 @@ import { startDevCluster, type DevCluster } from "../mesos/index.js";
 import type { AgentHandle } from "../mesos/cluster.js";
 import { startEmulator, type Emulator } from "../scaleio/emulator.js";
 import { emulatedNodeEnv, packageFileName } from "../scaleio/node/packages.js";
+import { dvdcliTarballName, rexrayTarballName } from "../scaleio/volume-driver/packages.js";
 import { DEFAULT_VERSION } from "../scaleio/model/versions.js";
 import { loadConfig } from "../../src/cli/config/load.js";
 import { startScheduler, type SchedulerHandle } from "../../src/cli/scheduler.js";
@@ -255,6 +256,10 @@ export async function startDemoWorld(given: DemoOptions): Promise<DemoWorld> {
       ...Object.fromEntries(
         ["mdm", "sds", "sdc", "lia", "gateway"].map((c) => [`package-rpm-${c}`, repo(c)]),
       ),
+      // REX-Ray and dvdcli installed on every agent, as an operator would configure them: the
+      // failover walk-through then goes through the installed copies.
+      "rexray-url": `${emulator.controlUrl}/repo/${rexrayTarballName()}`,
+      "dvdcli-url": `${emulator.controlUrl}/repo/${dvdcliTarballName()}`,
       // Ubuntu agents (--os) take the deb packages; CoreOS/Flatcar kernels need the driver repository.
       ...(o.os
         ? {

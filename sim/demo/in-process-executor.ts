@@ -10,7 +10,13 @@ import { basename } from "node:path";
 import { pino } from "pino";
 import { ExecutorClient, readExecutorEnvironment } from "../../src/mesos/executor/index.js";
 import { hostProfileFromEnv, type ProgramRunner } from "../../src/host/profile.js";
-import { HostCommandError, type RunOptions, type RunResult } from "../../src/host/process.js";
+import {
+  HostCommandError,
+  run as spawnProgram,
+  type RunOptions,
+  type RunResult,
+} from "../../src/host/process.js";
+import { confineToEmulatedNode } from "../../src/host/emulated-node.js";
 import { scaleioNodeHandlers } from "../../src/platforms/scaleio/node/index.js";
 import { NodeExecutor } from "../../src/executor/executor.js";
 import { HandlerRegistry } from "../../src/executor/run-step.js";
@@ -71,6 +77,12 @@ export function emulatorToolRunner(
   controlUrl: string,
   nodeEnv: Record<string, string | undefined>,
 ): ProgramRunner {
+  const root = nodeEnv.SCALEIO_SIM_ROOT;
+  // What the node's processes see of it (its root, address, tools), as an executor's child would.
+  const nodeVars = Object.fromEntries(
+    Object.entries(nodeEnv).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  const installed = root ? confineToEmulatedNode(spawnProgram, { root, toolDirs: [] }) : undefined;
   return async (program: string, args: string[], opts: RunOptions = {}): Promise<RunResult> => {
     const started = Date.now();
     const tool = basename(program);
@@ -85,7 +97,13 @@ export function emulatorToolRunner(
         },
         program,
       );
-    if (!(TOOLS as readonly string[]).includes(tool)) throw fail(`${program}: command not found`);
+    if (!(TOOLS as readonly string[]).includes(tool)) {
+      // A program installed under the node's own root (REX-Ray, dvdcli from their downloads)
+      // runs as a process there, confined to that root as in the process-per-agent mode.
+      if (installed)
+        return installed(program, args, { ...opts, env: { ...nodeVars, ...opts.env } });
+      throw fail(`${program}: command not found`);
+    }
     opts.signal?.throwIfAborted();
     const all: Record<string, string | undefined> = { ...nodeEnv, ...opts.env };
     const env = Object.fromEntries(

@@ -17,7 +17,19 @@ const cmdline = (pid: number): string => {
     return "";
   }
 };
-const isAgentHost = (pid: number) => /agent\/main\.[jt]s /.test(cmdline(pid));
+const parentOf = (pid: number): number => {
+  try {
+    // The fields after the command's closing parenthesis: state, then the parent's pid.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return 0;
+  }
+};
+const runsAgentMain = (pid: number) => /agent\/main\.[jt]s /.test(cmdline(pid));
+// A host's child caught between fork and exec (a program the node runs, such as REX-Ray's
+// stand-in) still shows the host's command line: it is not a host of its own.
+const isAgentHost = (pid: number) => runsAgentMain(pid) && !runsAgentMain(parentOf(pid));
 const isExecutor = (pid: number) => /\sexecutor\s*$/.test(cmdline(pid));
 
 test(

@@ -4,7 +4,7 @@
 // that runs this folder's stand-in with this Node; the emulator's CA is added to the trust
 // store the stand-in uses (SSL_CERT_FILE, as a Go program reads it), as an operator would add
 // a self-signed gateway's CA to the machine's.
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -18,9 +18,15 @@ export const dvdcliTarballName = (v = DVDCLI_SIM_VERSION) => `dvdcli-Linux-x86_6
 const HERE = dirname(fileURLToPath(import.meta.url));
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The stand-in program itself (run with Node), for a node that has not installed it. */
+/**
+ * The stand-in program itself (run with Node), for a node that has not installed it. The
+ * stand-ins are plain JavaScript beside this file's source: the build compiles TypeScript
+ * only, so from `dist/` they are found in the source tree.
+ */
 export function standInPath(tool: "rexray" | "dvdcli"): string {
-  return join(HERE, `${tool}.mjs`);
+  const beside = join(HERE, `${tool}.mjs`);
+  if (existsSync(beside)) return beside;
+  return join(HERE.replace(/([/\\])dist([/\\])sim([/\\])/, "$1sim$3"), `${tool}.mjs`);
 }
 
 /** The program a tarball holds: runs the stand-in `<tool>.mjs` of this folder. */
