@@ -66,8 +66,12 @@ export function digestAcl(auth: Secret): ACL[] {
 }
 
 interface ConnectionManagerInternals {
-  socket?: { destroy(): void };
+  socket?: { destroy(): void; connecting?: boolean; destroyed?: boolean };
 }
+
+const socketOf = (client: Client) =>
+  (client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager
+    ?.socket;
 
 export interface ZkConnectionEvents {
   connected: [];
@@ -89,6 +93,7 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
   private authFailed = false;
   private watchdog: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private handshakeGuard: NodeJS.Timeout | undefined;
   /** Callers waiting for a connection. */
   private waiters = new Set<() => void>();
 
@@ -161,7 +166,31 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
       this.replaceClient();
     });
     this.armWatchdog(gen);
+    this.guardHandshake(client, gen);
     client.connect();
+  }
+
+  // The library waits forever for the answer to its connect request, and a ZooKeeper still
+  // starting accepts TCP and may never answer it: like the Java client's connect timeout, a
+  // socket left unanswered is dropped, and the library tries again with the same session.
+  private guardHandshake(client: Client, gen: number): void {
+    clearInterval(this.handshakeGuard);
+    const timeout = client.getSessionTimeout() || this.sessionTimeoutMs;
+    let seen: unknown;
+    this.handshakeGuard = setInterval(
+      () => {
+        if (gen !== this.generation || this.closed) return;
+        const socket = socketOf(client);
+        if (this.connected || !socket || socket.connecting || socket.destroyed) {
+          seen = undefined;
+          return;
+        }
+        if (socket === seen) socket.destroy();
+        seen = socket;
+      },
+      Math.max(100, Math.min(2000, timeout / 3)),
+    );
+    this.handshakeGuard.unref();
   }
 
   // Not connected for a whole session timeout: the server has dropped the session or will,
@@ -181,6 +210,7 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
     const hadSession = this.hadSession;
     this.hadSession = false;
     clearTimeout(this.watchdog);
+    clearInterval(this.handshakeGuard);
     const old = this.client;
     this.client = undefined;
     this.connected = false;
@@ -296,6 +326,7 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
     this.closed = true;
     clearTimeout(this.watchdog);
     clearTimeout(this.retryTimer);
+    clearInterval(this.handshakeGuard);
     this.retryTimer = undefined;
     this.generation += 1;
     for (const w of this.waiters) w();
@@ -322,9 +353,7 @@ function withDeadline<T>(
           retryable: true,
         }),
       );
-      (
-        client as unknown as { connectionManager?: ConnectionManagerInternals }
-      ).connectionManager?.socket?.destroy();
+      socketOf(client)?.destroy();
     }, timeoutMs);
     timer.unref();
     fn((err, value) => {

@@ -409,8 +409,23 @@ export class ZkStateStore implements StateStore {
     return this.queue.run(
       ops.map((op) => op.key),
       async () => {
+        // Unconditional writes are idempotent (the same values again): one cut off by a
+        // lost connection or session is sent again until the deadline, so a ZooKeeper
+        // restart delays them instead of failing them. A conditional one reports
+        // UNAVAILABLE: whether it landed is for the caller to read back.
+        const idempotent = ops.every((op) => op.expect === undefined);
+        const deadline = Date.now() + 2 * this.connection.opTimeoutMs;
         for (let attempt = 1; ; attempt++) {
-          const out = await this.tryCommit(ops, paths, texts);
+          let out: Record<string, number> | undefined;
+          try {
+            out = await this.tryCommit(ops, paths, texts);
+          } catch (err) {
+            const transient =
+              err instanceof StoreError &&
+              (err.code === "UNAVAILABLE" || err.code === "SESSION_EXPIRED");
+            if (!(idempotent && transient && Date.now() < deadline && !this.closed)) throw err;
+            continue;
+          }
           if (out) return out;
           if (attempt >= WRITE_ATTEMPTS) {
             throw new StoreError(

@@ -230,7 +230,7 @@ test("ZooKeeper restarting under a write: the write waits for it and completes",
   assert.equal(s.connection.sessionId, session);
 });
 
-test("a silent link: the write in flight fails retryable at its deadline; the next one succeeds", async () => {
+test("a silent link: a conditional write fails retryable at its deadline; a plain one is sent again", async () => {
   const proxy = await TcpProxy.start({ host: server.host, port: server.port });
   cleanups.push(() => proxy.close());
   const path = `/silent-${++n}/f`;
@@ -239,9 +239,9 @@ test("a silent link: the write in flight fails retryable at its deadline; the ne
     { sessionTimeoutMs: 10_000, opTimeoutMs: 500, spinDelayMs: 100 },
     `zk://${proxy.connectionString}${path}`,
   );
-  await s.set("k", 1);
+  const v = await s.setIf("k", 1, "absent");
   proxy.blackholeExisting();
-  await assert.rejects(s.set("k", 2), (e: unknown) => {
+  await assert.rejects(s.setIf("k", 2, v), (e: unknown) => {
     assert.ok(e instanceof StoreError, String(e));
     assert.equal(e.code, "UNAVAILABLE");
     assert.equal(e.retryable, true);
@@ -250,6 +250,10 @@ test("a silent link: the write in flight fails retryable at its deadline; the ne
   // The deadline cut the silent socket; the client reconnects through a new connection.
   await s.set("k", 3);
   assert.equal(await s.get("k"), 3);
+  // A plain write caught by a silent link is sent again once the link is cut and back.
+  proxy.blackholeExisting();
+  await s.set("k", 4);
+  assert.equal(await s.get("k"), 4);
 });
 
 test("a session expired during a partition is replaced by a new one; writes go on", async () => {
