@@ -199,10 +199,11 @@ export function storeContract(name: string, h: StoreHarness): void {
       const torn: string[] = [];
       const reader = (async () => {
         while (!stop) {
-          // b is read first: a commit seen at a but not at b would show a newer a.
-          const b = await s.get<number>("pair/b");
+          // a is read first: b read after it can be as new or newer, never older, unless
+          // a commit was seen half applied.
           const a = await s.get<number>("pair/a");
-          if (a! < b!) torn.push(`a=${a} b=${b}`);
+          const b = await s.get<number>("pair/b");
+          if (a! > b!) torn.push(`a=${a} b=${b}`);
         }
       })();
       for (let i = 1; i <= 20; i++) {
