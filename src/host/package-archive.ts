@@ -2,10 +2,14 @@
 // its payload's files. Used where no package manager exists (CoreOS, Flatcar), where payloads
 // are unpacked by us, and to look inside a package before installing it (which kernels its
 // SDC driver was built for). Formats: rpm = lead, signature and main headers, a cpio (newc)
-// payload; deb = an ar archive holding control.tar and data.tar. Payload compression: gzip or
-// none (xz, zstd and bzip2 need a decoder Node does not ship, and are refused by name).
+// payload; deb = an ar archive holding control.tar and data.tar. Payload compression: gzip,
+// xz (RHEL 7 rpms, most debs), zstd (RHEL 9 rpms, Ubuntu 22.04+ debs) or none; xz and zstd are
+// decoded in JS/WASM (no native build, so the single-file executor can carry them); bzip2 is
+// refused by name.
 import { gunzipSync } from "node:zlib";
 import { posix } from "node:path";
+import xzDecompress from "xz-decompress";
+import { decompress as unzstd } from "fzstd";
 
 export class PackageArchiveError extends Error {
   constructor(message: string) {
@@ -32,7 +36,7 @@ export interface PackageArchive {
 }
 
 /** Reads a whole package file (rpm or deb, told apart by their magic numbers). */
-export function readPackageArchive(buf: Buffer): PackageArchive {
+export async function readPackageArchive(buf: Buffer): Promise<PackageArchive> {
   if (buf.length >= 4 && buf.readUInt32BE(0) === 0xedabeedb) return readRpm(buf);
   if (buf.subarray(0, 8).toString("latin1") === "!<arch>\n") return readDeb(buf);
   throw new PackageArchiveError("not an rpm or deb package (unknown magic number)");
@@ -48,18 +52,30 @@ function hostPathOf(name: string): string | undefined {
   return clean.replace(/\/$/, "");
 }
 
-function decompress(data: Buffer, what: string): Buffer {
-  if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) return gunzipSync(data);
-  const magic = data.subarray(0, 6);
-  const kind = magic.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))
-    ? "xz"
-    : magic.readUInt32LE(0) === 0xfd2fb528
-      ? "zstd"
-      : magic.subarray(0, 3).toString("latin1") === "BZh"
-        ? "bzip2"
-        : undefined;
-  if (kind) throw new PackageArchiveError(`${what} is compressed with ${kind}: not supported`);
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/** Decodes a payload by its magic number (the rpm header's compressor tag is not trusted). */
+async function decompress(data: Buffer, what: string): Promise<Buffer> {
+  try {
+    if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) return gunzipSync(data);
+    if (data.subarray(0, 6).equals(XZ_MAGIC)) return await unxz(data);
+    if (data.length >= 4 && data.readUInt32LE(0) === ZSTD_MAGIC) {
+      const out = unzstd(data);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    }
+  } catch (err) {
+    throw new PackageArchiveError(`${what} cannot be decompressed: ${(err as Error).message}`);
+  }
+  if (data.subarray(0, 3).toString("latin1") === "BZh") {
+    throw new PackageArchiveError(`${what} is compressed with bzip2: not supported`);
+  }
   return data;
+}
+
+async function unxz(data: Buffer): Promise<Buffer> {
+  const stream = new xzDecompress.XzReadableStream(new Blob([data]).stream());
+  return Buffer.from(await new Response(stream).arrayBuffer());
 }
 
 // ---- rpm ----
@@ -98,7 +114,7 @@ function readRpmHeader(buf: Buffer, at: number, what: string): RpmHeader {
   return { strings, end };
 }
 
-function readRpm(buf: Buffer): PackageArchive {
+async function readRpm(buf: Buffer): Promise<PackageArchive> {
   if (buf.length < 96) throw new PackageArchiveError("rpm lead is cut short");
   const sig = readRpmHeader(buf, 96, "signature");
   const mainAt = sig.end + ((8 - (sig.end % 8)) % 8); // the signature is padded to 8 bytes
@@ -108,7 +124,7 @@ function readRpm(buf: Buffer): PackageArchive {
   const release = main.strings.get(RPMTAG.RELEASE);
   if (!name || !version || !release)
     throw new PackageArchiveError("rpm header has no name or version");
-  const payload = decompress(buf.subarray(main.end), "rpm payload");
+  const payload = await decompress(buf.subarray(main.end), "rpm payload");
   return {
     format: "rpm",
     name,
@@ -177,13 +193,13 @@ function readAr(buf: Buffer): Map<string, Buffer> {
   return members;
 }
 
-function readDeb(buf: Buffer): PackageArchive {
+async function readDeb(buf: Buffer): Promise<PackageArchive> {
   const members = readAr(buf);
   const find = (prefix: string) => [...members.entries()].find(([n]) => n.startsWith(prefix));
   const control = find("control.tar");
   const data = find("data.tar");
   if (!control || !data) throw new PackageArchiveError("deb has no control.tar or data.tar");
-  const controlFile = readTar(decompress(control[1], control[0])).find(
+  const controlFile = readTar(await decompress(control[1], control[0])).find(
     (e) => e.path === "/control" && e.type === "file",
   );
   if (!controlFile?.data) throw new PackageArchiveError("deb has no control file");
@@ -196,7 +212,7 @@ function readDeb(buf: Buffer): PackageArchive {
   const version = fields.get("version");
   if (!name || !version)
     throw new PackageArchiveError("deb control file has no Package or Version");
-  return { format: "deb", name, version, entries: readTar(decompress(data[1], data[0])) };
+  return { format: "deb", name, version, entries: readTar(await decompress(data[1], data[0])) };
 }
 
 /** ustar/GNU tar, with pax `path`/`linkpath` and GNU long names. */

@@ -94,7 +94,7 @@ export class UnpackedPackages implements Packages {
       throw new PackageError(`${path} is ${size} bytes: too large to unpack`);
     let archive;
     try {
-      archive = readPackageArchive(await readFile(path));
+      archive = await readPackageArchive(await readFile(path));
     } catch (err) {
       if (err instanceof PackageArchiveError)
         throw new PackageError(`${basename(path)}: ${err.message}`);

@@ -56,7 +56,7 @@ export async function findSciniDriver(
   }
   let unreadable: string | undefined;
   try {
-    const archive = readPackageArchive(await readFile(packageFile));
+    const archive = await readPackageArchive(await readFile(packageFile));
     const found = driverInPayload(
       archive.entries.map((e) => e.path),
       kernel,
