@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { packageRoot } from "../common/paths.js";
 import { registerOperatorCommands } from "./operator/commands.js";
 import { EXIT } from "./operator/client.js";
+import { registerStateCommands } from "./state.js";
+import { legacyStateCommand } from "./state-aliases.js";
 
 const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as {
   version: string;
@@ -35,9 +37,18 @@ program
 
 // The operator verbs start quickly: the scheduler's modules (server, platforms, Mesos) are
 // loaded only when something else is asked for.
-const OPERATOR_VERBS = new Set(["status", "nodes", "plan", "events"]);
+const OPERATOR_VERBS = new Set(["status", "nodes", "plan", "events", "state"]);
 let argv = process.argv;
-if (!OPERATOR_VERBS.has(process.argv[2] ?? "")) {
+// The predecessor's store operations (`-store.dump`, `-store.add.key K ...`) are `state` verbs.
+const legacyState = legacyStateCommand(process.argv.slice(2));
+if (legacyState && "problem" in legacyState) {
+  process.stderr.write(`scaleio-framework: ${legacyState.problem}\n`);
+  process.exit(EXIT.usage);
+}
+if (legacyState) {
+  for (const n of legacyState.notices) process.stderr.write(`scaleio-framework: notice: ${n}\n`);
+  argv = [process.argv[0]!, process.argv[1]!, ...legacyState.argv];
+} else if (!OPERATOR_VERBS.has(process.argv[2] ?? "")) {
   const { preprocessArgs, registerScheduler } = await import("./scheduler.js");
   // The scheduler accepts the 2017 predecessor's flags (e.g. -scaleio.password=...).
   const pre =
@@ -48,6 +59,7 @@ if (!OPERATOR_VERBS.has(process.argv[2] ?? "")) {
   registerScheduler(program, pkg.version, pre.notices);
 }
 registerOperatorCommands(program);
+registerStateCommands(program);
 
 try {
   await program.parseAsync(argv);

@@ -1,6 +1,7 @@
 // The 2017 Go scheduler's flag names (single dash, dotted, Go `flag` syntax) mapped to ours,
 // so existing Marathon app definitions keep working. Flags the new design has no use for
 // are accepted and ignored with a notice rather than breaking a deployment.
+import { extractStoreFlags, legacyStateUrl } from "../state-aliases.js";
 
 /** Predecessor flag → our long option. */
 export const FLAG_ALIASES: Record<string, string> = {
@@ -62,8 +63,6 @@ export const IGNORED_FLAGS: Record<string, string> = {
   "executor.mem.factor": "resource factors are not used",
   "executor.memoryfactor": "resource factors are not used",
   "executor.memfactor": "resource factors are not used",
-  "store.type": "use --state zk://host:port/path or --state file:///path",
-  "store.uri": "use --state zk://host:port/path or --state file:///path",
 };
 
 const BOOLEAN_IGNORED = new Set(["debug", "experimental"]);
@@ -119,9 +118,20 @@ export interface TranslatedArgs {
  * Rewrites predecessor-style arguments (`-scaleio.password=x`, `-uri host:5050`) into our
  * `--long-option` form. Arguments that are already ours pass through unchanged.
  */
-export function translateLegacyArgs(args: string[]): TranslatedArgs {
+export function translateLegacyArgs(allArgs: string[]): TranslatedArgs {
   const out: string[] = [];
   const notices: string[] = [];
+  // -store.type/-store.uri name the state store: --state here (see ../state-aliases.ts).
+  const { rest: args, values: storeFlags } = extractStoreFlags(allArgs);
+  const state = legacyStateUrl(storeFlags);
+  if (state.url) out.push(`--state=${state.url}`);
+  if (state.notice) notices.push(state.notice);
+  if (state.problem) notices.push(`ignoring ${state.problem}`);
+  for (const name of storeFlags.keys()) {
+    if (name !== "store.type" && name !== "store.uri") {
+      notices.push(`ignoring -${name}: store operations are \`scaleio-framework state ...\` verbs`);
+    }
+  }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const m = /^--?([a-z][a-z0-9]*(?:\.[a-z0-9]+)+|[a-z]{3,})(?:=(.*))?$/i.exec(arg);

@@ -1,0 +1,354 @@
+// `scaleio-framework state dump|get|set|delete`: the scheduler's state store (a directory or
+// ZooKeeper, from the same --state/--state-dir/--zk-auth-file as the scheduler) read and
+// changed by hand. Writes ask first (or take --yes); secrets are never printed; a file store
+// locked by a running scheduler is reported at once rather than waited for.
+import { Command, Option } from "commander";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { redactSecrets } from "../common/secret.js";
+import { holderRunning, parseHolder } from "../store/lock-holder.js";
+import {
+  describeLocation,
+  openStateStore,
+  stateLocation,
+  type StateLocation,
+} from "../store/open-store.js";
+import { checkKey, StoreError, type StateStore } from "../store/store.js";
+import { ConfigError, loadConfig, type Secrets } from "./config/load.js";
+import { usageErrorLine } from "./startup.js";
+import { REDACTED, shownValue } from "./state-redact.js";
+
+export const STATE_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** A failure with its exit code: 2 for usage (bad key or value, no confirmation), 1 otherwise. */
+export class StateCommandError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number = STATE_EXIT.failed) {
+    super(message);
+    this.name = "StateCommandError";
+    this.exitCode = exitCode;
+  }
+}
+
+/** What the verbs print to and ask from; the process's streams unless a test gives others. */
+export interface StateIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Whether a person can be asked (stdin is a terminal). */
+  interactive: boolean;
+  /** Asks a yes/no question; true only for an explicit yes. */
+  ask: (question: string) => Promise<boolean>;
+}
+
+function processIo(): StateIo {
+  return {
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    interactive: process.stdin.isTTY === true,
+    ask: async (question) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return /^y(es)?$/i.test((await rl.question(question)).trim());
+      } finally {
+        rl.close();
+      }
+    },
+  };
+}
+
+interface CommonOptions {
+  state?: string;
+  stateDir?: string;
+  zkAuthFile?: string;
+  config?: string;
+}
+
+/** The options every verb takes: where the state is, as the scheduler is told. */
+function addLocationOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--state <url>",
+      "file:///path or zk://host:port[,host:port...]/path (as the scheduler)",
+    )
+    .option("--state-dir <dir>", "the embedded store's directory (without --state)")
+    .option("--zk-auth-file <file>", "file holding user:password for the zk:// store's digest ACL")
+    .option("--config <file>", "the scheduler's YAML configuration file (its state settings)");
+}
+
+/** Where the state is and the ZooKeeper credentials, from flags, environment and --config. */
+export function resolveStateTarget(opts: CommonOptions): {
+  location: StateLocation;
+  secrets: Secrets;
+  zkSessionTimeoutMs: number;
+} {
+  const flags: Record<string, string | undefined> = {
+    state: opts.state,
+    "state-dir": opts.stateDir,
+    "zk-auth-file": opts.zkAuthFile,
+  };
+  try {
+    const loaded = loadConfig({ flags, ...(opts.config ? { file: opts.config } : {}) });
+    return {
+      location: stateLocation(loaded.config.state),
+      secrets: loaded.secrets,
+      zkSessionTimeoutMs: loaded.config.state.zkSessionTimeoutMs,
+    };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new StateCommandError(err.problems.join("; "), STATE_EXIT.usage);
+    }
+    if (err instanceof StoreError) throw new StateCommandError(err.message, STATE_EXIT.usage);
+    throw err;
+  }
+}
+
+/** The running scheduler holding a state directory's lock, if one does. */
+export function lockingProcess(dir: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, ".lock"), "utf8");
+  } catch {
+    return undefined; // no lock file: nobody holds it
+  }
+  const holder = parseHolder(text);
+  return holder && holder.pid !== process.pid && holderRunning(holder) ? holder.pid : undefined;
+}
+
+function lockedMessage(dir: string, pid: number | undefined): string {
+  return `the state directory ${dir} is locked by a running scheduler${pid ? ` (process ${pid})` : ""}: stop it first, or read its state through its API (scaleio-framework status, nodes, plan)`;
+}
+
+/** Opens the store for one command; a file store must exist and be free. */
+async function openTarget(
+  target: ReturnType<typeof resolveStateTarget>,
+  io: StateIo,
+): Promise<StateStore> {
+  const loc = target.location;
+  if (loc.kind === "file") {
+    if (!existsSync(loc.dir)) {
+      throw new StateCommandError(`no state at ${loc.dir}: the directory does not exist`);
+    }
+    const pid = lockingProcess(loc.dir);
+    if (pid !== undefined) throw new StateCommandError(lockedMessage(loc.dir, pid));
+  }
+  try {
+    return await openStateStore(loc, {
+      zkAuth: target.secrets.zkAuth,
+      zkSessionTimeoutMs: target.zkSessionTimeoutMs,
+      onWarning: (m) => io.err(`scaleio-framework: warning: ${m}\n`),
+    });
+  } catch (err) {
+    if (err instanceof StoreError && err.code === "LOCKED" && loc.kind === "file") {
+      throw new StateCommandError(lockedMessage(loc.dir, lockingProcess(loc.dir)));
+    }
+    throw new StateCommandError(
+      `cannot open the state store ${describeLocation(loc)}: ${(err as Error).message}`,
+    );
+  }
+}
+
+function validKey(key: string): string {
+  try {
+    checkKey(key);
+    return key;
+  } catch (err) {
+    throw new StateCommandError((err as Error).message, STATE_EXIT.usage);
+  }
+}
+
+/** Parses a value given on the command line: JSON only (a string is quoted: '"text"'). */
+export function parseValue(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new StateCommandError(
+      `the value for ${key} is not JSON (${(err as Error).message}); a string is quoted, e.g. '"text"'`,
+      STATE_EXIT.usage,
+    );
+  }
+}
+
+/** Asks before a write: --yes, else a person at a terminal; without either, refuses. */
+async function confirmWrite(what: string, yes: boolean | undefined, io: StateIo): Promise<void> {
+  if (yes) return;
+  if (!io.interactive) {
+    throw new StateCommandError(
+      `refusing to ${what} without confirmation: no terminal to ask; add --yes`,
+      STATE_EXIT.usage,
+    );
+  }
+  if (!(await io.ask(`${what}? [y/N] `))) {
+    throw new StateCommandError(`not confirmed: nothing changed`, STATE_EXIT.usage);
+  }
+}
+
+const show = (value: unknown) => (value === REDACTED ? REDACTED : JSON.stringify(value));
+
+export async function stateDump(
+  opts: CommonOptions & { json?: boolean },
+  io: StateIo,
+): Promise<void> {
+  const target = resolveStateTarget(opts);
+  const store = await openTarget(target, io);
+  try {
+    const keys = await store.list("");
+    let redacted = 0;
+    const entries: [string, unknown][] = [];
+    for (const key of keys) {
+      const value = await store.get(key);
+      if (value === undefined) continue; // deleted meanwhile
+      const shown = shownValue(key, value);
+      redacted += shown.redacted;
+      entries.push([key, shown.value]);
+    }
+    if (opts.json) io.out(`${JSON.stringify(Object.fromEntries(entries), null, 2)}\n`);
+    else for (const [key, value] of entries) io.out(`${key} ${show(value)}\n`);
+    io.err(
+      `${entries.length} key(s) in ${describeLocation(target.location)}${redacted > 0 ? `; ${redacted} secret value(s) shown as ${REDACTED}` : ""}\n`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+export async function stateGet(key: string, opts: CommonOptions, io: StateIo): Promise<void> {
+  validKey(key);
+  const target = resolveStateTarget(opts);
+  const store = await openTarget(target, io);
+  try {
+    const value = await store.get(key);
+    if (value === undefined) {
+      throw new StateCommandError(`${key}: no value in ${describeLocation(target.location)}`);
+    }
+    const shown = shownValue(key, value);
+    io.out(`${shown.value === REDACTED ? REDACTED : JSON.stringify(shown.value, null, 2)}\n`);
+    if (shown.redacted > 0) io.err(`${shown.redacted} secret value(s) shown as ${REDACTED}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function stateSet(
+  key: string,
+  text: string,
+  opts: CommonOptions & { yes?: boolean },
+  io: StateIo,
+): Promise<void> {
+  validKey(key);
+  const value = parseValue(key, text);
+  const target = resolveStateTarget(opts);
+  const where = describeLocation(target.location);
+  await confirmWrite(`set ${key} in ${where}`, opts.yes, io);
+  const store = await openTarget(target, io);
+  try {
+    await store.set(key, value);
+    io.err(`set ${key} in ${where}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function stateDelete(
+  key: string | undefined,
+  opts: CommonOptions & { yes?: boolean; all?: boolean },
+  io: StateIo,
+): Promise<void> {
+  if ((key === undefined) === !opts.all) {
+    throw new StateCommandError("give a KEY, or --all to delete every key", STATE_EXIT.usage);
+  }
+  if (key !== undefined) validKey(key);
+  const target = resolveStateTarget(opts);
+  const where = describeLocation(target.location);
+  if (key !== undefined) {
+    await confirmWrite(`delete ${key} from ${where}`, opts.yes, io);
+    const store = await openTarget(target, io);
+    try {
+      const had = (await store.get(key)) !== undefined;
+      await store.delete(key);
+      io.err(had ? `deleted ${key} from ${where}\n` : `${key} had no value in ${where}\n`);
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+  await confirmWrite(`delete every key of ${where}`, opts.yes, io);
+  const store = await openTarget(target, io);
+  try {
+    const keys = await store.list("");
+    for (const k of keys) await store.delete(k);
+    io.err(`deleted ${keys.length} key(s) from ${where}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Runs a verb: one line on stderr and its exit code when it fails. */
+async function run(body: () => Promise<void>, io: StateIo, secrets: () => Secrets): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    const e =
+      err instanceof StateCommandError
+        ? err
+        : new StateCommandError(err instanceof Error ? err.message : String(err));
+    io.err(redactSecrets(usageErrorLine(e.message), Object.values(secrets())));
+    process.exitCode = e.exitCode;
+  }
+}
+
+export function registerStateCommands(program: Command, io: StateIo = processIo()): void {
+  const state = program
+    .command("state")
+    .description(
+      "read or change the scheduler's state store (a directory or ZooKeeper): dump, get, set, delete",
+    )
+    .addHelpText(
+      "after",
+      `\nValues are JSON. set and delete ask first; without a terminal they need --yes.
+Secret values (keys under secrets/ or vault/, fields named like passwords or tokens) are
+shown as ${REDACTED}. A file store used by a running scheduler is locked: stop it first.
+
+Exit codes: 0 ok, 1 the store failed, is locked or has no such key, 2 usage (bad key or
+value, no confirmation).`,
+    );
+  const secretsOf = (opts: CommonOptions) => () => {
+    try {
+      return resolveStateTarget(opts).secrets;
+    } catch {
+      return {};
+    }
+  };
+  const oneLine = (cmd: Command) =>
+    cmd.configureOutput({ outputError: (str, write) => write(usageErrorLine(str)) });
+
+  oneLine(addLocationOptions(state.command("dump").description("print every key and its value")))
+    .option("--json", "one JSON object of every key instead of lines of `key value`")
+    .action(async (opts: CommonOptions & { json?: boolean }) =>
+      run(() => stateDump(opts, io), io, secretsOf(opts)),
+    );
+  oneLine(addLocationOptions(state.command("get").description("print one key's value")))
+    .argument("<key>")
+    .action(async (key: string, opts: CommonOptions) =>
+      run(() => stateGet(key, opts, io), io, secretsOf(opts)),
+    );
+  oneLine(
+    addLocationOptions(
+      state.command("set").description("store a JSON value under a key (asks first)"),
+    ),
+  )
+    .argument("<key>")
+    .argument("<value>", "JSON, e.g. 42, true, '\"text\"' or '{\"a\":1}'")
+    .addOption(new Option("-y, --yes", "do not ask"))
+    .action(async (key: string, value: string, opts: CommonOptions & { yes?: boolean }) =>
+      run(() => stateSet(key, value, opts, io), io, secretsOf(opts)),
+    );
+  oneLine(addLocationOptions(state.command("delete").description("remove a key (asks first)")))
+    .argument("[key]")
+    .option("--all", "remove every key")
+    .addOption(new Option("-y, --yes", "do not ask"))
+    .action(
+      async (key: string | undefined, opts: CommonOptions & { yes?: boolean; all?: boolean }) =>
+        run(() => stateDelete(key, opts, io), io, secretsOf(opts)),
+    );
+}
