@@ -26,6 +26,8 @@ import { healthRoutes } from "./routes/health.js";
 import { planRoutes } from "./routes/plans.js";
 import { upgradeRoutes } from "./routes/upgrade.js";
 import { uninstallRoutes } from "./routes/uninstall.js";
+import { leaderRoutes } from "./routes/leader.js";
+import type { LeaderView } from "../ha/elector.js";
 import type { Uninstaller } from "../framework/uninstall.js";
 import { registerUi } from "./ui-routes.js";
 
@@ -58,6 +60,8 @@ export interface ApiServerOptions extends ExecutorRouteOptions {
   extend?: (app: FastifyInstance) => void;
   /** Serves `/v1/uninstall` (with the operator API). */
   uninstall?: Pick<Uninstaller, "request" | "status">;
+  /** The leader election (state in ZooKeeper): GET /v1/leader, and the role in /health. */
+  leader?: { view(): LeaderView };
   /** Serve HTTPS with this PEM certificate (chain) and key instead of plain HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
@@ -105,6 +109,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
     const cluster = opts.operator?.healthReport();
     return reply.code(problems.length ? 503 : 200).send({
       healthy: problems.length === 0,
+      ...(opts.leader ? { role: opts.leader.view().leader ? "leader" : "standby" } : {}),
       problems,
       ...(cluster
         ? {
@@ -134,6 +139,7 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   );
 
   executorRoutes(app, opts);
+  if (opts.leader) leaderRoutes(app, opts.leader, { read });
 
   const doc = openApiDocument(opts.version);
   app.get("/openapi.json", async () => doc);

@@ -67,6 +67,9 @@ import {
 import type { Logger } from "pino";
 import type { ClusterSummary } from "../platforms/scaleio/cluster/index.js";
 import { gatewayMaintenance } from "../platforms/scaleio/lifecycle/maintenance.js";
+import type { LeaderElector } from "../ha/elector.js";
+import type { ZkStateStore } from "../store/zk-store.js";
+import { EXIT_DEPOSED, standByUntilElected, type Elected } from "./scheduler-standby.js";
 
 const CLI_ENTRY = join(packageRoot(), "bin", "scaleio-framework");
 
@@ -107,7 +110,8 @@ Exit codes: 0 stopped by SIGTERM or SIGINT, 1 internal error (one log line) or a
 failure other than configuration (API port in use, state directory unusable), 2 bad
 configuration, ${EXIT_MESOS_REFUSED} Mesos will not have this scheduler: --master is not a Mesos master
 (e.g. HTTP 404 on /api/v1/scheduler), the framework was removed or another instance took
-over, or the subscription was refused (one line on stderr says which).`,
+over, or the subscription was refused (one line on stderr says which), ${EXIT_DEPOSED} no longer
+the leader (state in ZooKeeper: its session ended; start it again to stand by).`,
     );
   for (const [flag, spec] of Object.entries(OPTIONS)) {
     cmd.addOption(
@@ -223,8 +227,36 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
   // Whatever no handler caught ends the process with one line, for its supervisor to restart.
   const log = createLogger(loaded.config.logLevel, Object.values(loaded.secrets));
   installProcessGuards({ log });
-  const handle = await startScheduler(loaded, version, { logger: log });
-  console.log(`api: ${handle.apiUrl}`);
+  // State in ZooKeeper: stand by until elected (the standby prints its own api: line).
+  const stateAt = stateLocation(loaded.config.state);
+  let ha: Elected | undefined;
+  if (stateAt.kind === "zk") {
+    const c = loaded.config;
+    const apiHost = c.api.address === "0.0.0.0" ? hostname() : c.api.address;
+    const first = startLine(c, {
+      master: masterLabel(c.mesos.master),
+      apiUrl: configuredApiUrl(c, apiHost),
+      version,
+    });
+    log.info(first.fields, first.msg);
+    ha = await standByUntilElected(loaded, stateAt, {
+      version,
+      log,
+      apiHost,
+      tls: readApiTls(c.api),
+    });
+  }
+  const handle = ha
+    ? await startScheduler(
+        { ...loaded, config: { ...loaded.config, api: { ...loaded.config.api, port: ha.port } } },
+        version,
+        {
+          logger: log,
+          ha: { store: ha.store, elector: ha.elector, beforeListen: ha.closeStandby },
+        },
+      )
+    : await startScheduler(loaded, version, { logger: log });
+  if (!ha) console.log(`api: ${handle.apiUrl}`);
   let stopping = false;
   /** The uninstall's summary: the process's last line. */
   let finalLine: (() => void) | undefined;
@@ -253,6 +285,18 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
   };
   client.on("fatal", refused);
   if (client.fatal) refused(client.fatal);
+  // Deposed (session lost, znode gone): its writes are already fenced; it stops acting at
+  // once and exits for its supervisor to start it again as a standby.
+  const deposed = (why: string) => {
+    if (stopping) return;
+    process.stderr.write(
+      `scaleio-framework: no longer the leader (${why}): stopping; restart it to stand by (exit ${EXIT_DEPOSED})\n`,
+    );
+    setTimeout(() => process.exit(EXIT_DEPOSED), 5_000).unref();
+    void stop(EXIT_DEPOSED);
+  };
+  ha?.elector.on("deposed", deposed);
+  if (ha && !ha.elector.isLeader) deposed("deposed while starting");
   handle.uninstall.onFinished((s) => {
     finalLine = () => log.info({ frameworkId: s.frameworkId, leftBehind: s.leftBehind }, s.line);
     void stop(0);
@@ -266,6 +310,8 @@ export async function startScheduler(
     logger?: Logger;
     retry?: { initialMs?: number; maxMs?: number };
     discoverAgentsEveryMs?: number;
+    /** The elected leader's store (fenced), its election, and a hook freeing its port. */
+    ha?: { store: ZkStateStore; elector: LeaderElector; beforeListen(): Promise<void> };
   } = {},
 ): Promise<SchedulerHandle> {
   const { config, secrets, notices } = loaded;
@@ -282,7 +328,7 @@ export async function startScheduler(
     apiUrl: configuredApiUrl(config, apiHost),
     version,
   });
-  log.info(first.fields, first.msg);
+  if (!opts.ha) log.info(first.fields, first.msg);
   for (const n of notices) log.warn({ notice: n }, "configuration");
   const tls = readApiTls(config.api);
   if (!tls)
@@ -294,8 +340,11 @@ export async function startScheduler(
   // Warnings and errors of the scheduler's parts reach operators on the event stream too.
   const hub = new EventHub({ redact: (t) => redactSecrets(t, Object.values(secrets)) });
   const stateAt = stateLocation(config.state);
+  // Elected (state in ZooKeeper): the store the election fences, already open.
+  const elected = opts.ha?.store;
+  const openStore: typeof openStateStore = elected ? async () => elected : openStateStore;
   const store = metrics.timeStore(
-    await openStateStore(stateAt, {
+    await openStore(stateAt, {
       zkAuth: secrets.zkAuth,
       zkSessionTimeoutMs: config.state.zkSessionTimeoutMs,
       onWarning: (m) => log.warn({}, m),
@@ -621,6 +670,7 @@ export async function startScheduler(
     vault: sched.vault,
     uninstall: uninstaller,
     health: { subscribed: () => sched.subscribed, checkStore: () => store.checkWritable() },
+    ...(opts.ha ? { leader: opts.ha.elector } : {}),
     onSecretsIssued: (purpose, names, remote) =>
       log.info({ purpose, names, remote }, "secrets handed to an executor"),
     onSecretsRefused: (refusal) => log.warn({ ...refusal }, "secrets refused"),
@@ -651,6 +701,7 @@ export async function startScheduler(
     planStatus.set(v.id, v.status);
     log.info({ plan: v.id, status: v.status, ...v.progress }, "plan");
   });
+  await opts.ha?.beforeListen();
   await app.listen({ host: config.api.address, port: config.api.port }).catch(async (err) => {
     await app.close().catch((e: Error) => log.debug({ err: e }, "API server not closed"));
     await store.close();

@@ -1,0 +1,165 @@
+// Two real scheduler processes sharing a ZooKeeper state store: one leads and subscribes to
+// Mesos, the other stands by (no subscription; changes answered 503 with the leader's URL).
+// The leader killed (SIGKILL), the standby leads and subscribes as the same framework within
+// the ZooKeeper session timeout + 2 s.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { startDevCluster, type DevCluster } from "../../../sim/mesos/index.js";
+import { ZooKeeperServer } from "../../support/zookeeper.js";
+import { waitUntil, withDeadline } from "../../support/wait.js";
+
+const main = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
+const SESSION_MS = 4000;
+let cluster: DevCluster | undefined;
+let zk: ZooKeeperServer | undefined;
+const children: ChildProcess[] = [];
+after(async () => {
+  for (const c of children) c.kill("SIGKILL");
+  await cluster?.stop();
+  await zk?.destroy();
+});
+
+interface Sched {
+  child: ChildProcess;
+  api: string;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+}
+
+async function startScheduler(master: string, state: string): Promise<Sched> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      main,
+      "scheduler",
+      "--master",
+      master,
+      "--api-address",
+      "127.0.0.1",
+      "--api-port",
+      "0",
+      "--state",
+      state,
+      "--zk-session-timeout-ms",
+      String(SESSION_MS),
+    ],
+    {
+      env: { ...process.env, SCALEIO_ADMIN_PASSWORD: "Sched-Adm1n-pw" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  children.push(child);
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  await waitUntil(() => /^api: http:\/\/127\.0\.0\.1:\d+$/m.test(out), {
+    timeoutMs: 60_000,
+    what: `the api: line (stderr: ${err.slice(-2000)})`,
+  });
+  return {
+    child,
+    api: /^api: (\S+)$/m.exec(out)![1]!,
+    out: () => out,
+    err: () => err,
+    exited,
+  };
+}
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** The framework ids a scheduler logged on subscribing. */
+function subscribedIds(s: Sched): string[] {
+  const ids: string[] = [];
+  for (const line of s.err().split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const j = JSON.parse(line) as { msg?: string; frameworkId?: string };
+      if (j.msg === "subscribed to mesos" && j.frameworkId) ids.push(j.frameworkId);
+    } catch {
+      // a partial line still being written: read again at the next poll
+    }
+  }
+  return ids;
+}
+
+test(
+  "two schedulers on one ZooKeeper state: one leads, one stands by; the leader killed, the standby takes over as the same framework",
+  { timeout: 180_000 },
+  async () => {
+    zk = await ZooKeeperServer.start();
+    cluster = await startDevCluster({
+      agents: 1,
+      master: { heartbeatIntervalMs: 500, allocationIntervalMs: 100 },
+    });
+    const state = zk.zkUrl("/scaleio-framework-ha");
+
+    const a = await startScheduler(cluster.masterUrl, state);
+    await waitUntil(async () => (await fetch(`${a.api}/health`)).status === 200, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: `the first scheduler leads and is subscribed (stderr: ${a.err().slice(-2000)})`,
+    });
+    const b = await startScheduler(cluster.masterUrl, state);
+
+    // Both say who leads; the health of each says its role.
+    const la = await getJson(`${a.api}/v1/leader`);
+    assert.equal(la.status, 200);
+    assert.equal(la.body.leader, true);
+    assert.equal(la.body.api, a.api);
+    assert.equal(la.body.pid, a.child.pid);
+    assert.ok(typeof la.body.id === "string" && typeof la.body.since === "string");
+    await waitUntil(async () => (await getJson(`${b.api}/v1/leader`)).body.api === a.api, {
+      timeoutMs: 15_000,
+      what: "the standby knows the leader",
+    });
+    const lb = await getJson(`${b.api}/v1/leader`);
+    assert.deepEqual(lb.body, { ...la.body, leader: false });
+    assert.equal((await getJson(`${a.api}/health`)).body.role, "leader");
+    const hb = await getJson(`${b.api}/health`);
+    assert.equal(hb.status, 200);
+    assert.equal(hb.body.role, "standby");
+
+    // A change sent to the standby: 503 with the leader's URL; it never subscribed.
+    const post = await fetch(`${b.api}/v1/plans/deploy/pause`, { method: "POST" });
+    assert.equal(post.status, 503);
+    const refusal = (await post.json()) as Record<string, unknown>;
+    assert.equal(refusal.code, "NOT_LEADER");
+    assert.equal(refusal.leader, a.api);
+    assert.match(String(refusal.error), new RegExp(a.api.replace(/[.]/g, "\\.")));
+    const frameworkId = subscribedIds(a)[0];
+    assert.ok(frameworkId, "the leader logged its subscription");
+    assert.deepEqual(subscribedIds(b), [], "the standby did not subscribe");
+
+    // The leader dies: the standby leads and subscribes as the same framework, in time.
+    const killedAt = Date.now();
+    a.child.kill("SIGKILL");
+    await withDeadline(a.exited, 10_000, "the leader's exit");
+    await waitUntil(() => subscribedIds(b).length > 0, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: `the standby subscribes (stderr: ${b.err().slice(-2000)})`,
+    });
+    const took = Date.now() - killedAt;
+    assert.deepEqual(subscribedIds(b), [frameworkId], "the same framework id");
+    assert.ok(took <= SESSION_MS + 2000, `failover took ${took} ms (limit ${SESSION_MS + 2000})`);
+    const lb2 = await getJson(`${b.api}/v1/leader`);
+    assert.equal(lb2.body.leader, true);
+    assert.equal(lb2.body.api, b.api);
+    assert.equal(lb2.body.pid, b.child.pid);
+    const hb2 = await getJson(`${b.api}/health`);
+    assert.equal(hb2.body.role, "leader");
+
+    b.child.kill("SIGTERM");
+    assert.equal(await withDeadline(b.exited, 20_000, "the new leader's exit"), 0);
+  },
+);
