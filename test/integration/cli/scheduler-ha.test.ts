@@ -163,3 +163,50 @@ test(
     assert.equal(await withDeadline(b.exited, 20_000, "the new leader's exit"), 0);
   },
 );
+
+test(
+  "a leader paused past its session timeout and continued stops and exits 6 (deposed); the new leader carries on",
+  { timeout: 180_000 },
+  async () => {
+    zk ??= await ZooKeeperServer.start();
+    cluster ??= await startDevCluster({
+      agents: 1,
+      master: { heartbeatIntervalMs: 500, allocationIntervalMs: 100 },
+    });
+    const state = zk.zkUrl("/scaleio-framework-deposed");
+    const a = await startScheduler(cluster.masterUrl, state);
+    await waitUntil(async () => (await fetch(`${a.api}/health`)).status === 200, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: `the first scheduler leads and is subscribed (stderr: ${a.err().slice(-2000)})`,
+    });
+    const b = await startScheduler(cluster.masterUrl, state);
+    await waitUntil(async () => (await getJson(`${b.api}/v1/leader`)).body.api === a.api, {
+      timeoutMs: 15_000,
+      what: "the standby knows the leader",
+    });
+    const frameworkId = subscribedIds(a)[0];
+
+    a.child.kill("SIGSTOP");
+    try {
+      await waitUntil(() => subscribedIds(b).length > 0, {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        what: `the standby takes over (stderr: ${b.err().slice(-2000)})`,
+      });
+    } finally {
+      a.child.kill("SIGCONT");
+    }
+    assert.deepEqual(subscribedIds(b), [frameworkId]);
+    assert.equal(await withDeadline(a.exited, 20_000, "the deposed leader's exit"), 6);
+    assert.match(a.err(), /scaleio-framework: no longer the leader \(.+\): stopping/);
+    // The old leader never took the framework back: the new one is still its subscriber.
+    assert.deepEqual(subscribedIds(a), [frameworkId], "the deposed leader did not subscribe again");
+    const h = await getJson(`${b.api}/health`);
+    assert.equal(h.status, 200, JSON.stringify(h.body));
+    assert.equal(h.body.role, "leader");
+    assert.deepEqual(subscribedIds(b), [frameworkId], "the new leader was not failed over");
+    b.child.kill("SIGTERM");
+    assert.equal(await withDeadline(b.exited, 20_000, "the new leader's exit"), 0);
+  },
+);
