@@ -119,14 +119,16 @@ function lockedMessage(dir: string, pid: number | undefined): string {
   return `the state directory ${dir} is locked by a running scheduler${pid ? ` (process ${pid})` : ""}: stop it first, or read its state through its API (scaleio-framework status, nodes, plan)`;
 }
 
-/** Opens the store for one command; a file store must exist and be free. */
+/** Opens the store for one command; a file store must be free, and exist unless written. */
 async function openTarget(
   target: ReturnType<typeof resolveStateTarget>,
   io: StateIo,
+  create = false,
 ): Promise<StateStore> {
   const loc = target.location;
   if (loc.kind === "file") {
-    if (!existsSync(loc.dir)) {
+    // Looking at a mistyped directory must not create it.
+    if (!create && !existsSync(loc.dir)) {
       throw new StateCommandError(`no state at ${loc.dir}: the directory does not exist`);
     }
     const pid = lockingProcess(loc.dir);
@@ -240,7 +242,7 @@ export async function stateSet(
   const target = resolveStateTarget(opts);
   const where = describeLocation(target.location);
   await confirmWrite(`set ${key} in ${where}`, opts.yes, io);
-  const store = await openTarget(target, io);
+  const store = await openTarget(target, io, true);
   try {
     await store.set(key, value);
     io.err(`set ${key} in ${where}\n`);
