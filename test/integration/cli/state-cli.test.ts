@@ -258,3 +258,45 @@ test("state verbs on ZooKeeper, behind its digest ACL", { timeout: 180_000 }, as
     }
   }
 });
+
+/** `script` (util-linux) runs a command on a pseudo-terminal: the CLI then asks. */
+const scriptBin = ["/usr/bin/script", "/bin/script"].find((p) => existsSync(p));
+
+test(
+  "at a terminal, a write asks and does only what the answer says",
+  { timeout: 120_000, skip: scriptBin ? false : "no script(1) for a pseudo-terminal" },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "state-cli-tty-"));
+    const quote = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+    const onTerminal = async (answer: string, args: string[]) => {
+      const command = [process.execPath, "--import", "tsx", main, ...args].map(quote).join(" ");
+      const child = spawn(scriptBin!, ["-qec", command, "/dev/null"], {
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      children.push(child);
+      let out = "";
+      child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+      // Answer once the question is on the terminal.
+      await waitUntil(() => /\[y\/N\]/.test(out), { timeoutMs: 60_000, what: "the question" });
+      child.stdin!.write(`${answer}\n`);
+      const code = await withDeadline(
+        new Promise<number | null>((r) => child.once("exit", (c) => r(c))),
+        60_000,
+        "the answered command",
+      );
+      return { code, out };
+    };
+    const yes = await onTerminal("y", ["state", "set", "k", '{"a":1}', "--state-dir", dir]);
+    assert.equal(yes.code, 0, yes.out);
+    assert.match(yes.out, /set k in .*\? \[y\/N\]/);
+    const no = await onTerminal("n", ["state", "delete", "k", "--state-dir", dir]);
+    assert.equal(no.code, 2, no.out);
+    assert.match(no.out, /not confirmed: nothing changed/);
+    const store = await FileStateStore.open(dir);
+    try {
+      assert.deepEqual(await store.get("k"), { a: 1 });
+    } finally {
+      await store.close();
+    }
+  },
+);
