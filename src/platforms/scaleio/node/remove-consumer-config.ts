@@ -1,11 +1,13 @@
 // scaleio.remove-consumer-config: takes away what the REX-Ray and isolator steps wrote on a
-// node (uninstall): REX-Ray's config.yml, the dvdi module description and the agent's
-// `modules` file when it names ours, and the DVDI isolator from the agent's `isolation` list
-// (the operator's other isolators stay). Idempotent: what is already gone is reported absent.
+// node (uninstall): REX-Ray's service (stopped, disabled, removed) and the rexray/dvdcli
+// programs its install recorded, REX-Ray's config.yml, the dvdi module description and the
+// agent's `modules` file when it names ours, and the DVDI isolator from the agent's `isolation`
+// list (the operator's other isolators stay). Idempotent: what is already gone is reported absent.
 // Like the isolator step it never restarts the agent: it says whether a restart is needed.
 import { z } from "zod";
 import { defineHandler } from "../../../framework/node-task/handler.js";
 import { REXRAY_CONFIG } from "./rexray-config.js";
+import { uninstallRexray } from "./rexray-uninstall.js";
 import { DVDI_ISOLATOR } from "./isolator-config.js";
 
 const MODULES = "/etc/mesos-slave/modules";
@@ -28,6 +30,8 @@ export const removeConsumerConfigParams = z
 export interface RemoveConsumerConfigResult {
   removed: string[];
   changed: string[];
+  /** What was found but left in place, with why (a program replaced by someone else). */
+  kept?: string[];
   agentRestartRequired: boolean;
 }
 
@@ -38,7 +42,14 @@ export const removeConsumerConfig = defineHandler({
     const root = ctx.host.root;
     const removed: string[] = [];
     const changed: string[] = [];
-    if (p.rexray && (await root.remove(REXRAY_CONFIG))) removed.push(REXRAY_CONFIG);
+    let kept: string[] = [];
+    if (p.rexray) {
+      // The service first: it stops while its program and configuration are still there.
+      const rexray = await uninstallRexray(ctx);
+      removed.push(...rexray.removed);
+      kept = rexray.kept;
+      if (await root.remove(REXRAY_CONFIG)) removed.push(REXRAY_CONFIG);
+    }
     if (p.modulesFile) {
       if (await root.remove(p.modulesFile)) removed.push(p.modulesFile);
       // The agent's modules flag file only when it is the one the isolator step wrote.
@@ -61,9 +72,11 @@ export const removeConsumerConfig = defineHandler({
       }
     }
     for (const f of [...removed, ...changed]) ctx.progress(`removed ${f}`);
+    for (const k of kept) ctx.progress(`kept ${k}`);
     return {
       removed,
       changed,
+      ...(kept.length > 0 ? { kept } : {}),
       agentRestartRequired: removed.includes(MODULES) || changed.includes(ISOLATION),
     };
   },

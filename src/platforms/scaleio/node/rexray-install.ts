@@ -16,6 +16,8 @@ import { HostCommandError } from "../../../host/process.js";
 import { programFromTarGz } from "./rexray-archive.js";
 import { writeAndStartService, type ServiceResult } from "./rexray-service.js";
 import { REXRAY_CONFIG } from "./rexray-config.js";
+import { recordPrograms, sha256Of, type RecordedProgram } from "./rexray-record.js";
+import { readPackageArchive } from "../../../host/package-archive.js";
 
 const url = z
   .string()
@@ -46,6 +48,8 @@ export interface InstalledProgram {
   /** The downloaded file's name. */
   from: string;
   version?: string;
+  /** What an uninstall takes away (undefined: a package we cannot name brought it: kept). */
+  record?: RecordedProgram;
 }
 
 /** Downloads `raw` and installs `program` from it; idempotent. */
@@ -96,7 +100,13 @@ export async function installProgram(
         permanent: true,
       });
     const now = await readFile(root.resolve(path));
-    return { path, changed: !old || !old.equals(now), from: file };
+    const pkg = await packageNameOf(local, ctx);
+    return {
+      path,
+      changed: !old || !old.equals(now),
+      from: file,
+      ...(pkg ? { record: { path, sha256: sha256Of(now), package: pkg } } : {}),
+    };
   }
   let bytes: Buffer;
   if (/\.(tar\.gz|tgz)$/.test(file)) {
@@ -131,7 +141,19 @@ export async function installProgram(
   }
   const path = `${binDirOf(ctx.host.os.readOnly)}/${program}`;
   const changed = await root.writeAtomic(path, bytes, { mode: 0o755 });
-  return { path, changed, from: file };
+  return { path, changed, from: file, record: { path, sha256: sha256Of(bytes) } };
+}
+
+/** The name inside a downloaded package (for its removal), or undefined when unreadable. */
+async function packageNameOf(local: string, ctx: StepContext): Promise<string | undefined> {
+  try {
+    return (await readPackageArchive(await readFile(local))).name;
+  } catch (err) {
+    ctx.progress(
+      `cannot name the package in ${local} (${(err as Error).message}): an uninstall keeps it`,
+    );
+    return undefined;
+  }
 }
 
 async function locate(ctx: StepContext, program: string): Promise<string | undefined> {
@@ -166,6 +188,11 @@ export function parseVolumeList(stdout: string): { id: string; name: string }[] 
   );
 }
 
+/** The step's answer names what was installed; the digests stay in the node's record. */
+function withoutRecord({ record: _record, ...rest }: InstalledProgram): InstalledProgram {
+  return rest;
+}
+
 export interface RexrayInstallResult {
   rexray: InstalledProgram;
   dvdcli?: InstalledProgram;
@@ -184,6 +211,9 @@ export const rexrayInstall = defineHandler({
     const version = await versionOf(ctx, rexray.path);
     if (version) rexray.version = version;
     const dvdcli = p.dvdcliUrl ? await installProgram(p.dvdcliUrl, "dvdcli", ctx) : undefined;
+    // Recorded before the service starts: an uninstall after a failed start still finds them.
+    const written = [rexray.record, dvdcli?.record].filter((r): r is RecordedProgram => !!r);
+    if (written.length > 0) await recordPrograms(ctx.host.root, written);
     ctx.progress("starting the REX-Ray service");
     const service = await writeAndStartService(
       ctx,
@@ -214,6 +244,11 @@ export const rexrayInstall = defineHandler({
         `REX-Ray cannot list the cluster's volumes through its ScaleIO driver: ${(r.stderr || r.stdout).trim().split("\n").at(-1) ?? `exit ${r.exitCode}`}`,
       );
     const volumes = parseVolumeList(r.stdout).map((v) => v.name);
-    return { rexray, ...(dvdcli ? { dvdcli } : {}), service, volumes };
+    return {
+      rexray: withoutRecord(rexray),
+      ...(dvdcli ? { dvdcli: withoutRecord(dvdcli) } : {}),
+      service,
+      volumes,
+    };
   },
 });

@@ -1,7 +1,8 @@
 // Writes and starts a long-running service for the host's init system (systemd unit, upstart
-// job or SysV init script), as `rexray install` once did for REX-Ray. The init system and the
-// folder for units come from the host's OS profile; start, status and restart go through the
-// init system's own commands (systemctl, or `service` for upstart and SysV).
+// job or SysV init script), as `rexray install` once did for REX-Ray, and takes it away again
+// (stopped, disabled, its file removed) on uninstall. The init system and the folder for units
+// come from the host's OS profile; start, status and restart go through the init system's own
+// commands (systemctl, or `service` for upstart and SysV).
 import { StepError, type StepContext } from "../../../framework/node-task/handler.js";
 import type { RunResult } from "../../../host/process.js";
 
@@ -24,6 +25,8 @@ export interface ServiceResult {
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,63}$/;
+/** The first line of every unit, job and script written here: an uninstall removes only those. */
+export const SERVICE_MARK = "# Written by scaleio-framework; changes are overwritten.";
 const WORD = /^[A-Za-z0-9_./=:,+-]+$/;
 
 function commandLine(argv: string[]): string {
@@ -35,7 +38,7 @@ function commandLine(argv: string[]): string {
 
 export function systemdUnit(s: ServiceSpec): string {
   return [
-    "# Written by scaleio-framework; changes are overwritten.",
+    SERVICE_MARK,
     "[Unit]",
     `Description=${s.description}`,
     "After=network-online.target scini.service",
@@ -55,7 +58,7 @@ export function systemdUnit(s: ServiceSpec): string {
 
 export function upstartJob(s: ServiceSpec): string {
   return [
-    "# Written by scaleio-framework; changes are overwritten.",
+    SERVICE_MARK,
     `description "${s.description}"`,
     "start on runlevel [2345]",
     "stop on runlevel [!2345]",
@@ -76,7 +79,7 @@ export function sysvScript(s: ServiceSpec): string {
     "# Default-Stop:      0 1 6",
     `# Short-Description: ${s.description}`,
     "### END INIT INFO",
-    "# Written by scaleio-framework; changes are overwritten.",
+    SERVICE_MARK,
     'case "$1" in',
     `  start) exec ${commandLine(s.sysv.start)} ;;`,
     `  stop) exec ${commandLine(s.sysv.stop)} ;;`,
@@ -86,6 +89,39 @@ export function sysvScript(s: ServiceSpec): string {
     "esac",
     "",
   ].join("\n");
+}
+
+type Init = ServiceResult["init"];
+
+const runIn =
+  (ctx: StepContext) =>
+  (program: string, args: string[]): Promise<RunResult> =>
+    ctx.host.run(program, args, { check: false, timeoutMs: 60_000, signal: ctx.signal });
+
+const mustIn = (ctx: StepContext) => async (program: string, args: string[]) => {
+  const r = await runIn(ctx)(program, args);
+  if (r.exitCode !== 0)
+    throw new StepError(
+      `${program} ${args.join(" ")}: exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().split("\n").at(-1) ?? ""}`,
+    );
+  return r;
+};
+
+/** Where the unit, job or script of `name` is for this init system. */
+export function servicePathOf(init: Init, serviceDir: string, name: string): string {
+  return init === "systemd"
+    ? `${serviceDir}/${name}.service`
+    : init === "upstart"
+      ? `${serviceDir}/${name}.conf`
+      : `${serviceDir}/${name}`;
+}
+
+/** Whether the init system reports `name` running. */
+async function isActive(ctx: StepContext, init: Init, name: string): Promise<boolean> {
+  const run = runIn(ctx);
+  if (init === "systemd") return (await run("systemctl", ["is-active", name])).exitCode === 0;
+  const r = await run("service", [name, "status"]);
+  return r.exitCode === 0 && (init !== "upstart" || /start\/running/.test(r.stdout));
 }
 
 /**
@@ -102,52 +138,68 @@ export async function writeAndStartService(
     throw new StepError(`'${spec.name}' is not a service name`, { permanent: true });
   const { init, serviceDir } = ctx.host.os;
   const root = ctx.host.root;
-  const run = (program: string, args: string[]): Promise<RunResult> =>
-    ctx.host.run(program, args, { check: false, timeoutMs: 60_000, signal: ctx.signal });
-  const must = async (program: string, args: string[]) => {
-    const r = await run(program, args);
-    if (r.exitCode !== 0)
-      throw new StepError(
-        `${program} ${args.join(" ")}: exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().split("\n").at(-1) ?? ""}`,
-      );
-    return r;
-  };
-  let path: string;
+  const must = mustIn(ctx);
+  const path = servicePathOf(init, serviceDir, spec.name);
+  const active = () => isActive(ctx, init, spec.name);
   let changed: boolean;
-  let isActive: () => Promise<boolean>;
   switch (init) {
     case "systemd": {
-      path = `${serviceDir}/${spec.name}.service`;
       changed = await root.writeAtomic(path, systemdUnit(spec));
       if (changed) await must("systemctl", ["daemon-reload"]);
       await must("systemctl", ["enable", spec.name]);
-      isActive = async () => (await run("systemctl", ["is-active", spec.name])).exitCode === 0;
       if (changed || opts.restart) await must("systemctl", ["restart", spec.name]);
-      else if (!(await isActive())) await must("systemctl", ["start", spec.name]);
+      else if (!(await active())) await must("systemctl", ["start", spec.name]);
       break;
     }
     case "upstart": {
-      path = `${serviceDir}/${spec.name}.conf`;
       changed = await root.writeAtomic(path, upstartJob(spec));
-      isActive = async () => {
-        const r = await run("service", [spec.name, "status"]);
-        return r.exitCode === 0 && /start\/running/.test(r.stdout);
-      };
       // upstart's restart of a stopped job fails: start it instead.
-      if (!(await isActive())) await must("service", [spec.name, "start"]);
+      if (!(await active())) await must("service", [spec.name, "start"]);
       else if (changed || opts.restart) await must("service", [spec.name, "restart"]);
       break;
     }
     case "sysv": {
-      path = `${serviceDir}/${spec.name}`;
       changed = await root.writeAtomic(path, sysvScript(spec), { mode: 0o755 });
-      isActive = async () => (await run("service", [spec.name, "status"])).exitCode === 0;
       if (changed || opts.restart) await must("service", [spec.name, "restart"]);
-      else if (!(await isActive())) await must("service", [spec.name, "start"]);
+      else if (!(await active())) await must("service", [spec.name, "start"]);
       break;
     }
   }
-  if (!(await isActive()))
+  if (!(await active()))
     throw new StepError(`service ${spec.name} (${init}) is not running after it was started`);
   return { init, path, changed, active: true };
+}
+
+/**
+ * Stops the service `name` this framework wrote (its file carries SERVICE_MARK), disables it
+ * and removes its file; a unit someone else wrote is left alone. Returns the removed file's
+ * path, or undefined when there was none of ours. A service that will not stop fails the step
+ * (retryable) before anything is removed.
+ */
+export async function stopAndRemoveService(
+  ctx: StepContext,
+  name: string,
+): Promise<string | undefined> {
+  if (!NAME.test(name)) throw new StepError(`'${name}' is not a service name`, { permanent: true });
+  const { init, serviceDir } = ctx.host.os;
+  const root = ctx.host.root;
+  const must = mustIn(ctx);
+  const path = servicePathOf(init, serviceDir, name);
+  const text = await root.readText(path);
+  if (text === undefined) return undefined;
+  if (!text.includes(SERVICE_MARK)) {
+    ctx.progress(`${path} was not written by this framework: left in place`);
+    return undefined;
+  }
+  if (await isActive(ctx, init, name))
+    await must(
+      init === "systemd" ? "systemctl" : "service",
+      init === "systemd" ? ["stop", name] : [name, "stop"],
+    );
+  if (await isActive(ctx, init, name))
+    throw new StepError(`service ${name} (${init}) is still running after it was stopped`);
+  if (init === "systemd") await must("systemctl", ["disable", name]);
+  await root.remove(path);
+  if (init === "systemd") await must("systemctl", ["daemon-reload"]);
+  return path;
 }

@@ -20,6 +20,7 @@ import {
 import { programFromTarGz } from "../../../../../src/platforms/scaleio/node/rexray-archive.js";
 import { binDirOf } from "../../../../../src/platforms/scaleio/node/rexray-install.js";
 import {
+  stopAndRemoveService,
   writeAndStartService,
   type ServiceSpec,
 } from "../../../../../src/platforms/scaleio/node/rexray-service.js";
@@ -343,4 +344,48 @@ test("the tarball reader finds the program in a folder of the archive; /opt/bin 
   assert.throws(() => programFromTarGz(gzipSync(Buffer.from("not a tar")), "rexray"));
   assert.equal(binDirOf(["/usr"]), "/opt/bin");
   assert.equal(binDirOf([]), "/usr/bin");
+});
+
+test("uninstall: an upstart job is stopped and removed; a unit someone else wrote is left alone; one that will not stop fails the step and stays", async () => {
+  let running = false;
+  const h = serviceHost("upstart", (_p, args) => {
+    if (args[1] === "start") running = true;
+    if (args[1] === "stop") running = false;
+    if (args[1] === "status")
+      return { stdout: running ? "rexray start/running, process 9\n" : "rexray stop/waiting\n" };
+    return {};
+  });
+  try {
+    await writeAndStartService(h.ctx, SPEC);
+    h.calls.length = 0;
+    assert.equal(await stopAndRemoveService(h.ctx, "rexray"), "/etc/init/rexray.conf");
+    assert.deepEqual(h.calls, [
+      "service rexray status",
+      "service rexray stop",
+      "service rexray status",
+    ]);
+    assert.ok(!existsSync(join(h.dir, "etc/init/rexray.conf")));
+    h.calls.length = 0;
+    assert.equal(await stopAndRemoveService(h.ctx, "rexray"), undefined);
+    assert.deepEqual(h.calls, []);
+
+    // The operator's own job of that name: not ours, not touched.
+    writeFileSync(join(h.dir, "etc/init/rexray.conf"), "exec /usr/local/bin/rexray start -f\n");
+    assert.equal(await stopAndRemoveService(h.ctx, "rexray"), undefined);
+    assert.ok(existsSync(join(h.dir, "etc/init/rexray.conf")));
+    assert.deepEqual(h.calls, []);
+  } finally {
+    h.close();
+  }
+  const stuck = serviceHost("systemd", () => ({}));
+  try {
+    await writeAndStartService(stuck.ctx, SPEC);
+    await assert.rejects(
+      stopAndRemoveService(stuck.ctx, "rexray"),
+      /service rexray \(systemd\) is still running after it was stopped/,
+    );
+    assert.ok(existsSync(join(stuck.dir, "etc/systemd/system/rexray.service")));
+  } finally {
+    stuck.close();
+  }
 });
