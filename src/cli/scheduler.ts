@@ -32,7 +32,12 @@ import { RepairBackoff } from "../platforms/scaleio/recovery-plan.js";
 import { ScaleIOPlatform } from "../platforms/scaleio/platform.js";
 import { rexrayDownloads } from "../platforms/scaleio/node/rexray-source.js";
 import { gatewayTeardownOps } from "../platforms/scaleio/lifecycle/teardown.js";
-import { Uninstaller } from "../framework/uninstall.js";
+import {
+  UNINSTALL_KEY,
+  UNINSTALLED_KEY,
+  Uninstaller,
+  type UninstalledMark,
+} from "../framework/uninstall.js";
 import { CapacityHook } from "../platforms/scaleio/remediate/capacity-hook.js";
 import type { CapacityRemediationOptions } from "../platforms/scaleio/remediate/capacity-remediation.js";
 import { AlertWebhook } from "../framework/health/alert-webhook.js";
@@ -69,6 +74,7 @@ import type { ClusterSummary } from "../platforms/scaleio/cluster/index.js";
 import { gatewayMaintenance } from "../platforms/scaleio/lifecycle/maintenance.js";
 import type { LeaderElector } from "../ha/elector.js";
 import type { ZkStateStore } from "../store/zk-store.js";
+import type { StateStore } from "../store/store.js";
 import { EXIT_DEPOSED, standByUntilElected, type Elected } from "./scheduler-standby.js";
 
 const CLI_ENTRY = join(packageRoot(), "bin", "scaleio-framework");
@@ -303,6 +309,22 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
   });
 }
 
+/**
+ * A finished uninstall leaves a tombstone: started again on that state (Marathon restarts an
+ * app whose process ended), the scheduler stops instead of deploying afresh. An uninstall
+ * still under way (its record is there) carries on as usual.
+ */
+async function refuseIfUninstalled(store: StateStore): Promise<void> {
+  const mark = await store.get<UninstalledMark>(UNINSTALLED_KEY);
+  if (mark === undefined || (await store.get(UNINSTALL_KEY)) !== undefined) return;
+  await store.close();
+  throw new StartupError(
+    `this framework was uninstalled (${mark.at}${mark.frameworkId ? `, framework ${mark.frameworkId}` : ""}) ` +
+      `and does not deploy again by itself: remove its Marathon app, or to install afresh delete the ` +
+      `state key ${UNINSTALLED_KEY} (scaleio-framework state delete ${UNINSTALLED_KEY} --yes)`,
+  );
+}
+
 export async function startScheduler(
   loaded: LoadedConfig,
   version: string,
@@ -356,6 +378,7 @@ export async function startScheduler(
           );
     }),
   );
+  await refuseIfUninstalled(store);
   const sc = config.scaleio;
   const strategy: StrategyInput =
     sc.strategy === "declarative"

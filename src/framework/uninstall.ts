@@ -15,6 +15,17 @@ import type { PlanView } from "./plan/types.js";
 import type { Platform } from "./scheduler.js";
 
 export const UNINSTALL_KEY = "framework/uninstall";
+/**
+ * Left behind by a finished uninstall: a scheduler started again on this state (Marathon
+ * restarts an app whose process ended) must not deploy afresh by itself.
+ */
+export const UNINSTALLED_KEY = "framework/uninstalled";
+
+/** What the tombstone of a finished uninstall says. */
+export interface UninstalledMark {
+  at: string;
+  frameworkId?: string;
+}
 /** The plan a platform's uninstall runs (Platform.uninstall). */
 export const TEARDOWN_PLAN_ID = "teardown";
 
@@ -297,10 +308,22 @@ export class Uninstaller extends EventEmitter<{ finished: [UninstallSummary] }> 
     }
   }
 
-  /** Every key of ours, the uninstall record last (a crash meanwhile resumes the deletion). */
+  /**
+   * Every key of ours, the uninstall record last (a crash meanwhile resumes the deletion),
+   * leaving only the tombstone, written first.
+   */
   private async deleteState(): Promise<void> {
     const store = this.src.store;
-    for (const key of await store.list("")) if (key !== UNINSTALL_KEY) await store.delete(key);
+    if ((await store.get(UNINSTALLED_KEY)) === undefined) {
+      const mark: UninstalledMark = {
+        at: new Date().toISOString(),
+        ...(this.src.frameworkId ? { frameworkId: this.src.frameworkId } : {}),
+      };
+      await store.set(UNINSTALLED_KEY, mark);
+    }
+    for (const key of await store.list("")) {
+      if (key !== UNINSTALL_KEY && key !== UNINSTALLED_KEY) await store.delete(key);
+    }
     await store.delete(UNINSTALL_KEY);
   }
 

@@ -53,6 +53,17 @@ function filesUnder(dir: string): string[] {
   });
 }
 
+/** A finished uninstall leaves one key of state: its tombstone. */
+function assertOnlyTombstone(dir: string): void {
+  assert.deepEqual(
+    filesUnder(dir)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => f.slice(dir.length + 1)),
+    ["framework/uninstalled.json"],
+    "no state left but the uninstall's tombstone",
+  );
+}
+
 async function post(api: string, body: unknown) {
   const r = await fetch(`${api}/v1/uninstall`, {
     method: "POST",
@@ -184,11 +195,17 @@ test(
     assert.ok(at(/^storage\/pools$/) < at(/^clients\/sdcs$/));
 
     await assertNothingInMesos(env, frameworkId);
-    assert.deepEqual(
-      filesUnder(env.stateDir).filter((f) => f.endsWith(".json")),
-      [],
-      "no state left",
+    assertOnlyTombstone(env.stateDir);
+    // Started again on that state (as Marathon restarts an app whose process ended), the
+    // scheduler refuses to deploy afresh: one line, exit 1, no framework in Mesos.
+    const again = env.startScheduler(["--api-token-file", tokenFile]);
+    assert.equal(await withDeadline(again.exited, 60_000, "the restarted scheduler to stop"), 1);
+    assert.match(
+      again.stderr(),
+      /^scaleio-framework: this framework was uninstalled \(.*framework \S+\) and does not deploy again by itself: remove its Marathon app, or to install afresh delete the state key framework\/uninstalled/m,
     );
+    assert.deepEqual((await env.mesosState()).frameworkIds, []);
+    assertOnlyTombstone(env.stateDir);
     // The hosts: no package, no REX-Ray config, no MDM cluster, no volume.
     const emu = env.emulator.sys;
     for (const h of hosts) {
@@ -346,10 +363,7 @@ test(
     assert.match(summary.line, /torn down in Mesos, 2 agent\(s\) released, state deleted$/);
 
     await assertNothingInMesos(env, frameworkId);
-    assert.deepEqual(
-      filesUnder(env.stateDir).filter((f) => f.endsWith(".json")),
-      [],
-    );
+    assertOnlyTombstone(env.stateDir);
     const now = emulatorObjects(emu.sys);
     // The operator's cluster exactly as it was.
     assert.deepEqual(members(), mdmsBefore);
@@ -421,10 +435,7 @@ test(
     );
     assert.ok(ranAfter.some((s) => s.step === "clients/sdcs"));
     await assertNothingInMesos(env, frameworkId);
-    assert.deepEqual(
-      filesUnder(env.stateDir).filter((f) => f.endsWith(".json")),
-      [],
-    );
+    assertOnlyTombstone(env.stateDir);
     for (const h of env.cluster.agents.map((a) => a.host))
       assert.deepEqual([...(env.emulator.sys.nodes.get(h)?.packages.keys() ?? [])], [], h);
     assert.equal(env.emulator.sys.created, false);

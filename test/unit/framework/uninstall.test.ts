@@ -14,6 +14,7 @@ import { FileStateStore } from "../../../src/store/file-store.js";
 import { FrameworkRemovedError } from "../../../src/mesos/errors.js";
 import {
   UNINSTALL_KEY,
+  UNINSTALLED_KEY,
   Uninstaller,
   type UninstallSource,
   type UninstallSummary,
@@ -146,7 +147,14 @@ test("accepted: plan, release, torn-down recorded before TEARDOWN, state deleted
     assert.equal(phaseAtTeardown, "torn-down");
     assert.deepEqual(f.client.calls, ["teardown"]);
     assert.equal(f.stopped(), 1);
-    assert.deepEqual(await f.store.list(""), [], "every key deleted");
+    assert.deepEqual(
+      await f.store.list(""),
+      [UNINSTALLED_KEY],
+      "every key deleted but the tombstone",
+    );
+    const mark = await f.store.get<{ at: string; frameworkId?: string }>(UNINSTALLED_KEY);
+    assert.equal(mark?.frameworkId, "fw-0001");
+    assert.ok(!Number.isNaN(Date.parse(mark?.at ?? "")), "when it was uninstalled");
     assert.equal(s.tornDown, true);
     assert.deepEqual(s.leftBehind, ["h3"]);
     assert.match(
@@ -184,7 +192,7 @@ test("restarted after TEARDOWN: subscribes only to repeat it; 'removed' counts a
     assert.deepEqual(f.client.calls, ["start"], "no TEARDOWN call: Mesos has it already");
     assert.deepEqual(f.released, [], "nothing released again");
     assert.equal(s.tornDown, true);
-    assert.deepEqual(await f.store.list(""), []);
+    assert.deepEqual(await f.store.list(""), [UNINSTALLED_KEY]);
   } finally {
     await f.close();
   }
@@ -201,7 +209,7 @@ test("a teardown plan without a record (a crash in between) is adopted and finis
     assert.equal(u.active, true);
     await withDeadline(done, 5000, "the uninstall to finish");
     assert.deepEqual(f.client.calls, ["teardown"]);
-    assert.deepEqual(await f.store.list(""), []);
+    assert.deepEqual(await f.store.list(""), [UNINSTALLED_KEY]);
   } finally {
     await f.close();
   }
