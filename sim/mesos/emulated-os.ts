@@ -41,8 +41,14 @@ interface EmulatedOs {
   readOnly: string[];
 }
 
-const DEB_TOOLS = ["/usr/bin/dpkg", "/usr/bin/dpkg-query", "/usr/bin/apt-get", "/usr/sbin/service"];
-const RPM_TOOLS = ["/bin/rpm", "/usr/bin/yum", "/sbin/service"];
+const DEB_TOOLS = [
+  "/usr/bin/dpkg",
+  "/usr/bin/dpkg-query",
+  "/usr/bin/apt-get",
+  "/usr/sbin/service",
+  "/usr/sbin/update-rc.d",
+];
+const RPM_TOOLS = ["/bin/rpm", "/usr/bin/yum", "/sbin/service", "/sbin/chkconfig"];
 const SYSTEMCTL = "/bin/systemctl";
 
 const osRelease = (fields: Record<string, string>) =>

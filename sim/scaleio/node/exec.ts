@@ -9,6 +9,7 @@ import { aptGet, yum } from "./prereqs.js";
 import { Scli, type ExecResult, type NodeContext } from "./scli.js";
 import { NodeServices } from "./services.js";
 import { adoptUnpackedUnits } from "./unpacked-units.js";
+import { chkconfig, updateRcD } from "./boot-links.js";
 
 export const TOOLS = [
   "scli",
@@ -20,6 +21,8 @@ export const TOOLS = [
   "yum",
   "systemctl",
   "service",
+  "chkconfig",
+  "update-rc.d",
 ] as const;
 export type Tool = (typeof TOOLS)[number];
 
@@ -32,6 +35,8 @@ const OS_TOOLS = new Set<Tool>([
   "yum",
   "systemctl",
   "service",
+  "chkconfig",
+  "update-rc.d",
 ]);
 
 /**
@@ -57,6 +62,11 @@ export class NodeTools {
     this.scli = new Scli(sys);
     this.packages = new PackageTool(sys, controlUrl);
     this.services = new NodeServices(sys);
+  }
+
+  /** The context with the node's root filled in (from an earlier call when not given). */
+  private rooted(ctx: NodeContext): NodeContext {
+    return { ...ctx, root: ctx.root ?? this.sys.nodes.get(ctx.ip)?.root };
   }
 
   run(tool: Tool, ctx: NodeContext, argv: string[], cwd?: string): ExecResult {
@@ -87,6 +97,10 @@ export class NodeTools {
         return adoptUnpackedUnits(this.sys, ctx, argv) ?? this.services.systemctl(ctx, argv);
       case "service":
         return this.services.service(ctx, argv);
+      case "chkconfig":
+        return chkconfig(this.rooted(ctx), argv);
+      case "update-rc.d":
+        return updateRcD(this.rooted(ctx), argv);
     }
   }
 }

@@ -116,6 +116,24 @@ export function servicePathOf(init: Init, serviceDir: string, name: string): str
       : `${serviceDir}/${name}`;
 }
 
+/**
+ * SysV scripts are enabled at boot by the distribution's own tool: chkconfig on RHEL/CentOS 6
+ * (rpm hosts), update-rc.d on Debian and Ubuntu (deb hosts). Both are idempotent.
+ */
+async function enableSysv(ctx: StepContext, name: string): Promise<void> {
+  const must = mustIn(ctx);
+  if (ctx.host.os.packages.format === "rpm") {
+    await must("chkconfig", ["--add", name]);
+    await must("chkconfig", [name, "on"]);
+  } else await must("update-rc.d", [name, "defaults"]);
+}
+
+async function disableSysv(ctx: StepContext, name: string): Promise<void> {
+  const must = mustIn(ctx);
+  if (ctx.host.os.packages.format === "rpm") await must("chkconfig", ["--del", name]);
+  else await must("update-rc.d", ["-f", name, "remove"]);
+}
+
 /** Whether the init system reports `name` running. */
 async function isActive(ctx: StepContext, init: Init, name: string): Promise<boolean> {
   const run = runIn(ctx);
@@ -125,7 +143,7 @@ async function isActive(ctx: StepContext, init: Init, name: string): Promise<boo
 }
 
 /**
- * Writes the service for the host's init system, enables it and makes it run: started when
+ * Writes the service for the host's init system, enables it at boot and makes it run: started when
  * stopped, restarted when its unit or `restart` (e.g. a new program) says so. Resolves once
  * the init system reports it running; a service that does not come up fails the step.
  */
@@ -160,6 +178,7 @@ export async function writeAndStartService(
     }
     case "sysv": {
       changed = await root.writeAtomic(path, sysvScript(spec), { mode: 0o755 });
+      await enableSysv(ctx, spec.name);
       if (changed || opts.restart) await must("service", [spec.name, "restart"]);
       else if (!(await active())) await must("service", [spec.name, "start"]);
       break;
@@ -199,6 +218,7 @@ export async function stopAndRemoveService(
   if (await isActive(ctx, init, name))
     throw new StepError(`service ${name} (${init}) is still running after it was stopped`);
   if (init === "systemd") await must("systemctl", ["disable", name]);
+  if (init === "sysv") await disableSysv(ctx, name);
   await root.remove(path);
   if (init === "systemd") await must("systemctl", ["daemon-reload"]);
   return path;

@@ -5,7 +5,17 @@
 // writer for upstart and SysV hosts, and the tarball reader.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -28,6 +38,7 @@ import type { StepContext } from "../../../../../src/framework/node-task/handler
 import type { HostProfile } from "../../../../../src/host/profile.js";
 import { HostRoot } from "../../../../../src/host/files.js";
 import type { RunResult } from "../../../../../src/host/process.js";
+import { prepareEmulatedOs } from "../../../../../sim/mesos/emulated-os.js";
 
 const PW = "S3cret-pw";
 
@@ -211,6 +222,7 @@ function writeFileSyncIn(dir: string, name: string, bytes: Buffer): void {
 function serviceHost(
   init: "upstart" | "sysv" | "systemd",
   answer: (program: string, args: string[]) => Partial<RunResult>,
+  format: "rpm" | "deb" = "rpm",
 ) {
   const dir = mkdtempSync(join(tmpdir(), "rexray-service-"));
   const calls: string[] = [];
@@ -219,7 +231,7 @@ function serviceHost(
   ];
   const host = {
     root: new HostRoot(dir),
-    os: { init, serviceDir, readOnly: [] },
+    os: { init, serviceDir, readOnly: [], packages: { format } },
     run: async (program: string, args: string[]) => {
       calls.push([program, ...args].join(" "));
       return {
@@ -305,9 +317,50 @@ test("a SysV host gets an init script; a service that does not come up fails the
     const text = readFileSync(script, "utf8");
     assert.match(text, /^# Provides: +rexray$/m);
     assert.match(text, /^ {2}start\) exec \/usr\/bin\/rexray start ;;$/m);
-    assert.deepEqual(h.calls, ["service rexray restart", "service rexray status"]);
+    assert.deepEqual(h.calls, [
+      "chkconfig --add rexray",
+      "chkconfig rexray on",
+      "service rexray restart",
+      "service rexray status",
+    ]);
   } finally {
     h.close();
+  }
+});
+
+test("a SysV script is enabled at boot (chkconfig on RHEL 6, update-rc.d on Debian-likes) and disabled on removal", async () => {
+  for (const [format, enable, disable] of [
+    ["rpm", ["chkconfig --add rexray", "chkconfig rexray on"], ["chkconfig --del rexray"]],
+    ["deb", ["update-rc.d rexray defaults"], ["update-rc.d -f rexray remove"]],
+  ] as const) {
+    let running = false;
+    const h = serviceHost(
+      "sysv",
+      (_p, args) => {
+        if (args[1] === "restart" || args[1] === "start") running = true;
+        if (args[1] === "stop") running = false;
+        return args[1] === "status" ? { exitCode: running ? 0 : 3 } : {};
+      },
+      format,
+    );
+    try {
+      await writeAndStartService(h.ctx, SPEC);
+      assert.deepEqual(h.calls, [...enable, "service rexray restart", "service rexray status"]);
+      h.calls.length = 0;
+      // Unchanged and running: still enabled (a rerun repairs a script disabled by hand).
+      await writeAndStartService(h.ctx, SPEC);
+      assert.deepEqual(h.calls, [...enable, "service rexray status", "service rexray status"]);
+      h.calls.length = 0;
+      assert.equal(await stopAndRemoveService(h.ctx, "rexray"), "/etc/init.d/rexray");
+      assert.deepEqual(h.calls, [
+        "service rexray status",
+        "service rexray stop",
+        "service rexray status",
+        ...disable,
+      ]);
+    } finally {
+      h.close();
+    }
   }
 });
 
@@ -387,5 +440,91 @@ test("uninstall: an upstart job is stopped and removed; a unit someone else wrot
     assert.ok(existsSync(join(stuck.dir, "etc/systemd/system/rexray.service")));
   } finally {
     stuck.close();
+  }
+});
+
+test("on an emulated RHEL 6 node REX-Ray's init script is enabled at boot (runlevel links) and unlinked when REX-Ray is removed; update-rc.d does likewise on Debian-likes", async () => {
+  const n = await startEmuNodes();
+  try {
+    const boot = await fetch(`${n.emu.controlUrl}/admin/bootstrap`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ password: PW }),
+    });
+    assert.equal(boot.status, 200);
+    writeVolumeDriverPackages(n.emu.repoDir);
+    const ip = "10.20.0.72";
+    let root = n.rootOf(ip);
+    prepareEmulatedOs(root, "rhel-6");
+    data(
+      await step(
+        n,
+        ip,
+        "scaleio.rexray-config",
+        {
+          endpoint: `${n.emu.gatewayUrl}/api`,
+          systemName: "scaleio",
+          protectionDomain: "default",
+          storagePool: "default",
+        },
+        { password: PW },
+      ),
+    );
+    const r = data<Installed>(
+      await step(n, ip, "scaleio.rexray-install", {
+        rexrayUrl: `${n.emu.controlUrl}/repo/${rexrayTarballName()}`,
+      }),
+    );
+    assert.deepEqual([r.service.init, r.service.path], ["sysv", "/etc/init.d/rexray"]);
+    const links = (style: "rhel" | "debian") =>
+      [0, 1, 2, 3, 4, 5, 6].flatMap((lv) => {
+        const dir = join(root, style === "rhel" ? `etc/rc.d/rc${lv}.d` : `etc/rc${lv}.d`);
+        return existsSync(dir)
+          ? readdirSync(dir)
+              .filter((f) => f.endsWith("rexray"))
+              .map((f) => `${lv}:${f}->${readlinkSync(join(dir, f))}`)
+          : [];
+      });
+    assert.deepEqual(links("rhel"), [
+      "0:K05rexray->../init.d/rexray",
+      "1:K05rexray->../init.d/rexray",
+      "2:S95rexray->../init.d/rexray",
+      "3:S95rexray->../init.d/rexray",
+      "4:S95rexray->../init.d/rexray",
+      "5:S95rexray->../init.d/rexray",
+      "6:K05rexray->../init.d/rexray",
+    ]);
+    const ctx = { ip, root, env: {} };
+    assert.equal(n.emu.tools.run("chkconfig", ctx, ["rexray"]).exitCode, 0);
+
+    const removed = data<{ removed: string[] }>(
+      await step(n, ip, "scaleio.remove-consumer-config", { rexray: true }),
+    );
+    assert.deepEqual(removed.removed, [
+      "/etc/init.d/rexray",
+      "/usr/bin/rexray",
+      "/etc/rexray/config.yml",
+    ]);
+    assert.deepEqual(links("rhel"), []);
+
+    // RHEL 6 has no update-rc.d; a Debian-like node has: links under /etc/rc<N>.d, removed
+    // with -f.
+    assert.equal(n.emu.tools.run("update-rc.d", ctx, ["rexray", "defaults"]).exitCode, 127);
+    const debRoot = n.rootOf("10.20.0.73");
+    prepareEmulatedOs(debRoot, "debian-9");
+    root = debRoot;
+    const debCtx = { ip: "10.20.0.73", root: debRoot, env: {} };
+    mkdirSync(join(root, "etc/init.d"), { recursive: true });
+    writeFileSync(join(root, "etc/init.d/rexray"), "#!/bin/sh\n", { mode: 0o755 });
+    assert.equal(n.emu.tools.run("update-rc.d", debCtx, ["rexray", "defaults"]).exitCode, 0);
+    assert.equal(links("debian").filter((l) => l.includes(":S95")).length, 4);
+    assert.match(
+      n.emu.tools.run("update-rc.d", debCtx, ["rexray", "remove"]).stderr,
+      /exists during rc\.d purge \(use -f to force\)/,
+    );
+    assert.equal(n.emu.tools.run("update-rc.d", debCtx, ["-f", "rexray", "remove"]).exitCode, 0);
+    assert.deepEqual(links("debian"), []);
+  } finally {
+    await n.close();
   }
 });
