@@ -44,9 +44,13 @@ export interface PlatformContext {
     kind: string,
     params: unknown,
     ctx: StepContext,
-    /** `maintenance`: a step of the agent's maintenance, launched inside its window too. */
-    opts?: { secrets?: string[]; maintenance?: boolean },
+    /** `maintenance`: a step of the agent's maintenance, launched inside its window too.
+     *  `onHeld`: told when the agent's maintenance window holds the node step back. */
+    opts?: { secrets?: string[]; maintenance?: boolean; onHeld?: (why: string) => void },
   ): Promise<unknown>;
+  /** Resolves once a node step could start on the agent now (no maintenance window begins
+   *  soon or is under way); meanwhile ctx.progress says why it waits. */
+  nodeStartable?(agentId: string, ctx: StepContext): Promise<void>;
   /** Gives back the agent's executor and every reservation of ours there (a node leaving). */
   releaseAgent?(agentId: string, ctx: StepContext): Promise<void>;
 }
@@ -352,9 +356,12 @@ export class FrameworkScheduler {
             signal: ctx.signal,
             progress: ctx.progress,
             ...(o?.maintenance ? { maintenance: true } : {}),
+            ...(o?.onHeld ? { onHeld: o.onHeld } : {}),
           },
         );
       },
+      nodeStartable: (agentId, ctx) =>
+        this.runner.startable(agentId, { signal: ctx.signal, progress: ctx.progress }),
       releaseAgent: (agentId, ctx) =>
         this.runner.release(agentId, { signal: ctx.signal, progress: ctx.progress }),
     });

@@ -159,6 +159,10 @@ interface Pending {
   maintenance?: boolean;
   /** Why it waits for the agent's maintenance window, as last told. */
   heldFor?: string;
+  /** Launches nothing: resolves with the first offer a step could start with (startable()). */
+  probe?: boolean;
+  /** Told when the agent's maintenance window holds it back (once per reason). */
+  onHeld?: (why: string) => void;
 }
 
 /** An agent whose executor and reservations are being given back (see release()). */
@@ -218,6 +222,8 @@ export function executorFingerprint(info: object): string {
 export class NodeTaskRunner extends EventEmitter {
   private readonly opts: NodeTaskRunnerOptions;
   private readonly pending = new Map<string, Pending>();
+  /** Numbers the probes of startable() (their ids are never task ids). */
+  private probes = 0;
   private suppressed = false;
   /** Agents whose offers we declined with a filter since the last REVIVE. */
   private readonly filtered = new Set<string>();
@@ -334,10 +340,48 @@ export class NodeTaskRunner extends EventEmitter {
       progress?: (message: string) => void;
       /** A step of the agent's maintenance: not held back by its maintenance window. */
       maintenance?: boolean;
+      /** Told when the agent's maintenance window holds the step back (once per reason). */
+      onHeld?: (why: string) => void;
     } = {},
   ): Promise<unknown> {
     const full: NodeTaskSpec = { protocol: NODE_TASK_PROTOCOL, ...spec };
     const taskId = NodeTaskRunner.taskIdFor(spec.stepId, spec.attempt);
+    return this.enqueue(agentId, taskId, full, opts);
+  }
+
+  /**
+   * Resolves with the agent's first offer that a new step could start with now: no
+   * maintenance window of the agent begins within maintenanceLeadMs or is under way, and no
+   * task of ours runs there. Meanwhile `progress` says why it waits (the window, as for a
+   * step). Launches nothing; the offer is kept for the step that follows.
+   */
+  startable(
+    agentId: string,
+    opts: { signal?: AbortSignal; progress?: (message: string) => void } = {},
+  ): Promise<void> {
+    const taskId = `probe:${agentId}:${++this.probes}`;
+    const spec: NodeTaskSpec = {
+      protocol: NODE_TASK_PROTOCOL,
+      stepId: taskId,
+      attempt: 0,
+      kind: "probe",
+      params: {},
+    };
+    return this.enqueue(agentId, taskId, spec, { ...opts, probe: true }).then(() => undefined);
+  }
+
+  private enqueue(
+    agentId: string,
+    taskId: string,
+    full: NodeTaskSpec,
+    opts: {
+      signal?: AbortSignal;
+      progress?: (message: string) => void;
+      maintenance?: boolean;
+      onHeld?: (why: string) => void;
+      probe?: boolean;
+    },
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const p: Pending = {
         taskId,
@@ -348,6 +392,8 @@ export class NodeTaskRunner extends EventEmitter {
         reject,
         ...(opts.progress ? { progress: opts.progress } : {}),
         ...(opts.maintenance ? { maintenance: true } : {}),
+        ...(opts.onHeld ? { onHeld: opts.onHeld } : {}),
+        ...(opts.probe ? { probe: true } : {}),
       };
       const abort = () => {
         this.pending.delete(taskId);
@@ -499,7 +545,9 @@ export class NodeTaskRunner extends EventEmitter {
       if (p.launched) continue;
       // A step of the agent's maintenance goes first (the others may wait for its window).
       const first = waitingOn.get(p.agentId);
-      if (!first || (p.maintenance && !first.maintenance)) waitingOn.set(p.agentId, p);
+      // A step also goes before a probe (the probe's answer can wait for the next offer).
+      if (!first || (p.maintenance && !first.maintenance) || (first.probe && !p.probe))
+        waitingOn.set(p.agentId, p);
     }
     for (const offer of offers) {
       const agentId = offer.agent_id.value;
@@ -509,7 +557,12 @@ export class NodeTaskRunner extends EventEmitter {
       else if (!waiting) idle.push(offer);
       else if (busyAgents.has(agentId)) busy.push(offer);
       else if (!waiting.maintenance && this.heldForMaintenance(offer)) busy.push(offer);
-      else {
+      else if (waiting.probe) {
+        // Nothing to launch: the offer waits for the step the caller starts next.
+        this.pending.delete(waiting.taskId);
+        waiting.resolve(undefined);
+        idle.push(offer);
+      } else {
         busyAgents.add(agentId); // a second offer of this agent in the batch waits
         // Claimed before the first await: offers arriving meanwhile must not launch the same
         // task id a second time (Mesos answers TASK_ERROR "duplicate ID" to the second one).
@@ -572,6 +625,7 @@ export class NodeTaskRunner extends EventEmitter {
       if (p.agentId !== agentId || p.launched || p.maintenance || p.heldFor === why) continue;
       p.heldFor = why;
       p.progress?.(why);
+      p.onHeld?.(why);
       this.opts.logger?.info({ agentId, stepId: p.spec.stepId }, why);
     }
     return true;

@@ -157,3 +157,51 @@ test("an agent's offers taken together carry the later offer's window", () => {
   assert.ok(byAgent([offer("a"), offer("b", soon)])[0]!.unavailability, "announced by the later");
   assert.equal(byAgent([offer("a", soon), offer("b")])[0]!.unavailability, undefined);
 });
+
+test("startable(): waits with the window's words while it holds the agent, launches nothing, and resolves once the agent is offered without it", async () => {
+  const t = await setup();
+  try {
+    const stop = new AbortController();
+    const said: string[] = [];
+    let ready = false;
+    const probe = t.runner
+      .startable("A", { signal: stop.signal, progress: (m) => said.push(m) })
+      .then(() => (ready = true));
+    const startMs = Date.now() + 2 * MIN;
+    await t.offers(offer("o1", { startMs, forMs: 30 * MIN }));
+    assert.match(said[0] ?? "", /^waiting: node-a has a maintenance window from /);
+    assert.equal(ready, false);
+    await t.offers(offer("o2"));
+    await probe;
+    assert.deepEqual(t.launched(), [], "a probe launches nothing");
+    // The offer is kept for the step that follows: it launches without a new one.
+    void t.start("upgrade/s");
+    await waitUntil(() => t.launched().length === 1, { timeoutMs: 5000, what: "the launch" });
+    assert.deepEqual(t.launched(), ["o2"]);
+  } finally {
+    await t.close();
+  }
+});
+
+test("a step held by its agent's window tells onHeld once", async () => {
+  const t = await setup();
+  try {
+    const held: string[] = [];
+    const stop = new AbortController();
+    void t.runner
+      .run(
+        "A",
+        { stepId: "upgrade/s", attempt: 1, kind: "t.step", params: {} },
+        { signal: stop.signal, onHeld: (why) => held.push(why) },
+      )
+      .catch(() => undefined);
+    const w = { startMs: Date.now() - MIN, forMs: 30 * MIN };
+    await t.offers(offer("o1", w));
+    await t.offers(offer("o2", w));
+    assert.equal(held.length, 1);
+    assert.match(held[0]!, /^waiting: node-a has a maintenance window/);
+    stop.abort(new Error("test over"));
+  } finally {
+    await t.close();
+  }
+});

@@ -61,8 +61,12 @@ export interface UpgradePorts {
     kind: string,
     params: unknown,
     ctx: StepContext,
-    opts?: { secrets?: string[] },
+    /** `onHeld`: told when the agent's maintenance window holds the node step back. */
+    opts?: { secrets?: string[]; onHeld?: (why: string) => void },
   ): Promise<unknown>;
+  /** Resolves once a node step could start on the agent now (no maintenance window begins
+   *  soon or is under way there); meanwhile ctx.progress says why it waits. None: always. */
+  nodeStartable?(agentId: string, ctx: StepContext): Promise<void>;
   /** Versions recorded for an agent (updated by recordVersions). */
   versionsOf(agentId: string): Versions;
   recordVersions(agentId: string, versions: Versions): Promise<void>;
@@ -180,6 +184,7 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
     ctx: StepContext,
     extra: Record<string, unknown> = {},
     secrets?: string[],
+    onHeld?: (why: string) => void,
   ): Promise<boolean> => {
     const current = ports.versionsOf(agentId)[component];
     if (atLeast(current, target)) {
@@ -192,7 +197,9 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
       "scaleio.install-package",
       { component, url: input.packageUrl(agentId, component), version: target, ...extra },
       ctx,
-      secrets ? { secrets } : undefined,
+      secrets || onHeld
+        ? { ...(secrets ? { secrets } : {}), ...(onHeld ? { onHeld } : {}) }
+        : undefined,
     )) as { version?: string } | null;
     await ports.recordVersions(agentId, { [component]: r?.version ?? target });
     return true;
@@ -395,26 +402,95 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
             return `SDS ${other.name ?? other.ips[0]} of protection domain ${n.protectionDomain} is in maintenance`;
           return rebuildReason(d, f) ?? gateReason(f, { ignore: staleOr(d, own) });
         };
-        const look = await readUntil(ports, pdId, why, ctx);
-        const sds = look.sds.find((s) => s.ips.includes(a.ip))!;
-        if (!inMaintenance(sds) && atLeast(current, target)) {
-          ctx.progress(`sds already at ${current}`);
+        // Critical conditions count from a look begun after the previous SDS step ended
+        // (or this one began): the latest look when it is that recent, else the next one.
+        let since = lastSdsDone ?? Date.now();
+        for (;;) {
+          const look = await readUntil(ports, pdId, why, ctx, since);
+          const sds = look.sds.find((s) => s.ips.includes(a.ip))!;
+          if (!inMaintenance(sds) && atLeast(current, target)) {
+            ctx.progress(`sds already at ${current}`);
+            return;
+          }
+          if (!inMaintenance(sds) && ports.nodeStartable) {
+            // A maintenance window on the agent would hold the upgrade's node step while
+            // the SDS sits in maintenance mode: wait for it out of maintenance instead.
+            let waited = false;
+            await ports.nodeStartable(n.agentId, {
+              ...ctx,
+              progress: (m) => {
+                waited = true;
+                ctx.progress(m);
+              },
+            });
+            // The gate again after a wait (the cluster may have changed meanwhile).
+            if (waited) {
+              since = Date.now();
+              continue;
+            }
+          }
+          if (!inMaintenance(sds)) {
+            ctx.progress(`SDS ${sds.name ?? sds.id}: entering instant maintenance mode`);
+            await ports.enterMaintenance(sds.id);
+          }
+          const held = await upgradeUnlessHeld(n.agentId, ctx);
+          if (held !== undefined) {
+            // A window appeared after entry: maintenance mode is no place to wait for hours
+            // (the domain's other SDSs could not go, its writes pile up for the resync).
+            ctx.progress(
+              `SDS ${sds.name ?? sds.id}: exiting maintenance mode until the agent's maintenance window is over (${held.replace(/^waiting: /, "")})`,
+            );
+            await ports.exitMaintenance(sds.id);
+            await readUntil(ports, pdId, (d) => resyncLeft(d, a.ip), ctx);
+            since = Date.now();
+            continue;
+          }
+          ctx.progress(`SDS ${sds.name ?? sds.id}: exiting maintenance mode`);
+          await ports.exitMaintenance(sds.id);
+          // Done once it serves again and its domain's pools have resynchronised (the writes
+          // it missed), rebuilt and rebalanced.
+          await readUntil(ports, pdId, (d) => resyncLeft(d, a.ip), ctx);
+          lastSdsDone = Date.now();
           return;
         }
-        if (!inMaintenance(sds)) {
-          ctx.progress(`SDS ${sds.name ?? sds.id}: entering instant maintenance mode`);
-          await ports.enterMaintenance(sds.id);
-        }
-        await upgradeComponent(n.agentId, "sds", ctx);
-        ctx.progress(`SDS ${sds.name ?? sds.id}: exiting maintenance mode`);
-        await ports.exitMaintenance(sds.id);
-        // Done once it serves again and its domain's pools have resynchronised (the writes it
-        // missed), rebuilt and rebalanced.
-        await readUntil(ports, pdId, (d) => resyncLeft(d, a.ip), ctx);
       },
       n.agentId,
     );
   };
+  /**
+   * Upgrades the SDS package unless the agent's maintenance window holds the node step back
+   * (it is then called off): resolves with the window's words, or undefined once upgraded.
+   */
+  const upgradeUnlessHeld = async (
+    agentId: string,
+    ctx: StepContext,
+  ): Promise<string | undefined> => {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(ctx.signal.reason);
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    let held: string | undefined;
+    try {
+      await upgradeComponent(
+        agentId,
+        "sds",
+        { ...ctx, signal: stop.signal },
+        {},
+        undefined,
+        (why) => {
+          held = why;
+          stop.abort(new Error(why));
+        },
+      );
+      return undefined;
+    } catch (err) {
+      if (held !== undefined && !ctx.signal.aborted) return held;
+      throw err;
+    } finally {
+      ctx.signal.removeEventListener("abort", onAbort);
+    }
+  };
+  /** When the last SDS step of this plan ended (its SDS resynchronised). */
+  let lastSdsDone: number | undefined;
   /** The protection domain of the SDS at `ip`: from the latest look (ids do not change), or
    *  the first look that shows it. */
   const domainOf = async (ip: string, ctx: StepContext): Promise<string> => {
@@ -519,12 +595,30 @@ async function readUntil(
   pdId: () => string,
   why: (d: ObservedDomain, findings: readonly ConditionFinding[]) => string | undefined,
   ctx: StepContext,
+  since?: number,
 ): Promise<ObservedDomain> {
   const backoff = new Backoff(DOMAIN_POLL);
   let said: string | undefined;
   for (;;) {
     ctx.signal.throwIfAborted();
-    const d = await ports.readDomain(pdId());
+    // With `since`: the findings of a look begun after it (the latest, when it is; else the
+    // next one, taken alongside the read).
+    const latest = ports.observer.latest;
+    const fresh = since === undefined || (latest !== undefined && begunAfter(latest, since));
+    const [d] = await Promise.all([
+      ports.readDomain(pdId()),
+      fresh
+        ? undefined
+        : observedUntil(
+            ports.observer,
+            () => true,
+            "a look at the cluster begun after the previous step",
+            ctx,
+            undefined,
+            undefined,
+            since,
+          ),
+    ]);
     const findings = ports.observer.findings ?? [];
     const w = why(d, findings);
     if (w === undefined) return d;
@@ -533,6 +627,10 @@ async function readUntil(
     await delay(backoff.next(), ctx.signal);
   }
 }
+
+/** Whether a look began after `since` (one begun in the same millisecond may not have). */
+const begunAfter = (o: { startedAt?: number; at: number }, since: number) =>
+  (o.startedAt ?? o.at) > since;
 
 /** Pools rebuilding now (the read's figures; the findings' words with the progress when
  *  they have them), or undefined. */

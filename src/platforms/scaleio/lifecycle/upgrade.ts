@@ -349,6 +349,7 @@ export class ScaleioUpgrades {
       },
       {
         node: (agentId, kind, params, sctx, o) => this.ctx.runNode(agentId, kind, params, sctx, o),
+        ...(this.ctx.nodeStartable ? { nodeStartable: this.ctx.nodeStartable.bind(this.ctx) } : {}),
         versionsOf: (agentId) => this.versionsOf(agentId),
         recordVersions: (agentId, v) => this.record(agentId, v),
         observer: this.sharedView(observer),

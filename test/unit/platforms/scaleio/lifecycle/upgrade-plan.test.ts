@@ -309,7 +309,7 @@ for (const keepsLatest of [false, true])
     assert.ok(cluster.log.includes("enter S-d1"));
   });
 
-test("SDS steps read their domain instead of looking at the whole cluster", async () => {
+test("SDS steps read their domain instead of looking at the whole cluster (a look at most per step, for its critical conditions)", async () => {
   const { engine, cluster, input, ports } = await setup({ sdsCount: 4, keepsLatest: true });
   // Looks of the whole cluster asked for while an SDS step runs.
   let inSds = false;
@@ -324,7 +324,9 @@ test("SDS steps read their domain instead of looking at the whole cluster", asyn
   engine.start();
   await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
   await engine.stop();
-  assert.equal(looksInSds, 0, "no whole look for an SDS step");
+  // Critical conditions come from a look begun after the previous step ended: here (nothing
+  // else looks) the observer's next one, asked again while one begins in the same millisecond.
+  assert.ok(looksInSds > 0);
   // Per SDS: one read for the gate, one that shows it resynchronised.
   assert.equal(cluster.reads, 8);
   assert.equal(cluster.maxInMaintenancePerPd, 1, "never two SDSs of a domain in maintenance");
@@ -401,6 +403,118 @@ test("a critical condition in the observer's latest look holds the SDS step, whi
   await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
   await engine.stop();
   assert.ok(cluster.log.includes("enter S-d1"));
+});
+
+test("a critical condition arising after the previous SDS step holds the next one though the latest look predates it", async () => {
+  const { engine, cluster, input, ports, progress } = await setup({
+    sdsCount: 2,
+    keepsLatest: true,
+  });
+  const exit = ports.exitMaintenance;
+  ports.exitMaintenance = async (id) => {
+    await exit(id);
+    // Arises now; the observer has not looked since (its latest look is older).
+    if (id === "S-d0")
+      cluster.findings = [
+        {
+          type: "CapacityAlmostFull",
+          severity: "critical",
+          object: "pool/pd1/p1",
+          message: "pool pd1/p1 is 93 % used",
+        },
+      ];
+  };
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  await waitUntil(
+    () =>
+      (progress.get("sds/d1") ?? []).includes(
+        "waiting: 1 critical condition: pool pd1/p1 is 93 % used",
+      ) || cluster.log.includes("enter S-d1"),
+    { timeoutMs: 5000, what: "the next SDS step deciding" },
+  );
+  assert.ok(!cluster.log.includes("enter S-d1"), "not entered on a look from before");
+  cluster.findings = [];
+  await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+  assert.ok(cluster.log.includes("enter S-d1"));
+});
+
+const WINDOW =
+  "waiting: data1 has a maintenance window from 2026-12-03T18:00:00.000Z until 2026-12-03T20:00:00.000Z; no new step starts there before it is over";
+
+test("an agent's maintenance window holds the SDS step before its SDS enters maintenance mode", async () => {
+  const { engine, cluster, input, ports, progress } = await setup({ sdsCount: 2 });
+  let over!: () => void;
+  let windowOpen = true;
+  const windowOver = new Promise<void>((r) => (over = r));
+  ports.nodeStartable = async (agentId, ctx) => {
+    if (agentId !== "d1" || !windowOpen) return;
+    ctx.progress(WINDOW);
+    await windowOver;
+    windowOpen = false;
+  };
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  await waitUntil(
+    () => (progress.get("sds/d1") ?? []).includes(WINDOW) || cluster.log.includes("enter S-d1"),
+    { timeoutMs: 5000, what: "the SDS step on data1 deciding" },
+  );
+  assert.ok(!cluster.log.includes("enter S-d1"), "not in maintenance mode while the window holds");
+  over();
+  await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+  assert.ok(cluster.log.includes("enter S-d1"));
+  assert.equal(cluster.versions.get("d1")!.sds, NEW);
+});
+
+test("a window appearing after the SDS entered maintenance: it exits, waits the window out, then upgrades", async () => {
+  const { engine, cluster, input, ports, progress } = await setup({ sdsCount: 2 });
+  let windowOpen = false;
+  let windowWasOver = false;
+  let over!: () => void;
+  const windowOver = new Promise<void>((r) => (over = r));
+  ports.nodeStartable = async (agentId, ctx) => {
+    if (agentId !== "d1" || !windowOpen || windowWasOver) return;
+    ctx.progress(WINDOW);
+    await windowOver;
+    windowWasOver = true;
+  };
+  const node = ports.node;
+  ports.node = async (agentId, kind, params, ctx, opts) => {
+    const p = params as { component?: string };
+    if (agentId === "d1" && p.component === "sds" && !windowOpen) {
+      // The runner holds the node step: the window was announced after the entry.
+      windowOpen = true;
+      opts?.onHeld?.(WINDOW);
+      ctx.signal.throwIfAborted();
+      await new Promise((_r, reject) =>
+        ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error)),
+      );
+    }
+    return node(agentId, kind, params, ctx, opts);
+  };
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  await waitUntil(() => (progress.get("sds/d1") ?? []).includes(WINDOW), {
+    timeoutMs: 5000,
+    what: "the SDS step waiting for the window",
+  });
+  const d1 = cluster.log.filter((l) => / S-d1$|sds d1$/.test(l));
+  assert.deepEqual(d1, ["enter S-d1", "exit S-d1"], "out of maintenance mode while it waits");
+  assert.ok(
+    (progress.get("sds/d1") ?? []).some((m) =>
+      /exiting maintenance mode until the agent's maintenance window is over/.test(m),
+    ),
+  );
+  over();
+  await engine.waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000);
+  await engine.stop();
+  assert.deepEqual(
+    cluster.log.filter((l) => / S-d1$|sds d1$/.test(l)),
+    ["enter S-d1", "exit S-d1", "enter S-d1", "install sds d1", "exit S-d1"],
+  );
+  assert.equal(cluster.maxInMaintenancePerPd, 1);
 });
 
 test("a step cut short after entering maintenance looks again before going on (no look from before its change)", async () => {
