@@ -580,6 +580,8 @@ export async function startScheduler(
     role: config.mesos.role,
     store,
     platform,
+    // Elected: each subscription first proves this process still leads.
+    ...(opts.ha ? { beforeSubscribe: () => opts.ha!.elector.confirm() } : {}),
     secrets: { adminPassword: secrets.adminPassword },
     ...(config.mesos.principal && secrets.mesosSecret
       ? { credential: new Credential(config.mesos.principal, secrets.mesosSecret.reveal()) }

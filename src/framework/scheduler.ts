@@ -199,6 +199,8 @@ export interface FrameworkSchedulerOptions {
   /** Test knobs. */
   retry?: { initialMs?: number; maxMs?: number };
   mesosBackoff?: { initialMs?: number; maxMs?: number };
+  /** Awaited before every Mesos subscription (an elected scheduler proves it still leads). */
+  beforeSubscribe?: () => Promise<void>;
 }
 
 const FRAMEWORK_ID_KEY = "framework/id";
@@ -245,6 +247,7 @@ export class FrameworkScheduler {
       persistFrameworkId: (id) => opts.store.set(FRAMEWORK_ID_KEY, { value: id }),
       ...(opts.credential ? { credential: opts.credential } : {}),
       ...(opts.mesosBackoff ? { backoff: opts.mesosBackoff } : {}),
+      ...(opts.beforeSubscribe ? { beforeSubscribe: opts.beforeSubscribe } : {}),
       logger: opts.logger,
     });
     this.runner = new NodeTaskRunner({

@@ -14,6 +14,13 @@ import { StoreError } from "../store/store.js";
 import { ZK, zkCode } from "../store/zk-connection.js";
 import { Backoff } from "../mesos/backoff.js";
 
+/** This process does not lead (or no longer does): it must not act for the framework. */
+export class NotLeaderError extends Error {
+  readonly code = "NOT_LEADER";
+  readonly retryable = false;
+  override name = "NotLeaderError";
+}
+
 /** What a candidate publishes in its znode; GET /v1/leader answers the leader's. */
 export interface CandidateInfo {
   id: string;
@@ -82,6 +89,27 @@ export class LeaderElector extends EventEmitter<ElectorEvents> {
 
   get isLeader(): boolean {
     return this.leading;
+  }
+
+  /**
+   * Proves with a round trip to ZooKeeper that this process still leads: its election znode
+   * (sequential, so only ever its own) still exists. Rejects otherwise, stepping down when
+   * the znode is gone. Asked before each Mesos subscription.
+   */
+  async confirm(): Promise<void> {
+    const mine = this.znode;
+    if (!this.leading || !mine) throw new NotLeaderError("this scheduler does not lead");
+    const stat = await this.store.connection.run<Stat | null>(
+      `confirming ${mine}`,
+      (c, cb) => c.exists(mine, (err, st) => cb(err, st ?? null)),
+      { idempotent: true },
+    );
+    if (!stat) {
+      if (this.znode === mine) this.znode = undefined;
+      this.stepDown("election znode gone");
+      this.check();
+    }
+    if (!stat || !this.leading) throw new NotLeaderError("this scheduler no longer leads");
   }
 
   view(): LeaderView {

@@ -66,6 +66,13 @@ export interface SchedulerClientOptions {
    * it fails, the subscription is dropped and retried (the id is kept in memory for it).
    */
   persistFrameworkId: (frameworkId: string) => Promise<void> | void;
+  /**
+   * Awaited before every subscription attempt: a rejection counts as a failed attempt
+   * (logged, retried with backoff) and nothing is sent. A scheduler that must be sure it
+   * still leads (elected in ZooKeeper) proves it here, so that one paused past its session
+   * does not subscribe before it learns it was deposed.
+   */
+  beforeSubscribe?: () => Promise<void>;
   /** Roles to subscribe as suppressed (evaluated at each subscription). */
   suppressedRoles?: () => string[];
   credential?: Credential;
@@ -219,7 +226,8 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
     while (!signal.aborted) {
       let error: Error | undefined;
       try {
-        await this.attempt(signal);
+        if (this.opts.beforeSubscribe) await this.opts.beforeSubscribe();
+        if (!signal.aborted) await this.attempt(signal);
       } catch (err) {
         error = err as Error;
       }

@@ -166,3 +166,19 @@ test("a leader cut off past its session timeout (as if paused) loses the lead an
   assert.deepEqual(await next.store.getVersioned("k"), { value: 1, version: v });
   await assert.rejects(paused.store.set("k", 100), fenced);
 });
+
+test("confirm: the leader proves it still leads; a standby, or a leader whose znode is gone, is refused", async () => {
+  const root = `/confirm-${++n}/c`;
+  const cs = await Promise.all(["a", "b"].map((name) => candidate(root, name)));
+  const leader = await settled(cs);
+  const standby = cs.find((c) => c !== leader)!;
+  await leader.elector.confirm();
+  await assert.rejects(standby.elector.confirm(), { name: "NotLeaderError", code: "NOT_LEADER" });
+
+  const raw = await connectZk(server);
+  cleanups.push(() => closeZk(raw));
+  await removeNode(raw, (leader.elector as unknown as { znode: string }).znode);
+  // Asked right away (whether or not its watch fired yet), it no longer leads.
+  await assert.rejects(leader.elector.confirm(), { name: "NotLeaderError" });
+  assert.equal(leader.elector.isLeader, false);
+});

@@ -688,3 +688,19 @@ test("zk:// with no ZooKeeper reachable: a log line within 2 s", { timeout: 15_0
   assert.equal(lines[0]!.msg, "no leading Mesos master known yet; still looking");
   assert.equal(lines[0]!.obj.master, zk);
 });
+
+test("beforeSubscribe: nothing is sent while it refuses (retried with backoff); once it agrees, the client subscribes", async () => {
+  let refusals = 2;
+  const { master, client } = await setup({
+    beforeSubscribe: async () => {
+      if (refusals-- > 0) throw new Error("not the leader yet");
+    },
+  });
+  const disconnects: (Error | undefined)[] = [];
+  client.on("disconnected", (d) => disconnects.push(d.error));
+  client.start();
+  await subscribe(master, client);
+  assert.equal(disconnects.length, 2, "two refused attempts, each a failed attempt");
+  assert.ok(disconnects.every((e) => /not the leader yet/.test(e?.message ?? "")));
+  assert.equal(master.subscribes.length, 1, "a single SUBSCRIBE reached the master");
+});
