@@ -11,8 +11,10 @@
 // emulator run here, the agents in their host processes.
 //
 // Observation as in production (the default settle and interval): the SDS steps read their
-// own protection domain and every pool's data movement, the other steps wait on the
-// observer's looks, and the health side looks soon after every finished step.
+// own protection domain and every pool's data movement, and take critical conditions from a
+// look begun after the previous SDS step ended (the next one when the latest is older); the
+// other steps wait on the observer's looks, and the health side looks soon after every
+// finished step.
 //
 // Usage: npm run bench:upgrade [-- --agents N] [-- --log-dir DIR]
 // (BENCH_CPU_PROF=DIR writes the scheduler's CPU profile to DIR.)
