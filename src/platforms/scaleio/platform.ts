@@ -267,6 +267,12 @@ export class ScaleIOPlatform implements Platform {
       client: o.client,
       system: o.system,
       ...(o.canary ? { canary: o.canary } : {}),
+      nodeMaintenance: (agentId) => {
+        const m = this.maintenance?.viewOf(agentId);
+        if (!m) return undefined;
+        const by = m.by === "mesos" ? "a Mesos maintenance window" : "the operator";
+        return `${m.state} node maintenance (asked by ${by} at ${new Date(m.since).toISOString()})`;
+      },
     });
   }
 

@@ -80,6 +80,12 @@ export interface UpgradePorts {
   mappedVolumes(sdcIp: string): Promise<number>;
   /** A targeted read of a protection domain's SDSs and every pool's data movement. */
   readDomain(protectionDomainId: string): Promise<ObservedDomain>;
+  /**
+   * Why the agent's SDS belongs to node maintenance (Mesos or the operator put it there, or
+   * it is on its way in or out), if it does: the upgrade neither enters nor exits maintenance
+   * mode then. None: never.
+   */
+  nodeMaintenance?(agentId: string): string | undefined;
 }
 
 /** LIA and SDC upgrades at once at most (each is one node's, out of the data path). */
@@ -95,6 +101,24 @@ const inMaintenance = (s: Pick<ObservedSds, "maintenance"> | undefined) =>
   s?.maintenance !== undefined && s.maintenance !== "NoMaintenance";
 
 const sdsAt = (o: ObservedCluster, ip: string) => o.sds.find((s) => s.ips.includes(ip));
+
+/** The source's next observation (at its own pace: nothing is asked for), or the abort. */
+function nextObservation(source: ObservationSource, ctx: StepContext): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (ctx.signal.aborted) return reject(ctx.signal.reason as Error);
+    const done = () => {
+      source.off("observed", done);
+      ctx.signal.removeEventListener("abort", abort);
+      resolve();
+    };
+    const abort = () => {
+      source.off("observed", done);
+      reject(ctx.signal.reason as Error);
+    };
+    source.on("observed", done);
+    ctx.signal.addEventListener("abort", abort, { once: true });
+  });
+}
 
 /**
  * Components installed at a version newer than the target, as `host: sds 2.0-13000.211`
@@ -406,6 +430,9 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
         // (or this one began): the latest look when it is that recent, else the next one.
         let since = lastSdsDone ?? Date.now();
         for (;;) {
+          // Node maintenance owns the SDS's maintenance mode: wait until the node is back
+          // in service (the machine may be going down; taking the SDS out would be unsafe).
+          if (await waitOutNodeMaintenance(n.agentId, a.ip, ctx)) since = Date.now();
           const look = await readUntil(ports, pdId, why, ctx, since);
           const sds = look.sds.find((s) => s.ips.includes(a.ip))!;
           if (!inMaintenance(sds) && atLeast(current, target)) {
@@ -445,6 +472,14 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
             since = Date.now();
             continue;
           }
+          const owner = ports.nodeMaintenance?.(n.agentId);
+          if (owner !== undefined) {
+            // Asked into node maintenance while it upgraded: its maintenance mode is node
+            // maintenance's now, which exits it (and waits for the resync) when it is over.
+            ctx.progress(`sds upgraded; its SDS stays in maintenance mode: ${owner}`);
+            lastSdsDone = Date.now();
+            return;
+          }
           ctx.progress(`SDS ${sds.name ?? sds.id}: exiting maintenance mode`);
           await ports.exitMaintenance(sds.id);
           // Done once it serves again and its domain's pools have resynchronised (the writes
@@ -456,6 +491,24 @@ export function buildUpgradePlan(input: UpgradeInput, ports: UpgradePorts): Plan
       },
       n.agentId,
     );
+  };
+  /**
+   * Waits while the agent's node is under node maintenance, saying so; true if it waited.
+   * Re-checked on each observation (node maintenance ends with a look at the cluster).
+   */
+  const waitOutNodeMaintenance = async (
+    agentId: string,
+    ip: string,
+    ctx: StepContext,
+  ): Promise<boolean> => {
+    let waited = false;
+    for (;;) {
+      const owner = ports.nodeMaintenance?.(agentId);
+      if (owner === undefined) return waited;
+      waited = true;
+      ctx.progress(`waiting: ${ip} is in ${owner}; its SDS is upgraded once it is back in service`);
+      await nextObservation(ports.observer, ctx);
+    }
   };
   /**
    * Upgrades the SDS package unless the agent's maintenance window holds the node step back

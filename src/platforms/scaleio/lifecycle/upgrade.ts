@@ -137,6 +137,8 @@ export interface UpgradesDeps {
   system: { name?: string; id?: string };
   /** Canary for a configuration-triggered upgrade. */
   canary?: number;
+  /** Why the node's SDS belongs to node maintenance now (Mesos or the operator), if it does. */
+  nodeMaintenance?(agentId: string): string | undefined;
 }
 
 export class ScaleioUpgrades {
@@ -368,6 +370,9 @@ export class ScaleioUpgrades {
         },
         mappedVolumes: (ip) => this.mappedVolumes(ip),
         readDomain: (pdId) => readDomain(this.deps.client(), pdId),
+        ...(this.deps.nodeMaintenance
+          ? { nodeMaintenance: this.deps.nodeMaintenance.bind(this.deps) }
+          : {}),
       },
     );
     await this.ctx.engine.setPlan(plan);

@@ -517,6 +517,79 @@ test("a window appearing after the SDS entered maintenance: it exits, waits the 
   assert.equal(cluster.maxInMaintenancePerPd, 1);
 });
 
+test("an SDS under node maintenance is left alone until the node is back in service: no entry, no exit", async () => {
+  const { engine, cluster, input, ports, progress } = await setup({ sdsCount: 2 });
+  // An operator (or a Mesos window) put data0 into node maintenance: its SDS is in
+  // maintenance mode, owned by node maintenance. (Its SDS step comes first: data1's would
+  // wait anyway, one SDS of a domain in maintenance at a time.)
+  let held = true;
+  cluster.sds.find((x) => x.id === "S-d0")!.maintenance = true;
+  ports.nodeMaintenance = (agentId) =>
+    agentId === "d0" && held ? "in node maintenance (asked by the operator)" : undefined;
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  const waiting = "waiting: 10.0.1.0 is in in node maintenance (asked by the operator)";
+  try {
+    await waitUntil(() => (progress.get("sds/d0") ?? []).some((m) => m.startsWith(waiting)), {
+      timeoutMs: 5000,
+      what: "the SDS step on data0 waiting for node maintenance",
+    });
+  } catch (err) {
+    await engine.stop();
+    throw err;
+  }
+  assert.deepEqual(
+    cluster.log.filter((l) => / S-d0$|sds d0$/.test(l)),
+    [],
+    "the upgrade neither took it out of maintenance mode nor upgraded it",
+  );
+  assert.equal(cluster.versions.get("d0")!.sds, OLD);
+  // Node maintenance ends (its exit takes the SDS out), and the next look is taken.
+  held = false;
+  cluster.sds.find((x) => x.id === "S-d0")!.maintenance = false;
+  cluster.observeSoon();
+  await engine
+    .waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000)
+    .finally(() => engine.stop());
+  assert.deepEqual(
+    cluster.log.filter((l) => / S-d0$|sds d0$/.test(l)),
+    ["enter S-d0", "install sds d0", "exit S-d0"],
+  );
+  assert.equal(cluster.maxInMaintenancePerPd, 1);
+});
+
+test("asked into node maintenance while it upgraded, the SDS stays in maintenance mode", async () => {
+  const { engine, cluster, input, ports, progress } = await setup({ sdsCount: 2 });
+  let held = false;
+  ports.nodeMaintenance = (agentId) =>
+    agentId === "d1" && held
+      ? "in node maintenance (asked by a Mesos maintenance window)"
+      : undefined;
+  const node = ports.node;
+  ports.node = async (agentId, kind, params, ctx, opts) => {
+    const r = await node(agentId, kind, params, ctx, opts);
+    if (agentId === "d1" && (params as { component?: string }).component === "sds") held = true;
+    return r;
+  };
+  await engine.setPlan(buildUpgradePlan(input, ports));
+  engine.start();
+  await engine
+    .waitFor("upgrade", (p) => p.status === "COMPLETE", 10_000)
+    .finally(() => engine.stop());
+  assert.deepEqual(
+    cluster.log.filter((l) => / S-d1$|sds d1$/.test(l)),
+    ["enter S-d1", "install sds d1"],
+    "not taken out of maintenance mode: node maintenance owns it now",
+  );
+  assert.ok(cluster.sds.find((x) => x.id === "S-d1")!.maintenance);
+  assert.equal(cluster.versions.get("d1")!.sds, NEW);
+  assert.ok(
+    (progress.get("sds/d1") ?? []).some((m) =>
+      /stays in maintenance mode: in node maintenance/.test(m),
+    ),
+  );
+});
+
 test("a step cut short after entering maintenance looks again before going on (no look from before its change)", async () => {
   const { engine, cluster, input, ports } = await setup({ sdsCount: 3, keepsLatest: true });
   const node = ports.node;
