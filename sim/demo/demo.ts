@@ -50,8 +50,8 @@ export interface DemoOptions {
   os?: EmulatedOsName[];
   /** Called for each node once its disks exist, before the scheduler starts. */
   prepareNode?: (host: string, index: number, root: string) => void;
-  /** Extra scheduler flags (e.g. strategy imperative). */
-  flags?: Record<string, string>;
+  /** Extra scheduler flags (e.g. strategy imperative); undefined leaves out a demo default. */
+  flags?: Record<string, string | undefined>;
   /**
    * Node steps cost (almost) nothing outside the framework: executors run inside the agent
    * processes and the emulator's tools answer over loopback HTTP (in-process-executor.ts).

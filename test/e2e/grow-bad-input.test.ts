@@ -46,7 +46,14 @@ before(async () => {
     // The plan never completes here (three agents are refused): give up on "healthy" at once.
     deadlineMs: 1000,
     attributes: (i) => ATTRS[i]!,
-    flags: { strategy: "imperative", "device-scan-interval": "1" },
+    // REX-Ray's configuration only (no download to install and prove): the agent whose
+    // consumer names an unknown pool is about its assignment's error, not REX-Ray's.
+    flags: {
+      strategy: "imperative",
+      "device-scan-interval": "1",
+      "rexray-url": undefined,
+      "dvdcli-url": undefined,
+    },
     prepareNode: (_host, i, root) => {
       if (i !== 4) return;
       // The ext2/3/4 superblock magic where blkid looks for it.
