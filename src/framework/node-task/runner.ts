@@ -245,6 +245,8 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly offerWants = new CoalescedRunner(() => this.reviveOrSuppress());
   /** Agents whose outdated executor we asked to shut down, and when. */
   private readonly replacing = new Map<string, number>();
+  /** When a task of ours last ended on each agent (its resources come back in a new offer). */
+  private readonly endedAt = new Map<string, number>();
   /** Offers of idle agents kept for a moment (holdIdleMs), by agent. */
   private readonly held = new Map<string, { offer: Offer; at: number }>();
   private heldSweep: NodeJS.Timeout | undefined;
@@ -419,7 +421,10 @@ export class NodeTaskRunner extends EventEmitter {
       p.reject = settle(reject);
       this.pending.set(taskId, p);
       const h = this.held.get(agentId);
-      if (h) {
+      // A held offer from before our last task there ended lacks what that task freed (its
+      // reservation comes back in an offer of its own): launched from it, the step would
+      // reserve anew. The agent's next offer is answered together with the held one.
+      if (h && h.at >= (this.endedAt.get(agentId) ?? 0)) {
         this.held.delete(agentId);
         this.onOffers([h.offer]).catch((err: Error) =>
           this.opts.logger?.warn({ err: err.message, agentId }, "held offer not used"),
@@ -530,8 +535,14 @@ export class NodeTaskRunner extends EventEmitter {
   }
 
   private async onOffers(batch: Offer[]): Promise<void> {
-    // An agent's offers in one batch are one answer (see agent-offers.ts).
-    const offers = byAgent(batch);
+    // An agent's offers in one batch are one answer (see agent-offers.ts), and so is one it
+    // arrives beside, still held.
+    const offers = byAgent(batch).map((o) => {
+      const h = this.held.get(o.agent_id.value);
+      if (!h || idsOf(h.offer).some((id) => idsOf(o).some((x) => x.value === id.value))) return o;
+      this.held.delete(o.agent_id.value);
+      return mergeOffers(h.offer, o);
+    });
     // Offers of different agents are answered side by side (each launch waits for its record
     // to be durable); what each offer is for is decided synchronously first.
     const work: Promise<void>[] = [];
@@ -968,6 +979,8 @@ export class NodeTaskRunner extends EventEmitter {
       }
       return;
     }
+    const endedOn = this.live.get(taskId)?.agentId ?? p?.agentId;
+    if (endedOn !== undefined) this.endedAt.set(endedOn, Date.now());
     this.live.delete(taskId);
     this.pending.delete(taskId);
     let unsaved: unknown;

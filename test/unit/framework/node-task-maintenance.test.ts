@@ -22,7 +22,8 @@ const scalar = (name: string, value: number): Resource => ({
   scalar: { value },
   allocation_info: { role: "scaleio" },
 });
-const ns = (ms: number) => String(BigInt(Math.round(ms)) * 1_000_000n);
+// As the scheduler's JSON decoder gives Int64s: a bigint (a string lost precision on the way).
+const ns = (ms: number) => BigInt(Math.round(ms)) * 1_000_000n;
 
 /** An offer of agent A (host node-a), with a maintenance window from `startMs` for `forMs`. */
 function offer(id: string, window?: { startMs: number; forMs?: number }): Offer {
