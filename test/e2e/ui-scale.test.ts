@@ -323,8 +323,12 @@ describe("web UI at 1,000 agents with 85 step changes a second", () => {
       // Finished steps: grouped, a line per run of them.
       await page.locator("#log-agent").fill("");
       await page.selectOption("#log-level", "done");
-      const group = page.locator("#log > li.log-done").last();
-      await group.waitFor({ timeout: LONG });
+      // A group of several, pinned by its sequence number: `.last()` would resolve again at
+      // each use, and a new run (begun when the newest reached its size limit) may hold one.
+      const several = page.locator("#log > li.log-done", { hasText: /\d+ steps done/ }).last();
+      await several.waitFor({ timeout: LONG });
+      const seq = await several.getAttribute("data-seq");
+      const group = page.locator(`#log > li.log-done[data-seq="${seq}"]`);
       assert.match(await group.locator("summary").innerText(), /^\d+ steps done$/);
       await group.locator("summary").click();
       assert.ok((await group.locator(".done-items > div").count()) > 1);
