@@ -2,7 +2,9 @@
 // flags) and the steps spread over a fixed number of shards by a hash of their id
 // (`plans/<id>/steps/<nn>`). A step's change rewrites only its shard: with the whole plan
 // in one value, a 7,000-step deploy rewrote over a megabyte for every burst of changes.
-// Each key has its own coalescing writer, so a burst of changes in one shard shares a write.
+// Each key has its own coalescing writer, so a burst of changes in one shard shares a write;
+// steps coming or going (several shards and the header) and removal are one atomic commit
+// each, so a crash never leaves half of them written.
 import type { StateStore } from "../../store/store.js";
 import { LatestWriter } from "../../store/latest-writer.js";
 import { fnv1a } from "../../common/fnv.js";
@@ -30,31 +32,38 @@ interface Header {
 export class PlanProgressStore {
   private readonly header: LatestWriter;
   private readonly shards: LatestWriter[];
-  /** Step ids per shard, as of the last saveAll() (the only time steps come or go). */
-  private members: string[][] = [];
+  /**
+   * Step ids per shard, as of the last saveAll() (the only time steps come or go); a shard
+   * whose stored value is unknown (never written here, or its write failed) has none.
+   */
+  private members: (string[] | undefined)[] = [];
+  /** Set by remove(): later saves write nothing (a step ending after it would revive keys). */
+  private removed = false;
 
   constructor(
     private readonly store: StateStore,
     private readonly progress: PlanProgress,
   ) {
     const id = progress.id;
-    this.header = new LatestWriter(store, headerKey(id), () => ({
-      id,
-      paused: progress.paused,
-      pausedPhases: progress.pausedPhases,
-    }));
+    this.header = new LatestWriter(store, headerKey(id), () => this.headerValue());
     this.shards = Array.from(
       { length: STEP_SHARDS },
-      (_, k) =>
-        new LatestWriter(store, shardKey(id, k), () => {
-          const out = stepTable();
-          for (const stepId of this.members[k] ?? []) {
-            const p = stepIn(progress.steps, stepId);
-            if (p) out[stepId] = p;
-          }
-          return out;
-        }),
+      (_, k) => new LatestWriter(store, shardKey(id, k), () => this.shardValue(k)),
     );
+  }
+
+  private headerValue(): Header {
+    const p = this.progress;
+    return { id: p.id, paused: p.paused, pausedPhases: p.pausedPhases };
+  }
+
+  private shardValue(k: number): Record<string, StepProgress> {
+    const out = stepTable();
+    for (const stepId of this.members[k] ?? []) {
+      const p = stepIn(this.progress.steps, stepId);
+      if (p) out[stepId] = p;
+    }
+    return out;
   }
 
   /** The stored progress of a plan (either layout), or undefined when none was stored. */
@@ -78,43 +87,66 @@ export class PlanProgressStore {
   }
 
   /** The paused flags. */
-  saveHeader(): Promise<void> {
-    return this.header.save();
+  async saveHeader(): Promise<void> {
+    if (!this.removed) await this.header.save();
   }
 
   /** The shards holding these steps. */
   async saveSteps(...stepIds: string[]): Promise<void> {
+    if (this.removed) return;
     const shards = new Set(stepIds.map(shardOf));
     await Promise.all([...shards].map((k) => this.shards[k]!.save()));
   }
 
   /**
-   * After steps came or went: the shards whose steps changed, then the header (which then
-   * drops the steps of the old single-value layout, now in their shards).
+   * After steps came or went: the shards whose steps changed and the header (which then
+   * drops the steps of the old single-value layout, now in their shards), in one commit.
+   * Failed, the store keeps the previous progress whole, and the next call writes them again.
    */
   async saveAll(): Promise<void> {
+    if (this.removed) return;
     const members: string[][] = Array.from({ length: STEP_SHARDS }, () => []);
     for (const stepId of Object.keys(this.progress.steps)) members[shardOf(stepId)]!.push(stepId);
     const changed = members.flatMap((ids, k) => (sameIds(ids, this.members[k]) ? [] : [k]));
+    // Before the commit: a single-shard write begun meanwhile must write the new members.
     this.members = members;
-    await Promise.all(changed.map((k) => this.shards[k]!.save()));
-    await this.header.save();
+    const id = this.progress.id;
+    try {
+      await this.store.commit([
+        ...changed.map((k) => ({
+          op: "set" as const,
+          key: shardKey(id, k),
+          value: this.shardValue(k),
+        })),
+        { op: "set", key: headerKey(id), value: this.headerValue() },
+      ]);
+    } catch (err) {
+      for (const k of changed) this.members[k] = undefined;
+      throw err;
+    }
   }
 
   settled(): Promise<unknown> {
     return Promise.all([this.header.settled(), ...this.shards.map((w) => w.settled())]);
   }
 
-  /** Deletes the plan's stored progress. */
+  /** Deletes the plan's stored progress, header and shards in one commit. */
   async remove(): Promise<void> {
+    this.removed = true;
     await this.settled();
-    for (let k = 0; k < STEP_SHARDS; k++) await this.store.delete(shardKey(this.progress.id, k));
-    await this.store.delete(headerKey(this.progress.id));
+    const id = this.progress.id;
+    await this.store.commit([
+      { op: "delete", key: headerKey(id) },
+      ...Array.from({ length: STEP_SHARDS }, (_, k) => ({
+        op: "delete" as const,
+        key: shardKey(id, k),
+      })),
+    ]);
   }
 }
 
 function sameIds(a: string[], b: string[] | undefined): boolean {
-  if (!b) return false; // first save in this process: whatever is stored may be stale
+  if (!b) return false; // unknown what is stored: written again
   if (a.length !== b.length) return false;
   const set = new Set(b);
   return a.every((id) => set.has(id));

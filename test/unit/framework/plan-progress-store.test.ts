@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStateStore } from "../../../src/store/file-store.js";
-import type { StateStore } from "../../../src/store/store.js";
+import { StoreError, type StateStore, type WriteOp } from "../../../src/store/store.js";
 import {
   PlanProgressStore,
   STEP_SHARDS,
@@ -14,7 +14,7 @@ import {
 } from "../../../src/framework/plan/progress-store.js";
 import { stepTable, type PlanProgress } from "../../../src/framework/plan/types.js";
 
-/** Records which keys were written. */
+/** Records which keys were written (one by one, or in a commit). */
 function recording(store: StateStore): { store: StateStore; written: string[] } {
   const written: string[] = [];
   return {
@@ -23,6 +23,42 @@ function recording(store: StateStore): { store: StateStore; written: string[] } 
       set: (key: string, value: unknown) => {
         written.push(key);
         return store.set(key, value);
+      },
+      commit: (ops: readonly WriteOp[]) => {
+        written.push(...ops.map((o) => o.key));
+        return store.commit(ops);
+      },
+    }),
+  };
+}
+
+/**
+ * A store that dies after `budget` more keys are written: a single write past it fails, and
+ * so does a commit that would pass it (a commit is all or nothing, as the stores promise).
+ */
+function dying(store: StateStore): { store: StateStore; budget: { keys: number } } {
+  const budget = { keys: Number.POSITIVE_INFINITY };
+  const spend = (n: number) => {
+    if (budget.keys < n) {
+      budget.keys = 0;
+      throw new StoreError("IO", "the machine died");
+    }
+    budget.keys -= n;
+  };
+  return {
+    budget,
+    store: Object.assign(Object.create(store) as StateStore, {
+      set: async (key: string, value: unknown) => {
+        spend(1);
+        return store.set(key, value);
+      },
+      delete: async (key: string) => {
+        spend(1);
+        return store.delete(key);
+      },
+      commit: async (ops: readonly WriteOp[]) => {
+        spend(ops.length);
+        return store.commit(ops);
       },
     }),
   };
@@ -125,4 +161,59 @@ test("a step's fingerprint is stored with its shard and read back; old values ha
   assert.equal(back.steps["s/1"]?.fingerprint, undefined);
   assert.equal(Object.hasOwn(back.steps["s/1"]!, "fingerprint"), false);
   await store.close();
+});
+
+test("steps coming and going are one commit: a write that dies half way leaves the previous progress whole", async () => {
+  const base = await FileStateStore.open(mkdtempSync(join(tmpdir(), "progress-")));
+  const { store, budget } = dying(base);
+  const live = progress(100);
+  const ps = new PlanProgressStore(store, live);
+  await ps.saveAll();
+  const before = await PlanProgressStore.load(base, "deploy");
+  assert.deepEqual(before, live);
+
+  // Steps go and come (most shards change) and the plan is paused; the machine dies after
+  // a few keys.
+  for (let i = 0; i < 50; i++) delete live.steps[`s/${i}`];
+  for (let i = 100; i < 160; i++)
+    live.steps[`s/${i}`] = { status: "PENDING", attempts: 0, updatedAt: i };
+  live.paused = true;
+  budget.keys = 5;
+  await assert.rejects(ps.saveAll(), /the machine died/);
+  assert.deepEqual(await PlanProgressStore.load(base, "deploy"), before, "nothing of it written");
+
+  // Back up: the next save writes every shard that failed, not only those changed since.
+  budget.keys = Number.POSITIVE_INFINITY;
+  await ps.saveAll();
+  assert.deepEqual(await PlanProgressStore.load(base, "deploy"), live);
+  await base.close();
+});
+
+test("removal is one commit: a removed plan leaves no key, a removal that dies leaves the plan whole", async () => {
+  const base = await FileStateStore.open(mkdtempSync(join(tmpdir(), "progress-")));
+  const { store, budget } = dying(base);
+  const live = progress(100);
+  await new PlanProgressStore(store, live).saveAll();
+  const other = { ...progress(3), id: "other" };
+  await new PlanProgressStore(store, other).saveAll();
+
+  budget.keys = 3;
+  await assert.rejects(new PlanProgressStore(store, live).remove(), /the machine died/);
+  assert.deepEqual(await PlanProgressStore.load(base, "deploy"), live, "still whole");
+
+  budget.keys = Number.POSITIVE_INFINITY;
+  const ps = new PlanProgressStore(store, live);
+  await ps.remove();
+  assert.equal(await PlanProgressStore.load(base, "deploy"), undefined);
+  assert.deepEqual(
+    (await base.list("plans")).filter((k) => k === "plans/deploy" || k.startsWith("plans/deploy/")),
+    [],
+    "no key of the removed plan",
+  );
+  assert.deepEqual(await PlanProgressStore.load(base, "other"), other, "another plan untouched");
+  // A step ending after the removal writes nothing back.
+  await ps.saveSteps("s/1");
+  await ps.saveAll();
+  assert.equal(await PlanProgressStore.load(base, "deploy"), undefined);
+  await base.close();
 });
