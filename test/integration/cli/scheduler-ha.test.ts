@@ -72,9 +72,28 @@ async function startScheduler(master: string, state: string): Promise<Sched> {
   };
 }
 
+/** Each request bounded: a server that accepts and never answers fails here, by name. */
+const REQUEST_MS = 10_000;
+
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url);
+  const res = await fetch(url, { signal: AbortSignal.timeout(REQUEST_MS) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/**
+ * The status of GET url, or 0 while nothing listens: an elected scheduler closes its standby
+ * API before its full API listens on the same port, so a poll may find the port closed.
+ */
+async function statusOf(url: string): Promise<number> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(REQUEST_MS) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch (err) {
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "UND_ERR_SOCKET") return 0;
+    throw err;
+  }
 }
 
 /** The framework ids a scheduler logged on subscribing. */
@@ -104,7 +123,7 @@ test(
     const state = zk.zkUrl("/scaleio-framework-ha");
 
     const a = await startScheduler(cluster.masterUrl, state);
-    await waitUntil(async () => (await fetch(`${a.api}/health`)).status === 200, {
+    await waitUntil(async () => (await statusOf(`${a.api}/health`)) === 200, {
       timeoutMs: 60_000,
       intervalMs: 100,
       what: `the first scheduler leads and is subscribed (stderr: ${a.err().slice(-2000)})`,
@@ -130,7 +149,10 @@ test(
     assert.equal(hb.body.role, "standby");
 
     // A change sent to the standby: 503 with the leader's URL; it never subscribed.
-    const post = await fetch(`${b.api}/v1/plans/deploy/pause`, { method: "POST" });
+    const post = await fetch(`${b.api}/v1/plans/deploy/pause`, {
+      method: "POST",
+      signal: AbortSignal.timeout(REQUEST_MS),
+    });
     assert.equal(post.status, 503);
     const refusal = (await post.json()) as Record<string, unknown>;
     assert.equal(refusal.code, "NOT_LEADER");
@@ -175,7 +197,7 @@ test(
     });
     const state = zk.zkUrl("/scaleio-framework-deposed");
     const a = await startScheduler(cluster.masterUrl, state);
-    await waitUntil(async () => (await fetch(`${a.api}/health`)).status === 200, {
+    await waitUntil(async () => (await statusOf(`${a.api}/health`)) === 200, {
       timeoutMs: 60_000,
       intervalMs: 100,
       what: `the first scheduler leads and is subscribed (stderr: ${a.err().slice(-2000)})`,
