@@ -106,6 +106,15 @@ export function openApiDocument(version: string): Record<string, unknown> {
           required: ["healthy", "problems"],
           properties: {
             healthy: { type: "boolean" },
+            role: {
+              enum: ["leader", "standby"],
+              description:
+                "with the state in ZooKeeper only: whether this scheduler leads (a standby answers 200)",
+            },
+            leader: {
+              type: ["string", "null"],
+              description: "a standby's only: the leader's API URL (null while none is elected)",
+            },
             problems: { type: "array", items: str },
             cluster: {
               type: "object",
@@ -116,6 +125,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
                 conditions: { type: "array", items: str },
               },
             },
+          },
+        },
+        Leader: {
+          type: "object",
+          required: ["leader", "id", "pid", "api", "since"],
+          properties: {
+            leader: { type: "boolean", description: "whether the scheduler answering leads" },
+            id: { type: ["string", "null"], description: "the leader's candidate id" },
+            pid: { type: ["integer", "null"], description: "the leader's process id" },
+            api: {
+              type: ["string", "null"],
+              description: "the leader's API URL: send changes there",
+            },
+            since: { type: ["string", "null"], description: "when it began to lead (ISO 8601)" },
           },
         },
         Version: {
@@ -425,8 +448,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths: {
       "/health": {
         get: {
-          summary: "Healthy when subscribed to Mesos and the state store is writable (Marathon)",
+          summary:
+            "Healthy when subscribed to Mesos and the state store is writable (Marathon); a standby (state in ZooKeeper) answers 200 with role standby",
           responses: { "200": json(ref("Health")), "503": json(ref("Health"), "not healthy") },
+        },
+      },
+      "/v1/leader": {
+        get: {
+          summary:
+            "Who leads: only with the state in ZooKeeper (--state zk://...); a standby answers it too (null fields while no leader is known)",
+          "x-only-with": "zookeeper-state",
+          responses: { "200": json(ref("Leader")), ...readErrors },
         },
       },
       "/version": {
