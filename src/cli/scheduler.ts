@@ -753,12 +753,15 @@ export async function startScheduler(
     summary: () => ops.summary(),
     stop: async () => {
       log.info({}, "stopping");
-      await view.stop().catch(() => {});
+      // Each part stops even when one before it fails; a failure is a line, not silence.
+      const quietly = (what: string) => (err: Error) =>
+        log.warn({ err: err.message }, `${what} not stopped cleanly`);
+      await view.stop().catch(quietly("operator view"));
       await alertWebhook?.stop();
-      await app.close().catch(() => {});
-      await sched.stop().catch(() => {});
-      await (source?.close() ?? Promise.resolve()).catch(() => {});
-      await gateway?.close().catch(() => {});
+      await app.close().catch(quietly("API server"));
+      await sched.stop().catch(quietly("scheduler"));
+      await (source?.close() ?? Promise.resolve()).catch(quietly("master detection"));
+      await gateway?.close().catch(quietly("gateway client"));
       await store.close();
     },
   };

@@ -219,7 +219,9 @@ export class NodeExecutor {
     // Not running here (already finished, or never launched): report it killed if Mesos lets us.
     this.o.client
       .update({ task_id: { value: taskId }, state: "TASK_KILLED", message: why })
-      .catch(() => undefined);
+      .catch((err: Error) =>
+        this.o.log.warn({ task: taskId, err: err.message }, "TASK_KILLED not sent"),
+      );
   }
 
   private async shutdown(): Promise<void> {

@@ -261,6 +261,19 @@ export class NodeTaskRunner extends EventEmitter {
   private readonly records: ShardedRecords<TaskRecord>;
   private readonly fingerprints: ShardedRecords<string>;
 
+  /**
+   * A rejection handler for calls whose failure the runner recovers from by itself (a kill
+   * Mesos did not take is sent again on the task's next update or reconcile; a lost decline
+   * lets the offer time out): logged, never silent.
+   */
+  private bestEffort(what: string, fields: object = {}): (err: unknown) => void {
+    return (err) =>
+      this.opts.logger?.warn(
+        { ...fields, err: (err as Error)?.message ?? String(err) },
+        `${what} failed`,
+      );
+  }
+
   constructor(opts: NodeTaskRunnerOptions) {
     super();
     this.opts = opts;
@@ -403,7 +416,9 @@ export class NodeTaskRunner extends EventEmitter {
         if (p.launched) {
           const t = this.live.get(taskId);
           if (t) t.killedAt = Date.now();
-          void this.opts.client.kill(taskId, agentId).catch(() => {});
+          void this.opts.client
+            .kill(taskId, agentId)
+            .catch(this.bestEffort("kill", { taskId, agentId }));
         }
         reject(opts.signal!.reason);
         // Perhaps nothing waits for offers any more.
@@ -505,7 +520,7 @@ export class NodeTaskRunner extends EventEmitter {
     if (!this.suppressed && this.filtered.size === 0) return;
     this.suppressed = false;
     this.filtered.clear();
-    await this.opts.client.revive([this.opts.role]).catch(() => {});
+    await this.opts.client.revive([this.opts.role]).catch(this.bestEffort("revive"));
   }
 
   private async onSubscribed(): Promise<void> {
@@ -522,7 +537,9 @@ export class NodeTaskRunner extends EventEmitter {
     for (const [taskId, rec] of this.records.all()) {
       if (this.pending.has(taskId)) continue;
       this.live.set(taskId, { agentId: rec.agentId, killedAt: Date.now() });
-      void this.opts.client.kill(taskId, rec.agentId).catch(() => {});
+      void this.opts.client
+        .kill(taskId, rec.agentId)
+        .catch(this.bestEffort("kill", { taskId, agentId: rec.agentId }));
     }
     await this.fingerprints
       .load()
@@ -604,7 +621,7 @@ export class NodeTaskRunner extends EventEmitter {
       work.push(
         this.opts.client
           .decline(busy.flatMap(idsOf), { refuse_seconds: BUSY_REFUSE_SECONDS })
-          .catch(() => {}),
+          .catch(this.bestEffort("decline of busy agents' offers")),
       );
     }
     if (idle.length > 0) this.hold(idle);
@@ -695,7 +712,9 @@ export class NodeTaskRunner extends EventEmitter {
           this.opts.logger?.warn({ err: err.message, agentId }, "shutdown not sent");
         });
       }
-      await this.opts.client.decline(idsOf(offer), { refuse_seconds: 1 }).catch(() => {});
+      await this.opts.client
+        .decline(idsOf(offer), { refuse_seconds: 1 })
+        .catch(this.bestEffort("decline", { agentId: offer.agent_id.value }));
       return;
     }
     const ours = (offer.resources ?? []).filter((x) => isOurs(x, this.opts.role, this.opts.owner));
@@ -820,7 +839,7 @@ export class NodeTaskRunner extends EventEmitter {
     for (const o of offers) this.filtered.add(o.agent_id.value);
     const sent: Promise<void> = this.opts.client
       .decline(offers.flatMap(idsOf), { refuse_seconds: this.opts.declineSeconds ?? 120 })
-      .catch(() => {})
+      .catch(this.bestEffort("decline"))
       .finally(() => this.declining.delete(sent));
     this.declining.add(sent);
     return sent;
@@ -859,7 +878,9 @@ export class NodeTaskRunner extends EventEmitter {
           { agentId: p.agentId, executorId },
           "replacing an outdated executor",
         );
-        await this.opts.client.shutdown(executorId, p.agentId).catch(() => {});
+        await this.opts.client
+          .shutdown(executorId, p.agentId)
+          .catch(this.bestEffort("executor shutdown", { agentId: p.agentId, executorId }));
       }
       await this.opts.client.decline(idsOf(offer), { refuse_seconds: BUSY_REFUSE_SECONDS });
       return false;
@@ -926,7 +947,9 @@ export class NodeTaskRunner extends EventEmitter {
       // Sent but unanswered (a timeout, a dropped connection): it may have launched.
       const t = this.live.get(p.taskId);
       if (t) t.killedAt = Date.now();
-      void this.opts.client.kill(p.taskId, p.agentId).catch(() => {});
+      void this.opts.client
+        .kill(p.taskId, p.agentId)
+        .catch(this.bestEffort("kill", { taskId: p.taskId, agentId: p.agentId }));
       throw new LaunchUnconfirmed(
         `launch of ${p.taskId} not confirmed by Mesos: ${(err as Error).message}`,
       );
@@ -952,7 +975,9 @@ export class NodeTaskRunner extends EventEmitter {
     this.pending.delete(p.taskId);
     const t = this.live.get(p.taskId);
     if (t) t.killedAt = Date.now();
-    void this.opts.client.kill(p.taskId, p.agentId).catch(() => {});
+    void this.opts.client
+      .kill(p.taskId, p.agentId)
+      .catch(this.bestEffort("kill", { taskId: p.taskId, agentId: p.agentId }));
     p.reject(
       new NodeTaskError(
         `no status update for ${p.taskId} in ${seconds} s after its launch (still staging)`,

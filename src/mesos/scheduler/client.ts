@@ -253,7 +253,9 @@ export class SchedulerClient extends EventEmitter<SchedulerClientEvents> {
       }
     }
     this.stateValue = "stopped";
-    await this.transport.close().catch(() => {});
+    await this.transport
+      .close()
+      .catch((err: unknown) => this.log.warn({ err: describe(err) }, "HTTP transport not closed"));
   }
 
   private giveUp(error: MesosError): void {
