@@ -429,6 +429,11 @@ export function mdmWords(mode: string | undefined, state: string | undefined): s
   return [saysMore ? mode : undefined, state].filter(Boolean).join(" ") || "?";
 }
 
+async function usedStateKeysOf(url: string): Promise<string[]> {
+  const { usedStateKeys } = await import("./process-demo.js");
+  return usedStateKeys(url);
+}
+
 export async function runDemo(argv: string[]): Promise<void> {
   let args: DemoArgs | undefined;
   try {
@@ -439,6 +444,34 @@ export async function runDemo(argv: string[]): Promise<void> {
     throw err;
   }
   if (!args) return; // --help
+  if (args.state) {
+    // A demo starts afresh: the state of an earlier run names a framework and a cluster
+    // that the new development world has never seen.
+    let used: string[];
+    try {
+      used = await usedStateKeysOf(args.state);
+    } catch (err) {
+      // The demo does not run ZooKeeper: the user does (the usual slip: it is not running).
+      const hint = /^zk:/i.test(args.state)
+        ? " (is ZooKeeper running there? the demo does not start it)"
+        : "";
+      console.error(
+        `scaleio-framework: cannot use --state ${args.state}: ${(err as Error).message}${hint}`,
+      );
+      process.exit(1);
+    }
+    if (used.length > 0) {
+      console.error(
+        `scaleio-framework: --state ${args.state} already holds state (${used.slice(0, 3).join(", ")}${used.length > 3 ? ", ..." : ""}): the demo starts afresh; give it a path of its own`,
+      );
+      process.exit(2);
+    }
+  }
+  // State in ZooKeeper: the schedulers are real scheduler processes that elect a leader.
+  if (args.state && /^zk:\/\//i.test(args.state)) {
+    const { runProcessDemo } = await import("./process-demo.js");
+    return runProcessDemo({ ...args, state: args.state });
+  }
   const { agents, exitWhenHealthy, failover, logFile, deadlineMs, sharedProcesses } = args;
   const starting = startDemo({
     agents,
@@ -449,6 +482,7 @@ export async function runDemo(argv: string[]): Promise<void> {
     sharedProcesses,
     // The failover walk-through kills an agent: let the master notice within seconds.
     ...(failover ? { agentPingTimeoutMs: 1000 } : {}),
+    ...(args.state ? { flags: { state: args.state } } : {}),
   });
   // Signals are handled from the start: a Ctrl-C or `timeout` during the deploy must stop the
   // executors too (each is in its own process group; nothing else would).

@@ -169,7 +169,11 @@ function headOf(path: string, bytes: number): Buffer {
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-export async function runFailover(demo: Demo, o: FailoverOptions): Promise<FailoverResult> {
+/** Only Mesos and the emulator are used: it works whichever scheduler leads, and however many. */
+export async function runFailover(
+  demo: Pick<Demo, "cluster" | "emulator" | "nodesDir">,
+  o: FailoverOptions,
+): Promise<FailoverResult> {
   const out = o.out ?? ((l: string) => console.log(l));
   const timeoutMs = o.timeoutMs ?? 60_000;
   const agents = demo.cluster.agents;

@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDuration } from "../../src/cli/config/duration.js";
+import { stateUrlProblem } from "../../src/store/open-store.js";
 import { EMULATED_OS_NAMES, parseOsList, type EmulatedOsName } from "../mesos/emulated-os.js";
 
 export interface DemoArgs {
@@ -21,6 +22,10 @@ export interface DemoArgs {
   sharedProcesses: boolean;
   /** Emulated operating systems of the agents, round robin (`--os`); none: the plain emulated host. */
   os?: EmulatedOsName[];
+  /** Schedulers started (`--schedulers`): one leads, the others stand by. */
+  schedulers: number;
+  /** Where the schedulers keep their state (`--state`, a URL the scheduler accepts). */
+  state?: string;
 }
 
 /** The demo provisions a 3-node MDM cluster: fewer agents could never become healthy. */
@@ -36,6 +41,30 @@ function agentCount(value: string): number {
     );
   if (n > 200) throw new InvalidArgumentError("at most 200 agents on one machine");
   return n;
+}
+
+/** More schedulers than this on one machine show nothing more: one leads, the rest wait. */
+export const MAX_SCHEDULERS = 5;
+
+function schedulerCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError("a whole number of schedulers, at least 1");
+  if (n > MAX_SCHEDULERS)
+    throw new InvalidArgumentError(`at most ${MAX_SCHEDULERS} schedulers on one machine`);
+  return n;
+}
+
+function stateUrl(value: string): string {
+  const v = value.trim();
+  // A bare word is the likeliest slip: say what a URL looks like, and who runs ZooKeeper.
+  if (/^zk$/i.test(v))
+    throw new InvalidArgumentError(
+      "a ZooKeeper URL such as zk://127.0.0.1:2181/scaleio-demo (the demo does not start ZooKeeper: run it yourself)",
+    );
+  const problem = stateUrlProblem(v);
+  if (problem) throw new InvalidArgumentError(problem);
+  return v;
 }
 
 /** From this many agents on, agents share host processes unless told otherwise. */
@@ -112,9 +141,22 @@ export function parseDemoArgs(
         }
       },
     )
+    .addOption(
+      new Option(
+        "--schedulers <n>",
+        "schedulers to start: one leads, the others stand by (2 or more need --state zk://...)",
+      )
+        .argParser(schedulerCount)
+        .default(1),
+    )
+    .option(
+      "--state <url>",
+      "where the schedulers keep their state, as the scheduler's --state: zk://host:port/path (a ZooKeeper you run; each scheduler then runs as its own process) or file:///path (default: a folder in the demo's temporary folder)",
+      stateUrl,
+    )
     .option(
       "--log <file>",
-      "the scheduler's JSON log (default: a new file in the temporary folder, printed)",
+      "the scheduler's JSON log (default: a new file in the temporary folder, printed); with several schedulers, scheduler i's log is <file> with -i before its extension",
     )
     .allowExcessArguments(false)
     .exitOverride()
@@ -134,7 +176,15 @@ export function parseDemoArgs(
     deadline?: number;
     sharedProcesses?: boolean;
     os?: EmulatedOsName[];
+    schedulers: number;
+    state?: string;
   }>();
+  // Two schedulers on separate state would be two frameworks deploying the same machines.
+  if (o.schedulers > 1 && !/^zk:\/\//i.test(o.state ?? ""))
+    program.error(
+      `error: --schedulers ${o.schedulers} needs their shared state in ZooKeeper: add --state zk://host:port/path (a ZooKeeper you run)`,
+      { exitCode: 2, code: "demo.schedulersState" },
+    );
   // The failover walk-through kills one agent alone: that needs a process of its own.
   if (o.failover && o.sharedProcesses === true)
     program.error(
@@ -151,6 +201,8 @@ export function parseDemoArgs(
     deadlineMs: o.deadline ?? defaultDeadlineMs(o.agents),
     ...(o.os ? { os: o.os } : {}),
     sharedProcesses: o.sharedProcesses ?? (!o.failover && o.agents >= SHARED_FROM_AGENTS),
+    schedulers: o.schedulers,
+    ...(o.state ? { state: o.state } : {}),
     logFile:
       o.log ??
       join(

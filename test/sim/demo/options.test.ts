@@ -5,9 +5,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { CommanderError } from "commander";
+import { FileStateStore } from "../../../src/store/file-store.js";
 import { defaultDeadlineMs, parseDemoArgs } from "../../../sim/demo/options.js";
 import { mdmWords } from "../../../sim/demo/demo.js";
+import { flagArgs, schedulerLogFile } from "../../../sim/demo/scheduler-group.js";
 
 const quiet = () => {
   const out: string[] = [];
@@ -59,7 +65,52 @@ test("defaults, and every option read", () => {
     logFile: "/tmp/x.log",
     deadlineMs: 90_000,
     sharedProcesses: false,
+    schedulers: 1,
   });
+});
+
+test("--schedulers and --state: several schedulers share their state in ZooKeeper", () => {
+  const parse = (argv: string[]) => parseDemoArgs(argv, quiet().sink)!;
+  assert.equal(parse([]).schedulers, 1);
+  assert.equal(parse([]).state, undefined);
+  const two = parse(["--schedulers", "2", "--state", "zk://127.0.0.1:2181/demo"]);
+  assert.equal(two.schedulers, 2);
+  assert.equal(two.state, "zk://127.0.0.1:2181/demo");
+  assert.equal(
+    parse(["--schedulers", "3", "--state", "zk://10.0.0.1:2181,10.0.0.2:2181/x"]).schedulers,
+    3,
+  );
+  // One scheduler on either kind of state the scheduler accepts.
+  assert.equal(parse(["--state", "zk://127.0.0.1:2181/demo"]).schedulers, 1);
+  assert.equal(parse(["--state", "file:///tmp/demo-state"]).state, "file:///tmp/demo-state");
+  // Two or more need a shared store, which only ZooKeeper is.
+  assert.match(usage(["--schedulers", "2"]), /--schedulers 2 needs .* --state zk:\/\//);
+  assert.match(
+    usage(["--schedulers", "2", "--state", "file:///tmp/x"]),
+    /--schedulers 2 needs their shared state in ZooKeeper/,
+  );
+  assert.match(usage(["--schedulers", "0"]), /whole number of schedulers, at least 1/);
+  assert.match(usage(["--schedulers", "two"]), /--schedulers.*whole number/);
+  assert.match(usage(["--schedulers", "1.5"]), /whole number/);
+  assert.match(usage(["--schedulers", "6", "--state", "zk://h:1/p"]), /at most 5 schedulers/);
+  assert.match(usage(["--schedulers"]), /argument missing/);
+  // A URL the scheduler would refuse is refused before anything starts.
+  assert.match(usage(["--state", "zk"]), /zk:\/\/127\.0\.0\.1:2181\/.*does not start ZooKeeper/);
+  assert.match(usage(["--state", "http://x/y"]), /use file:\/\/\/path or zk:\/\//);
+  assert.match(usage(["--state", "/var/lib/x"]), /use file:\/\/\/path or zk:\/\//);
+});
+
+test("each scheduler's log is a file of its own, and flags become the command's arguments", () => {
+  assert.equal(schedulerLogFile("/tmp/demo.log", 1, 1), "/tmp/demo.log");
+  assert.equal(schedulerLogFile("/tmp/demo.log", 1, 2), "/tmp/demo-1.log");
+  assert.equal(schedulerLogFile("/tmp/demo.log", 2, 2), "/tmp/demo-2.log");
+  assert.equal(schedulerLogFile("/tmp/a.b/demo", 2, 2), "/tmp/a.b/demo-2");
+  assert.deepEqual(flagArgs({ master: "http://m", "state-dir": undefined, state: "zk://h/p" }), [
+    "--master",
+    "http://m",
+    "--state",
+    "zk://h/p",
+  ]);
 });
 
 test("the deploy's deadline grows with the agents unless --deadline says otherwise", () => {
@@ -99,6 +150,8 @@ test("help is printed, not a demo started", () => {
     "--deadline",
     "--shared-processes",
     "--no-shared-processes",
+    "--schedulers",
+    "--state",
   ])
     assert.ok(help.includes(o), `help names ${o}`);
 });
@@ -142,6 +195,35 @@ test("the demo command exits at once: 0 for help, 2 for a bad option, nothing st
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /needs at least 3 agents/);
   assert.equal(bad.stdout, "");
+  const alone = run(["--schedulers", "2"]);
+  assert.equal(alone.status, 2);
+  assert.match(alone.stderr, /--schedulers 2 needs their shared state in ZooKeeper/);
+  assert.equal(alone.stdout, "");
+});
+
+test("a demo starts afresh: --state already holding state is refused before anything starts", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "demo-used-state-"));
+  try {
+    const store = await FileStateStore.open(dir);
+    await store.set("framework/id", { value: "an-earlier-run" });
+    await store.close();
+    const r = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "--input-type=module",
+        "-e",
+        `const m = await import('./sim/demo/demo.ts'); await m.runDemo(['--state', ${JSON.stringify(pathToFileURL(dir).href)}]);`,
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /already holds state \(framework\/id\): the demo starts afresh/);
+    assert.doesNotMatch(r.stdout, /^api:/m, "no demo started");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("the MDM cluster's summary words say each thing once", () => {
