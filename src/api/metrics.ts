@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { OperatorView } from "../framework/operator-view.js";
 import { registerHealthMetrics, type HealthMetricsSource } from "./health-metrics.js";
 import type { EventStreams } from "./event-streams.js";
-import type { StateStore } from "../store/store.js";
+import { StoreError, type StateStore } from "../store/store.js";
 import type { Offer, OfferID, Operation, TaskStatus } from "../mesos/types/common.js";
 
 const P = "scaleio_framework_";
@@ -225,22 +225,48 @@ export class Metrics {
     };
   }
 
-  /** Times every write of the store (wraps its `set`). */
+  /** Whether the last write of the timed store failed for the store's sake. */
+  get storeWritesFailing(): boolean {
+    return this.storeFailing;
+  }
+
+  /**
+   * Times every write of the store (set, delete, compare-and-set, commits) and remembers
+   * whether the last one failed for the store's sake (/health reports it). A conflict, a
+   * fenced write or a bad key is the caller's answer, not a failing store.
+   */
   timeStore<S extends StateStore>(store: S): S {
-    const set = store.set.bind(store);
-    store.set = async (key, value) => {
-      const end = this.storeWrites.startTimer();
-      try {
-        await set(key, value);
-        this.storeFailing = false;
-      } catch (err) {
-        this.storeFailing = true;
-        throw err;
-      } finally {
-        end();
-      }
+    const timed =
+      <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        const end = this.storeWrites.startTimer();
+        try {
+          const out = await write(...args);
+          this.storeFailing = false;
+          return out;
+        } catch (err) {
+          if (storeItselfFailed(err)) this.storeFailing = true;
+          throw err;
+        } finally {
+          end();
+        }
+      };
+    const writes: Partial<StateStore> = {
+      set: timed(store.set.bind(store)),
+      delete: timed(store.delete.bind(store)),
+      setIf: timed(store.setIf.bind(store)),
+      deleteIf: timed(store.deleteIf.bind(store)),
+      commit: timed(store.commit.bind(store)),
     };
-    return store;
+    // A view of the store, not a patch of it: the store's own calls between its methods (a
+    // `set` made of a commit) stay untimed, so each write is counted once.
+    return new Proxy(store, {
+      get(target, key) {
+        if (Object.hasOwn(writes, key)) return writes[key as keyof StateStore];
+        const v: unknown = Reflect.get(target, key, target);
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
   }
 
   async text(): Promise<string> {
@@ -251,3 +277,12 @@ export class Metrics {
     return this.registry.contentType;
   }
 }
+
+/** Whether a write failed because of the store (down, full, unreadable), not the request. */
+function storeItselfFailed(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return !(err instanceof StoreError) || !ANSWERS.has(String(code));
+}
+
+/** Store error codes that answer the request and say nothing of the store's health. */
+const ANSWERS = new Set(["CONFLICT", "FENCED", "BAD_KEY", "BAD_OP", "BAD_VALUE"]);
