@@ -462,7 +462,7 @@ export async function runDemo(argv: string[]): Promise<void> {
     }
     if (used.length > 0) {
       console.error(
-        `scaleio-framework: --state ${args.state} already holds state (${used.slice(0, 3).join(", ")}${used.length > 3 ? ", ..." : ""}): the demo starts afresh; give it a path of its own`,
+        `scaleio-framework: --state ${args.state} already holds state (${used.slice(0, 3).join(", ")}${used.length > 3 ? ", ..." : ""}): the demo starts afresh; give it a path of its own, or clear this one (scaleio-framework state delete --all --state ${args.state} --yes)`,
       );
       process.exit(2);
     }

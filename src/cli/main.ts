@@ -22,7 +22,7 @@ program
   .version(pkg.version, "-V, --version", "print the version")
   .addHelpText(
     "after",
-    "\nExit codes of the operator verbs: 0 ok, 1 API error or unreachable, 2 usage error,\n3 `status`: not healthy, 4 the API refused the token.\n\nDevelopment:\n  dev ...  a Mesos-compatible development cluster and a ScaleIO emulator\n           (see `scaleio-framework dev --help`)\n  demo [--agents N] [--exit-when-healthy] [--failover] [--log FILE]\n           the whole product on this machine: dev cluster, emulator, scheduler",
+    "\nExit codes of the operator verbs: 0 ok, 1 API error or unreachable, 2 usage error,\n3 `status`: not healthy, 4 the API refused the token.\n\nDevelopment:\n  dev ...  a Mesos-compatible development cluster and a ScaleIO emulator\n           (see `scaleio-framework dev --help`)\n  demo [--agents N] [--exit-when-healthy] [--failover] [--log FILE]\n       [--schedulers N --state zk://HOST:PORT/PATH]\n           the whole product on this machine: dev cluster, emulator, scheduler",
   );
 
 program
