@@ -1,11 +1,13 @@
 // A scheduler whose state is in ZooKeeper joins the leader election before it does anything
-// else: while it stands by it neither subscribes to Mesos nor runs plans, and its API only
-// says who leads (changes get a 503 naming the leader). Elected, it hands over its port and
-// its store (fenced by its election znode) to the full scheduler.
+// else: while it stands by it neither subscribes to Mesos nor runs plans, and its API says
+// who leads and answers reads from the leader's views in the store (changes get a 503
+// naming the leader). Elected, it hands over its port and its store (fenced by its election
+// znode) to the full scheduler.
 import type { Logger } from "pino";
 import type { LoadedConfig } from "./config/load.js";
 import { LeaderElector, type CandidateInfo } from "../ha/elector.js";
 import { buildStandbyServer } from "../ha/standby-server.js";
+import { StoredViews } from "../ha/view-reader.js";
 import { describeLocation, openStateStore, type StateLocation } from "../store/open-store.js";
 import { ZkStateStore } from "../store/zk-store.js";
 import { listenFailure, StartupError } from "./startup.js";
@@ -52,6 +54,9 @@ export async function standByUntilElected(
   const app = buildStandbyServer({
     version: opts.version,
     election: { view: () => election.elector?.view() ?? { leader: false, current: undefined } },
+    // Reads are answered from the copy of the leader's views in the store.
+    views: new StoredViews(store),
+    onFault: (err, url) => log.error({ err: err.message, url }, "API fault"),
     apiToken: secrets.apiToken,
     protectReads: config.api.protectReads,
     ...(opts.tls ? { tls: opts.tls } : {}),

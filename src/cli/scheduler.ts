@@ -76,6 +76,7 @@ import type { LeaderElector } from "../ha/elector.js";
 import type { ZkStateStore } from "../store/zk-store.js";
 import type { StateStore } from "../store/store.js";
 import { EXIT_DEPOSED, standByUntilElected, type Elected } from "./scheduler-standby.js";
+import { publishOperatorViews } from "../ha/view-publisher.js";
 
 const CLI_ENTRY = join(packageRoot(), "bin", "scaleio-framework");
 
@@ -739,6 +740,13 @@ export async function startScheduler(
   await uninstaller.load();
   if (!uninstaller.tornDown) await sched.start();
   view.start();
+  // Elected: a copy of the read views in the store, for the standbys to answer reads from.
+  const views = opts.ha
+    ? publishOperatorViews(store, view, {
+        leader: () => ({ id: opts.ha!.elector.info.id, api: apiUrl }),
+        warn: (msg) => log.warn({}, msg),
+      })
+    : undefined;
   uninstaller.resume();
   await uninstaller
     .adopt()
@@ -753,6 +761,7 @@ export async function startScheduler(
     summary: () => ops.summary(),
     stop: async () => {
       log.info({}, "stopping");
+      await views?.stop();
       // Each part stops even when one before it fails; a failure is a line, not silence.
       const quietly = (what: string) => (err: Error) =>
         log.warn({ err: err.message }, `${what} not stopped cleanly`);
