@@ -1,6 +1,7 @@
 // The leader keeps a copy of its read views in the state store, so that its standbys can
 // answer reads (src/ha/view-reader.ts). A change (any event of the operator view) asks for a
-// publish; publishes are at least `minIntervalMs` apart, write only the pieces whose JSON
+// publish; publishes are at least `minIntervalMs` apart (more for views so large that
+// serializing them would take over 5% of a core), write only the pieces whose JSON
 // changed (with the meta, in one commit: fenced like every write of the leader), and nothing
 // at all when nothing changed, except the meta's `checkedAt` every `heartbeatMs`, so a
 // standby can tell a still copy from an abandoned one. Secrets are taken out of the text.
@@ -41,6 +42,8 @@ export class ViewPublisher {
   private lastMetaAt = 0;
   private changedAt = 0;
   private lastRunAt = Number.NEGATIVE_INFINITY;
+  /** What the last publish cost before its write (collecting, serializing, hashing). */
+  private lastCostMs = 0;
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   /** The publish waiting for its time or running, and how to end the wait early. */
@@ -79,7 +82,9 @@ export class ViewPublisher {
       return;
     }
     if (this.pending) return;
-    const wait = Math.max(0, this.lastRunAt + (this.opts.minIntervalMs ?? 1000) - this.now());
+    // At most 5% of a core: views of thousands of nodes and steps take a while to serialize.
+    const gap = Math.max(this.opts.minIntervalMs ?? 1000, 20 * this.lastCostMs);
+    const wait = Math.max(0, this.lastRunAt + gap - this.now());
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const finish = () => {
@@ -150,6 +155,7 @@ export class ViewPublisher {
 
   private async publish(): Promise<void> {
     const stored = (this.stored ??= await this.readStored());
+    const began = performance.now();
     const { pieces, plans, nodePieces } = cut(this.opts.collect());
     const hashes: Record<string, string> = {};
     const ops: WriteOp[] = [];
@@ -166,6 +172,7 @@ export class ViewPublisher {
       if (stored.get(key) !== hash) ops.push({ op: "set", key, value: safe });
     }
     for (const key of stored.keys()) if (!pieces.has(key)) ops.push({ op: "delete", key });
+    this.lastCostMs = performance.now() - began;
     const now = this.now();
     if (ops.length === 0 && now - this.lastMetaAt < (this.opts.heartbeatMs ?? 10_000)) return;
     if (ops.length > 0) this.changedAt = now;
