@@ -1,7 +1,7 @@
 // `demo --schedulers 2 --state zk://...`, as a user runs it against a ZooKeeper they run: two
 // real scheduler processes on that state, one leading and one standing by, each with its API
 // line and its log; the leader deploys to healthy, the demo exits 0 and leaves no process.
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -20,60 +20,75 @@ const cmdline = (pid: number): string => {
 };
 const isScheduler = (pid: number) => /\sscheduler\s/.test(cmdline(pid));
 
+let zk: ZooKeeperServer;
+before(async () => {
+  zk = await ZooKeeperServer.start();
+});
+after(async () => {
+  await zk.stop();
+});
+
+/** `demo <argv>` from the sources, in its own process group, in its own temporary folder. */
+function runDemo(argv: string[], tmp: string) {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--input-type=module",
+      "-e",
+      `const m = await import('./sim/demo/demo.ts'); await m.runDemo(${JSON.stringify(argv)});`,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, TMPDIR: tmp } },
+  );
+  const io = { stdout: "", stderr: "" };
+  child.stdout.on("data", (b: Buffer) => (io.stdout += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (io.stderr += b.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+  // Every scheduler process it started, seen while it ran.
+  const schedulers = new Set<number>();
+  const watcher = setInterval(() => {
+    for (const pid of descendants(child.pid!)) if (isScheduler(pid)) schedulers.add(pid);
+  }, 200);
+  const cleanup = () => {
+    clearInterval(watcher);
+    // On failure, leave nothing running (the schedulers are in the demo's process group).
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch (err) {
+      assert.equal((err as NodeJS.ErrnoException).code, "ESRCH"); // gone already
+    }
+  };
+  return { child, io, exited, schedulers, cleanup };
+}
+
+const apiLines = (stdout: string) =>
+  [...stdout.matchAll(/^api: (\S+)(.*)$/gm)].map((m) => ({ url: m[1]!, role: m[2]!.trim() }));
+
 interface Leader {
   leader: boolean;
   api: string | null;
 }
 
+const linesOf = (stdout: string, prefix: string) =>
+  (stdout.match(new RegExp(`^${prefix}`, "gm")) ?? []).length;
+
 test(
   "demo --schedulers 2 on ZooKeeper: one leads, one stands by, healthy, nothing left running",
   { timeout: 300_000 },
   async () => {
-    const zk = await ZooKeeperServer.start();
     const tmp = mkdtempSync(join(tmpdir(), "demo-ha-"));
-    const argv = [
-      "--agents",
-      "3",
-      "--schedulers",
-      "2",
-      "--state",
-      zk.zkUrl("/demo-ha"),
-      "--exit-when-healthy",
-    ];
-    const child = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "--input-type=module",
-        "-e",
-        `const m = await import('./sim/demo/demo.ts'); await m.runDemo(${JSON.stringify(argv)});`,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, TMPDIR: tmp } },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
-    const schedulers = new Set<number>();
-    const watcher = setInterval(() => {
-      for (const pid of descendants(child.pid!)) if (isScheduler(pid)) schedulers.add(pid);
-    }, 200);
+    const argv = ["--agents", "3", "--schedulers", "2", "--state", zk.zkUrl("/demo-ha")];
+    const demo = runDemo([...argv, "--exit-when-healthy"], tmp);
+    const { io } = demo;
     try {
-      await waitUntil(
-        () => (stdout.match(/^log: /gm) ?? []).length === 2 || child.exitCode !== null,
-        {
-          timeoutMs: 120_000,
-          intervalMs: 100,
-          what: "the demo's api and log lines",
-        },
-      );
-      const apis = [...stdout.matchAll(/^api: (\S+)(.*)$/gm)].map((m) => ({
-        url: m[1]!,
-        role: m[2]!.trim(),
-      }));
-      assert.equal(apis.length, 2, `two api lines:\n${stdout}\n${stderr}`);
+      await waitUntil(() => linesOf(io.stdout, "log: ") === 2 || demo.child.exitCode !== null, {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+        what: "the demo's api and log lines",
+      });
+      const apis = apiLines(io.stdout);
+      assert.equal(apis.length, 2, `two api lines:\n${io.stdout}\n${io.stderr}`);
       for (const a of apis) assert.match(a.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.deepEqual(apis.map((a) => a.role).sort(), ["(leader)", "(standby)"]);
       const leaderUrl = apis.find((a) => a.role === "(leader)")!.url;
@@ -94,7 +109,9 @@ test(
         async () => {
           fromLeader ??= await ask(leaderUrl);
           fromStandby ??= await ask(standbyUrl);
-          return (fromLeader !== undefined && fromStandby !== undefined) || child.exitCode !== null;
+          return (
+            (fromLeader !== undefined && fromStandby !== undefined) || demo.child.exitCode !== null
+          );
         },
         { timeoutMs: 60_000, intervalMs: 200, what: "both schedulers to answer /v1/leader" },
       );
@@ -102,22 +119,22 @@ test(
       assert.equal(fromLeader?.api, leaderUrl);
       assert.equal(fromStandby?.leader, false);
       assert.equal(fromStandby?.api, leaderUrl);
-      assert.match(stdout, /^gateway: https?:\/\/127\.0\.0\.1:\d+$/m);
-      assert.match(stdout, new RegExp(`^state: zk://${zk.connectionString}/demo-ha$`, "m"));
+      assert.match(io.stdout, /^gateway: https?:\/\/127\.0\.0\.1:\d+$/m);
+      assert.match(io.stdout, new RegExp(`^state: zk://${zk.connectionString}/demo-ha$`, "m"));
 
-      assert.equal(await exited, 0, `the demo exits 0 once healthy:\n${stdout}\n${stderr}`);
+      assert.equal(await demo.exited, 0, `exits 0 once healthy:\n${io.stdout}\n${io.stderr}`);
       assert.match(
-        stdout,
+        io.stdout,
         /^healthy in [\d.]+ s: MDM cluster .*ClusteredNormal, 3\/3 SDS connected, .*3\/3 SDC connected, .*no health condition$/m,
       );
-      assert.ok(stdout.includes("[verify]"), "the deploy's steps are shown");
-      assert.equal(schedulers.size, 2, "two scheduler processes ran");
-      await waitUntil(() => [...schedulers].every((p) => !alive(p)), {
+      assert.ok(io.stdout.includes("[verify]"), "the deploy's steps are shown");
+      assert.equal(demo.schedulers.size, 2, "two scheduler processes ran");
+      await waitUntil(() => [...demo.schedulers].every((p) => !alive(p)), {
         timeoutMs: 15_000,
         what: "both schedulers to exit with the demo",
       });
       // Each scheduler's log, named; the rest of the temporary folder is gone.
-      const logs = [...stdout.matchAll(/^log: (.+)$/gm)].map((m) => m[1]!);
+      const logs = [...io.stdout.matchAll(/^log: (.+)$/gm)].map((m) => m[1]!);
       assert.equal(new Set(logs).size, 2);
       for (const log of logs) {
         const first = readFileSync(log, "utf8").split("\n")[0]!;
@@ -125,16 +142,69 @@ test(
       }
       const left = readdirSync(tmp).filter((f) => !f.startsWith("tsx-"));
       assert.deepEqual(left.sort(), logs.map((l) => basename(l)).sort(), "only the logs are left");
-    } finally {
-      clearInterval(watcher);
-      // On failure, leave nothing running (the schedulers are in the demo's process group).
+
+      // The state is now used: a second demo on it is refused before anything starts.
+      const again = runDemo(argv, tmp);
       try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch (err) {
-        assert.equal((err as NodeJS.ErrnoException).code, "ESRCH"); // gone already
+        assert.equal(await again.exited, 2);
+        assert.match(again.io.stderr, /already holds state .*: the demo starts afresh/);
+        assert.equal(again.io.stdout, "");
+      } finally {
+        again.cleanup();
       }
+    } finally {
+      demo.cleanup();
       rmSync(tmp, { recursive: true, force: true });
-      await zk.stop();
+    }
+  },
+);
+
+test(
+  "the leader killed mid-deploy: the demo names the new leader; SIGTERM then stops every scheduler",
+  { timeout: 300_000 },
+  async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "demo-ha-"));
+    const demo = runDemo(
+      ["--agents", "3", "--schedulers", "2", "--state", zk.zkUrl("/demo-ha-kill")],
+      tmp,
+    );
+    const { io } = demo;
+    try {
+      await waitUntil(() => linesOf(io.stdout, "log: ") === 2 || demo.child.exitCode !== null, {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+        what: "the demo's api and log lines",
+      });
+      const apis = apiLines(io.stdout);
+      const leaderUrl = apis.find((a) => a.role === "(leader)")?.url;
+      const standbyUrl = apis.find((a) => a.role === "(standby)")?.url;
+      assert.ok(leaderUrl && standbyUrl, `a leader and a standby:\n${io.stdout}\n${io.stderr}`);
+      // The leader's process: the one listening on the leader's port, as /v1/leader says.
+      const info = (await (await fetch(`${standbyUrl}/v1/leader`)).json()) as { pid: number };
+      assert.ok(demo.schedulers.has(info.pid), "the leader is one of the demo's schedulers");
+      await waitUntil(() => /\[facts\] .*: COMPLETE/.test(io.stdout), {
+        timeoutMs: 120_000,
+        what: "the deploy under way",
+      });
+      process.kill(info.pid, "SIGKILL");
+      await waitUntil(() => io.stdout.includes(`leader: ${standbyUrl} (was ${leaderUrl})`), {
+        timeoutMs: 90_000,
+        intervalMs: 100,
+        what: `the demo to name the new leader:\n${io.stdout}\n${io.stderr}`,
+      });
+      assert.match(io.stderr, /^scheduler \d ended \(signal SIGKILL\)$/m);
+      // Stopped like Ctrl-C (to the demo alone: its own stop must reach the schedulers).
+      process.kill(demo.child.pid!, "SIGTERM");
+      assert.equal(await demo.exited, 0, `${io.stdout}\n${io.stderr}`);
+      await waitUntil(() => [...demo.schedulers].every((p) => !alive(p)), {
+        timeoutMs: 15_000,
+        what: "every scheduler to exit with the demo",
+      });
+      const left = readdirSync(tmp).filter((f) => !f.startsWith("tsx-"));
+      assert.equal(left.length, 2, `only the two logs are left: ${left.join(", ")}`);
+    } finally {
+      demo.cleanup();
+      rmSync(tmp, { recursive: true, force: true });
     }
   },
 );
