@@ -158,6 +158,15 @@ export function parseDemoArgs(
       "--log <file>",
       "the scheduler's JSON log (default: a new file in the temporary folder, printed); with several schedulers, scheduler i's log is <file> with -i before its extension",
     )
+    .addHelpText(
+      "after",
+      `
+High availability, with a ZooKeeper you run (the demo does not start one):
+  scaleio-framework demo --schedulers 2 --state zk://127.0.0.1:2181/scaleio-demo
+prints "api: <url> (leader)" and "api: <url> (standby)" and a log per scheduler; kill the
+leader's process and the standby finishes the deploy. The state path must hold no state:
+each demo starts afresh.`,
+    )
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeOut: out.stdout, writeErr: out.stderr });

@@ -154,6 +154,9 @@ test("help is printed, not a demo started", () => {
     "--state",
   ])
     assert.ok(help.includes(o), `help names ${o}`);
+  // How to see the election, in the help itself.
+  assert.match(help, /demo --schedulers 2 --state zk:\/\/127\.0\.0\.1:2181\//);
+  assert.match(help, /does not start one/);
 });
 
 test("unknown options and bad values are usage errors that say what is wrong", () => {
