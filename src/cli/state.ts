@@ -1,7 +1,8 @@
 // `scaleio-framework state dump|get|set|delete`: the scheduler's state store (a directory or
 // ZooKeeper, from the same --state/--state-dir/--zk-auth-file as the scheduler) read and
 // changed by hand. Writes ask first (or take --yes); secrets are never printed; a file store
-// locked by a running scheduler is reported at once rather than waited for.
+// locked by a running scheduler is reported at once rather than waited for, and a ZooKeeper
+// store with schedulers in its election is not written.
 import { Command, Option } from "commander";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +16,9 @@ import {
   type StateLocation,
 } from "../store/open-store.js";
 import { checkKey, StoreError, type StateStore } from "../store/store.js";
+import { ZkStateStore } from "../store/zk-store.js";
+import { electionMembers } from "../ha/election-members.js";
+import type { CandidateInfo } from "../ha/elector.js";
 import { ConfigError, loadConfig, type Secrets } from "./config/load.js";
 import { usageErrorLine } from "./startup.js";
 import { REDACTED, shownValue } from "./state-redact.js";
@@ -119,12 +123,17 @@ function lockedMessage(dir: string, pid: number | undefined): string {
   return `the state directory ${dir} is locked by a running scheduler${pid ? ` (process ${pid})` : ""}: stop it first, or read its state through its API (scaleio-framework status, nodes, plan)`;
 }
 
-/** Opens the store for one command; a file store must be free, and exist unless written. */
+/**
+ * Opens the store for one command; a file store must be free, and exist unless created. A
+ * ZooKeeper store is shared, not locked: it is written only while no scheduler runs on it
+ * (a running leader would overwrite the change, or act on half of it).
+ */
 async function openTarget(
   target: ReturnType<typeof resolveStateTarget>,
   io: StateIo,
-  create = false,
+  mode: "read" | "write" | "create" = "read",
 ): Promise<StateStore> {
+  const create = mode === "create";
   const loc = target.location;
   if (loc.kind === "file") {
     // Looking at a mistyped directory must not create it.
@@ -134,8 +143,9 @@ async function openTarget(
     const pid = lockingProcess(loc.dir);
     if (pid !== undefined) throw new StateCommandError(lockedMessage(loc.dir, pid));
   }
+  let store: StateStore;
   try {
-    return await openStateStore(loc, {
+    store = await openStateStore(loc, {
       zkAuth: target.secrets.zkAuth,
       zkSessionTimeoutMs: target.zkSessionTimeoutMs,
       onWarning: (m) => io.err(`scaleio-framework: warning: ${m}\n`),
@@ -148,6 +158,32 @@ async function openTarget(
       `cannot open the state store ${describeLocation(loc)}: ${(err as Error).message}`,
     );
   }
+  if (mode !== "read" && store instanceof ZkStateStore) {
+    let running: CandidateInfo[];
+    try {
+      running = await electionMembers(store);
+    } catch (err) {
+      await store.close();
+      throw new StateCommandError(
+        `cannot tell whether a scheduler runs on ${describeLocation(loc)}: ${(err as Error).message}`,
+      );
+    }
+    if (running.length > 0) {
+      await store.close();
+      throw new StateCommandError(runningMessage(describeLocation(loc), running));
+    }
+  }
+  return store;
+}
+
+function runningMessage(where: string, running: CandidateInfo[]): string {
+  const leader = running[0]!;
+  const others = running.length - 1;
+  return (
+    `${running.length} scheduler(s) run on ${where} (the leader: process ${leader.pid}, ${leader.api}` +
+    `${others > 0 ? `; ${others} standing by` : ""}): stop them first (a killed one leaves within its ` +
+    `ZooKeeper session timeout), or read the state through the leader's API`
+  );
 }
 
 function validKey(key: string): string {
@@ -242,7 +278,7 @@ export async function stateSet(
   const target = resolveStateTarget(opts);
   const where = describeLocation(target.location);
   await confirmWrite(`set ${key} in ${where}`, opts.yes, io);
-  const store = await openTarget(target, io, true);
+  const store = await openTarget(target, io, "create");
   try {
     await store.set(key, value);
     io.err(`set ${key} in ${where}\n`);
@@ -264,7 +300,7 @@ export async function stateDelete(
   const where = describeLocation(target.location);
   if (key !== undefined) {
     await confirmWrite(`delete ${key} from ${where}`, opts.yes, io);
-    const store = await openTarget(target, io);
+    const store = await openTarget(target, io, "write");
     try {
       const had = (await store.get(key)) !== undefined;
       await store.delete(key);
@@ -275,7 +311,7 @@ export async function stateDelete(
     return;
   }
   await confirmWrite(`delete every key of ${where}`, opts.yes, io);
-  const store = await openTarget(target, io);
+  const store = await openTarget(target, io, "write");
   try {
     const keys = await store.list("");
     for (const k of keys) await store.delete(k);
@@ -309,7 +345,8 @@ export function registerStateCommands(program: Command, io: StateIo = processIo(
       "after",
       `\nValues are JSON. set and delete ask first; without a terminal they need --yes.
 Secret values (keys under secrets/ or vault/, fields named like passwords or tokens) are
-shown as ${REDACTED}. A file store used by a running scheduler is locked: stop it first.
+shown as ${REDACTED}. A file store used by a running scheduler is locked, and a ZooKeeper
+store is not written while a scheduler runs on it: stop it first.
 
 Exit codes: 0 ok, 1 the store failed, is locked or has no such key, 2 usage (bad key or
 value, no confirmation).`,

@@ -49,8 +49,10 @@ export interface ElectorEvents {
   warning: [string];
 }
 
-const SEQ = /_(\d{10})$/;
-const ELECTION = "_election";
+/** The sequence number ZooKeeper appends to a candidate's znode. */
+export const SEQ = /_(\d{10})$/;
+/** The folder of the election below the store's root. */
+export const ELECTION = "_election";
 
 export interface ElectorOptions {
   /** Stable name of this scheduler (default: a random UUID). */

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { Secret } from "../../../src/common/secret.js";
 import { FileStateStore } from "../../../src/store/file-store.js";
 import { ZkStateStore } from "../../../src/store/zk-store.js";
+import { LeaderElector } from "../../../src/ha/elector.js";
 import { freePort, ZooKeeperServer } from "../../support/zookeeper.js";
 import { waitUntil, withDeadline } from "../../support/wait.js";
 
@@ -226,6 +227,36 @@ test("state verbs on ZooKeeper, behind its digest ACL", { timeout: 180_000 }, as
   assert.deepEqual(JSON.parse(get.stdout), ["a", "b", "c"]);
   const del = await cli(["state", "delete", "scaleio/placement", ...at, "--yes"]);
   assert.equal(del.code, 0, del.stderr);
+
+  // A scheduler in the election (a leader): writes refused, naming it; reads still answer.
+  const running = await ZkStateStore.open(url, {
+    auth: new Secret(`scaleio:${ZK_PASSWORD}`, "test"),
+  });
+  const leader = new LeaderElector(running, { api: "http://127.0.0.1:7777", pid: 4242 });
+  try {
+    const elected = new Promise((r) => leader.once("elected", r));
+    leader.start();
+    await withDeadline(elected, 30_000, "the stand-in scheduler leads");
+    for (const args of [
+      ["state", "set", "scaleio/placement", '["x"]', ...at, "--yes"],
+      ["state", "delete", "framework/id", ...at, "--yes"],
+      ["state", "delete", "--all", ...at, "--yes"],
+    ]) {
+      const r = await cli(args);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /^scaleio-framework: 1 scheduler\(s\) run on zk:\/\/.* \(the leader: process 4242, http:\/\/127\.0\.0\.1:7777\): stop them first/,
+      );
+    }
+    const still = await cli(["state", "get", "framework/id", ...at]);
+    assert.equal(still.code, 0, still.stderr);
+    assert.deepEqual(JSON.parse(still.stdout), { value: "fw-zk" }, "nothing was deleted");
+    assert.equal((await cli(["state", "get", "scaleio/placement", ...at])).code, 1);
+  } finally {
+    await leader.stop();
+    await running.close();
+  }
 
   // Without the credentials ZooKeeper refuses: one line, exit 1, nothing shown.
   const other = join(dir, "other-auth");
