@@ -763,14 +763,14 @@ export async function startScheduler(
       log.info({}, "stopping");
       await views?.stop();
       // Each part stops even when one before it fails; a failure is a line, not silence.
-      const quietly = (what: string) => (err: Error) =>
+      const logged = (what: string) => (err: Error) =>
         log.warn({ err: err.message }, `${what} not stopped cleanly`);
-      await view.stop().catch(quietly("operator view"));
+      await view.stop().catch(logged("operator view"));
       await alertWebhook?.stop();
-      await app.close().catch(quietly("API server"));
-      await sched.stop().catch(quietly("scheduler"));
-      await (source?.close() ?? Promise.resolve()).catch(quietly("master detection"));
-      await gateway?.close().catch(quietly("gateway client"));
+      await app.close().catch(logged("API server"));
+      await sched.stop().catch(logged("scheduler"));
+      await (source?.close() ?? Promise.resolve()).catch(logged("master detection"));
+      await gateway?.close().catch(logged("gateway client"));
       await store.close();
     },
   };
