@@ -1,8 +1,9 @@
 // Schedulers as the product runs them: each the real `scaleio-framework scheduler` command in
-// a process of its own (from dist/), all on one shared state. With the state in ZooKeeper one
-// leads and the others stand by, so `demo --schedulers 2` shows the election, and killing the
-// leader shows a standby taking over. Each process's output goes to its own log file; its
-// one-line errors (`scaleio-framework: ...`) are also passed on, naming the scheduler.
+// a process of its own (from dist/; it also ends when the demo's process is gone), all on one
+// shared state. With the state in ZooKeeper one leads and the others stand by, so
+// `demo --schedulers 2` shows the election, and killing the leader shows a standby taking
+// over. Each process's output goes to its own log file; its one-line errors
+// (`scaleio-framework: ...`) are also passed on, naming the scheduler.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { join } from "node:path";
@@ -43,7 +44,8 @@ export interface SchedulerGroup {
   stop(graceMs?: number): Promise<void>;
 }
 
-const BIN = () => join(packageRoot(), "bin", "scaleio-framework");
+/** The scheduler command, from dist/ as the product runs it (scheduler-child.ts). */
+const SCHEDULER_MAIN = () => join(packageRoot(), "dist", "sim", "demo", "scheduler-child.js");
 
 /** `--name value` pairs, in the order given, without the undefined ones. */
 export function flagArgs(flags: Record<string, string | undefined>): string[] {
@@ -70,8 +72,9 @@ function startOne(
 ): { running: Running; listening: Promise<string> } {
   const logFile = o.logFile(index);
   const log = createWriteStream(logFile, { flags: "a" });
-  const child = spawn(process.execPath, [BIN(), "scheduler", ...flagArgs(o.flags)], {
-    stdio: ["ignore", "pipe", "pipe"],
+  const child = spawn(process.execPath, [SCHEDULER_MAIN(), "scheduler", ...flagArgs(o.flags)], {
+    // The IPC channel only tells the scheduler when the demo is gone.
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   const proc: SchedulerProcess = { index, apiUrl: "", logFile };
   // The last line of its own (not JSON) it said: why it stopped, when it stops at start.
