@@ -745,6 +745,8 @@ export async function startScheduler(
     ? publishOperatorViews(store, view, {
         leader: () => ({ id: opts.ha!.elector.info.id, api: apiUrl }),
         warn: (msg) => log.warn({}, msg),
+        // Past its teardown an uninstall deletes the whole state: no copy written back.
+        active: () => !uninstaller.tornDown,
       })
     : undefined;
   uninstaller.resume();

@@ -33,6 +33,8 @@ export interface ViewPublisherOptions {
   now?: () => number;
   /** Problems (a failed write), each distinct one once in a row. */
   warn?: (msg: string) => void;
+  /** False: publish nothing (an uninstall past its teardown deletes the whole state). */
+  active?: () => boolean;
 }
 
 export class ViewPublisher {
@@ -154,6 +156,8 @@ export class ViewPublisher {
   }
 
   private async publish(): Promise<void> {
+    const active = this.opts.active ?? (() => true);
+    if (!active()) return;
     const stored = (this.stored ??= await this.readStored());
     const began = performance.now();
     const { pieces, plans, nodePieces } = cut(this.opts.collect());
@@ -186,6 +190,7 @@ export class ViewPublisher {
       nodePieces,
     };
     ops.push({ op: "set", key: META_KEY, value: meta });
+    if (!active()) return;
     await this.store.commit(ops);
     this.publishes++;
     this.lastMetaAt = now;
@@ -223,7 +228,7 @@ export function collectViews(view: OperatorView): ViewSet {
 export function publishOperatorViews(
   store: StateStore,
   view: OperatorView,
-  opts: Pick<ViewPublisherOptions, "leader" | "warn" | "minIntervalMs" | "heartbeatMs">,
+  opts: Pick<ViewPublisherOptions, "leader" | "warn" | "active" | "minIntervalMs" | "heartbeatMs">,
 ): { publisher: ViewPublisher; stop(): Promise<void> } {
   const publisher = new ViewPublisher(store, {
     ...opts,

@@ -262,3 +262,54 @@ test("a deposed leader (fenced writes) stops publishing and says so once; other 
   await pub.stop();
   await base.close();
 });
+
+test("past an uninstall's teardown (inactive) nothing is written, not even the heartbeat", async () => {
+  const base = await openStore();
+  const { store, commits } = recording(base);
+  const set = viewSet(3, 3);
+  let active = true;
+  const pub = new ViewPublisher(store, {
+    collect: () => set,
+    leader,
+    redact,
+    minIntervalMs: 0,
+    heartbeatMs: 100,
+    active: () => active,
+  });
+  pub.start();
+  await waitUntil(() => commits.length === 1, { what: "a publish" });
+  await pub.settled();
+  active = false;
+  for (const k of await base.list("")) await base.delete(k); // the uninstall deletes the state
+  set.nodes[0]!.lastSeen = 9;
+  pub.changed();
+  await pub.settled();
+  // Several heartbeats' time, waited for as heartbeats the publisher turned down.
+  const seen = { runs: 0 };
+  const collect = () => {
+    seen.runs++;
+    return set;
+  };
+  const idle = new ViewPublisher(store, {
+    collect,
+    leader,
+    redact,
+    minIntervalMs: 0,
+    heartbeatMs: 50,
+    active: () => active,
+  });
+  idle.start();
+  const origChanged = idle.changed.bind(idle);
+  let calls = 0;
+  idle.changed = () => {
+    calls++;
+    origChanged();
+  };
+  await waitUntil(() => calls >= 3, { what: "three heartbeats" });
+  await idle.stop();
+  await pub.stop();
+  assert.equal(commits.length, 1, "nothing written once inactive");
+  assert.equal(seen.runs, 0, "not even collected");
+  assert.deepEqual(await base.list(""), []);
+  await base.close();
+});
