@@ -100,7 +100,8 @@ export function buildStandbyServer(opts: StandbyServerOptions): FastifyInstance 
         const body = answer(snap, req.params, req.query);
         // Skewed clocks between the two hosts must not make a copy look younger than new.
         const ageMs = Math.max(0, now() - snap.meta.checkedAt);
-        const leader = leaderApi() ?? snap.meta.leader?.api;
+        // Where changes go now (the election's word, not the copy's publisher's).
+        const leader = leaderApi();
         void reply
           .header("x-served-by", "standby")
           .header("x-view-age-ms", String(ageMs))
