@@ -3,38 +3,24 @@
 // admin password, and no secret in its output.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/index.js";
 import { waitUntil, withDeadline } from "../../support/wait.js";
+import { killAll, runCli } from "../../support/cli-process.js";
 import { OPTIONS, envName } from "../../../src/cli/config/load.js";
 
-const main = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
 const PASSWORD = "Sched-Adm1n-pw";
 let cluster: DevCluster | undefined;
-const children: ChildProcess[] = [];
 after(async () => {
-  for (const c of children) c.kill("SIGKILL");
+  killAll();
   await cluster?.stop();
 });
 
-function scheduler(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["--import", "tsx", main, "scheduler", ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, out: () => out, err: () => err, exited };
-}
+const scheduler = (args: string[], env: Record<string, string> = {}) =>
+  runCli(["scheduler", ...args], env);
 
 test(
   "starts with the predecessor's flags, becomes healthy, stops cleanly on SIGTERM",

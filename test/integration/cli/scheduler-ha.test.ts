@@ -4,112 +4,36 @@
 // the ZooKeeper session timeout + 2 s.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/index.js";
 import { ZooKeeperServer } from "../../support/zookeeper.js";
 import { waitUntil, withDeadline } from "../../support/wait.js";
+import {
+  killAll,
+  REQUEST_MS,
+  requestJson as getJson,
+  startSchedulerProcess,
+  statusOf,
+  subscribedIds,
+} from "../../support/cli-process.js";
 
-const main = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
 const SESSION_MS = 4000;
 let cluster: DevCluster | undefined;
 let zk: ZooKeeperServer | undefined;
-const children: ChildProcess[] = [];
 after(async () => {
-  for (const c of children) c.kill("SIGKILL");
+  killAll();
   await cluster?.stop();
   await zk?.destroy();
 });
 
-interface Sched {
-  child: ChildProcess;
-  api: string;
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | null>;
-}
-
-async function startScheduler(master: string, state: string): Promise<Sched> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      main,
-      "scheduler",
-      "--master",
-      master,
-      "--api-address",
-      "127.0.0.1",
-      "--api-port",
-      "0",
-      "--state",
-      state,
-      "--zk-session-timeout-ms",
-      String(SESSION_MS),
-    ],
-    {
-      env: { ...process.env, SCALEIO_ADMIN_PASSWORD: "Sched-Adm1n-pw" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  children.push(child);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  await waitUntil(() => /^api: http:\/\/127\.0\.0\.1:\d+$/m.test(out), {
-    timeoutMs: 60_000,
-    what: `the api: line (stderr: ${err.slice(-2000)})`,
-  });
-  return {
-    child,
-    api: /^api: (\S+)$/m.exec(out)![1]!,
-    out: () => out,
-    err: () => err,
-    exited,
-  };
-}
-
-/** Each request bounded: a server that accepts and never answers fails here, by name. */
-const REQUEST_MS = 10_000;
-
-async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(REQUEST_MS) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-/**
- * The status of GET url, or 0 while nothing listens: an elected scheduler closes its standby
- * API before its full API listens on the same port, so a poll may find the port closed.
- */
-async function statusOf(url: string): Promise<number> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(REQUEST_MS) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch (err) {
-    const code = (err as { cause?: { code?: string } }).cause?.code;
-    if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "UND_ERR_SOCKET") return 0;
-    throw err;
-  }
-}
-
-/** The framework ids a scheduler logged on subscribing. */
-function subscribedIds(s: Sched): string[] {
-  const ids: string[] = [];
-  for (const line of s.err().split("\n")) {
-    if (!line.startsWith("{")) continue;
-    try {
-      const j = JSON.parse(line) as { msg?: string; frameworkId?: string };
-      if (j.msg === "subscribed to mesos" && j.frameworkId) ids.push(j.frameworkId);
-    } catch {
-      // a partial line still being written: read again at the next poll
-    }
-  }
-  return ids;
-}
+const startScheduler = (master: string, state: string) =>
+  startSchedulerProcess([
+    "--master",
+    master,
+    "--state",
+    state,
+    "--zk-session-timeout-ms",
+    String(SESSION_MS),
+  ]);
 
 test(
   "two schedulers on one ZooKeeper state: one leads, one stands by; the leader killed, the standby takes over as the same framework",
