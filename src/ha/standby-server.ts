@@ -90,15 +90,15 @@ export function buildStandbyServer(opts: StandbyServerOptions): FastifyInstance 
         try {
           snap = await views.current();
         } catch (err) {
-          return notLeader(
-            reply,
-            what,
-            `the leader's views cannot be read from the store (${(err as Error).message})`,
-          );
+          // The store's words stay in the log: they name paths and servers.
+          opts.onFault?.(err as Error, req.url);
+          const code = (err as { code?: unknown }).code;
+          const why = typeof code === "string" ? ` (${code})` : "";
+          return notLeader(reply, what, `the leader's views cannot be read from the store${why}`);
         }
         if (!snap) return notLeader(reply, what, "no copy of the leader's views in the store yet");
         const body = answer(snap, req.params, req.query);
-        // Skewed clocks between the two hosts must not make a copy look younger than new.
+        // The leader's clock may run ahead of this host's: never a negative age.
         const ageMs = Math.max(0, now() - snap.meta.checkedAt);
         // Where changes go now (the election's word, not the copy's publisher's).
         const leader = leaderApi();

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { Secret } from "../../../src/common/secret.js";
 import { FileStateStore } from "../../../src/store/file-store.js";
-import type { StateStore } from "../../../src/store/store.js";
+import { StoreError, type StateStore } from "../../../src/store/store.js";
 import type { LeaderView } from "../../../src/ha/elector.js";
 import { buildStandbyServer, NOT_LEADER } from "../../../src/ha/standby-server.js";
 import { publishOperatorViews, ViewPublisher } from "../../../src/ha/view-publisher.js";
@@ -309,4 +309,53 @@ test("the copy is read at most once a second, only its changed pieces, and never
   );
   assert.equal((got.summary as unknown as { platform: string }).platform, "two");
   assert.equal(racing.reads.filter((k) => k === META_KEY).length, 2);
+});
+
+test("a store that cannot be read: the copy read before, with its age; without one, a 503 that keeps the store's words in the log", async () => {
+  const base = await openStore();
+  let broken = false;
+  const store = Object.assign(Object.create(base) as StateStore, {
+    get: async (key: string) => {
+      if (broken) throw new StoreError("UNAVAILABLE", "no answer from zk1.internal:2181 for /x");
+      return base.get(key);
+    },
+  });
+  let now = 5_000_000;
+  const faults: string[] = [];
+  const serve = () =>
+    buildStandbyServer({
+      version: "1.2.3",
+      election: { view: () => leading },
+      views: new StoredViews(store, { now: () => now }),
+      now: () => now,
+      onFault: (err) => faults.push(err.message),
+    });
+  const pub = new ViewPublisher(base, {
+    collect: () => bigSet("one"),
+    leader: () => null,
+    redact: (t) => t,
+    now: () => now,
+  });
+  pub.start();
+  await pub.settled();
+  await pub.stop();
+
+  const sb = serve();
+  cleanups.push(() => sb.close());
+  assert.equal((await sb.inject({ url: "/v1/nodes/agent-1" })).statusCode, 200);
+  broken = true;
+  now += 3_000;
+  const old = await sb.inject({ url: "/v1/nodes/agent-1" });
+  assert.equal(old.statusCode, 200, "the copy read before");
+  assert.equal(old.headers["x-view-age-ms"], "3000");
+
+  const fresh = serve();
+  cleanups.push(() => fresh.close());
+  const none = await fresh.inject({ url: "/v1/plans" });
+  assert.equal(none.statusCode, 503);
+  assert.equal(none.json().code, NOT_LEADER);
+  assert.equal(none.json().leader, LEADER_API);
+  assert.match(none.json().error, /cannot be read from the store \(UNAVAILABLE\)/);
+  assert.ok(!none.body.includes("zk1.internal"));
+  assert.match(faults.join("\n"), /zk1\.internal/);
 });
