@@ -55,7 +55,10 @@ export async function standByUntilElected(
     version: opts.version,
     election: { view: () => election.elector?.view() ?? { leader: false, current: undefined } },
     // Reads are answered from the copy of the leader's views in the store.
-    views: new StoredViews(store),
+    views: new StoredViews(store, {
+      onReadError: (err) =>
+        log.warn({ err: err.message }, "the leader's views not read from the store"),
+    }),
     onFault: (err, url) => log.error({ err: err.message, url }, "API fault"),
     apiToken: secrets.apiToken,
     protectReads: config.api.protectReads,

@@ -90,8 +90,7 @@ export function buildStandbyServer(opts: StandbyServerOptions): FastifyInstance 
         try {
           snap = await views.current();
         } catch (err) {
-          // The store's words stay in the log: they name paths and servers.
-          opts.onFault?.(err as Error, req.url);
+          // The store's words stay in the reader's log line: they name paths and servers.
           const code = (err as { code?: unknown }).code;
           const why = typeof code === "string" ? ` (${code})` : "";
           return notLeader(reply, what, `the leader's views cannot be read from the store${why}`);

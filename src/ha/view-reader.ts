@@ -25,12 +25,19 @@ export class StoredViews {
   private reading: Promise<StoredViewSnapshot | undefined> | undefined;
   /** The pieces last read, by key: the meta's hash says whether each is still current. */
   private pieces = new Map<string, { hash: string; value: unknown }>();
+  /** Why the last read failed, while there is no copy: answered until the next read. */
+  private failure: Error | undefined;
   /** Reads of the store made (for tests). */
   reads = 0;
 
   constructor(
     private readonly store: StateStore,
-    private readonly opts: { maxAgeMs?: number; now?: () => number } = {},
+    private readonly opts: {
+      maxAgeMs?: number;
+      now?: () => number;
+      /** Each failed read (at most one per maxAgeMs), for the log. */
+      onReadError?: (err: Error) => void;
+    } = {},
   ) {}
 
   private now(): number {
@@ -42,7 +49,8 @@ export class StoredViews {
    * copy read before (its meta says how old it is); without one, the error.
    */
   current(): Promise<StoredViewSnapshot | undefined> {
-    if (this.now() - this.readAt < (this.opts.maxAgeMs ?? 1000)) return Promise.resolve(this.snap);
+    if (this.now() - this.readAt < (this.opts.maxAgeMs ?? 1000))
+      return this.failure && !this.snap ? Promise.reject(this.failure) : Promise.resolve(this.snap);
     this.reading ??= this.refresh().finally(() => (this.reading = undefined));
     return this.reading;
   }
@@ -53,6 +61,7 @@ export class StoredViews {
         const read = await this.read();
         if (read !== "moved") {
           this.snap = read;
+          this.failure = undefined;
           return read;
         }
         if (attempt >= ATTEMPTS) {
@@ -61,7 +70,9 @@ export class StoredViews {
         }
       }
     } catch (err) {
+      this.opts.onReadError?.(err as Error);
       if (this.snap) return this.snap;
+      this.failure = err as Error;
       throw err;
     } finally {
       this.readAt = this.now();
