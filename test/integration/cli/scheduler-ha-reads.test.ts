@@ -4,81 +4,34 @@
 // the leader's URL. The leader killed, the new leader answers from its own engine.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/index.js";
 import { ZooKeeperServer } from "../../support/zookeeper.js";
 import { waitUntil, withDeadline } from "../../support/wait.js";
+import {
+  killAll,
+  requestJson as get,
+  startSchedulerProcess,
+  type JsonAnswer as Answer,
+} from "../../support/cli-process.js";
 
-const main = fileURLToPath(new URL("../../../src/cli/main.ts", import.meta.url));
 const SESSION_MS = 4000;
 let cluster: DevCluster | undefined;
 let zk: ZooKeeperServer | undefined;
-const children: ChildProcess[] = [];
 after(async () => {
-  for (const c of children) c.kill("SIGKILL");
+  killAll();
   await cluster?.stop();
   await zk?.destroy();
 });
 
-interface Sched {
-  child: ChildProcess;
-  api: string;
-  err: () => string;
-  exited: Promise<number | null>;
-}
-
-async function startScheduler(master: string, state: string): Promise<Sched> {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      main,
-      "scheduler",
-      "--master",
-      master,
-      "--api-address",
-      "127.0.0.1",
-      "--api-port",
-      "0",
-      "--state",
-      state,
-      "--zk-session-timeout-ms",
-      String(SESSION_MS),
-    ],
-    {
-      env: { ...process.env, SCALEIO_ADMIN_PASSWORD: "Sched-Adm1n-pw" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  children.push(child);
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  await waitUntil(() => /^api: http:\/\/127\.0\.0\.1:\d+$/m.test(out), {
-    timeoutMs: 60_000,
-    what: `the api: line (stderr: ${err.slice(-2000)})`,
-  });
-  return { child, api: /^api: (\S+)$/m.exec(out)![1]!, err: () => err, exited };
-}
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
-async function get(url: string): Promise<Answer> {
-  const res = await fetch(url);
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: (await res.json()) as Record<string, unknown>,
-  };
-}
+const startScheduler = (master: string, state: string) =>
+  startSchedulerProcess([
+    "--master",
+    master,
+    "--state",
+    state,
+    "--zk-session-timeout-ms",
+    String(SESSION_MS),
+  ]);
 
 type Plans = { plans: { id: string; phases: { id: string; steps: { id: string }[] }[] }[] };
 /** Plans by id, each with its phases' step ids: what a copy a second old still has right. */
@@ -170,11 +123,11 @@ test(
     assert.equal(typeof paged.body.next, "string");
 
     // Changes still go to the leader.
-    const post = await fetch(`${b.api}/v1/plans/${encodeURIComponent(planId)}/pause`, {
+    const post = await get(`${b.api}/v1/plans/${encodeURIComponent(planId)}/pause`, {
       method: "POST",
     });
     assert.equal(post.status, 503);
-    const refusal = (await post.json()) as Record<string, unknown>;
+    const refusal = post.body;
     assert.equal(refusal.code, "NOT_LEADER");
     assert.equal(refusal.leader, a.api);
 
