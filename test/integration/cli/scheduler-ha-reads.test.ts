@@ -1,7 +1,8 @@
 // Two real scheduler processes sharing a ZooKeeper state store: the standby answers the
 // operator's reads (plans, a plan, nodes) from the copy of the leader's views in the store,
 // marked as a standby's copy with its age and the leader's URL; changes still get a 503 with
-// the leader's URL. The leader killed, the new leader answers from its own engine.
+// the leader's URL. The leader killed, the standby answers from its copy until it leads,
+// then from its own engine.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/index.js";
@@ -134,6 +135,11 @@ test(
     // The leader dies: the standby leads and answers from its own engine.
     a.child.kill("SIGKILL");
     await withDeadline(a.exited, 10_000, "the leader's exit");
+    // Until ZooKeeper expires the dead leader's session, the standby still answers reads
+    // from its copy.
+    const during = await get(`${b.api}/v1/plans`);
+    assert.equal(during.status, 200);
+    assert.equal(during.headers.get("x-served-by"), "standby");
     // Its port is handed from the standby's server to the leader's: a refused connection
     // meanwhile is a "not yet".
     await waitUntil(
