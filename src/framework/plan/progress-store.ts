@@ -32,11 +32,10 @@ interface Header {
 export class PlanProgressStore {
   private readonly header: LatestWriter;
   private readonly shards: LatestWriter[];
-  /**
-   * Step ids per shard, as of the last saveAll() (the only time steps come or go); a shard
-   * whose stored value is unknown (never written here, or its write failed) has none.
-   */
-  private members: (string[] | undefined)[] = [];
+  /** Step ids per shard, as of the last saveAll() (the only time steps come or go). */
+  private members: string[][] = [];
+  /** Shards whose stored value is unknown (their commit failed): the next saveAll writes them. */
+  private readonly unsure = new Set<number>();
   /** Set by remove(): later saves write nothing (a step ending after it would revive keys). */
   private removed = false;
 
@@ -107,7 +106,9 @@ export class PlanProgressStore {
     if (this.removed) return;
     const members: string[][] = Array.from({ length: STEP_SHARDS }, () => []);
     for (const stepId of Object.keys(this.progress.steps)) members[shardOf(stepId)]!.push(stepId);
-    const changed = members.flatMap((ids, k) => (sameIds(ids, this.members[k]) ? [] : [k]));
+    const changed = members.flatMap((ids, k) =>
+      sameIds(ids, this.members[k]) && !this.unsure.has(k) ? [] : [k],
+    );
     // Before the commit: a single-shard write begun meanwhile must write the new members.
     this.members = members;
     const id = this.progress.id;
@@ -121,9 +122,10 @@ export class PlanProgressStore {
         { op: "set", key: headerKey(id), value: this.headerValue() },
       ]);
     } catch (err) {
-      for (const k of changed) this.members[k] = undefined;
+      for (const k of changed) this.unsure.add(k);
       throw err;
     }
+    for (const k of changed) this.unsure.delete(k);
   }
 
   settled(): Promise<unknown> {
@@ -146,7 +148,7 @@ export class PlanProgressStore {
 }
 
 function sameIds(a: string[], b: string[] | undefined): boolean {
-  if (!b) return false; // unknown what is stored: written again
+  if (!b) return false; // first save in this process: whatever is stored may be stale
   if (a.length !== b.length) return false;
   const set = new Set(b);
   return a.every((id) => set.has(id));

@@ -182,8 +182,18 @@ test("steps coming and going are one commit: a write that dies half way leaves t
   await assert.rejects(ps.saveAll(), /the machine died/);
   assert.deepEqual(await PlanProgressStore.load(base, "deploy"), before, "nothing of it written");
 
-  // Back up: the next save writes every shard that failed, not only those changed since.
+  // Back up: a step's own save meanwhile writes its shard whole (the steps it had, and it).
   budget.keys = Number.POSITIVE_INFINITY;
+  Object.assign(live.steps["s/120"]!, { status: "COMPLETE", attempts: 1 });
+  await ps.saveSteps("s/120");
+  const mid = (await PlanProgressStore.load(base, "deploy"))!;
+  assert.equal(mid.steps["s/120"]?.status, "COMPLETE");
+  const neighbours = Object.entries(before!.steps).filter(
+    ([id]) => shardOf(id) === shardOf("s/120") && live.steps[id],
+  );
+  assert.ok(neighbours.length > 0);
+  for (const [id, p] of neighbours) assert.deepEqual(mid.steps[id], p, `${id}, in its shard, kept`);
+  // The next saveAll writes every shard whose commit failed, not only those changed since.
   await ps.saveAll();
   assert.deepEqual(await PlanProgressStore.load(base, "deploy"), live);
   await base.close();
