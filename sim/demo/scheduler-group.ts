@@ -5,7 +5,7 @@
 // over. Each process's output goes to its own log file; its one-line errors
 // (`scaleio-framework: ...`) are also passed on, naming the scheduler.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { packageRoot } from "../../src/common/paths.js";
@@ -35,7 +35,8 @@ export interface SchedulerGroupOptions {
 }
 
 export interface SchedulerGroup {
-  schedulers: SchedulerProcess[];
+  /** The schedulers now (a restarted one has a new API URL). */
+  readonly schedulers: SchedulerProcess[];
   /** The leader's API URL, as the schedulers answer GET /v1/leader (waits for one). */
   leader(timeoutMs: number): Promise<string>;
   /** GET a path of an API with the token; undefined unless it answers 200 with JSON. */
@@ -62,8 +63,9 @@ export function schedulerLogFile(logFile: string, index: number, count: number):
 interface Running {
   proc: SchedulerProcess;
   child: ChildProcess;
-  log: WriteStream;
   exited: Promise<void>;
+  /** The process has ended and its output is in its log. */
+  closed: Promise<void>;
 }
 
 function startOne(
@@ -121,8 +123,14 @@ function startOne(
       ).unref(),
     ),
   ]);
-  return { running: { proc, child, log, exited }, listening: started };
+  const closed = new Promise<void>((resolve) =>
+    child.once("close", () => log.end(() => resolve())),
+  );
+  return { running: { proc, child, exited, closed }, listening: started };
 }
+
+/** Restarts of one deposed scheduler, at most: a scheduler deposed again and again is shown ended. */
+const MAX_RESTARTS = 3;
 
 export function describeExit(e: { code: number | null; signal: NodeJS.Signals | null }): string {
   return e.signal ? `signal ${e.signal}` : `exit ${e.code}`;
@@ -130,11 +138,11 @@ export function describeExit(e: { code: number | null; signal: NodeJS.Signals | 
 
 export async function startSchedulerGroup(o: SchedulerGroupOptions): Promise<SchedulerGroup> {
   const running: Running[] = [];
-  const getJson = async <T>(url: string): Promise<T | undefined> => {
+  const getJson = async <T>(url: string, timeoutMs = 5_000): Promise<T | undefined> => {
     try {
       const res = await fetch(url, {
         headers: { authorization: `Bearer ${o.apiToken}` },
-        signal: AbortSignal.timeout(5_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       if (res.status !== 200) {
         await res.body?.cancel();
@@ -147,6 +155,29 @@ export async function startSchedulerGroup(o: SchedulerGroupOptions): Promise<Sch
     }
   };
   let stopping: Promise<void> | undefined;
+  const restarts = new Map<number, number>();
+  /**
+   * Says when a scheduler ends. One that stopped itself (a deposed leader exits 6, one that
+   * Mesos failed over 5) is started again to stand by, as its supervisor (Marathon) would, a
+   * few times at most; one stopped by a signal (someone killed it) stays down.
+   */
+  const watch = (i: number, r: Running) =>
+    void r.exited.then(() => {
+      if (stopping) return;
+      o.notice?.(`scheduler ${i} ended (${describeExit(r.proc.exit!)})`);
+      const n = restarts.get(i) ?? 0;
+      if (!r.proc.exit!.code || n >= MAX_RESTARTS) return;
+      restarts.set(i, n + 1);
+      const again = startOne(i, o);
+      running[i - 1] = again.running;
+      again.listening.then(
+        (url) => {
+          o.notice?.(`scheduler ${i} started again to stand by: ${url}`);
+          watch(i, again.running);
+        },
+        (err: unknown) => o.notice?.((err as Error).message),
+      );
+    });
   const stop = (graceMs = 20_000): Promise<void> =>
     (stopping ??= (async () => {
       await Promise.all(
@@ -157,7 +188,7 @@ export async function startSchedulerGroup(o: SchedulerGroupOptions): Promise<Sch
             await r.exited;
             clearTimeout(killer);
           }
-          await new Promise<void>((resolve) => r.log.end(resolve));
+          await r.closed;
         }),
       );
     })());
@@ -167,29 +198,37 @@ export async function startSchedulerGroup(o: SchedulerGroupOptions): Promise<Sch
       const s = startOne(i, o);
       running.push(s.running);
       await s.listening;
-      void s.running.exited.then(() => {
-        if (!stopping) o.notice?.(`scheduler ${i} ended (${describeExit(s.running.proc.exit!)})`);
-      });
+      watch(i, s.running);
     }
   } catch (err) {
     await stop();
     throw err;
   }
   return {
-    schedulers: running.map((r) => r.proc),
+    get schedulers() {
+      return running.map((r) => r.proc);
+    },
     getJson,
     leader: async (timeoutMs) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        for (const r of running) {
-          if (r.proc.exit) continue;
-          const a = await getJson<LeaderAnswer>(`${r.proc.apiUrl}/v1/leader`);
-          if (a?.leader) return r.proc.apiUrl;
-          // A standby names the leader (once the leader has published itself).
-          const named = a?.api && running.find((x) => x.proc.apiUrl === a.api && !x.proc.exit);
-          if (named) return named.proc.apiUrl;
-        }
-        if (running.every((r) => r.proc.exit))
+        const live = running.filter((r) => !r.proc.exit);
+        const answers = await Promise.all(
+          live.map(async (r) => ({
+            url: r.proc.apiUrl,
+            a: await getJson<LeaderAnswer>(`${r.proc.apiUrl}/v1/leader`, 2_000),
+          })),
+        );
+        // A leader paused past its session still says it leads until it notices: of those
+        // that say so, the one elected last leads.
+        const claims = answers
+          .filter((x) => x.a?.leader)
+          .sort((x, y) => (x.a!.since ?? "").localeCompare(y.a!.since ?? ""));
+        if (claims.length > 0) return claims[claims.length - 1]!.url;
+        // Else a standby names the leader (once the leader has published itself).
+        const named = answers.find((x) => live.some((r) => r.proc.apiUrl === x.a?.api));
+        if (named) return named.a!.api!;
+        if (live.length === 0)
           throw new Error(
             `no scheduler is running (${running.map((r) => `scheduler ${r.proc.index}: ${describeExit(r.proc.exit!)}`).join(", ")})`,
           );
