@@ -425,3 +425,48 @@ export function waitForStep(
     proc.child.once("exit", onExit);
   });
 }
+
+/**
+ * Counts the calls of the emulator's model that create something a deploy makes once: a
+ * second successful call for the same thing would be work done twice.
+ */
+export function recordCreations(sys: ScaleioSystem): {
+  adds: Map<string, number>;
+  refused: string[];
+} {
+  const adds = new Map<string, number>();
+  const refused: string[] = [];
+  const count = (k: string) => adds.set(k, (adds.get(k) ?? 0) + 1);
+  const wrapOn = <T extends object, K extends keyof T & string>(
+    target: T,
+    name: K,
+    key: (args: Parameters<Extract<T[K], (...a: never[]) => unknown>>) => string,
+  ) => {
+    const original = (target[name] as (...a: unknown[]) => unknown).bind(target);
+    (target as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      let out: unknown;
+      try {
+        out = original(...args);
+      } catch (err) {
+        // Refused (e.g. "already in use"): an attempt, not a second object.
+        refused.push(`${name} ${key(args as never)}: ${(err as Error).message}`);
+        throw err;
+      }
+      count(`${name} ${key(args as never)}`);
+      return out;
+    };
+  };
+  const wrap = <K extends keyof ScaleioSystem & string>(
+    name: K,
+    key: (args: Parameters<Extract<ScaleioSystem[K], (...a: never[]) => unknown>>) => string,
+  ) => wrapOn(sys, name, key);
+  wrap("createCluster", ([ip]) => ip);
+  wrapOn(sys.cluster, "addStandby", ([ip]) => ip);
+  wrapOn(sys.cluster, "switchMode", ([mode]) => mode);
+  wrap("addProtectionDomain", ([name]) => name);
+  wrap("addStoragePool", ([pd, name]) => `${pd}/${name}`);
+  wrap("addSds", ([o]) => o.ips[0]?.ip ?? "?");
+  wrap("addDevice", ([sdsId, path]) => `${sdsId}:${path}`);
+  wrap("addVolume", ([o]) => o.name);
+  return { adds, refused };
+}
