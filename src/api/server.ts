@@ -2,6 +2,7 @@
 // the executor endpoints, and — given an operator view — the operator API (summary, nodes,
 // plans and their controls, the event stream), metrics and the OpenAPI document.
 import Fastify, { type FastifyInstance } from "fastify";
+import type { RequestListener, Server } from "node:http";
 import type { Secret } from "../common/secret.js";
 import type { OperatorView } from "../framework/operator-view.js";
 import { requireToken, type Guard } from "./auth.js";
@@ -64,6 +65,11 @@ export interface ApiServerOptions extends ExecutorRouteOptions {
   leader?: { view(): LeaderView };
   /** Serve HTTPS with this PEM certificate (chain) and key instead of plain HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Serve on a server of the caller's (a standby's listener handed over, src/ha): it carries
+   * the TLS and the limits, and the caller listens and closes it.
+   */
+  serverFactory?: (handler: RequestListener) => Server;
 }
 
 /** 1.2.3 → 10203, as the predecessor reported `versionint`. */
@@ -76,10 +82,13 @@ export function buildApiServer(opts: ApiServerOptions): FastifyInstance {
   const limits = resolveHttpLimits(opts.limits);
   const base = { logger: false, bodyLimit: 1024 * 1024, ...fastifyLimitOptions(limits) };
   // The HTTPS instance is typed for https.Server; routes and hooks are the same either way.
-  const app = (opts.tls
-    ? Fastify({ ...base, https: opts.tls })
-    : Fastify(base)) as unknown as FastifyInstance;
-  applyServerLimits(app.server, limits, () => opts.metrics?.countRefusedConnection());
+  const app = (opts.serverFactory
+    ? Fastify({ ...base, serverFactory: opts.serverFactory })
+    : opts.tls
+      ? Fastify({ ...base, https: opts.tls })
+      : Fastify(base)) as unknown as FastifyInstance;
+  if (!opts.serverFactory)
+    applyServerLimits(app.server, limits, () => opts.metrics?.countRefusedConnection());
   const onRoute = opts.onRoute;
   if (onRoute)
     app.addHook("onRoute", (r) => {

@@ -1,12 +1,14 @@
 // A scheduler whose state is in ZooKeeper joins the leader election before it does anything
 // else: while it stands by it neither subscribes to Mesos nor runs plans, and its API says
 // who leads and answers reads from the leader's views in the store (changes get a 503
-// naming the leader). Elected, it hands over its port and its store (fenced by its election
-// znode) to the full scheduler.
+// naming the leader). Elected, it hands over its listening socket (never closed in between:
+// no refused connection at a failover) and its store (fenced by its election znode) to the
+// full scheduler.
 import type { Logger } from "pino";
 import type { LoadedConfig } from "./config/load.js";
 import { LeaderElector, type CandidateInfo } from "../ha/elector.js";
 import { buildStandbyServer } from "../ha/standby-server.js";
+import { HandoverListener } from "../ha/handover-listener.js";
 import { StoredViews } from "../ha/view-reader.js";
 import { describeLocation, openStateStore, type StateLocation } from "../store/open-store.js";
 import { ZkStateStore } from "../store/zk-store.js";
@@ -18,10 +20,12 @@ export const EXIT_DEPOSED = 6;
 export interface Elected {
   store: ZkStateStore;
   elector: LeaderElector;
-  /** The port the standby API listened on: the full API takes it over. */
+  /** The port the standby API listens on: the full API takes it over. */
   port: number;
   apiUrl: string;
-  /** Frees the port, just before the full API listens on it. */
+  /** The one listening socket, handed to the full API (never closed in between). */
+  listener: HandoverListener;
+  /** Retires the standby's API once the full one answers on the listener. */
   closeStandby(): Promise<void>;
 }
 
@@ -51,6 +55,11 @@ export async function standByUntilElected(
   const store = opened;
   // The candidate needs the API's URL, known once listening: the API asks it through this.
   const election: { elector?: LeaderElector } = {};
+  const listener = new HandoverListener({
+    limits: config.api.limits,
+    ...(opts.tls ? { tls: opts.tls } : {}),
+  });
+  const turn = listener.adopt();
   const app = buildStandbyServer({
     version: opts.version,
     election: { view: () => election.elector?.view() ?? { leader: false, current: undefined } },
@@ -62,13 +71,14 @@ export async function standByUntilElected(
     onFault: (err, url) => log.error({ err: err.message, url }, "API fault"),
     apiToken: secrets.apiToken,
     protectReads: config.api.protectReads,
-    ...(opts.tls ? { tls: opts.tls } : {}),
+    serverFactory: turn.serverFactory,
   });
-  await app.listen({ host: config.api.address, port: config.api.port }).catch(async (err) => {
+  await app.ready();
+  turn.activate();
+  const port = await listener.listen(config.api.address, config.api.port).catch(async (err) => {
     await store.close();
     throw listenFailure(err, config.api.address, config.api.port);
   });
-  const port = (app.server.address() as { port: number }).port;
   const apiUrl = `${opts.tls ? "https" : "http"}://${opts.apiHost}:${port}`;
   console.log(`api: ${apiUrl}`);
   const candidate = new LeaderElector(store, { api: apiUrl });
@@ -85,6 +95,7 @@ export async function standByUntilElected(
       try {
         await candidate.stop();
         await app.close();
+        await listener.close();
         await store.close();
       } catch (err) {
         log.warn({ err: (err as Error).message }, "standby not stopped cleanly");
@@ -101,5 +112,5 @@ export async function standByUntilElected(
   process.off("SIGTERM", leave);
   process.off("SIGINT", leave);
   log.info({ candidate: candidate.info.id }, "elected leader: subscribing to Mesos");
-  return { store, elector: candidate, port, apiUrl, closeStandby: () => app.close() };
+  return { store, elector: candidate, port, apiUrl, listener, closeStandby: () => app.close() };
 }

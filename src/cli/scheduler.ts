@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { packageRoot } from "../common/paths.js";
 import { EventStreams } from "../api/event-streams.js";
 import { buildApiServer } from "../api/server.js";
+import type { HandoverListener } from "../ha/handover-listener.js";
 import { Metrics } from "../api/metrics.js";
 import { OperatorView } from "../framework/operator-view.js";
 import { EventHub, teeToHub } from "../framework/events.js";
@@ -259,7 +260,12 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
         version,
         {
           logger: log,
-          ha: { store: ha.store, elector: ha.elector, beforeListen: ha.closeStandby },
+          ha: {
+            store: ha.store,
+            elector: ha.elector,
+            listener: ha.listener,
+            closeStandby: ha.closeStandby,
+          },
         },
       )
     : await startScheduler(loaded, version, { logger: log });
@@ -333,8 +339,16 @@ export async function startScheduler(
     logger?: Logger;
     retry?: { initialMs?: number; maxMs?: number };
     discoverAgentsEveryMs?: number;
-    /** The elected leader's store (fenced), its election, and a hook freeing its port. */
-    ha?: { store: ZkStateStore; elector: LeaderElector; beforeListen(): Promise<void> };
+    /**
+     * Elected: its store (fenced), its election, the standby's listener the API takes over,
+     * and the standby's API to retire once this one answers.
+     */
+    ha?: {
+      store: ZkStateStore;
+      elector: LeaderElector;
+      listener: HandoverListener;
+      closeStandby(): Promise<void>;
+    };
   } = {},
 ): Promise<SchedulerHandle> {
   const { config, secrets, notices } = loaded;
@@ -681,6 +695,7 @@ export async function startScheduler(
   if (config.api.protectReads && !secrets.apiToken)
     log.warn({}, "--api-protect-reads without a token: every read is refused");
 
+  const turn = opts.ha?.listener.adopt();
   const app = buildApiServer({
     version,
     operator: view,
@@ -700,7 +715,11 @@ export async function startScheduler(
     onSecretsIssued: (purpose, names, remote) =>
       log.info({ purpose, names, remote }, "secrets handed to an executor"),
     onSecretsRefused: (refusal) => log.warn({ ...refusal }, "secrets refused"),
-    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+    ...(turn
+      ? { serverFactory: turn.serverFactory }
+      : tls
+        ? { tls: { cert: tls.cert, key: tls.key } }
+        : {}),
   });
   // One line per step transition: operators (and crash tests) follow a deploy from the log.
   const stepStatus = new Map<string, string>();
@@ -727,12 +746,19 @@ export async function startScheduler(
     planStatus.set(v.id, v.status);
     log.info({ plan: v.id, status: v.status, ...v.progress }, "plan");
   });
-  await opts.ha?.beforeListen();
-  await app.listen({ host: config.api.address, port: config.api.port }).catch(async (err) => {
-    await app.close().catch((e: Error) => log.debug({ err: e }, "API server not closed"));
-    await store.close();
-    throw listenFailure(err, config.api.address, config.api.port);
-  });
+  if (opts.ha && turn) {
+    // The standby's socket: the full API answers on it from now on, the port never closed.
+    await app.ready();
+    opts.ha.listener.onRefused = () => metrics.countRefusedConnection();
+    turn.activate();
+    await opts.ha.closeStandby();
+  } else {
+    await app.listen({ host: config.api.address, port: config.api.port }).catch(async (err) => {
+      await app.close().catch((e: Error) => log.debug({ err: e }, "API server not closed"));
+      await store.close();
+      throw listenFailure(err, config.api.address, config.api.port);
+    });
+  }
   const port = (app.server.address() as { port: number }).port;
   apiUrl = `${tls ? "https" : "http"}://${apiHost}:${port}`;
   log.info({ api: apiUrl }, "serving");
@@ -770,6 +796,8 @@ export async function startScheduler(
       await view.stop().catch(logged("operator view"));
       await alertWebhook?.stop();
       await app.close().catch(logged("API server"));
+      // A listener handed over by the standby is closed by its owner, not by Fastify.
+      await opts.ha?.listener.close().catch(logged("API listener"));
       await sched.stop().catch(logged("scheduler"));
       await (source?.close() ?? Promise.resolve()).catch(logged("master detection"));
       await gateway?.close().catch(logged("gateway client"));

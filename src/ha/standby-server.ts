@@ -4,6 +4,7 @@
 // copy with its age and the leader's URL, and sends every other request (every change) to
 // the leader with a 503 naming the leader's API URL. It holds no scheduler state: that is
 // built on election.
+import type { RequestListener, Server } from "node:http";
 import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import type { Secret } from "../common/secret.js";
 import { requireToken, type Guard } from "../api/auth.js";
@@ -25,6 +26,8 @@ export interface StandbyServerOptions {
   apiToken?: Secret | undefined;
   protectReads?: boolean;
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Serve on the caller's server (src/ha/handover-listener.ts), which carries the TLS. */
+  serverFactory?: (handler: RequestListener) => Server;
   now?: () => number;
   /** Called with unexpected faults (5xx), for the log. */
   onFault?: (err: Error, url: string) => void;
@@ -35,9 +38,11 @@ export const NOT_LEADER = "NOT_LEADER";
 
 export function buildStandbyServer(opts: StandbyServerOptions): FastifyInstance {
   const base = { logger: false, bodyLimit: 64 * 1024 };
-  const app = (opts.tls
-    ? Fastify({ ...base, https: opts.tls })
-    : Fastify(base)) as unknown as FastifyInstance;
+  const app = (opts.serverFactory
+    ? Fastify({ ...base, serverFactory: opts.serverFactory })
+    : opts.tls
+      ? Fastify({ ...base, https: opts.tls })
+      : Fastify(base)) as unknown as FastifyInstance;
   const read: Guard[] = opts.protectReads ? [requireToken(opts.apiToken)] : [];
   const leaderApi = () => {
     const v = opts.election.view();

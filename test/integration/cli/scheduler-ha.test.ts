@@ -87,6 +87,19 @@ test(
     assert.deepEqual(subscribedIds(b), [], "the standby did not subscribe");
 
     // The leader dies: the standby leads and subscribes as the same framework, in time.
+    // Its port answers throughout: the standby's API hands its socket to the full one.
+    const roles: string[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        try {
+          const h = await getJson(`${b.api}/health`);
+          if (roles.at(-1) !== h.body.role) roles.push(String(h.body.role));
+        } catch (err) {
+          roles.push(`no answer: ${(err as Error).cause ?? (err as Error).message}`);
+        }
+      }
+    })();
     const killedAt = Date.now();
     a.child.kill("SIGKILL");
     await withDeadline(a.exited, 10_000, "the leader's exit");
@@ -96,6 +109,13 @@ test(
       what: `the standby subscribes (stderr: ${b.err().slice(-2000)})`,
     });
     const took = Date.now() - killedAt;
+    polling = false;
+    await poller;
+    assert.deepEqual(
+      roles,
+      ["standby", "leader"],
+      "every /health poll answered through the takeover",
+    );
     assert.deepEqual(subscribedIds(b), [frameworkId], "the same framework id");
     assert.ok(took <= SESSION_MS + 2000, `failover took ${took} ms (limit ${SESSION_MS + 2000})`);
     const lb2 = await getJson(`${b.api}/v1/leader`);
