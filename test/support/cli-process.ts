@@ -108,10 +108,7 @@ export async function requestJson(url: string, init: RequestInit = {}): Promise<
   };
 }
 
-/**
- * The status of GET url, or 0 while nothing listens: an elected scheduler closes its standby
- * API before its full API listens on the same port, so a poll may find the port closed.
- */
+/** The status of GET url, or 0 while nothing listens there (not yet, or no longer). */
 export async function statusOf(url: string): Promise<number> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(REQUEST_MS) });
