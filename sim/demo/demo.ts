@@ -312,6 +312,8 @@ export async function startDemo(o: DemoOptions): Promise<Demo> {
   out(`gateway: ${emulator.gatewayUrl}`);
   out(`control: ${emulator.controlUrl}`);
   if (o.logFile) out(`log: ${o.logFile}`);
+  // `--state file:///...`: where to look afterwards (the state outlives the demo).
+  if (o.flags?.state) out(`state: ${o.flags.state}`);
   if (o.sharedProcesses) {
     const hosts = Math.ceil(o.agents / (o.agentsPerProcess ?? sharedAgentsPerProcess(o.agents)));
     out(`agents: ${o.agents} in ${hosts} shared host processes, executors inside them`);
