@@ -277,8 +277,10 @@ test("past an uninstall's teardown (inactive) nothing is written, not even the h
     active: () => active,
   });
   pub.start();
-  await waitUntil(() => commits.length === 1, { what: "a publish" });
+  await waitUntil(() => commits.length >= 1, { what: "a publish" });
   await pub.settled();
+  // A heartbeat may have followed the first publish on a slow machine: count from here.
+  const before = commits.length;
   active = false;
   for (const k of await base.list("")) await base.delete(k); // the uninstall deletes the state
   set.nodes[0]!.lastSeen = 9;
@@ -308,7 +310,7 @@ test("past an uninstall's teardown (inactive) nothing is written, not even the h
   await waitUntil(() => calls >= 3, { what: "three heartbeats" });
   await idle.stop();
   await pub.stop();
-  assert.equal(commits.length, 1, "nothing written once inactive");
+  assert.equal(commits.length, before, "nothing written once inactive");
   assert.equal(seen.runs, 0, "not even collected");
   assert.deepEqual(await base.list(""), []);
   await base.close();
