@@ -5,7 +5,7 @@
 // over. Each process's output goes to its own log file; its one-line errors
 // (`scaleio-framework: ...`) are also passed on, naming the scheduler.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { packageRoot } from "../../src/common/paths.js";
@@ -72,13 +72,21 @@ function startOne(
   index: number,
   o: SchedulerGroupOptions,
 ): { running: Running; listening: Promise<string> } {
+  const main = SCHEDULER_MAIN();
+  // The demo may run from its sources (tests): its schedulers always run from dist/.
+  if (!existsSync(main)) throw new Error(`${main} is missing: build the project (npm run build)`);
   const logFile = o.logFile(index);
   const log = createWriteStream(logFile, { flags: "a" });
-  const child = spawn(process.execPath, [SCHEDULER_MAIN(), "scheduler", ...flagArgs(o.flags)], {
+  const child = spawn(process.execPath, [main, "scheduler", ...flagArgs(o.flags)], {
     // The IPC channel only tells the scheduler when the demo is gone.
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   const proc: SchedulerProcess = { index, apiUrl: "", logFile };
+  // Not started at all (no exit follows): said in its log and to the demo.
+  child.once("error", (err) => {
+    log.write(`scaleio-framework demo: scheduler ${index} not started: ${err.message}\n`);
+    o.notice?.(`scheduler ${index}: not started: ${err.message}`);
+  });
   // The last line of its own (not JSON) it said: why it stopped, when it stops at start.
   let said = "";
   let onApi: (url: string) => void = () => {};
@@ -168,7 +176,13 @@ export async function startSchedulerGroup(o: SchedulerGroupOptions): Promise<Sch
       const n = restarts.get(i) ?? 0;
       if (!r.proc.exit!.code || n >= MAX_RESTARTS) return;
       restarts.set(i, n + 1);
-      const again = startOne(i, o);
+      let again: ReturnType<typeof startOne>;
+      try {
+        again = startOne(i, o);
+      } catch (err) {
+        o.notice?.(`scheduler ${i} not started again: ${(err as Error).message}`);
+        return;
+      }
       running[i - 1] = again.running;
       again.listening.then(
         (url) => {
