@@ -239,6 +239,10 @@ export class FrameworkScheduler {
       redact,
       ...(opts.retry ? { retry: opts.retry } : {}),
     });
+    // A progress write the store refused (the engine writes it again; a crash reruns the step).
+    this.engine.on("error", (err) =>
+      opts.logger.warn({ err: redact(err.message) }, "plan progress not stored"),
+    );
     this.agents = new AgentRegistry(opts.store);
     this.client = new SchedulerClient({
       master: opts.master,

@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import type { StateStore } from "../../store/store.js";
 import { PlanProgressStore } from "./progress-store.js";
+import { Backoff } from "../../mesos/backoff.js";
 import {
   PermanentStepError,
   PlanError,
@@ -40,7 +41,7 @@ export interface PlanEngineOptions {
 export interface PlanEngineEvents {
   step: [planId: string, phaseId: string, step: StepView];
   plan: [view: PlanView];
-  /** Internal trouble (e.g. the store failed to save); the engine keeps going. */
+  /** Internal trouble (e.g. the store failed to save; the scheduler logs it); the engine keeps going. */
   error: [error: Error];
 }
 
@@ -73,6 +74,8 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   private readonly planEmits = new Map<string, NodeJS.Timeout>();
   private readonly lastPlanEmit = new Map<string, number>();
   private readonly inflight = new Set<Promise<void>>();
+  /** Step outcomes the store refused, written again after a pause (plan/step -> timer). */
+  private readonly unsaved = new Map<string, NodeJS.Timeout>();
   private tickPending: NodeJS.Immediate | undefined;
   private started = false;
   private stopping = false;
@@ -210,6 +213,8 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     this.tickPending = undefined;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    for (const t of this.unsaved.values()) clearTimeout(t);
+    this.unsaved.clear();
     for (const [planId, t] of this.planEmits) {
       clearTimeout(t);
       this.planEmits.delete(planId);
@@ -503,7 +508,7 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
       p.attempts -= 1;
       p.lastError = `could not record the step start: ${(err as Error).message}`;
       p.retryAt = this.now() + this.retryDelay(1);
-      this.emit("error", err as Error);
+      this.storeFailed(err);
       this.emitStep(live, step.id);
       return;
     }
@@ -563,10 +568,43 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
     try {
       await this.persist(live, step.id);
     } catch (err) {
-      this.emit("error", err as Error);
+      // The work is done: it is not done again here, and its outcome is written again
+      // until stored (a process that dies first runs the step again, as after a crash).
+      this.storeFailed(err);
+      if (mayStoreLater(err)) this.saveLater(live, step.id);
     }
     this.emitStep(live, step.id);
     this.emitPlan(live.def.id, true);
+  }
+
+  /**
+   * Reports a progress write the store refused. Never thrown: an "error" event nobody
+   * listens to throws, and from here that ended the whole process.
+   */
+  private storeFailed(err: unknown): void {
+    if (this.listenerCount("error") === 0) return;
+    this.emit("error", err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** Writes a step's progress again after a pause, until the store takes it. */
+  private saveLater(live: LivePlan, stepId: string, backoff?: Backoff): void {
+    const key = `${live.def.id}/${stepId}`;
+    if (this.stopping || this.unsaved.has(key)) return;
+    const b =
+      backoff ??
+      new Backoff({
+        initialMs: this.opts.retry?.initialMs ?? 1000,
+        maxMs: Math.max(this.opts.retry?.maxMs ?? 60_000, this.opts.retry?.initialMs ?? 1000),
+      });
+    const t = setTimeout(() => {
+      this.unsaved.delete(key);
+      if (this.stopping || this.plans.get(live.def.id) !== live) return;
+      live.writer.saveSteps(stepId).catch((err: unknown) => {
+        this.storeFailed(err);
+        if (mayStoreLater(err)) this.saveLater(live, stepId, b);
+      });
+    }, b.next());
+    this.unsaved.set(key, t);
   }
 
   private retryDelay(attempts: number): number {
@@ -625,6 +663,12 @@ export class PlanEngine extends EventEmitter<PlanEngineEvents> {
   private persist(live: LivePlan, stepId: string): Promise<void> {
     return live.writer.saveSteps(stepId);
   }
+}
+
+/** Fenced (no longer the leader) or closed: this process will never store anything again. */
+function mayStoreLater(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code !== "FENCED" && code !== "CLOSED";
 }
 
 function aggregate(statuses: StepProgress["status"][], paused: boolean): AggregateStatus {
