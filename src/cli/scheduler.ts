@@ -235,6 +235,14 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
   // Whatever no handler caught ends the process with one line, for its supervisor to restart.
   const log = createLogger(loaded.config.logLevel, Object.values(loaded.secrets));
   installProcessGuards({ log });
+  // A stop asked for while the scheduler starts is carried out once it has started. Some
+  // handler stays installed from here on: with none, even for an instant between two, the
+  // signal's default action ends the process at once (an elected leader's znode would then
+  // hold the standbys off for a whole session timeout, and nothing would close cleanly).
+  let stopAsked: number | undefined;
+  const askStop = () => (stopAsked ??= 0);
+  process.on("SIGTERM", askStop);
+  process.on("SIGINT", askStop);
   // State in ZooKeeper: stand by until elected (the standby prints its own api: line).
   const stateAt = stateLocation(loaded.config.state);
   let ha: Elected | undefined;
@@ -283,8 +291,13 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
       process.exit(code);
     }
   };
-  process.once("SIGTERM", () => void stop(0));
-  process.once("SIGINT", () => void stop(0));
+  // The next handlers first, then the start's away (never none in between); a second signal
+  // while stopping finds stop() already under way.
+  process.on("SIGTERM", () => void stop(0));
+  process.on("SIGINT", () => void stop(0));
+  process.off("SIGTERM", askStop);
+  process.off("SIGINT", askStop);
+  if (stopAsked !== undefined) void stop(stopAsked);
   // Not a Mesos master, framework removed or failed over: retrying cannot help, and a
   // process left running would only answer /health with 503 forever.
   const client = handle.scheduler.client;

@@ -10,6 +10,7 @@ import { startDevCluster, type DevCluster } from "../../../sim/mesos/index.js";
 import { Secret } from "../../../src/common/secret.js";
 import { StoreError } from "../../../src/store/store.js";
 import { ZkStateStore } from "../../../src/store/zk-store.js";
+import { electionMembers } from "../../../src/ha/election-members.js";
 import { ZooKeeperServer } from "../../support/zookeeper.js";
 import { waitUntil, withDeadline } from "../../support/wait.js";
 import {
@@ -89,6 +90,38 @@ test(
         !sched.err().includes(secret) && !sched.out().includes(secret),
         "no secret in the output",
       );
+    }
+  },
+);
+
+test(
+  "SIGTERM while the elected scheduler starts: it finishes starting, stops cleanly (exit 0) and leaves the election at once",
+  { timeout: 120_000 },
+  async () => {
+    zk ??= await ZooKeeperServer.start();
+    cluster ??= await startDevCluster({
+      agents: 1,
+      master: { heartbeatIntervalMs: 500, allocationIntervalMs: 100 },
+    });
+    const url = zk.zkUrl("/scaleio-framework-early-stop");
+    const sched = await startSchedulerProcess(["--master", cluster.masterUrl, "--state", url]);
+    // The moment it is elected, before its full API and its Mesos subscription exist.
+    await waitUntil(() => sched.err().includes('"msg":"elected leader: subscribing to Mesos"'), {
+      timeoutMs: 60_000,
+      what: `the election (stderr: ${sched.err().slice(-2000)})`,
+    });
+    sched.child.kill("SIGTERM");
+    assert.equal(
+      await withDeadline(sched.exited, 30_000, "the scheduler's exit"),
+      0,
+      sched.err().slice(-2000),
+    );
+    // It left the election itself: a standby would not wait a session timeout.
+    const store = await ZkStateStore.open(url, {});
+    try {
+      assert.deepEqual(await electionMembers(store), []);
+    } finally {
+      await store.close();
     }
   },
 );
