@@ -298,19 +298,6 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
   process.off("SIGTERM", askStop);
   process.off("SIGINT", askStop);
   if (stopAsked !== undefined) void stop(stopAsked);
-  // Not a Mesos master, framework removed or failed over: retrying cannot help, and a
-  // process left running would only answer /health with 503 forever.
-  const client = handle.scheduler.client;
-  const refused = (err: MesosError) => {
-    // An uninstall tears the framework down itself (and finishes below).
-    if (handle.uninstall.active) return;
-    const line = mesosRefusalLine(err, stateLocation(loaded.config.state), client.frameworkId);
-    // The same one-line form as every error that stops the start.
-    process.stderr.write(`scaleio-framework: ${handle.scheduler.redact(line)}\n`);
-    void stop(EXIT_MESOS_REFUSED);
-  };
-  client.on("fatal", refused);
-  if (client.fatal) refused(client.fatal);
   // Deposed (session lost, znode gone): its writes are already fenced; it stops acting at
   // once and exits for its supervisor to start it again as a standby.
   const deposed = (why: string) => {
@@ -321,6 +308,26 @@ export async function runScheduler(loaded: LoadedConfig, version: string): Promi
     setTimeout(() => process.exit(EXIT_DEPOSED), 5_000).unref();
     void stop(EXIT_DEPOSED);
   };
+  // Not a Mesos master, framework removed or failed over: retrying cannot help, and a
+  // process left running would only answer /health with 503 forever.
+  const client = handle.scheduler.client;
+  const refused = (err: MesosError) => {
+    // An uninstall tears the framework down itself (and finishes below).
+    if (handle.uninstall.active) return;
+    // With a leader election, Mesos handing the framework to another scheduler means it was
+    // elected while this one was cut off (paused, partitioned): deposed, whichever is heard
+    // first, the failover or the end of its ZooKeeper session.
+    if (ha && err instanceof FrameworkFailedOverError) {
+      deposed("Mesos handed the framework to another scheduler");
+      return;
+    }
+    const line = mesosRefusalLine(err, stateLocation(loaded.config.state), client.frameworkId);
+    // The same one-line form as every error that stops the start.
+    process.stderr.write(`scaleio-framework: ${handle.scheduler.redact(line)}\n`);
+    void stop(EXIT_MESOS_REFUSED);
+  };
+  client.on("fatal", refused);
+  if (client.fatal) refused(client.fatal);
   ha?.elector.on("deposed", deposed);
   if (ha && !ha.elector.isLeader) deposed("deposed while starting");
   handle.uninstall.onFinished((s) => {

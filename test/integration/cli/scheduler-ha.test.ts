@@ -4,6 +4,10 @@
 // the ZooKeeper session timeout + 2 s.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileStateStore } from "../../../src/store/file-store.js";
 import { startDevCluster, type DevCluster } from "../../../sim/mesos/index.js";
 import { ZooKeeperServer } from "../../support/zookeeper.js";
 import { waitUntil, withDeadline } from "../../support/wait.js";
@@ -174,5 +178,38 @@ test(
     assert.deepEqual(subscribedIds(b), [frameworkId], "the new leader was not failed over");
     b.child.kill("SIGTERM");
     assert.equal(await withDeadline(b.exited, 20_000, "the new leader's exit"), 0);
+  },
+);
+
+test(
+  "a leader whose framework Mesos hands to another scheduler stops as deposed (exit 6), even while its ZooKeeper session lives",
+  { timeout: 180_000 },
+  async () => {
+    zk ??= await ZooKeeperServer.start();
+    cluster ??= await startDevCluster({
+      agents: 1,
+      master: { heartbeatIntervalMs: 500, allocationIntervalMs: 100 },
+    });
+    const a = await startScheduler(cluster.masterUrl, zk.zkUrl("/scaleio-framework-taken"));
+    await waitUntil(() => subscribedIds(a).length > 0, {
+      timeoutMs: 60_000,
+      what: `the leader subscribes (stderr: ${a.err().slice(-2000)})`,
+    });
+    const frameworkId = subscribedIds(a)[0]!;
+    // Another scheduler subscribes as the same framework (as a cut-off leader's successor
+    // would, before the old one hears that its session ended).
+    const dir = mkdtempSync(join(tmpdir(), "sched-taken-"));
+    const other = await FileStateStore.open(dir);
+    await other.set("framework/id", { value: frameworkId });
+    await other.close();
+    const b = await startSchedulerProcess(["--master", cluster.masterUrl, "--state-dir", dir]);
+    assert.equal(await withDeadline(a.exited, 30_000, "the old leader's exit"), 6, a.err());
+    assert.match(
+      a.err(),
+      /scaleio-framework: no longer the leader \(Mesos handed the framework to another scheduler\): stopping/,
+    );
+    assert.deepEqual(subscribedIds(b), [frameworkId]);
+    b.child.kill("SIGTERM");
+    assert.equal(await withDeadline(b.exited, 20_000, "the other scheduler's exit"), 0);
   },
 );
