@@ -18,6 +18,7 @@ import {
 import { checkKey, StoreError, type StateStore } from "../store/store.js";
 import { ZkStateStore } from "../store/zk-store.js";
 import { electionMembers } from "../ha/election-members.js";
+import { VIEWS_PREFIX } from "../ha/views.js";
 import type { CandidateInfo } from "../ha/elector.js";
 import { ConfigError, loadConfig, type Secrets } from "./config/load.js";
 import { usageErrorLine } from "./startup.js";
@@ -224,13 +225,17 @@ async function confirmWrite(what: string, yes: boolean | undefined, io: StateIo)
 const show = (value: unknown) => (value === REDACTED ? REDACTED : JSON.stringify(value));
 
 export async function stateDump(
-  opts: CommonOptions & { json?: boolean },
+  opts: CommonOptions & { json?: boolean; views?: boolean },
   io: StateIo,
 ): Promise<void> {
   const target = resolveStateTarget(opts);
   const store = await openTarget(target, io);
   try {
-    const keys = await store.list("");
+    const all = await store.list("");
+    // The leader's copy of its read views for standbys: megabytes at scale, all derived.
+    const isView = (k: string) => k === VIEWS_PREFIX || k.startsWith(`${VIEWS_PREFIX}/`);
+    const keys = opts.views ? all : all.filter((k) => !isView(k));
+    const hiddenViews = all.length - keys.length;
     let redacted = 0;
     const entries: [string, unknown][] = [];
     for (const key of keys) {
@@ -243,7 +248,8 @@ export async function stateDump(
     if (opts.json) io.out(`${JSON.stringify(Object.fromEntries(entries), null, 2)}\n`);
     else for (const [key, value] of entries) io.out(`${key} ${show(value)}\n`);
     io.err(
-      `${entries.length} key(s) in ${describeLocation(target.location)}${redacted > 0 ? `; ${redacted} secret value(s) shown as ${REDACTED}` : ""}\n`,
+      `${entries.length} key(s) in ${describeLocation(target.location)}${redacted > 0 ? `; ${redacted} secret value(s) shown as ${REDACTED}` : ""}` +
+        `${hiddenViews > 0 ? `; ${hiddenViews} key(s) of the leader's views for standbys (${VIEWS_PREFIX}/) not shown: --views shows them` : ""}\n`,
     );
   } finally {
     await store.close();
@@ -363,7 +369,8 @@ value, no confirmation).`,
 
   oneLine(addLocationOptions(state.command("dump").description("print every key and its value")))
     .option("--json", "one JSON object of every key instead of lines of `key value`")
-    .action(async (opts: CommonOptions & { json?: boolean }) =>
+    .option("--views", `also the leader's copy of its views for standbys (${VIEWS_PREFIX}/...)`)
+    .action(async (opts: CommonOptions & { json?: boolean; views?: boolean }) =>
       run(() => stateDump(opts, io), io, secretsOf(opts)),
     );
   oneLine(addLocationOptions(state.command("get").description("print one key's value")))

@@ -183,3 +183,23 @@ test("a file store another live process holds is reported as locked, at once", a
   );
   assert.equal(readFileSync(join(dir, ".lock"), "utf8"), `${process.ppid}\n`);
 });
+
+test("dump leaves out the leader's views for standbys unless --views", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "state-verbs-"));
+  const store = await FileStateStore.open(dir);
+  await store.set("framework/id", { value: "fw-1" });
+  await store.set("views/meta", { pieces: 2 });
+  await store.set("views/nodes/0", [{ hostname: "a" }]);
+  await store.close();
+  const plain = fakeIo();
+  await stateDump({ stateDir: dir }, plain);
+  assert.equal(plain.stdout, 'framework/id {"value":"fw-1"}\n');
+  assert.match(
+    plain.stderr,
+    /1 key\(s\) in .*; 2 key\(s\) of the leader's views for standbys \(views\/\) not shown: --views shows them\n$/,
+  );
+  const all = fakeIo();
+  await stateDump({ stateDir: dir, views: true }, all);
+  assert.equal(all.stdout.split("\n").filter(Boolean).length, 3);
+  assert.doesNotMatch(all.stderr, /not shown/);
+});
