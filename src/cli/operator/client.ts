@@ -34,7 +34,15 @@ export class ApiClient {
   /** Where the token came from, for the message when it is refused. */
   private readonly tokenSource: string;
 
-  constructor(o: ConnectionOptions, env: NodeJS.ProcessEnv = process.env) {
+  /** Whether the note about a standby's copy was given (once per command). */
+  private notedStandby = false;
+
+  constructor(
+    o: ConnectionOptions,
+    env: NodeJS.ProcessEnv = process.env,
+    /** Where notes for the operator go (stderr): they never mix with the answer on stdout. */
+    private readonly note: (text: string) => void = (t) => process.stderr.write(t),
+  ) {
     const raw = o.api ?? env.SCALEIO_FRAMEWORK_API ?? DEFAULT_API;
     let url: URL;
     try {
@@ -76,7 +84,10 @@ export class ApiClient {
         `cannot reach the scheduler at ${this.base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
       );
     }
-    if (res.ok) return res;
+    if (res.ok) {
+      this.noteStandbyCopy(res.headers);
+      return res;
+    }
     let error: string | undefined;
     try {
       error = ((await res.json()) as { error?: unknown }).error as string | undefined;
@@ -95,6 +106,19 @@ export class ApiClient {
         }; give the scheduler's API token with --token-file FILE or SCALEIO_FRAMEWORK_API_TOKEN`,
       );
     throw new CliError(EXIT.apiError, `${res.status}: ${error}`);
+  }
+
+  /** An answer from a standby's copy of the leader's views: how old, and where the leader is. */
+  private noteStandbyCopy(headers: Headers): void {
+    if (this.notedStandby || headers.get("x-served-by") !== "standby") return;
+    this.notedStandby = true;
+    const ageMs = Number(headers.get("x-view-age-ms"));
+    const age = Number.isFinite(ageMs) ? `, ${(ageMs / 1000).toFixed(1)} s old` : "";
+    const leader = headers.get("x-leader");
+    this.note(
+      `note: answered by a standby scheduler from the leader's published views${age}` +
+        `${leader ? `; the leader is at ${leader} (changes go there: --api ${leader})` : ""}\n`,
+    );
   }
 
   /** Something answers at --api, but not as the scheduler's API does. */
