@@ -55,18 +55,19 @@ const agentMatcher = (text: string) => {
   return (a: AgentRecord) => a.agentId === text || m(a.hostname) || m(a.ip) || m(a.agentId);
 };
 
-interface CursorKey {
+/** What a page's `next` cursor holds: the sort, and the last node's place in it. */
+export interface CursorKey {
   s: NodeSort;
   h: string;
   a: string;
   r?: number;
 }
 
-function encodeCursor(k: CursorKey): string {
+export function encodeCursor(k: CursorKey): string {
   return Buffer.from(JSON.stringify(k)).toString("base64url");
 }
 
-function decodeCursor(c: string, sort: NodeSort): CursorKey {
+export function decodeCursor(c: string, sort: NodeSort): CursorKey {
   let k: Partial<CursorKey>;
   try {
     k = JSON.parse(Buffer.from(c, "base64url").toString("utf8")) as Partial<CursorKey>;
@@ -86,7 +87,8 @@ function decodeCursor(c: string, sort: NodeSort): CursorKey {
   return k as CursorKey;
 }
 
-const byHost = (x: { h: string; a: string }, y: { h: string; a: string }) =>
+/** Natural order of hostnames, then agent ids: the order of pages. */
+export const byHost = (x: { h: string; a: string }, y: { h: string; a: string }) =>
   naturalCompare(x.h, y.h) || (x.a < y.a ? -1 : x.a > y.a ? 1 : 0);
 
 export class NodeIndex {

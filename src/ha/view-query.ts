@@ -2,14 +2,13 @@
 // as the leader's NodeIndex does (same statuses, text matching, natural order, cursors of
 // the same form): a standby has the views, not the engine and agents they were made from.
 // A copy holds at most a few thousand nodes and steps: a scan per request is cheap.
-import { naturalCompare } from "../framework/natural-order.js";
 import {
-  CursorError,
-  NODE_SORTS,
+  byHost,
+  decodeCursor,
+  encodeCursor,
   NODE_STATUSES,
   textMatcher,
   type NodeQuery,
-  type NodeSort,
   type NodeStatus,
   type StepFilter,
 } from "../framework/node-index.js";
@@ -32,36 +31,6 @@ const nodeMatcher = (text: string) => {
   const m = textMatcher(text);
   return (n: NodeView) => n.agentId === text || m(n.hostname) || m(n.ip) || m(n.agentId);
 };
-
-interface CursorKey {
-  s: NodeSort;
-  h: string;
-  a: string;
-  r?: number;
-}
-
-function decodeCursor(c: string, sort: NodeSort): CursorKey {
-  let k: Partial<CursorKey>;
-  try {
-    k = JSON.parse(Buffer.from(c, "base64url").toString("utf8")) as Partial<CursorKey>;
-  } catch {
-    throw new CursorError("bad cursor: use the `next` of a previous answer");
-  }
-  if (
-    typeof k !== "object" ||
-    k === null ||
-    typeof k.h !== "string" ||
-    typeof k.a !== "string" ||
-    !NODE_SORTS.includes(k.s as NodeSort) ||
-    (k.s === "status" && typeof k.r !== "number")
-  )
-    throw new CursorError("bad cursor: use the `next` of a previous answer");
-  if (k.s !== sort) throw new CursorError(`bad cursor: it pages sort=${k.s}, not sort=${sort}`);
-  return k as CursorKey;
-}
-
-const byHost = (x: { h: string; a: string }, y: { h: string; a: string }) =>
-  naturalCompare(x.h, y.h) || (x.a < y.a ? -1 : x.a > y.a ? 1 : 0);
 
 /** The nodes that match, one page of them, and the cursor of the next page. */
 export function nodePage(nodes: NodeView[], q: NodeQuery): { nodes: NodeView[]; next?: string } {
@@ -87,14 +56,12 @@ export function nodePage(nodes: NodeView[], q: NodeQuery): { nodes: NodeView[]; 
     nodes: page.map((x) => x.n),
     ...(more && last
       ? {
-          next: Buffer.from(
-            JSON.stringify({
-              s: sort,
-              h: last.h,
-              a: last.a,
-              ...(last.r >= 0 ? { r: last.r } : {}),
-            }),
-          ).toString("base64url"),
+          next: encodeCursor({
+            s: sort,
+            h: last.h,
+            a: last.a,
+            ...(last.r >= 0 ? { r: last.r } : {}),
+          }),
         }
       : {}),
   };
