@@ -5,7 +5,7 @@
 // answers fails the test by name instead of running into the test's timeout.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { waitUntil } from "./wait.js";
+import { waitUntil, withDeadline } from "./wait.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 /** The password every test scheduler is given (no test relies on its value). */
@@ -119,4 +119,25 @@ export async function statusOf(url: string): Promise<number> {
     if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "UND_ERR_SOCKET") return 0;
     throw err;
   }
+}
+
+/** A scheduler with its state in ZooKeeper (it joins the election), with a short session. */
+export const startZkScheduler = (master: string, state: string, sessionMs = 4000) =>
+  startSchedulerProcess([
+    "--master",
+    master,
+    "--state",
+    state,
+    "--zk-session-timeout-ms",
+    String(sessionMs),
+  ]);
+
+/** SIGTERM, then the exit code (a clear failure if it does not exit in time). */
+export async function sigterm(
+  p: CliProcess,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<number | null> {
+  p.child.kill("SIGTERM");
+  return withDeadline(p.exited, timeoutMs, `${what}: exit after SIGTERM`);
 }

@@ -11,7 +11,8 @@ import { waitUntil, withDeadline } from "../../support/wait.js";
 import {
   killAll,
   requestJson as get,
-  startSchedulerProcess,
+  startZkScheduler,
+  sigterm,
   type JsonAnswer as Answer,
 } from "../../support/cli-process.js";
 
@@ -25,14 +26,7 @@ after(async () => {
 });
 
 const startScheduler = (master: string, state: string) =>
-  startSchedulerProcess([
-    "--master",
-    master,
-    "--state",
-    state,
-    "--zk-session-timeout-ms",
-    String(SESSION_MS),
-  ]);
+  startZkScheduler(master, state, SESSION_MS);
 
 type Plans = { plans: { id: string; phases: { id: string; steps: { id: string }[] }[] }[] };
 /** Plans by id, each with its phases' step ids: what a copy a second old still has right. */
@@ -155,7 +149,6 @@ test(
     });
     assert.equal((await get(`${b.api}/v1/leader`)).body.leader, true);
     // (Its exit code is scheduler-ha.test.ts's business: this one is about reads.)
-    b.child.kill("SIGTERM");
-    await withDeadline(b.exited, 20_000, "the new leader's exit");
+    assert.equal(await sigterm(b, "the new leader's exit"), 0);
   },
 );

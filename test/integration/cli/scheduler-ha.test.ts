@@ -16,6 +16,8 @@ import {
   REQUEST_MS,
   requestJson as getJson,
   startSchedulerProcess,
+  startZkScheduler,
+  sigterm,
   statusOf,
   subscribedIds,
 } from "../../support/cli-process.js";
@@ -30,14 +32,7 @@ after(async () => {
 });
 
 const startScheduler = (master: string, state: string) =>
-  startSchedulerProcess([
-    "--master",
-    master,
-    "--state",
-    state,
-    "--zk-session-timeout-ms",
-    String(SESSION_MS),
-  ]);
+  startZkScheduler(master, state, SESSION_MS);
 
 test(
   "two schedulers on one ZooKeeper state: one leads, one stands by; the leader killed, the standby takes over as the same framework",
@@ -129,8 +124,7 @@ test(
     const hb2 = await getJson(`${b.api}/health`);
     assert.equal(hb2.body.role, "leader");
 
-    b.child.kill("SIGTERM");
-    assert.equal(await withDeadline(b.exited, 20_000, "the new leader's exit"), 0);
+    assert.equal(await sigterm(b, "the new leader's exit"), 0);
   },
 );
 
@@ -176,8 +170,7 @@ test(
     assert.equal(h.status, 200, JSON.stringify(h.body));
     assert.equal(h.body.role, "leader");
     assert.deepEqual(subscribedIds(b), [frameworkId], "the new leader was not failed over");
-    b.child.kill("SIGTERM");
-    assert.equal(await withDeadline(b.exited, 20_000, "the new leader's exit"), 0);
+    assert.equal(await sigterm(b, "the new leader's exit"), 0);
   },
 );
 
@@ -209,7 +202,6 @@ test(
       /scaleio-framework: no longer the leader \(Mesos handed the framework to another scheduler\): stopping/,
     );
     assert.deepEqual(subscribedIds(b), [frameworkId]);
-    b.child.kill("SIGTERM");
-    assert.equal(await withDeadline(b.exited, 20_000, "the other scheduler's exit"), 0);
+    assert.equal(await sigterm(b, "the other scheduler's exit"), 0);
   },
 );
