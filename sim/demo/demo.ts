@@ -488,21 +488,10 @@ export async function runDemo(argv: string[]): Promise<void> {
   });
   // Signals are handled from the start: a Ctrl-C or `timeout` during the deploy must stop the
   // executors too (each is in its own process group; nothing else would).
-  let stopping: Promise<void> | undefined;
-  const stopAndExit = (code: number): Promise<void> =>
-    (stopping ??= starting
-      .then((d) => d.stop())
-      .then(
-        () => process.exit(code),
-        (err: unknown) => {
-          console.error(`stopping failed: ${(err as Error).message}`);
-          process.exit(1);
-        },
-      ));
-  process.once("SIGINT", () => void stopAndExit(0));
-  process.once("SIGTERM", () => void stopAndExit(0));
+  const exit = stopOnSignals(starting);
+  const stopAndExit = exit.stopAndExit;
   const demo = await starting;
-  if (stopping) return;
+  if (exit.stopping) return;
   const startedAt = Date.now();
   try {
     await demo.healthy;
@@ -531,8 +520,38 @@ export async function runDemo(argv: string[]): Promise<void> {
     }
     if (exitWhenHealthy) return stopAndExit(0);
   } catch (err) {
-    if (stopping) return; // stopped by a signal: the deploy was cut short, not unhealthy
+    if (exit.stopping) return; // stopped by a signal: the deploy was cut short, not unhealthy
     console.error(`not healthy: ${(err as Error).message}`);
     return stopAndExit(1);
   }
+}
+
+/**
+ * Stops what the demo started (once it has started it) and exits, on SIGINT or SIGTERM from
+ * now on, or when called. A second signal while stopping finds the stop under way (a `once`
+ * handler would leave it to the default action, which kills the demo without its cleanup).
+ */
+export function stopOnSignals(starting: Promise<{ stop(): Promise<void> }>): {
+  stopAndExit(code: number): Promise<void>;
+  readonly stopping: boolean;
+} {
+  let stopping: Promise<void> | undefined;
+  const stopAndExit = (code: number): Promise<void> =>
+    (stopping ??= starting
+      .then((d) => d.stop())
+      .then(
+        () => process.exit(code),
+        (err: unknown) => {
+          console.error(`stopping failed: ${(err as Error).message}`);
+          process.exit(1);
+        },
+      ));
+  process.on("SIGINT", () => void stopAndExit(0));
+  process.on("SIGTERM", () => void stopAndExit(0));
+  return {
+    stopAndExit,
+    get stopping() {
+      return stopping !== undefined;
+    },
+  };
 }

@@ -11,7 +11,7 @@ import type { PlanView } from "../../src/framework/plan/types.js";
 import type { HealthReport } from "../../src/framework/health/types.js";
 import { describeLocation, openStateStore, stateLocation } from "../../src/store/open-store.js";
 import { ZkStateStore } from "../../src/store/zk-store.js";
-import { demoPassword, mdmWords, startDemoWorld, type DemoWorld } from "./demo.js";
+import { demoPassword, mdmWords, startDemoWorld, stopOnSignals, type DemoWorld } from "./demo.js";
 import type { DemoArgs } from "./options.js";
 import { schedulerLogFile, startSchedulerGroup, type SchedulerGroup } from "./scheduler-group.js";
 
@@ -207,28 +207,17 @@ export async function runProcessDemo(args: DemoArgs & { state: string }): Promis
   const starting = startProcessDemo(args, out, (l) => console.error(l));
   // Signals are handled from the start: a Ctrl-C during the deploy stops every scheduler,
   // agent and executor the demo started.
-  let stopping: Promise<void> | undefined;
-  const stopAndExit = (code: number): Promise<void> =>
-    (stopping ??= starting
-      .then((d) => d.stop())
-      .then(
-        () => process.exit(code),
-        (err: unknown) => {
-          console.error(`stopping failed: ${(err as Error).message}`);
-          process.exit(1);
-        },
-      ));
-  process.once("SIGINT", () => void stopAndExit(0));
-  process.once("SIGTERM", () => void stopAndExit(0));
+  const exit = stopOnSignals(starting);
+  const stopAndExit = exit.stopAndExit;
   let demo: ProcessDemo;
   try {
     demo = await starting;
   } catch (err) {
-    if (stopping) return;
+    if (exit.stopping) return;
     console.error(`scaleio-framework: the demo did not start: ${(err as Error).message}`);
     process.exit(1);
   }
-  if (stopping) return;
+  if (exit.stopping) return;
   const startedAt = Date.now();
   try {
     await untilDeployed(demo, args.agents, args.deadlineMs, out);
@@ -247,7 +236,7 @@ export async function runProcessDemo(args: DemoArgs & { state: string }): Promis
     }
     if (args.exitWhenHealthy) return stopAndExit(0);
   } catch (err) {
-    if (stopping) return;
+    if (exit.stopping) return;
     console.error(`not healthy: ${(err as Error).message}`);
     return stopAndExit(1);
   }
