@@ -130,6 +130,8 @@ const phases: string[] = [];
 const marks = new Map<string, number>();
 let addsSeen = new Map<string, number>();
 let refusedSeen: string[] = [];
+/** Steps the final leader counts more than one attempt of (a run cut by a kill runs again). */
+let rerun = "";
 after(async () => {
   await env?.stop();
   await zk?.destroy();
@@ -140,7 +142,8 @@ after(async () => {
         ? ` (median ${sorted[Math.floor(sorted.length / 2)]}, max ${sorted.at(-1)})`
         : "") +
       `; elected/serving/subscribed ms: ${phases.join(", ")}` +
-      `; adds seen: ${addsSeen.size}, refused attempts: ${refusedSeen.length ? refusedSeen.join("; ") : "none"}`,
+      `; adds seen: ${addsSeen.size}, refused attempts: ${refusedSeen.length ? refusedSeen.join("; ") : "none"}` +
+      `; steps run again (attempts): ${rerun || "none"}`,
   );
 });
 
@@ -234,6 +237,15 @@ test(
     assert.equal(kills.length, KILLS, `the deploy completed before ${KILLS} kills ${context()}`);
     assertExpectedObjects(env);
     await assertMesosClean(env, context(), { executorsMayBeGone: true });
+    const view = (await (await fetch(`${leader.proc.apiUrl()}/v1/plans/deploy`)).json()) as {
+      phases: { steps: { id: string; attempts: number }[] }[];
+    };
+    rerun = view.phases
+      .flatMap((ph) => ph.steps)
+      .filter((st) => st.attempts > 1)
+      // The agent's short name (S0...) instead of its whole id.
+      .map((st) => `${st.id.replace(/[0-9a-f-]{36}-(S\d+)$/, "$1")} x${st.attempts}`)
+      .join(", ");
     const twice = [...adds].filter(([, n]) => n > 1).map(([k, n]) => `${k} x${n}`);
     assert.deepEqual(twice, [], `added more than once ${context()}`);
     const median = [...takeovers].sort((a, b) => a - b)[Math.floor(takeovers.length / 2)]!;

@@ -5,9 +5,10 @@
 // carries on: the deploy completes with exactly the expected objects, the leader never
 // exits, and the standby never subscribes (one framework).
 //
-// Not exercised here, by choice of timings: an outage longer than the session timeout ends
-// the leader's session; the leader is then deposed (its writes are fenced), stops and exits
-// 6, and a standby whose session survived leads (see test/chaos/kill-leader-during-deploy).
+// The second test shows the other side: ZooKeeper away longer than the session timeout ends
+// the sessions. The leader is deposed (its writes are fenced), stops and exits 6 (its
+// supervisor starts it again as a standby); once ZooKeeper is back the standby joins the
+// election again with a new session, leads, subscribes as the same framework and finishes.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { ZooKeeperServer } from "../support/zookeeper.js";
@@ -29,9 +30,13 @@ const OUTAGE_MS = 3000;
 
 let env: DeployEnv | undefined;
 let zk: ZooKeeperServer | undefined;
+let env2: DeployEnv | undefined;
+let zk2: ZooKeeperServer | undefined;
 after(async () => {
   await env?.stop();
   await zk?.destroy();
+  await env2?.stop();
+  await zk2?.destroy();
 });
 
 test(
@@ -170,5 +175,78 @@ test(
     } finally {
       await store.close();
     }
+  },
+);
+
+test(
+  "ZooKeeper away past the session timeout mid-deploy: the leader exits 6, the standby leads as the same framework and completes the deploy",
+  { timeout: 300_000 },
+  async () => {
+    const sessionMs = 4000;
+    zk2 = await ZooKeeperServer.start();
+    env2 = await startDeployEnv({ agents: 3 });
+    const { adds } = recordCreations(env2.emulator.sys);
+    const flags = [
+      "--state",
+      zk2.zkUrl("/scaleio-framework-expiry"),
+      "--zk-session-timeout-ms",
+      String(sessionMs),
+    ];
+    const subscriptions: { who: string; frameworkId: unknown }[] = [];
+    const start = (who: string) => {
+      const proc = env2!.startScheduler(flags);
+      proc.on("line", (rec) => {
+        if (rec.msg === "subscribed to mesos")
+          subscriptions.push({ who, frameworkId: rec.frameworkId });
+      });
+      return proc;
+    };
+    const leader = start("leader");
+    await waitUntil(() => subscriptions.length === 1, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: `the leader subscribes (stderr: ${leader.stderr().slice(-2000)})`,
+    });
+    const standby = start("standby");
+    await waitUntil(() => standby.apiUrl() !== undefined, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: "the standby serves its API",
+    });
+    let changes = 0;
+    await waitForStep(leader, (s) => s.plan === "deploy" && ++changes >= 4, 90_000, "deploy steps");
+    let standbyDone = false;
+    standby.on("plan", (p) => {
+      if (p.plan === "deploy" && p.status === "COMPLETE") standbyDone = true;
+    });
+
+    // Down until the leader has given up: its session is over, it stops and exits 6.
+    const stopped = Date.now();
+    await zk2.stop();
+    const code = await withDeadline(leader.exited, 60_000, "the deposed leader's exit");
+    const exitedMs = Date.now() - stopped;
+    assert.equal(code, 6, `exit code of the deposed leader:\n${leader.stderr().slice(-3000)}`);
+    assert.match(leader.stderr(), /no longer the leader \(ZooKeeper session ended\)/);
+    await zk2.start();
+    console.log(
+      `ha-zk-restart: ZooKeeper stopped; the leader exited 6 after ${exitedMs} ms (session timeout ${sessionMs} ms)`,
+    );
+
+    await waitUntil(() => standbyDone, {
+      timeoutMs: 180_000,
+      intervalMs: 200,
+      what: `the standby leads and completes the deploy (stderr: ${standby.stderr().slice(-3000)})`,
+    });
+    assert.deepEqual(
+      subscriptions.map((s) => s.who),
+      ["leader", "standby"],
+    );
+    assert.equal(subscriptions[1]!.frameworkId, subscriptions[0]!.frameworkId, "same framework");
+    assertExpectedObjects(env2);
+    const twice = [...adds].filter(([, n]) => n > 1).map(([k, n]) => `${k} x${n}`);
+    assert.deepEqual(twice, [], "nothing added twice");
+    await assertMesosClean(env2);
+    assert.deepEqual((await env2.mesosState()).frameworkIds, [subscriptions[0]!.frameworkId]);
+    await standby.stop();
   },
 );
