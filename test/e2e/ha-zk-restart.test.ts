@@ -152,6 +152,7 @@ test(
     assertExpectedObjects(env);
     const twice = [...adds].filter(([, n]) => n > 1).map(([k, n]) => `${k} x${n}`);
     assert.deepEqual(twice, [], "nothing added twice");
+    assert.deepEqual(refused, [], "no creation tried twice");
     console.log(
       `ha-zk-restart: creations: ${adds.size}, refused attempts: ${refused.join("; ") || "none"}`,
     );
@@ -185,7 +186,7 @@ test(
     const sessionMs = 4000;
     zk2 = await ZooKeeperServer.start();
     env2 = await startDeployEnv({ agents: 3 });
-    const { adds } = recordCreations(env2.emulator.sys);
+    const { adds, refused } = recordCreations(env2.emulator.sys);
     const flags = [
       "--state",
       zk2.zkUrl("/scaleio-framework-expiry"),
@@ -245,6 +246,7 @@ test(
     assertExpectedObjects(env2);
     const twice = [...adds].filter(([, n]) => n > 1).map(([k, n]) => `${k} x${n}`);
     assert.deepEqual(twice, [], "nothing added twice");
+    assert.deepEqual(refused, [], "no creation tried twice");
     await assertMesosClean(env2);
     assert.deepEqual((await env2.mesosState()).frameworkIds, [subscriptions[0]!.frameworkId]);
     await standby.stop();
