@@ -406,6 +406,8 @@ export class ZkStateStore implements StateStore {
       if (op.op === "set") texts.set(op.key, Buffer.from(toJson(op.key, op.value), "utf8"));
     }
     const paths = ops.map((op) => this.path(op.key));
+    // The fence at the call: moved since (deposed), the write can never land.
+    const fence = this.fencePath;
     return this.queue.run(
       ops.map((op) => op.key),
       async () => {
@@ -423,6 +425,7 @@ export class ZkStateStore implements StateStore {
             const transient =
               err instanceof StoreError &&
               (err.code === "UNAVAILABLE" || err.code === "SESSION_EXPIRED");
+            if (transient && fence && this.fencePath !== fence) throw fenced(fence);
             if (!(idempotent && transient && Date.now() < deadline && !this.closed)) throw err;
             continue;
           }
