@@ -96,6 +96,8 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
   private handshakeGuard: NodeJS.Timeout | undefined;
   /** Callers waiting for a connection. */
   private waiters = new Set<() => void>();
+  /** Sessions ended so far: a wait begun in one session does not go on into the next. */
+  private expiries = 0;
 
   constructor(
     readonly connectionString: string,
@@ -216,7 +218,13 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
     this.connected = false;
     this.generation += 1;
     if (old) shutdownClient(old);
-    if (hadSession) this.emit("expired");
+    if (hadSession) {
+      this.expiries += 1;
+      // Callers waiting for the old session learn at once that it is gone (a leader's
+      // writes are fenced now; waiting out their deadline only delays its stop).
+      for (const w of this.waiters) w();
+      this.emit("expired");
+    }
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -229,12 +237,23 @@ export class ZkConnection extends EventEmitter<ZkConnectionEvents> {
     if (!this.closed && this.client) this.replaceClient();
   }
 
-  /** The connected client, waiting for a connection until the deadline. */
+  /**
+   * The connected client, waiting for a connection until the deadline. A wait that began
+   * while a session was alive fails with SESSION_EXPIRED when that session ends.
+   */
   async ready(timeoutMs = this.opTimeoutMs): Promise<Client> {
     this.start();
     const deadline = Date.now() + timeoutMs;
+    const expiries = this.expiries;
+    const inSession = this.hadSession;
     for (;;) {
       if (this.closed) throw new StoreError("CLOSED", "state store is closed");
+      if (inSession && this.expiries !== expiries) {
+        throw new StoreError(
+          "SESSION_EXPIRED",
+          `ZooKeeper session with ${this.connectionString} ended while waiting for it`,
+        );
+      }
       if (this.authFailed) {
         throw new StoreError(
           "AUTH_FAILED",

@@ -604,6 +604,13 @@ export class ZkStateStore implements StateStore {
 
   async checkWritable(): Promise<void> {
     this.ensureOpen();
+    // Answered at once while cut off (/health must not hang for an operation's deadline).
+    if (!this.connection.isConnected) {
+      throw new StoreError(
+        "UNAVAILABLE",
+        `not connected to ZooKeeper (${this.connection.connectionString})`,
+      );
+    }
     const fence = this.fencePath;
     await this.connection
       .run<void>("a probe", (c, cb) => {
