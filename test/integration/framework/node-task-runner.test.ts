@@ -131,16 +131,21 @@ after(async () => {
 
 const agentIds = async () => Promise.all(cluster.agents.map((a) => a.id()));
 
+/** Whether offers are suppressed now: the newest of the SUPPRESS and REVIVE calls is one. */
+const suppressedNow = () =>
+  calls.filter((c) => c === "suppress" || c === "revive").at(-1) === "suppress";
+
 /**
- * Waits for offers to be suppressed again (a quiet second after the last work: an idle
- * offer's hold, its decline, then the quiet time), saying what the runner did last if not.
+ * Waits for offers to be suppressed (a quiet second after the last work: an idle offer's
+ * hold, its decline, then the quiet time), saying what the runner did last if not. A state,
+ * not the newest call: a step that ran past the quiet time (an executor starting on a busy
+ * machine) lets the runner suppress while it runs, and the next step may then launch from an
+ * offer it holds, after which nothing needs suppressing again.
  */
 async function suppressedAgain(what: string): Promise<void> {
-  await waitUntil(() => calls.at(-1) === "suppress", { timeoutMs: 20_000, what }).catch(
-    (err: Error) => {
-      throw new Error(`${err.message}; last calls: ${calls.slice(-8).join(", ")}`);
-    },
-  );
+  await waitUntil(suppressedNow, { timeoutMs: 20_000, what }).catch((err: Error) => {
+    throw new Error(`${err.message}; last calls: ${calls.slice(-8).join(", ")}`);
+  });
 }
 
 test(
