@@ -216,9 +216,14 @@ test(
           } catch {
             // not listening yet
           }
-          return view !== undefined;
+          // Listening comes before its first election round has read who leads.
+          return typeof view?.api === "string";
         },
-        { timeoutMs: 30_000, intervalMs: 200, what: "the restarted scheduler's /v1/leader" },
+        {
+          timeoutMs: 30_000,
+          intervalMs: 200,
+          what: "the restarted scheduler's /v1/leader naming a leader",
+        },
       );
       assert.equal(view?.leader, false, "started again as a standby");
       assert.equal(view?.api, standbyUrl, "naming the new leader");
