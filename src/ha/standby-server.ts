@@ -50,7 +50,9 @@ export function buildStandbyServer(opts: StandbyServerOptions): FastifyInstance 
   };
   const notLeader = (reply: FastifyReply, what: string, why = "this scheduler stands by") => {
     const leader = leaderApi() ?? null;
-    const where = leader ? `the leader at ${leader}` : "the leader (none elected yet)";
+    const where = leader
+      ? `the leader at ${leader}`
+      : "the leader (not known yet: none elected, or not read yet)";
     return reply
       .code(503)
       .header("retry-after", "1")

@@ -21,7 +21,7 @@ test("a standby answers /health with its role, /v1/leader with the leader, chang
     const none = await app.inject({ method: "POST", url: "/v1/plans/deploy/pause" });
     assert.equal(none.statusCode, 503);
     assert.equal(none.json().leader, null);
-    assert.match(none.json().error, /none elected yet/);
+    assert.match(none.json().error, /not known yet: none elected, or not read yet/);
 
     view = leading;
     assert.deepEqual((await app.inject({ url: "/v1/leader" })).json(), {
