@@ -110,7 +110,9 @@ test(
       await waitUntil(
         async () => {
           fromLeader ??= await ask(leaderUrl);
-          fromStandby ??= await ask(standbyUrl);
+          // A standby listens before its first election round has read who leads: asked again.
+          const s = await ask(standbyUrl);
+          if (typeof s?.api === "string") fromStandby = s;
           return (
             (fromLeader !== undefined && fromStandby !== undefined) || demo.child.exitCode !== null
           );
@@ -182,15 +184,23 @@ test(
       const standbyUrl = apis.find((a) => a.role === "(standby)")?.url;
       assert.ok(leaderUrl && standbyUrl, `a leader and a standby:\n${io.stdout}\n${io.stderr}`);
       // The leader's process: the one listening on the leader's port, as /v1/leader says.
-      const info = (await (await fetch(`${standbyUrl}/v1/leader`)).json()) as { pid: number };
-      assert.ok(demo.schedulers.has(info.pid), "the leader is one of the demo's schedulers");
+      let info: { pid?: number } = {};
+      await waitUntil(
+        async () => {
+          info = (await (await fetch(`${standbyUrl}/v1/leader`)).json()) as { pid?: number };
+          return typeof info.pid === "number";
+        },
+        { timeoutMs: 30_000, intervalMs: 200, what: "the standby to name the leader" },
+      );
+      const leaderPid = info.pid!;
+      assert.ok(demo.schedulers.has(leaderPid), "the leader is one of the demo's schedulers");
       await waitUntil(() => /\[facts\] .*: COMPLETE/.test(io.stdout), {
         timeoutMs: 120_000,
         what: "the deploy under way",
       });
       // Paused (a long GC pause, a frozen VM) until ZooKeeper ends its session and the
       // standby leads; then it runs again, finds itself deposed and exits for its supervisor.
-      process.kill(info.pid, "SIGSTOP");
+      process.kill(leaderPid, "SIGSTOP");
       try {
         await waitUntil(() => io.stdout.includes(`leader: ${standbyUrl} (was ${leaderUrl})`), {
           timeoutMs: 90_000,
@@ -198,7 +208,7 @@ test(
           what: "the demo to name the new leader",
         });
       } finally {
-        process.kill(info.pid, "SIGCONT");
+        process.kill(leaderPid, "SIGCONT");
       }
       let again: string | undefined;
       await waitUntil(
