@@ -212,6 +212,22 @@ export class Maintenance {
     for (const a of this.m.agents.values()) this.sendInverseOffer(fw, a);
   }
 
+  /**
+   * Each allocation cycle, as the Mesos allocator's deallocate() does: an inverse offer to
+   * every framework using a draining agent that has none outstanding and no unexpired filter.
+   * (A single resend timer per answer could fire a millisecond before its filter expired, or
+   * while the framework was reconnecting, and then no inverse offer ever came again.)
+   */
+  resendDue(): void {
+    if (![...this.machines.values()].some((mc) => mc.mode === "DRAINING")) return;
+    for (const fw of this.m.frameworks.values()) {
+      if (!fw.connected || fw.removed) continue;
+      for (const a of this.m.agents.values()) {
+        if (this.unavailabilityOf(a)) this.sendInverseOffer(fw, a);
+      }
+    }
+  }
+
   private sendInverseOffer(fw: Framework, agent: Agent): void {
     const unavailability = this.unavailabilityOf(agent);
     if (!unavailability || !fw.connected || agent.state !== "active") return;

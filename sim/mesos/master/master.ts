@@ -292,6 +292,7 @@ export class Master {
     if (!this.leading) return;
     const t0 = performance.now();
     allocate(this);
+    this.maintenance.resendDue();
     const ms = performance.now() - t0;
     if (ms > 50) this.log(`allocation took ${ms.toFixed(0)} ms`);
   }

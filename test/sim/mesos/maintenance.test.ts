@@ -118,6 +118,69 @@ test("schedule -> unavailability and INVERSE_OFFERS; down -> TASK_LOST; up -> of
   }
 });
 
+test("a declined inverse offer comes again once its filter has expired, at an allocation cycle, however its resend timer fell", async () => {
+  const s = await Scheduler.subscribe(c.masterUrl);
+  try {
+    const o1 = (await s.offers(2)).find((o) => o.agent_id.value === ids[1])!;
+    await s.call("ACCEPT", {
+      offer_ids: [o1.id],
+      operations: [
+        {
+          type: "LAUNCH",
+          launch: {
+            task_infos: [
+              {
+                name: "m",
+                task_id: { value: "m-filter" },
+                agent_id: o1.agent_id,
+                resources: [{ name: "cpus", type: "SCALAR", scalar: { value: 0.1 } }],
+                command: { value: "sleep 60" },
+              },
+            ],
+          },
+        },
+      ],
+      filters: { refuse_seconds: 0 },
+    });
+    await s.ack(
+      await s.update((u) => u.task_id.value === "m-filter" && u.state === "TASK_STARTING"),
+    );
+    await s.ack(
+      await s.update((u) => u.task_id.value === "m-filter" && u.state === "TASK_RUNNING"),
+    );
+    const machine = { hostname: o1.hostname, ip: o1.url.address.ip };
+    const start = (BigInt(Date.now()) + 3_600_000n) * 1_000_000n;
+    const mark = s.stream.events.length;
+    const schedule = `{"windows":[{"machine_ids":[${JSON.stringify(machine)}],"unavailability":{"start":{"nanoseconds":${start}},"duration":{"nanoseconds":7200000000000}}}]}`;
+    assert.equal(
+      (await http(`${c.masterUrl}/maintenance/schedule`, { body: schedule })).status,
+      200,
+    );
+    const first = await s.stream.next((e) => e.type === "INVERSE_OFFERS", 5000, mark);
+    const io = first.inverse_offers.inverse_offers[0];
+    const declinedAt = Date.now();
+    const mark2 = s.stream.events.length;
+    await s.call("DECLINE_INVERSE_OFFERS", {
+      inverse_offer_ids: [io.id],
+      filters: { refuse_seconds: 1 },
+    });
+    // The filter outlasts the resend timer (as when that timer fires a little early, against
+    // a wall clock read later): the offer must still come once the filter has expired.
+    const fw = c.master.frameworks.get(s.frameworkId)!;
+    fw.inverseFilters.set(ids[1]!, declinedAt + 1500);
+    const again = await s.stream.next((e) => e.type === "INVERSE_OFFERS", 10_000, mark2);
+    assert.equal(again.inverse_offers.inverse_offers[0].agent_id.value, ids[1]);
+    assert.ok(Date.now() >= declinedAt + 1500, "not before the filter expired");
+    assert.equal(
+      (await http(`${c.masterUrl}/maintenance/schedule`, { body: { windows: [] } })).status,
+      200,
+    );
+  } finally {
+    await s.call("TEARDOWN");
+    s.close();
+  }
+});
+
 test("a stopped master has written its last change to the registry and writes nothing later", async () => {
   const dir = mkdtempSync(join(tmpdir(), "registry-"));
   const registryPath = join(dir, "registry.json");
