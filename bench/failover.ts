@@ -35,6 +35,7 @@ import {
 } from "../test/support/deploy-env.js";
 import { waitUntil } from "../test/support/wait.js";
 import { fourLetterWord, ZooKeeperServer } from "../test/support/zookeeper.js";
+import { seededRandom } from "../test/support/seeded-random.js";
 
 const argv = process.argv.slice(2);
 const arg = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -47,18 +48,7 @@ const seed = Number(arg("--seed") ?? Date.now() % 1_000_000);
 /** How long one failover may take before the run counts as failed. */
 const RUN_DEADLINE_MS = SESSION_MS + 90_000;
 
-/** A small deterministic generator (mulberry32), so a seed replays the kill moments. */
-function random(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rnd = random(seed);
+const rnd = seededRandom(seed);
 
 interface Run {
   round: number;

@@ -8,21 +8,10 @@ import assert from "node:assert/strict";
 import { freePort } from "../support/zookeeper.js";
 import { startDeployEnv, type DeployEnv, type SchedulerProc } from "../support/deploy-env.js";
 import { assertExpectedObjects, assertMesosClean } from "../support/deploy-assertions.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 const KILLS = 8;
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
-
-/** A small deterministic generator (mulberry32), so a seed replays a run. */
-function random(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Moment = "complete" | "kill";
 
@@ -76,7 +65,7 @@ test(
   `SIGKILL of the scheduler or an executor at random moments of a deploy (seed ${seed}): the deploy completes with exactly the expected objects`,
   { timeout: 300_000 },
   async () => {
-    const rnd = random(seed);
+    const rnd = seededRandom(seed);
     env = await startDeployEnv({ agents: 3 });
     const port = await freePort();
     let proc = env.startScheduler(["--api-port", String(port)]);

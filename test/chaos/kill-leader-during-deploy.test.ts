@@ -18,6 +18,7 @@ import {
   type SchedulerProc,
 } from "../support/deploy-env.js";
 import { assertExpectedObjects, assertMesosClean } from "../support/deploy-assertions.js";
+import { seededRandom } from "../support/seeded-random.js";
 
 const KILLS = 10;
 const SESSION_MS = 4000;
@@ -35,18 +36,6 @@ const TAKEOVER_SLACK_MS = 2000;
  */
 const NODE_COMMAND_MS = 250;
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
-
-/** A small deterministic generator (mulberry32), so a seed replays a run. */
-function random(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A scheduler process with the moment it subscribed to Mesos (a standby never does). */
 interface Candidate {
@@ -153,7 +142,7 @@ test(
   `SIGKILL of the leader at ${KILLS} random moments of a deploy (seed ${seed}): a standby takes over each time and the deploy completes with exactly the expected objects`,
   { timeout: 420_000 },
   async () => {
-    const rnd = random(seed);
+    const rnd = seededRandom(seed);
     zk = await ZooKeeperServer.start();
     env = await startDeployEnv({ agents: 3 });
     slowNodeCommands(env, NODE_COMMAND_MS);
